@@ -1,0 +1,163 @@
+"""plan(dataset, scenario) -> Plan: allocate the fund by the scenario's rule, then schedule.
+
+Carriers are independent once their money is fixed, so each carrier's schedule is a
+separate MILP (`planner.model`), solved in parallel worker processes, largest first,
+each warm-started with the list schedule (`planner.heuristics`) so it always holds a
+valid plan. The `optimal` rule first solves the national selection model (a
+relaxation that also proves a lower bound), then schedules each carrier with the
+money it chose, and keeps the pro-rata plan instead if that scores better, so it is
+never worse than pro-rata on the same scenario.
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+from .allocation import allocate, greedy_funding, pro_rata
+from .errors import InputError
+from .heuristics import serial_schedule
+from .model.case import CarrierCase, carrier_case
+from .reports import objective_value
+from .schema import CarrierOutcome, Dataset, Plan, Scenario
+from .solve import SOLVER_NAME, CaseResult, solve_case, solve_selection
+from .validation import check_against_scenario
+
+Progress = Callable[[int, int, str], None]
+SMALL_CASE_VARIABLES = 2_000  # below this a case is solved in the parent: a worker costs more than it saves
+
+
+def default_workers() -> int:
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def plan(dataset: Dataset, scenario: Scenario | None = None, progress: Progress | None = None,
+         workers: int | None = None) -> Plan:
+    """Allocate and schedule; the returned plan passes `planner.verify.check_plan`."""
+    scenario = scenario or dataset.default_scenario or Scenario()
+    problems = [i for i in check_against_scenario(dataset, scenario) if i.severity == "error"]
+    if problems:
+        raise InputError(problems)
+    began = time.perf_counter()
+    deadline = time.time() + scenario.time_limit_s
+    workers = default_workers() if workers is None else workers
+    horizon, notes = planning_horizon(dataset, scenario)
+
+    if scenario.rule == "greedy":
+        allocation, funded = greedy_funding(dataset, scenario)
+        starts = {}
+        for carrier in dataset.carriers:
+            case = carrier_case(dataset, scenario, carrier.carrier_id, allocation[carrier.carrier_id], horizon)
+            starts.update(serial_schedule(case, funded=funded))
+        objective = objective_value(dataset, scenario, starts, horizon)
+        return Plan(dataset, scenario, allocation, starts, "heuristic", objective, None,
+                    build_seconds=time.perf_counter() - began, solver="list scheduling (no solver)", horizon=horizon,
+                    notes=tuple(notes))
+
+    allocation = pro_rata(dataset, scenario) if scenario.rule == "optimal" else allocate(dataset, scenario)
+    results = schedule_carriers(dataset, scenario, allocation, horizon, deadline, progress, workers)
+    best = assemble(dataset, scenario, allocation, results, horizon, began, notes)
+    if scenario.rule != "optimal":
+        return best
+
+    cases = [carrier_case(dataset, scenario, c.carrier_id, 0.0, horizon) for c in dataset.carriers]
+    own = {c.carrier_id: c.own_funds_usd for c in dataset.carriers}
+    selection = solve_selection(cases, own, scenario.available_usd, max(1.0, deadline - time.time()), scenario.mip_gap)
+    chosen = {c.carrier_id: max(0.0, math.fsum(s.cost_usd for s in dataset.sites_by_carrier[c.carrier_id]
+                                                if s.site_id in selection.replaced) - c.own_funds_usd)
+              for c in dataset.carriers}
+    candidate = best
+    if selection.status != "heuristic":
+        results = schedule_carriers(dataset, scenario, chosen, horizon, deadline, progress, workers)
+        candidate = assemble(dataset, scenario, chosen, results, horizon, began, notes)
+    bound = selection.bound if math.isfinite(selection.bound) else None
+    winner = candidate if candidate.objective <= best.objective else best
+    note = ("allocation chosen by the national selection model" if winner is candidate
+            else "the optimiser's allocation scored no better than pro-rata, so the pro-rata allocation is kept")
+    status = "optimal" if winner.status == "optimal" and selection.status == "optimal" and bound is not None \
+        and winner.objective - bound <= scenario.mip_gap * abs(winner.objective) + 1e-6 else "feasible"
+    return Plan(dataset, scenario, winner.allocation_usd, winner.starts, status, winner.objective, bound,
+                build_seconds=winner.build_seconds, solve_seconds=time.perf_counter() - began - winner.build_seconds,
+                solver=winner.solver, horizon=horizon, outcomes=winner.outcomes, notes=(*winner.notes, note))
+
+
+def planning_horizon(dataset: Dataset, scenario: Scenario) -> tuple[int, list[str]]:
+    """The scenario's horizon, lengthened for a makespan plan whose work cannot fit in it.
+
+    A makespan plan asks for every site to be scheduled if the data allow; the list
+    schedule with unlimited time tells how long that takes.
+    """
+    if scenario.objective != "makespan":
+        return scenario.horizon, []
+    longest = max((s.lead_time_months for s in dataset.sites), default=0) + sum(s.duration_months for s in dataset.sites)
+    needed = 0
+    for carrier in dataset.carriers:
+        case = carrier_case(dataset, scenario, carrier.carrier_id, math.inf, max(longest, scenario.horizon))
+        starts = serial_schedule(case)
+        needed = max([needed] + [starts[s] + case.by_id[s].duration_months for s in starts])
+    if needed <= scenario.horizon:
+        return scenario.horizon, []
+    return needed, [f"the {scenario.horizon}-month horizon is too short to schedule every site; planned over {needed} months"]
+
+
+def _solve_until(case: CarrierCase, deadline: float, mip_gap: float, warm: dict[str, int]) -> CaseResult:
+    return solve_case(case, max(0.5, deadline - time.time()), mip_gap, warm_start=warm)
+
+
+def schedule_carriers(dataset: Dataset, scenario: Scenario, allocation: dict[str, float], horizon: int,
+                      deadline: float, progress: Progress | None, workers: int) -> list[CaseResult]:
+    """Solve every carrier's schedule with its money fixed; largest cases first."""
+    cases = [carrier_case(dataset, scenario, c.carrier_id, allocation.get(c.carrier_id, 0.0), horizon) for c in dataset.carriers]
+    size = {case.carrier_id: sum(len(w) for w in case.windows.values()) for case in cases}
+    cases.sort(key=lambda case: -size[case.carrier_id])
+    warm = {case.carrier_id: serial_schedule(case) for case in cases}
+    results: list[CaseResult] = []
+    total = len(cases)
+
+    def done(result: CaseResult) -> None:
+        results.append(result)
+        if progress:
+            progress(len(results), total, result.carrier_id)
+
+    large = [c for c in cases if size[c.carrier_id] >= SMALL_CASE_VARIABLES]
+    small = [c for c in cases if size[c.carrier_id] < SMALL_CASE_VARIABLES]
+    if workers > 1 and len(large) > 1:
+        with ProcessPoolExecutor(max_workers=min(workers, len(large))) as pool:
+            futures = [pool.submit(_solve_until, c, deadline, scenario.mip_gap, warm[c.carrier_id]) for c in large]
+            for case in small:
+                done(_solve_until(case, deadline, scenario.mip_gap, warm[case.carrier_id]))
+            for future in as_completed(futures):
+                done(future.result())
+    else:
+        for case in large + small:
+            done(_solve_until(case, deadline, scenario.mip_gap, warm[case.carrier_id]))
+    return results
+
+
+def assemble(dataset: Dataset, scenario: Scenario, allocation: dict[str, float], results: list[CaseResult],
+             horizon: int, began: float, notes: list[str]) -> Plan:
+    """Join the carriers' schedules into one plan with an honest status and bound."""
+    starts: dict[str, int] = {}
+    outcomes = []
+    bound = 0.0
+    for result in sorted(results, key=lambda r: r.carrier_id):
+        starts.update(result.starts)
+        objective = objective_value(dataset, scenario, result.starts, horizon, carrier_id=result.carrier_id)
+        carrier_bound = objective if result.status == "trivial" else min(result.bound, objective)
+        bound += carrier_bound
+        outcomes.append(CarrierOutcome(result.carrier_id, result.status, objective, carrier_bound,
+                                       result.build_seconds + result.solve_seconds))
+    objective = objective_value(dataset, scenario, starts, horizon)
+    proven = all(o.status in ("optimal", "trivial") for o in outcomes)
+    unproven = [o.carrier_id for o in outcomes if o.status not in ("optimal", "trivial")]
+    notes = list(notes)
+    if unproven:
+        notes.append(f"time limit reached before optimality was proven for {len(unproven)} carrier(s): "
+                     f"{', '.join(unproven[:5])}{' ...' if len(unproven) > 5 else ''}")
+    build = sum(r.build_seconds for r in results)
+    return Plan(dataset, scenario, allocation, starts, "optimal" if proven else "feasible", objective,
+                bound if math.isfinite(bound) else None, build_seconds=build,
+                solve_seconds=max(0.0, time.perf_counter() - began - build), solver=SOLVER_NAME, horizon=horizon,
+                outcomes=tuple(outcomes), notes=tuple(notes))

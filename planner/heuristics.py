@@ -1,0 +1,125 @@
+"""List scheduling: the fast plan a spreadsheet planner would make, and the MILP's warm start.
+
+The serial schedule-generation scheme takes sites one at a time, highest priority
+first among those whose predecessors are decided, funds a site if the money left
+covers it, and starts it in the earliest period where its lead time, predecessors and
+crews allow. It never breaks a rule, so its plan is always feasible.
+"""
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Mapping
+
+from .model.case import CarrierCase
+from .schema import Site
+
+
+def subtree_value_per_dollar(sites: tuple[Site, ...]) -> dict[str, float]:
+    """Population per dollar of a site together with everything that depends on it.
+
+    A core serves nobody by itself but unlocks every site behind it, so it is ranked
+    by the population and cost of its whole subtree.
+    """
+    children: dict[str, list[str]] = {s.site_id: [] for s in sites}
+    for s in sites:
+        for j in s.depends_on:
+            if j in children:
+                children[j].append(s.site_id)
+    by_id = {s.site_id: s for s in sites}
+    memo: dict[str, set[str]] = {}
+
+    def subtree(site_id: str) -> set[str]:
+        if site_id not in memo:
+            members = {site_id}
+            for child in children[site_id]:
+                members |= subtree(child)
+            memo[site_id] = members
+        return memo[site_id]
+
+    ratios = {}
+    for s in sites:
+        members = subtree(s.site_id)
+        population = sum(by_id[m].population for m in members)
+        cost = sum(by_id[m].cost_usd for m in members)
+        ratios[s.site_id] = population / cost if cost > 0 else float("inf") if population > 0 else 0.0
+    return ratios
+
+
+def tail_months(sites: tuple[Site, ...]) -> dict[str, int]:
+    """Longest chain of work from a site's start to the end of everything behind it."""
+    children: dict[str, list[str]] = {s.site_id: [] for s in sites}
+    for s in sites:
+        for j in s.depends_on:
+            if j in children:
+                children[j].append(s.site_id)
+    by_id = {s.site_id: s for s in sites}
+    memo: dict[str, int] = {}
+
+    def tail(site_id: str) -> int:
+        if site_id not in memo:
+            memo[site_id] = by_id[site_id].duration_months + max((tail(c) for c in children[site_id]), default=0)
+        return memo[site_id]
+
+    return {s.site_id: tail(s.site_id) for s in sites}
+
+
+def priority_rule(case: CarrierCase) -> Callable[[str], tuple]:
+    """Sort key: for exposure, most people per dollar first; for makespan, longest tail first."""
+    if case.objective == "makespan":
+        tails = tail_months(case.sites)
+        return lambda site_id: (-tails[site_id], site_id)
+    ratios = subtree_value_per_dollar(case.sites)
+    return lambda site_id: (-ratios[site_id], -case.by_id[site_id].population, site_id)
+
+
+def serial_schedule(case: CarrierCase, key: Callable[[str], tuple] | None = None,
+                    funded: Mapping[str, bool] | None = None) -> dict[str, int]:
+    """Start period of every site the list schedule replaces (others are left out).
+
+    `funded`, if given, restricts the schedule to those sites (a national greedy
+    allocation decides them); the case's budget still applies.
+    """
+    key = key or priority_rule(case)
+    windows = case.windows
+    usage = {k: [0.0] * case.horizon for k in case.capacity}
+    budget_left = case.budget_usd
+    starts: dict[str, int] = {}
+    decided: set[str] = set()
+    waiting = {s.site_id: sum(1 for j in s.depends_on) for s in case.sites}
+    children: dict[str, list[str]] = {s.site_id: [] for s in case.sites}
+    for s in case.sites:
+        for j in s.depends_on:
+            children[j].append(s.site_id)
+    heap = [(key(s.site_id), s.site_id) for s in case.sites if waiting[s.site_id] == 0]
+    heapq.heapify(heap)
+    while heap:
+        _, site_id = heapq.heappop(heap)
+        decided.add(site_id)
+        site = case.by_id[site_id]
+        start = None
+        eligible = (site_id in windows and all(j in starts for j in site.depends_on)
+                    and (funded is None or funded.get(site_id, False)) and site.cost_usd <= budget_left + 1e-6)
+        if eligible:
+            ready = max([windows[site_id].start]
+                        + [starts[j] + case.by_id[j].duration_months for j in site.depends_on])
+            start = _first_fit(case, site, usage, ready)
+        if start is not None:
+            starts[site_id] = start
+            budget_left -= site.cost_usd
+            for kind, units in site.crew_need:
+                for t in range(start, start + site.duration_months):
+                    usage[kind][t] += units
+        for child in children[site_id]:
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                heapq.heappush(heap, (key(child), child))
+    return starts
+
+
+def _first_fit(case: CarrierCase, site: Site, usage: dict[str, list[float]], ready: int) -> int | None:
+    """The earliest start >= ready within the window where the crews are free."""
+    for start in range(ready, case.windows[site.site_id].stop):
+        if all(usage[kind][t] + units <= case.capacity_at(kind, t) + 1e-9
+               for kind, units in site.crew_need for t in range(start, start + site.duration_months)):
+            return start
+    return None

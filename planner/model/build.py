@@ -1,0 +1,217 @@
+"""The time-indexed scheduling model of one carrier, in PuLP.
+
+Variables (binary), for each replaceable site s and each period t of its window [e_s, L_s]:
+
+    z[s,t] = 1  if work on s has started in period t or earlier ("started-by" form)
+
+so start_s = e_s + sum_{t=e_s}^{L_s-1} (x_s - z[s,t]) and x_s = z[s,L_s] says s is replaced
+within the horizon. Outside the window z is a constant: 0 before e_s and x_s after L_s.
+The started-by form gives the disaggregated precedence rows of Pritsker et al., whose LP
+relaxation is much tighter than the textbook "start-at" binaries with big-M precedence.
+
+Each constraint family is one function below with its math; `build_model` applies them.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pulp
+
+from ..schema import Site
+from .case import CarrierCase, slug
+
+Expression = pulp.LpAffineExpression
+
+
+@dataclass
+class PlanModel:
+    """A PuLP problem plus the index that maps variables and rows back to sites and periods."""
+
+    case: CarrierCase
+    problem: pulp.LpProblem
+    started_by: dict[str, dict[int, pulp.LpVariable]] = field(default_factory=dict)
+    objective_constant: float = 0.0
+    families: dict[str, list[tuple]] = field(default_factory=dict)
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def z(self, site_id: str, period: int):
+        """z[s,t] as a variable, or 0 before the window; after the window it equals x_s."""
+        window = self.case.windows[site_id]
+        if period < window.start:
+            return None
+        return self.started_by[site_id][min(period, window.stop - 1)]
+
+    def replaced(self, site_id: str) -> pulp.LpVariable:
+        """x_s = z[s, L_s]."""
+        window = self.case.windows[site_id]
+        return self.started_by[site_id][window.stop - 1]
+
+    def add(self, terms: list[tuple[pulp.LpVariable, float]], sense: int, rhs: float, family: str, keys: tuple) -> None:
+        """Add sum(coef * var) <sense> rhs as a named row of `family` indexed by `keys`."""
+        name = f"{family}__{'__'.join(slug(str(k)) for k in keys)}"
+        self.problem += pulp.LpConstraint(Expression(terms), sense, name=name, rhs=rhs)
+        self.families.setdefault(family, []).append(keys)
+
+
+def add_started_by_variables(m: PlanModel) -> None:
+    """One binary z[s,t] per replaceable site and period of its window."""
+    for site_id, window in m.case.windows.items():
+        name = slug(site_id)
+        m.started_by[site_id] = {t: pulp.LpVariable(f"z__{name}__{t}", cat=pulp.LpBinary) for t in window}
+
+
+def constrain_started_once(m: PlanModel) -> None:
+    """Once started, a site stays started.
+
+    z[s,t] <= z[s,t+1]        for s, t in [e_s, L_s - 1]
+    """
+    for site_id, window in m.case.windows.items():
+        z = m.started_by[site_id]
+        for t in range(window.start, window.stop - 1):
+            m.add([(z[t], 1), (z[t + 1], -1)], pulp.LpConstraintLE, 0, "started_once", (site_id, t))
+
+
+def constrain_precedence(m: PlanModel) -> None:
+    """A site starts only after every site it depends on has finished.
+
+    z[s,t] <= z[j, t - d_j]   for s, j in pred(s), t in [e_s, L_s]
+
+    (start_s <= t implies start_j <= t - d_j, i.e. j finished by t). Summing over t
+    gives the aggregated start_s >= start_j + d_j; the disaggregated rows are stronger.
+    """
+    case = m.case
+    for site_id, window in case.windows.items():
+        site = case.by_id[site_id]
+        for j in site.depends_on:
+            duration = case.by_id[j].duration_months
+            for t in window:
+                before = m.z(j, t - duration)
+                if before is None:  # cannot happen: e_s >= e_j + d_j by construction
+                    raise AssertionError(f"window of {site_id} starts before {j} can finish")
+                m.add([(m.started_by[site_id][t], 1), (before, -1)], pulp.LpConstraintLE, 0, "precedence", (site_id, j, t))
+
+
+def running(m: PlanModel, site: Site, period: int) -> list[tuple[pulp.LpVariable, float]]:
+    """Terms of `1 if site s is being worked on in period t` = z[s,t] - z[s,t-d_s]."""
+    now = m.z(site.site_id, period)
+    if now is None:
+        return []
+    terms = [(now, 1.0)]
+    before = m.z(site.site_id, period - site.duration_months)
+    if before is not None:
+        if before is now:
+            return []
+        terms.append((before, -1.0))
+    return terms
+
+
+def constrain_crews(m: PlanModel) -> None:
+    """Work in progress never exceeds the crews a carrier has, per crew type and month.
+
+    sum_s need[s,k] * (z[s,t] - z[s,t-d_s]) <= cap[k,t]      for k, t
+
+    Rows that can never bind (all sites that might run at t fit together) are left out.
+    """
+    case = m.case
+    for crew_type in sorted({k for s in case.sites for k, _ in s.crew_need}):
+        users = [s for s in case.sites if s.site_id in case.windows and s.need(crew_type) > 0]
+        for t in range(case.horizon):
+            active = [s for s in users
+                      if case.windows[s.site_id].start <= t < case.windows[s.site_id].stop - 1 + s.duration_months]
+            capacity = case.capacity_at(crew_type, t)
+            if math.fsum(s.need(crew_type) for s in active) <= capacity + 1e-9:
+                continue
+            terms = [(var, coef * s.need(crew_type)) for s in active for var, coef in running(m, s, t)]
+            m.add(terms, pulp.LpConstraintLE, capacity, "crews", (crew_type, t))
+
+
+def constrain_budget(m: PlanModel) -> None:
+    """A carrier never spends more than its allocation plus its own funds.
+
+    sum_s cost_s * x_s <= allocation_c + own_funds_c
+
+    Spending only grows over time, so this bounds cumulative spending in every month.
+    """
+    case = m.case
+    total = math.fsum(case.by_id[s].cost_usd for s in case.windows)
+    if total <= case.budget_usd + 1e-6:
+        return
+    terms = [(m.replaced(s), case.by_id[s].cost_usd) for s in case.windows if case.by_id[s].cost_usd > 0]
+    m.add(terms, pulp.LpConstraintLE, case.budget_usd, "budget", (case.carrier_id,))
+
+
+def objective_exposure(m: PlanModel) -> None:
+    """People first, then time on covered gear.
+
+    min  sum_s pop_s * finish_s * x_s  +  sum_s u_s * (1 - x_s),   u_s = pop_s * (D + w * max(0, H - D))
+
+    With start_s = e_s + sum_{t<L_s} (x_s - z[s,t]) this is linear in z:
+
+    min  sum_s [ (pop_s * H - u_s) * z[s,L_s] - pop_s * sum_{t=e_s}^{L_s-1} z[s,t] ]  +  sum_s u_s
+    """
+    case = m.case
+    terms = []
+    constant = 0.0
+    for site in case.sites:
+        unreplaced = case.unreplaced_cost(site)
+        constant += unreplaced
+        if site.site_id not in case.windows or site.population == 0 and unreplaced == 0:
+            continue
+        z = m.started_by[site.site_id]
+        last = case.windows[site.site_id].stop - 1
+        terms.append((z[last], site.population * case.horizon - unreplaced))
+        terms.extend((z[t], -float(site.population)) for t in z if t != last)
+    m.problem.setObjective(Expression(terms))
+    m.objective_constant = constant
+
+
+def objective_makespan(m: PlanModel) -> None:
+    """Replace every site the money allows, then finish the last one as early as possible.
+
+    min  P * sum_s (1 - x_s)  +  sum_t y_t,     P = H + 1 (more than any makespan)
+    y_t >= x_s - z[s, t - d_s]     (s replaced but not finished by t: work goes on in t)
+    y_t >= y_{t+1},  0 <= y_t <= 1
+
+    so sum_t y_t is the makespan max_s finish_s of the replaced sites.
+    """
+    case = m.case
+    periods = range(case.horizon)
+    going = {t: pulp.LpVariable(f"work_going__{t}", lowBound=0, upBound=1) for t in periods}
+    m.extra["work_going"] = going
+    for t in periods[:-1]:
+        m.add([(going[t], 1), (going[t + 1], -1)], pulp.LpConstraintGE, 0, "makespan_order", (t,))
+    for site_id, window in case.windows.items():
+        duration = case.by_id[site_id].duration_months
+        x = m.replaced(site_id)
+        m.add([(going[window.start + duration - 1], 1), (x, -1)], pulp.LpConstraintGE, 0, "makespan", (site_id, window.start))
+        for t in range(window.start + duration, window.stop - 1 + duration):
+            m.add([(going[t], 1), (x, -1), (m.started_by[site_id][t - duration], 1)], pulp.LpConstraintGE, 0,
+                  "makespan", (site_id, t))
+    penalty = case.unreplaced_penalty
+    terms = [(m.replaced(s), -penalty) for s in case.windows] + [(going[t], 1.0) for t in periods]
+    m.problem.setObjective(Expression(terms))
+    m.objective_constant = penalty * len(case.sites)
+
+
+CONSTRAINT_FAMILIES: tuple[Callable[[PlanModel], None], ...] = (
+    constrain_started_once,
+    constrain_precedence,
+    constrain_crews,
+    constrain_budget,
+)
+OBJECTIVES: dict[str, Callable[[PlanModel], None]] = {
+    "exposure": objective_exposure,
+    "makespan": objective_makespan,
+}
+
+
+def build_model(case: CarrierCase) -> PlanModel:
+    """The carrier's MILP: variables, every constraint family, then the objective."""
+    m = PlanModel(case, pulp.LpProblem(f"schedule__{slug(case.carrier_id)}", pulp.LpMinimize))
+    add_started_by_variables(m)
+    for family in CONSTRAINT_FAMILIES:
+        family(m)
+    OBJECTIVES[case.objective](m)
+    return m

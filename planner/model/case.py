@@ -1,0 +1,118 @@
+"""One carrier's scheduling problem, as plain data: what the optimisation model is built from.
+
+Carriers are independent once their money is fixed (each has its own crews and its own
+sites; dependencies never cross carriers), so the planner solves one `CarrierCase` per
+carrier. The case precomputes each site's time window:
+
+    e_s = max(lead_s, max_{j in pred(s)} e_j + d_j)     earliest start (lead times, precedence)
+    L_s = H - d_s                                        latest start that still finishes in the horizon
+
+and drops sites that can never be replaced (e_s > L_s, a predecessor that can never be
+replaced, or a crew need larger than the capacity in every period of the window).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from ..network import earliest_starts, topological_order
+from ..schema import Dataset, Scenario, Site
+
+
+@dataclass(frozen=True)
+class CarrierCase:
+    carrier_id: str
+    sites: tuple[Site, ...]
+    budget_usd: float  # allocation from the fund plus the carrier's own funds
+    capacity: dict[str, tuple[float, ...]]  # crew type -> units available in each period
+    horizon: int
+    deadline: int  # the effective deadline: term plus extensions
+    objective: str = "exposure"
+    dark_weight: float = 100.0
+    order: tuple[str, ...] = field(default=(), compare=False)  # topological order of site ids
+
+    @cached_property
+    def by_id(self) -> dict[str, Site]:
+        return {s.site_id: s for s in self.sites}
+
+    @cached_property
+    def earliest(self) -> dict[str, int]:
+        return earliest_starts(self.sites)
+
+    def latest(self, site: Site) -> int:
+        return self.horizon - site.duration_months
+
+    def capacity_at(self, crew_type: str, period: int) -> float:
+        periods = self.capacity.get(crew_type)
+        return periods[period] if periods is not None else 0.0
+
+    def fits_crews(self, site: Site, start: int) -> bool:
+        """The site's crew need fits the bare capacity (ignoring other work) in every month of its work."""
+        return all(units <= self.capacity_at(kind, t) + 1e-9
+                   for kind, units in site.crew_need for t in range(start, start + site.duration_months))
+
+    @cached_property
+    def windows(self) -> dict[str, range]:
+        """Start periods each replaceable site may take; sites that can never be replaced are absent."""
+        windows: dict[str, range] = {}
+        for site_id in self.order or topological_order(self.sites):
+            site = self.by_id[site_id]
+            if not all(j in windows for j in site.depends_on):
+                continue  # a predecessor can never be replaced, so neither can this site
+            first = max([site.lead_time_months] + [windows[j].start + self.by_id[j].duration_months for j in site.depends_on])
+            feasible = [t for t in range(first, self.latest(site) + 1) if self.fits_crews(site, t)]
+            if feasible:
+                windows[site_id] = range(feasible[0], feasible[-1] + 1)
+        return windows
+
+    @property
+    def dark_months(self) -> int:
+        """Months a shut-down site stays dark within the horizon."""
+        return max(0, self.horizon - self.deadline)
+
+    def unreplaced_cost(self, site: Site) -> float:
+        """Objective contribution of a site that is not replaced (exposure objective).
+
+        On covered gear until the deadline, then dark until the horizon:
+        u_s = pop_s * (D + w * max(0, H - D))
+        """
+        return site.population * (self.deadline + self.dark_weight * self.dark_months)
+
+    @cached_property
+    def unreplaced_penalty(self) -> float:
+        """Makespan objective: cost of leaving one site unreplaced, more than any makespan can be."""
+        return float(self.horizon + 1)
+
+
+def crew_capacity(dataset: Dataset, scenario: Scenario, carrier_id: str, horizon: int | None = None) -> dict[str, tuple[float, ...]]:
+    """Units of each crew type a carrier has in each period, winter months applied."""
+    horizon = scenario.horizon if horizon is None else horizon
+    return {
+        crew_type: tuple(pool.available(scenario.calendar_month(t)) for t in range(horizon))
+        for crew_type, pool in dataset.crews_by_carrier.get(carrier_id, {}).items()
+    }
+
+
+def carrier_case(dataset: Dataset, scenario: Scenario, carrier_id: str, allocation_usd: float,
+                 horizon: int | None = None) -> CarrierCase:
+    """The scheduling problem of one carrier given the money the fund gives it."""
+    carrier = dataset.carrier_by_id[carrier_id]
+    sites = dataset.sites_by_carrier.get(carrier_id, ())
+    horizon = scenario.horizon if horizon is None else horizon
+    return CarrierCase(
+        carrier_id=carrier_id,
+        sites=sites,
+        budget_usd=allocation_usd + carrier.own_funds_usd,
+        capacity=crew_capacity(dataset, scenario, carrier_id, horizon),
+        horizon=horizon,
+        deadline=scenario.effective_deadline,
+        objective=scenario.objective,
+        dark_weight=scenario.dark_weight,
+        order=tuple(topological_order(sites)),
+    )
+
+
+def slug(text: str) -> str:
+    """A name PuLP and LP files accept unchanged (PuLP rewrites -+[] ->/ to _)."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", text)

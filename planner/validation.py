@@ -1,0 +1,374 @@
+"""The dataset and scenario rules: parse text cells into records, collect every problem.
+
+Each `check_*` function yields `Issue`s and never stops at the first one, so a user
+fixes a file in one pass. The rule names in `Issue.rule` are stable and documented
+in the README ("Dataset format").
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+
+from .errors import Issue
+from .io import RawTable
+from .schema import OBJECTIVES, RULES, SITE_KINDS, Carrier, CrewPool, Dataset, Scenario, Site
+
+PRIORITY_SUBSCRIBER_LIMIT = 2_000_000  # 47 CFR 1.50004: providers with <= 2M customers are Priority 1
+ID_PATTERN = re.compile(r"^[^;,\s][^;,]*$")
+
+
+class CellError(ValueError):
+    """A cell that breaks its column's rule: `rule` names it, the message explains."""
+
+    def __init__(self, rule: str, message: str):
+        super().__init__(message)
+        self.rule = rule
+
+
+# --- cell parsers: text -> value, or CellError naming the rule ------------------------------
+
+def parse_id(text: str) -> str:
+    if not text:
+        raise CellError("required", "an id is required here")
+    if not ID_PATTERN.match(text):
+        raise CellError("bad-id", "ids may not contain ';' or ',' or start with a space")
+    return text
+
+
+def parse_text(text: str) -> str:
+    return text
+
+
+def parse_number(text: str) -> float:
+    if text == "":
+        raise CellError("required", "a number is required here")
+    try:
+        value = float(text)
+    except ValueError:
+        raise CellError("not-a-number", "expected a number (digits, optional decimal point, no $ or thousands separators)") from None
+    if math.isnan(value):
+        raise CellError("not-finite", "NaN is not a value; give a number")
+    if math.isinf(value):
+        raise CellError("not-finite", "infinite values are not allowed")
+    return value
+
+
+def parse_integer(text: str) -> int:
+    value = parse_number(text)
+    if value != int(value):
+        raise CellError("not-an-integer", "expected a whole number")
+    return int(value)
+
+
+def at_least(minimum: float, parse: Callable[[str], float]) -> Callable[[str], float]:
+    def parse_bounded(text: str):
+        value = parse(text)
+        if value < minimum:
+            rule = "negative" if minimum == 0 else "out-of-range"
+            raise CellError(rule, f"must be at least {minimum:g}")
+        return value
+    return parse_bounded
+
+
+def between(low: float, high: float, parse: Callable[[str], float]) -> Callable[[str], float]:
+    def parse_bounded(text: str):
+        value = parse(text)
+        if not low <= value <= high:
+            raise CellError("out-of-range", f"must be between {low:g} and {high:g}")
+        return value
+    return parse_bounded
+
+
+def parse_state(text: str) -> str:
+    if not re.fullmatch(r"[A-Za-z]{2}", text):
+        raise CellError("bad-state", "expected a two-letter state code such as NE")
+    return text.upper()
+
+
+def parse_kind(text: str) -> str:
+    kind = text.lower()
+    if kind not in SITE_KINDS:
+        raise CellError("bad-kind", f"kind must be one of {', '.join(SITE_KINDS)}")
+    return kind
+
+
+def parse_fips(text: str) -> str:
+    if not re.fullmatch(r"\d{1,5}", text):
+        raise CellError("bad-fips", "county_fips is a 5-digit county code")
+    return text.zfill(5)  # spreadsheets drop the leading zero of Alabama's 01001
+
+
+def parse_depends(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(";") if part.strip())
+
+
+# Column specs: name -> (parser, required, default when the cell is empty or the column absent)
+Spec = dict[str, tuple[Callable[[str], object], bool, object]]
+
+CARRIER_COLUMNS: Spec = {
+    "carrier_id": (parse_id, True, None),
+    "name": (parse_text, True, ""),
+    "state": (parse_state, True, None),
+    "subscribers": (at_least(0, parse_integer), True, None),
+    "own_funds_usd": (at_least(0, parse_number), False, 0.0),
+    "priority": (between(1, 3, parse_integer), False, None),
+}
+CREW_COLUMNS: Spec = {
+    "carrier_id": (parse_id, True, None),
+    "crew_type": (parse_id, True, None),
+    "capacity": (at_least(0, parse_number), True, None),
+    "winter_capacity": (at_least(0, parse_number), False, None),
+}
+SITE_COLUMNS: Spec = {
+    "site_id": (parse_id, True, None),
+    "carrier_id": (parse_id, True, None),
+    "kind": (parse_kind, True, None),
+    "name": (parse_text, False, ""),
+    "lat": (between(-90, 90, parse_number), False, None),
+    "lon": (between(-180, 180, parse_number), False, None),
+    "county_fips": (parse_fips, False, ""),
+    "population": (at_least(0, parse_integer), False, 0),
+    "cost_usd": (at_least(0, parse_number), True, None),
+    "duration": (at_least(1, parse_integer), True, None),
+    "lead_time": (at_least(0, parse_integer), False, 0),
+    "depends_on": (parse_depends, False, ()),
+}
+CREW_COLUMN_PREFIX = "crew_"
+
+
+def parse_rows(table: RawTable, spec: Spec, issues: list[Issue], extra: Iterable[str] = ()) -> list[tuple[int, dict]]:
+    """Parse every row of a table by its spec; problems go to `issues`, bad rows are dropped."""
+    present = set(table.header)
+    missing = [c for c, (_, required, _) in spec.items() if required and c not in present]
+    for column in missing:
+        issues.append(Issue(table.file, 1, column, "missing-column", None,
+                            f"required column '{column}' is missing from the header"))
+    allowed = set(spec) | set(extra)
+    for column, count in Counter(table.header).items():
+        if count > 1:
+            issues.append(Issue(table.file, 1, column, "duplicate-column", column, "column appears more than once in the header"))
+    for column in table.header:
+        if column not in allowed:
+            issues.append(Issue(table.file, 1, column, "extra-column", column,
+                                "column is not part of the format and is ignored", severity="warning"))
+    if missing:
+        return []
+    if not table.rows:
+        issues.append(Issue(table.file, None, None, "no-rows", None, "file has a header but no data rows"))
+    parsed = []
+    for line, cells in table.rows:
+        record, ok = {}, True
+        for column, (parse, required, default) in spec.items():
+            text = cells.get(column, "")
+            if text == "" and not required:
+                record[column] = default
+                continue
+            try:
+                record[column] = parse(text)
+            except CellError as err:
+                issues.append(Issue(table.file, line, column, err.rule, text, str(err)))
+                ok = False
+        if ok:
+            parsed.append((line, record))
+    return parsed
+
+
+def check_unique(rows: list[tuple[int, dict]], key: Callable[[dict], object], file: str, column: str) -> Iterator[Issue]:
+    """Yield one issue per repeated key, naming the line where it first appeared."""
+    first_line: dict[object, int] = {}
+    for line, record in rows:
+        value = key(record)
+        if value in first_line:
+            yield Issue(file, line, column, "duplicate-id", str(value), f"duplicate of line {first_line[value]}")
+        else:
+            first_line[value] = line
+
+
+def build_dataset(tables: dict[str, RawTable | None], issues: list[Issue], name: str, sha256: str,
+                  default_scenario: Scenario | None) -> Dataset | None:
+    """Turn raw tables into a Dataset, appending every problem to `issues`."""
+    carrier_rows = parse_rows(tables["carriers.csv"], CARRIER_COLUMNS, issues) if tables["carriers.csv"] else []
+    crew_rows = parse_rows(tables["crews.csv"], CREW_COLUMNS, issues) if tables["crews.csv"] else []
+    sites_table = tables["sites.csv"]
+    crew_columns = [c for c in sites_table.header if c.startswith(CREW_COLUMN_PREFIX)] if sites_table else []
+    site_spec = dict(SITE_COLUMNS) | {c: (at_least(0, parse_number), False, 0.0) for c in crew_columns}
+    site_rows = parse_rows(sites_table, site_spec, issues) if sites_table else []
+    if any(t is None for t in tables.values()):
+        return None
+
+    issues.extend(check_unique(carrier_rows, lambda r: r["carrier_id"], "carriers.csv", "carrier_id"))
+    issues.extend(check_unique(site_rows, lambda r: r["site_id"], "sites.csv", "site_id"))
+    issues.extend(check_unique(crew_rows, lambda r: (r["carrier_id"], r["crew_type"]), "crews.csv", "crew_type"))
+
+    carriers = [_carrier(r) for _, r in carrier_rows]
+    carrier_ids = {c.carrier_id for c in carriers}
+    crews = [CrewPool(r["carrier_id"], r["crew_type"], r["capacity"], r["winter_capacity"]) for _, r in crew_rows]
+    sites = [_site(r, crew_columns, line) for line, r in site_rows]
+    site_lines = {site.site_id: line for site, (line, _) in zip(sites, site_rows)}
+
+    for (line, record) in crew_rows:
+        if record["carrier_id"] not in carrier_ids:
+            issues.append(Issue("crews.csv", line, "carrier_id", "unknown-carrier", record["carrier_id"],
+                                "carrier_id does not appear in carriers.csv"))
+    for site in sites:
+        if site.carrier_id not in carrier_ids:
+            issues.append(Issue("sites.csv", site_lines[site.site_id], "carrier_id", "unknown-carrier", site.carrier_id,
+                                "carrier_id does not appear in carriers.csv"))
+    issues.extend(check_dependencies(sites, site_lines))
+    issues.extend(check_crew_types(sites, crews, site_lines))
+    issues.extend(check_carriers_have_sites(carriers, sites, carrier_rows))
+
+    unique_sites = {s.site_id: s for s in reversed(sites)}  # keep the first of duplicates
+    return Dataset(
+        carriers=tuple({c.carrier_id: c for c in reversed(carriers)}.values())[::-1],
+        crews=tuple(crews),
+        sites=tuple(s for s in sites if unique_sites.get(s.site_id) is s),
+        name=name,
+        sha256=sha256,
+        default_scenario=default_scenario,
+        warnings=tuple(i for i in issues if i.severity != "error"),
+    )
+
+
+def _carrier(r: dict) -> Carrier:
+    priority = r["priority"]
+    if priority is None:
+        priority = 1 if r["subscribers"] <= PRIORITY_SUBSCRIBER_LIMIT else 3
+    return Carrier(r["carrier_id"], r["name"], r["state"], r["subscribers"], r["own_funds_usd"], priority)
+
+
+def _site(r: dict, crew_columns: list[str], line: int) -> Site:
+    need = tuple(sorted((c[len(CREW_COLUMN_PREFIX):], r[c]) for c in crew_columns if r[c] > 0))
+    return Site(
+        site_id=r["site_id"], carrier_id=r["carrier_id"], kind=r["kind"], cost_usd=r["cost_usd"],
+        duration_months=r["duration"], lead_time_months=r["lead_time"], population=r["population"],
+        depends_on=r["depends_on"], crew_need=need, name=r["name"], lat=r["lat"], lon=r["lon"],
+        county_fips=r["county_fips"], line=line,
+    )
+
+
+def check_dependencies(sites: list[Site], site_lines: dict[str, int]) -> Iterator[Issue]:
+    """Every dependency names a known site of the same carrier, and there are no cycles."""
+    from .network import dependency_cycles
+
+    by_id = {s.site_id: s for s in sites}
+    for site in sites:
+        line = site_lines[site.site_id]
+        for other in site.depends_on:
+            if other == site.site_id:
+                yield Issue("sites.csv", line, "depends_on", "self-dependency", other, "a site cannot depend on itself")
+            elif other not in by_id:
+                yield Issue("sites.csv", line, "depends_on", "unknown-site", other, "depends on a site_id not in sites.csv")
+            elif by_id[other].carrier_id != site.carrier_id:
+                yield Issue("sites.csv", line, "depends_on", "cross-carrier-dependency", other,
+                            f"depends on a site of carrier {by_id[other].carrier_id}; "
+                            f"dependencies must stay within carrier {site.carrier_id}")
+    for cycle in dependency_cycles(sites):
+        first = cycle[0]
+        yield Issue("sites.csv", site_lines[first], "depends_on", "dependency-cycle", " -> ".join([*cycle, first]),
+                    "dependencies form a cycle, so none of these sites can ever start")
+
+
+def check_crew_types(sites: list[Site], crews: list[CrewPool], site_lines: dict[str, int]) -> Iterator[Issue]:
+    """A site may only need crew types its carrier has; needing more than ever exists is a warning."""
+    pools = {(p.carrier_id, p.crew_type): p for p in crews}
+    for site in sites:
+        for crew_type, units in site.crew_need:
+            pool = pools.get((site.carrier_id, crew_type))
+            column = f"{CREW_COLUMN_PREFIX}{crew_type}"
+            if pool is None:
+                yield Issue("sites.csv", site_lines[site.site_id], column, "missing-crew-type", f"{units:g}",
+                            f"site needs crew type '{crew_type}' but carrier {site.carrier_id} has no such row in crews.csv")
+            elif units > max(pool.capacity, pool.winter_capacity or 0):
+                yield Issue("sites.csv", site_lines[site.site_id], column, "crew-need-exceeds-capacity", f"{units:g}",
+                            f"site needs {units:g} units but carrier {site.carrier_id} never has more than "
+                            f"{max(pool.capacity, pool.winter_capacity or 0):g}; it can never be replaced", severity="warning")
+
+
+def check_carriers_have_sites(carriers, sites, carrier_rows) -> Iterator[Issue]:
+    with_sites = {s.carrier_id for s in sites}
+    for carrier, (line, _) in zip(carriers, carrier_rows):
+        if carrier.carrier_id not in with_sites:
+            yield Issue("carriers.csv", line, "carrier_id", "carrier-without-sites", carrier.carrier_id,
+                        "carrier has no sites; it gets no money", severity="warning")
+
+
+# --- scenarios -----------------------------------------------------------------------------
+
+SCENARIO_KEYS: dict[str, tuple[type, Callable[[object], str | None]]] = {
+    "fund_usd": (float, lambda v: None if v >= 0 else "must be >= 0"),
+    "admin_reserve_usd": (float, lambda v: None if v >= 0 else "must be >= 0"),
+    "rule": (str, lambda v: None if v in RULES else f"must be one of {', '.join(RULES)}"),
+    "start": (str, lambda v: None if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", v) else "must be a month written YYYY-MM"),
+    "horizon": (int, lambda v: None if 1 <= v <= 600 else "must be between 1 and 600 months"),
+    "deadline": (int, lambda v: None if 0 <= v <= 600 else "must be between 0 and 600 months"),
+    "extensions": (int, lambda v: None if 0 <= v <= 100 else "must be between 0 and 100"),
+    "objective": (str, lambda v: None if v in OBJECTIVES else f"must be one of {', '.join(OBJECTIVES)}"),
+    "time_limit_s": (float, lambda v: None if v > 0 else "must be > 0 seconds"),
+    "mip_gap": (float, lambda v: None if 0 <= v < 1 else "must be in [0, 1)"),
+    "dark_weight": (float, lambda v: None if 1 <= v <= 1e6 else "must be between 1 and 1e6"),
+    "name": (str, lambda v: None),
+}
+
+
+def coerce_scenario_value(key: str, value: object) -> object:
+    """Convert a TOML or command-line value to the key's type, or raise CellError."""
+    kind, _ = SCENARIO_KEYS[key]
+    if isinstance(value, bool) or value is None:
+        raise CellError("bad-type", f"expected {kind.__name__}")
+    if kind is str:
+        if not isinstance(value, str):
+            raise CellError("bad-type", "expected text")
+        return value
+    number = parse_number(str(value)) if isinstance(value, str) else float(value)
+    if not math.isfinite(number):
+        raise CellError("not-finite", "must be a finite number")
+    if kind is int:
+        if number != int(number):
+            raise CellError("not-an-integer", "expected a whole number")
+        return int(number)
+    return number
+
+
+def scenario_from_mapping(mapping: dict, file: str, issues: list[Issue], base: Scenario | None = None,
+                          name: str | None = None) -> Scenario:
+    """Apply a mapping of overrides to `base`, checking every key and value."""
+    values: dict[str, object] = {}
+    for key, raw in mapping.items():
+        if key not in SCENARIO_KEYS:
+            issues.append(Issue(file, None, key, "unknown-key", str(raw),
+                                f"unknown scenario key; known keys: {', '.join(SCENARIO_KEYS)}"))
+            continue
+        try:
+            value = coerce_scenario_value(key, raw)
+        except CellError as err:
+            issues.append(Issue(file, None, key, err.rule, str(raw), str(err)))
+            continue
+        problem = SCENARIO_KEYS[key][1](value)
+        if problem:
+            issues.append(Issue(file, None, key, "out-of-range", str(raw), problem))
+            continue
+        values[key] = value
+    scenario = (base or Scenario()).with_overrides(**values)
+    if name and "name" not in values and (base is None or base.name == "default"):
+        scenario = scenario.with_overrides(name=name)
+    if scenario.admin_reserve_usd > scenario.fund_usd:
+        issues.append(Issue(file, None, "admin_reserve_usd", "reserve-exceeds-fund", f"{scenario.admin_reserve_usd:g}",
+                            f"the administrative reserve exceeds the fund ({scenario.fund_usd:g})"))
+    return scenario
+
+
+def check_against_scenario(dataset: Dataset, scenario: Scenario) -> list[Issue]:
+    """Rules that need both: a lead time beyond the horizon can never be met."""
+    issues = []
+    for site in dataset.sites:
+        if site.lead_time_months + site.duration_months > scenario.horizon:
+            issues.append(Issue("sites.csv", site.line or None, "lead_time", "lead-time-beyond-horizon",
+                                str(site.lead_time_months),
+                                f"lead time {site.lead_time_months} + duration {site.duration_months} months does not fit "
+                                f"the {scenario.horizon}-month horizon; the site could never be replaced",
+                                severity="warning"))
+    return issues
+
