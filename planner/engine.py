@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from .allocation import allocate, greedy_funding, pro_rata
 from .errors import InputError
-from .heuristics import serial_schedule
+from .heuristics import priority_rule, serial_schedule
 from .model.case import CarrierCase, carrier_case
 from .reports import objective_value
 from .schema import CarrierOutcome, Dataset, Plan, Scenario
@@ -53,7 +53,8 @@ def plan(dataset: Dataset, scenario: Scenario | None = None, progress: Progress 
             starts.update(serial_schedule(case, funded=funded))
         objective = objective_value(dataset, scenario, starts, horizon)
         return Plan(dataset, scenario, allocation, starts, "heuristic", objective, None,
-                    build_seconds=time.perf_counter() - began, solver="list scheduling (no solver)", horizon=horizon,
+                    build_seconds=time.perf_counter() - began, wall_seconds=time.perf_counter() - began,
+                    solver="list scheduling (no solver)", horizon=horizon,
                     notes=tuple(notes))
 
     allocation = pro_rata(dataset, scenario) if scenario.rule == "optimal" else allocate(dataset, scenario)
@@ -79,8 +80,8 @@ def plan(dataset: Dataset, scenario: Scenario | None = None, progress: Progress 
     status = "optimal" if winner.status == "optimal" and selection.status == "optimal" and bound is not None \
         and winner.objective - bound <= scenario.mip_gap * abs(winner.objective) + 1e-6 else "feasible"
     return Plan(dataset, scenario, winner.allocation_usd, winner.starts, status, winner.objective, bound,
-                build_seconds=winner.build_seconds, solve_seconds=time.perf_counter() - began - winner.build_seconds,
-                solver=winner.solver, horizon=horizon, outcomes=winner.outcomes, notes=(*winner.notes, note))
+                build_seconds=winner.build_seconds, solve_seconds=winner.solve_seconds + selection.seconds,
+                wall_seconds=time.perf_counter() - began, solver=winner.solver, horizon=horizon, outcomes=winner.outcomes, notes=(*winner.notes, note))
 
 
 def planning_horizon(dataset: Dataset, scenario: Scenario) -> tuple[int, list[str]]:
@@ -102,8 +103,27 @@ def planning_horizon(dataset: Dataset, scenario: Scenario) -> tuple[int, list[st
     return needed, [f"the {scenario.horizon}-month horizon is too short to schedule every site; planned over {needed} months"]
 
 
-def _solve_until(case: CarrierCase, deadline: float, mip_gap: float, warm: dict[str, int]) -> CaseResult:
-    return solve_case(case, max(0.5, deadline - time.time()), mip_gap, warm_start=warm)
+def schedule_carrier(case: CarrierCase, deadline: float, mip_gap: float) -> CaseResult:
+    """One carrier: choose sites by the selection relaxation, list-schedule them, then improve by MILP.
+
+    The selection model (money, precedence and crew-months, each site at its earliest
+    finish) proves a lower bound and picks the sites money should buy; the list schedule
+    of those sites (or of the plain priority list, whichever scores better) is the warm
+    start, so the MILP only has to improve and prove.
+    """
+    if not case.windows:
+        return solve_case(case, 1.0, mip_gap)
+    candidates = [serial_schedule(case)]
+    known_bound = -math.inf
+    selection = solve_selection([case], {case.carrier_id: case.budget_usd}, 0.0,
+                                max(0.5, (deadline - time.time()) / 4), mip_gap / 4)
+    if selection.status != "heuristic":
+        known_bound = selection.bound
+        funded = {s: True for s in selection.replaced}
+        candidates.append(serial_schedule(case, key=priority_rule(case, per="crew_month"), funded=funded))
+        candidates.append(serial_schedule(case, funded=funded))
+    warm = min(candidates, key=case.score)
+    return solve_case(case, max(0.5, deadline - time.time()), mip_gap, warm_start=warm, known_bound=known_bound)
 
 
 def schedule_carriers(dataset: Dataset, scenario: Scenario, allocation: dict[str, float], horizon: int,
@@ -112,7 +132,6 @@ def schedule_carriers(dataset: Dataset, scenario: Scenario, allocation: dict[str
     cases = [carrier_case(dataset, scenario, c.carrier_id, allocation.get(c.carrier_id, 0.0), horizon) for c in dataset.carriers]
     size = {case.carrier_id: sum(len(w) for w in case.windows.values()) for case in cases}
     cases.sort(key=lambda case: -size[case.carrier_id])
-    warm = {case.carrier_id: serial_schedule(case) for case in cases}
     results: list[CaseResult] = []
     total = len(cases)
 
@@ -125,14 +144,14 @@ def schedule_carriers(dataset: Dataset, scenario: Scenario, allocation: dict[str
     small = [c for c in cases if size[c.carrier_id] < SMALL_CASE_VARIABLES]
     if workers > 1 and len(large) > 1:
         with ProcessPoolExecutor(max_workers=min(workers, len(large))) as pool:
-            futures = [pool.submit(_solve_until, c, deadline, scenario.mip_gap, warm[c.carrier_id]) for c in large]
+            futures = [pool.submit(schedule_carrier, c, deadline, scenario.mip_gap) for c in large]
             for case in small:
-                done(_solve_until(case, deadline, scenario.mip_gap, warm[case.carrier_id]))
+                done(schedule_carrier(case, deadline, scenario.mip_gap))
             for future in as_completed(futures):
                 done(future.result())
     else:
         for case in large + small:
-            done(_solve_until(case, deadline, scenario.mip_gap, warm[case.carrier_id]))
+            done(schedule_carrier(case, deadline, scenario.mip_gap))
     return results
 
 
@@ -156,8 +175,8 @@ def assemble(dataset: Dataset, scenario: Scenario, allocation: dict[str, float],
     if unproven:
         notes.append(f"time limit reached before optimality was proven for {len(unproven)} carrier(s): "
                      f"{', '.join(unproven[:5])}{' ...' if len(unproven) > 5 else ''}")
-    build = sum(r.build_seconds for r in results)
     return Plan(dataset, scenario, allocation, starts, "optimal" if proven else "feasible", objective,
-                bound if math.isfinite(bound) else None, build_seconds=build,
-                solve_seconds=max(0.0, time.perf_counter() - began - build), solver=SOLVER_NAME, horizon=horizon,
+                bound if math.isfinite(bound) else None, build_seconds=sum(r.build_seconds for r in results),
+                solve_seconds=sum(r.solve_seconds for r in results), wall_seconds=time.perf_counter() - began,
+                solver=SOLVER_NAME, horizon=horizon,
                 outcomes=tuple(outcomes), notes=tuple(notes))

@@ -20,29 +20,50 @@ def subtree_value_per_dollar(sites: tuple[Site, ...]) -> dict[str, float]:
     A core serves nobody by itself but unlocks every site behind it, so it is ranked
     by the population and cost of its whole subtree.
     """
+    members_of = _subtrees(sites)
+    by_id = {s.site_id: s for s in sites}
+    ratios = {}
+    for s in sites:
+        members = members_of[s.site_id]
+        population = sum(by_id[m].population for m in members)
+        cost = sum(by_id[m].cost_usd for m in members)
+        ratios[s.site_id] = population / cost if cost > 0 else float("inf") if population > 0 else 0.0
+    return ratios
+
+
+def subtree_value_per_crew_month(sites: tuple[Site, ...]) -> dict[str, float]:
+    """Population per crew-month of work of a site with everything behind it (Smith's rule).
+
+    Once the money is decided, crews are what sites compete for; serving the most people
+    per month of crew work first minimises population-months on covered gear on one crew.
+    """
+    members = _subtrees(sites)
+    by_id = {s.site_id: s for s in sites}
+    ratios = {}
+    for s in sites:
+        population = sum(by_id[m].population for m in members[s.site_id])
+        work = sum(by_id[m].duration_months * max([u for _, u in by_id[m].crew_need] or [0.0]) for m in members[s.site_id])
+        ratios[s.site_id] = population / work if work > 0 else float("inf") if population > 0 else 0.0
+    return ratios
+
+
+def _subtrees(sites: tuple[Site, ...]) -> dict[str, set[str]]:
     children: dict[str, list[str]] = {s.site_id: [] for s in sites}
     for s in sites:
         for j in s.depends_on:
             if j in children:
                 children[j].append(s.site_id)
-    by_id = {s.site_id: s for s in sites}
     memo: dict[str, set[str]] = {}
 
     def subtree(site_id: str) -> set[str]:
         if site_id not in memo:
-            members = {site_id}
+            found = {site_id}
             for child in children[site_id]:
-                members |= subtree(child)
-            memo[site_id] = members
+                found |= subtree(child)
+            memo[site_id] = found
         return memo[site_id]
 
-    ratios = {}
-    for s in sites:
-        members = subtree(s.site_id)
-        population = sum(by_id[m].population for m in members)
-        cost = sum(by_id[m].cost_usd for m in members)
-        ratios[s.site_id] = population / cost if cost > 0 else float("inf") if population > 0 else 0.0
-    return ratios
+    return {s.site_id: subtree(s.site_id) for s in sites}
 
 
 def tail_months(sites: tuple[Site, ...]) -> dict[str, int]:
@@ -63,12 +84,12 @@ def tail_months(sites: tuple[Site, ...]) -> dict[str, int]:
     return {s.site_id: tail(s.site_id) for s in sites}
 
 
-def priority_rule(case: CarrierCase) -> Callable[[str], tuple]:
-    """Sort key: for exposure, most people per dollar first; for makespan, longest tail first."""
+def priority_rule(case: CarrierCase, per: str = "dollar") -> Callable[[str], tuple]:
+    """Sort key: for exposure, most people per dollar (or per crew-month) first; for makespan, longest tail first."""
     if case.objective == "makespan":
         tails = tail_months(case.sites)
         return lambda site_id: (-tails[site_id], site_id)
-    ratios = subtree_value_per_dollar(case.sites)
+    ratios = subtree_value_per_dollar(case.sites) if per == "dollar" else subtree_value_per_crew_month(case.sites)
     return lambda site_id: (-ratios[site_id], -case.by_id[site_id].population, site_id)
 
 

@@ -126,3 +126,61 @@ def read_scenario(path: str | Path, base: Scenario | None = None, issues: list[I
     if issues is None and any(i.severity == "error" for i in own):
         raise InputError(own)
     return scenario
+
+
+def dataset_tables(dataset: Dataset) -> dict[str, str]:
+    """The dataset as the text of its three CSV files (the documented format)."""
+    out: dict[str, str] = {}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["carrier_id", "name", "state", "subscribers", "own_funds_usd", "priority"])
+    for c in dataset.carriers:
+        writer.writerow([c.carrier_id, c.name, c.state, c.subscribers, _number(c.own_funds_usd), c.priority])
+    out["carriers.csv"] = buffer.getvalue()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["carrier_id", "crew_type", "capacity", "winter_capacity"])
+    for p in dataset.crews:
+        writer.writerow([p.carrier_id, p.crew_type, _number(p.capacity),
+                         "" if p.winter_capacity is None else _number(p.winter_capacity)])
+    out["crews.csv"] = buffer.getvalue()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    crew_types = dataset.crew_types
+    writer.writerow(["site_id", "carrier_id", "kind", "name", "lat", "lon", "county_fips", "population", "cost_usd",
+                     "duration", "lead_time", "depends_on", *[f"crew_{k}" for k in crew_types]])
+    for s in dataset.sites:
+        writer.writerow([s.site_id, s.carrier_id, s.kind, s.name, "" if s.lat is None else s.lat,
+                         "" if s.lon is None else s.lon, s.county_fips, s.population, _number(s.cost_usd),
+                         s.duration_months, s.lead_time_months, ";".join(s.depends_on),
+                         *[_number(s.need(k)) for k in crew_types]])
+    out["sites.csv"] = buffer.getvalue()
+    return out
+
+
+def write_dataset(dataset: Dataset, folder: str | Path) -> Path:
+    """Write the dataset's CSV files (and its default scenario, if any) into `folder`."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in dataset_tables(dataset).items():
+        (folder / name).write_text(text, encoding="utf-8")
+    if dataset.default_scenario is not None:
+        (folder / "scenario.toml").write_text(scenario_toml(dataset.default_scenario), encoding="utf-8")
+    return folder
+
+
+def scenario_toml(scenario: Scenario) -> str:
+    """A scenario as TOML text that `read_scenario` reads back to the same scenario."""
+    lines = []
+    for key, value in scenario.to_dict().items():
+        if isinstance(value, str):
+            lines.append(f'{key} = "{value}"')
+        elif isinstance(value, float):
+            lines.append(f"{key} = {value!r}")
+        else:
+            lines.append(f"{key} = {value}")
+    return "\n".join(lines) + "\n"
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))

@@ -17,32 +17,15 @@ from collections import defaultdict
 
 import pandas as pd
 
+from .objective import score
 from .schema import Dataset, Plan, Scenario
 
 
 def objective_value(dataset: Dataset, scenario: Scenario, starts: dict[str, int], horizon: int,
                     carrier_id: str | None = None) -> float:
-    """The objective of a schedule, computed from the definitions (the same for every rule)."""
-    deadline = scenario.effective_deadline
+    """The objective of a schedule (the same for every rule; see `planner.objective`)."""
     sites = dataset.sites if carrier_id is None else dataset.sites_by_carrier.get(carrier_id, ())
-    if scenario.objective == "makespan":
-        makespans: dict[str, int] = defaultdict(int)
-        unreplaced = 0
-        for site in sites:
-            if site.site_id in starts:
-                makespans[site.carrier_id] = max(makespans[site.carrier_id], starts[site.site_id] + site.duration_months)
-            else:
-                unreplaced += 1
-        return float((horizon + 1) * unreplaced + sum(makespans.values()))
-    dark_months = max(0, horizon - deadline)
-    total = 0.0
-    for site in sites:
-        start = starts.get(site.site_id)
-        if start is None:
-            total += site.population * (deadline + scenario.dark_weight * dark_months)
-        else:
-            total += site.population * (start + site.duration_months)
-    return total
+    return score(sites, starts, horizon, scenario.effective_deadline, scenario.objective, scenario.dark_weight)
 
 
 def schedule_table(plan: Plan) -> pd.DataFrame:
@@ -210,6 +193,7 @@ def summary(plan: Plan) -> dict:
         "effective_deadline": deadline,
         "build_seconds": round(plan.build_seconds, 3),
         "solve_seconds": round(plan.solve_seconds, 3),
+        "wall_seconds": round(plan.wall_seconds, 3),
         "solver": plan.solver or SOLVER_NAME,
         "dataset": dataset.name,
         "dataset_sha256": dataset.sha256,

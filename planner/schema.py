@@ -200,6 +200,7 @@ class Plan:
     bound: float | None
     build_seconds: float = 0.0
     solve_seconds: float = 0.0
+    wall_seconds: float = 0.0  # elapsed time; build and solve seconds add up over parallel workers
     solver: str = ""
     horizon: int = 0  # periods planned; the scenario's horizon unless a makespan plan needed more
     outcomes: tuple[CarrierOutcome, ...] = ()

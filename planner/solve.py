@@ -1,8 +1,13 @@
 """The only module that knows solver statuses: run HiGHS on a model, return plain data.
 
-PuLP reports a run stopped by the time limit as "Optimal"; this module reads HiGHS's
-own model status, primal solution status and dual bound instead, so a plan states
-honestly whether it is proven optimal and how far from the bound it may be.
+Models are written in PuLP (`planner.model`) and handed to HiGHS (highspy) in bulk.
+PuLP's own HiGHS wrapper reports a run stopped by the time limit as "Optimal"; this
+module reads HiGHS's model status, primal solution status and dual bound itself, so a
+plan says honestly whether it is proven optimal and how far from the bound it may be.
+
+A carrier's MILP is solved in two steps: its LP relaxation first (a bound); if the warm
+start is already within the requested gap of that bound, it is returned as proven
+within the gap, otherwise branch-and-bound runs from the warm start for the time left.
 """
 from __future__ import annotations
 
@@ -19,13 +24,15 @@ import pulp
 from .model.build import PlanModel, build_model
 from .model.case import CarrierCase
 
-SOLVER_NAME = f"HiGHS {highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}.{highspy.HIGHS_VERSION_PATCH} via PuLP {pulp.__version__}"
+SOLVER_NAME = (f"HiGHS {highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}.{highspy.HIGHS_VERSION_PATCH}"
+               f" (PuLP {pulp.__version__} model)")
 STATUS_WORDS = {
     "optimal": "proven optimal within the requested gap",
-    "feasible": "a valid plan, stopped by the time limit before proving optimality",
-    "heuristic": "a valid plan from the list-scheduling heuristic (the solver found nothing better in time)",
+    "feasible": "a valid plan; the time limit stopped the solver before it proved optimality",
+    "heuristic": "a valid plan from list scheduling; no optimality is claimed",
     "trivial": "nothing to decide",
 }
+FEASIBLE = 2  # HiGHS primal_solution_status: a feasible point is held
 
 
 @dataclass(frozen=True)
@@ -35,7 +42,7 @@ class CaseResult:
     carrier_id: str
     starts: dict[str, int]
     status: str  # optimal | feasible | heuristic | trivial
-    objective: float  # solver objective including constant terms
+    objective: float
     bound: float  # best proven lower bound on the objective
     build_seconds: float
     solve_seconds: float
@@ -43,57 +50,19 @@ class CaseResult:
     columns: int = 0
 
 
-class _HiGHS(pulp.HiGHS):
-    """PuLP's HiGHS interface, loading the model in bulk and accepting a warm start."""
+@dataclass
+class LoadedModel:
+    """A PuLP problem loaded into a HiGHS instance, with the column of each variable."""
 
-    def __init__(self, start: dict[str, float] | None = None, **options):
-        super().__init__(**options)
-        self.start = start or {}
-
-    def buildSolverModel(self, lp):
-        variables = lp.variables()
-        for i, var in enumerate(variables):
-            var.index = i
-        inf = highspy.kHighsInf
-        sign = -1 if lp.sense == pulp.LpMaximize else 1
-        h = lp.solverModel
-        n = len(variables)
-        cost = np.array([sign * lp.objective.get(v, 0.0) for v in variables], dtype=float)
-        lower = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
-        upper = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=float)
-        h.addCols(n, cost, lower, upper, 0, np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
-        integer = np.array([v.index for v in variables if v.cat == pulp.LpInteger], dtype=np.int32)
-        if len(integer) and self.mip:
-            h.changeColsIntegrality(len(integer), integer, np.full(len(integer), highspy.HighsVarType.kInteger))
-        constraints = list(lp._constraints.values())
-        starts, indices, values, row_lower, row_upper = [], [], [], [], []
-        for i, con in enumerate(constraints):
-            con.index = i
-            starts.append(len(indices))
-            for var, coef in con.items():
-                if coef != 0:
-                    indices.append(var.index)
-                    values.append(coef)
-            lb, ub = con.getLb(), con.getUb()
-            row_lower.append(-inf if lb is None else lb)
-            row_upper.append(inf if ub is None else ub)
-        if constraints:
-            h.addRows(len(constraints), np.array(row_lower), np.array(row_upper), len(indices),
-                      np.array(starts, dtype=np.int32), np.array(indices, dtype=np.int32), np.array(values, dtype=float))
-
-    def callSolver(self, lp):
-        if self.start:
-            names = {v.name: v.index for v in lp.variables()}
-            known = [(names[k], v) for k, v in self.start.items() if k in names]
-            if known:
-                index, value = zip(*known)
-                lp.solverModel.setSolution(len(index), np.array(index, dtype=np.int32), np.array(value, dtype=float))
-        lp.solverModel.run()
+    highs: highspy.Highs
+    variables: list[pulp.LpVariable]
+    integer_columns: np.ndarray
+    is_mip: bool = False  # integrality is imposed (after the LP relaxation has been solved)
 
 
 @contextmanager
 def _quiet_stdout():
-    """HiGHS prints a banner from C++ even with output off; keep it out of reports."""
+    """HiGHS prints a banner from C++ when an instance is created; keep it out of reports."""
     try:
         saved = os.dup(1)
     except OSError:
@@ -106,6 +75,78 @@ def _quiet_stdout():
     finally:
         os.dup2(saved, 1)
         os.close(saved)
+
+
+def load(problem: pulp.LpProblem, offset: float, threads: int = 1) -> LoadedModel:
+    """Copy a minimisation problem into HiGHS in bulk, as an LP (integrality is set later)."""
+    with _quiet_stdout():
+        highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("threads", threads)
+    variables = problem.variables()
+    for i, var in enumerate(variables):
+        var.index = i
+    inf = highspy.kHighsInf
+    cost = np.array([problem.objective.get(v, 0.0) for v in variables], dtype=float)
+    lower = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
+    upper = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=float)
+    empty = np.zeros(0, dtype=np.int32)
+    highs.addCols(len(variables), cost, lower, upper, 0, empty, empty, np.zeros(0))
+    highs.changeObjectiveOffset(offset)  # constant terms, so HiGHS measures its gap on the true objective
+    starts, indices, values, row_lower, row_upper = [], [], [], [], []
+    for constraint in problem.constraints.values():
+        starts.append(len(indices))
+        for var, coef in constraint.items():
+            if coef != 0:
+                indices.append(var.index)
+                values.append(coef)
+        lb, ub = constraint.getLb(), constraint.getUb()
+        row_lower.append(-inf if lb is None else lb)
+        row_upper.append(inf if ub is None else ub)
+    if starts:
+        highs.addRows(len(starts), np.array(row_lower), np.array(row_upper), len(indices),
+                      np.array(starts, dtype=np.int32), np.array(indices, dtype=np.int32), np.array(values, dtype=float))
+    integer = np.array([v.index for v in variables if v.cat == pulp.LpInteger], dtype=np.int32)
+    return LoadedModel(highs, variables, integer)
+
+
+def _run(loaded: LoadedModel, time_limit_s: float, mip_gap: float) -> tuple[str, float, float, list[float] | None]:
+    """Run HiGHS; return (status word, objective, bound, column values or None)."""
+    h = loaded.highs
+    h.setOptionValue("time_limit", float(max(0.1, time_limit_s)))
+    h.setOptionValue("mip_rel_gap", float(mip_gap))
+    h.run()
+    model_status = h.getModelStatus()
+    info = h.getInfo()
+    has_solution = info.primal_solution_status == FEASIBLE
+    values = list(h.getSolution().col_value) if has_solution else None
+    if model_status == highspy.HighsModelStatus.kOptimal:
+        status = "optimal"
+    elif model_status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+        status = "infeasible"
+    else:
+        status = "feasible" if has_solution else "none"
+    if loaded.is_mip:
+        bound = info.mip_dual_bound if math.isfinite(info.mip_dual_bound) else -math.inf
+    else:
+        bound = info.objective_function_value if status == "optimal" else -math.inf
+    objective = info.objective_function_value if has_solution else math.nan
+    return status, objective, bound, values
+
+
+def _make_integer(loaded: LoadedModel) -> None:
+    count = len(loaded.integer_columns)
+    if count:
+        loaded.highs.changeColsIntegrality(count, loaded.integer_columns,
+                                           np.full(count, highspy.HighsVarType.kInteger))
+        loaded.is_mip = True
+
+
+def _set_start(loaded: LoadedModel, values_by_name: dict[str, float]) -> None:
+    known = [(v.index, values_by_name[v.name]) for v in loaded.variables if v.name in values_by_name]
+    if known:
+        index, value = zip(*known)
+        loaded.highs.setSolution(len(index), np.array(index, dtype=np.int32), np.array(value, dtype=float))
 
 
 def warm_start_values(m: PlanModel, starts: dict[str, int]) -> dict[str, float]:
@@ -123,51 +164,62 @@ def warm_start_values(m: PlanModel, starts: dict[str, int]) -> dict[str, float]:
     return values
 
 
-def read_starts(m: PlanModel) -> dict[str, int]:
+def read_starts(m: PlanModel, values: list[float]) -> dict[str, int]:
     """Start period of each site the solution replaces: the first t with z[s,t] = 1."""
     starts = {}
     for site_id, periods in m.started_by.items():
         for t in sorted(periods):
-            value = periods[t].varValue
-            if value is not None and value > 0.5:
+            if values[periods[t].index] > 0.5:
                 starts[site_id] = t
                 break
     return starts
 
 
+def within_gap(objective: float, bound: float, gap: float) -> bool:
+    return objective - bound <= gap * max(abs(objective), 1e-9) + 1e-9
+
+
 def solve_case(case: CarrierCase, time_limit_s: float, mip_gap: float, warm_start: dict[str, int] | None = None,
-               threads: int = 1) -> CaseResult:
-    """Build and solve one carrier's model; fall back to the warm start if the solver finds nothing."""
+               threads: int = 1, known_bound: float = -math.inf) -> CaseResult:
+    """Build and solve one carrier's model; the warm start is kept if the solver finds nothing better.
+
+    `known_bound` is a lower bound proven elsewhere (the selection relaxation); the
+    result's bound is the better of it and the solver's.
+    """
     began = time.perf_counter()
+    warm_start = dict(warm_start or {})
     if not case.windows:
-        return CaseResult(case.carrier_id, {}, "trivial", math.nan, math.nan, 0.0, 0.0)
+        objective = case.score({})
+        return CaseResult(case.carrier_id, {}, "trivial", objective, objective, 0.0, 0.0)
     m = build_model(case)
+    loaded = load(m.problem, m.objective_constant, threads)
     built = time.perf_counter()
-    solver = _HiGHS(start=warm_start_values(m, warm_start) if warm_start else None, msg=False,
-                    timeLimit=max(0.5, time_limit_s), gapRel=mip_gap, threads=threads, mip_feasibility_tolerance=1e-7)
-    with _quiet_stdout():
-        m.problem.solve(solver)
-    solved = time.perf_counter()
-    h = m.problem.solverModel
-    model_status = h.getModelStatus()
-    info = h.getInfo()
-    has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    constant = m.objective_constant
-    if model_status == highspy.HighsModelStatus.kOptimal:
-        status = "optimal"
-    elif has_solution:
-        status = "feasible"
+    rows, columns = loaded.highs.getNumRow(), loaded.highs.getNumCol()
+    warm_objective = case.score(warm_start)
+    bound = known_bound
+
+    status, _, lp_bound, _ = _run(loaded, time_limit_s, 0.0)
+    if status == "optimal":
+        bound = max(bound, lp_bound)
+    if within_gap(warm_objective, bound, mip_gap):
+        return CaseResult(case.carrier_id, warm_start, "optimal", warm_objective, min(bound, warm_objective),
+                          built - began, time.perf_counter() - built, rows, columns)
+
+    _make_integer(loaded)
+    _set_start(loaded, warm_start_values(m, warm_start))
+    remaining = time_limit_s - (time.perf_counter() - began)
+    status, _, mip_bound, values = _run(loaded, remaining, mip_gap)
+    bound = max(bound, mip_bound)
+    starts = read_starts(m, values) if values is not None else {}
+    objective = case.score(starts) if values is not None else math.inf
+    if objective > warm_objective:
+        starts, objective = warm_start, warm_objective
+    if status == "optimal" or within_gap(objective, bound, mip_gap):
+        word = "optimal"
     else:
-        status = "heuristic"
-    bound = info.mip_dual_bound if math.isfinite(info.mip_dual_bound) else -math.inf
-    if status == "heuristic":
-        starts = dict(warm_start or {})
-        objective = math.nan
-    else:
-        starts = read_starts(m)
-        objective = info.objective_function_value + constant
-    return CaseResult(case.carrier_id, starts, status, objective, bound + constant, built - began, solved - built,
-                      rows=len(m.problem.constraints), columns=len(m.problem.variables()))
+        word = "feasible" if values is not None else "heuristic"
+    return CaseResult(case.carrier_id, starts, word, objective, min(bound, objective), built - began,
+                      time.perf_counter() - built, rows, columns)
 
 
 @dataclass(frozen=True)
@@ -188,14 +240,9 @@ def solve_selection(cases: list[CarrierCase], own_funds: dict[str, float], avail
 
     began = time.perf_counter()
     problem, replaced, _, constant = build_selection(cases, own_funds, available_usd)
-    solver = _HiGHS(msg=False, timeLimit=max(0.5, time_limit_s), gapRel=mip_gap, threads=1)
-    with _quiet_stdout():
-        problem.solve(solver)
-    info = problem.solverModel.getInfo()
-    status_code = problem.solverModel.getModelStatus()
-    has_solution = info.primal_solution_status == 2
-    chosen = {s for s, var in replaced.items() if has_solution and var.varValue is not None and var.varValue > 0.5}
-    status = "optimal" if status_code == highspy.HighsModelStatus.kOptimal else "feasible" if has_solution else "heuristic"
-    bound = info.mip_dual_bound if math.isfinite(info.mip_dual_bound) else -math.inf
-    objective = info.objective_function_value + constant if has_solution else math.nan
-    return SelectionResult(chosen, status, objective, bound + constant, time.perf_counter() - began)
+    loaded = load(problem, constant)
+    _make_integer(loaded)
+    status, objective, bound, values = _run(loaded, time_limit_s, mip_gap)
+    chosen = {s for s, var in replaced.items() if values is not None and values[var.index] > 0.5}
+    word = status if status in ("optimal", "feasible") else "heuristic"
+    return SelectionResult(chosen, word, objective, bound, time.perf_counter() - began)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from ..network import earliest_starts, topological_order
+from ..objective import score
 from ..schema import Dataset, Scenario, Site
 
 
@@ -78,6 +79,10 @@ class CarrierCase:
         u_s = pop_s * (D + w * max(0, H - D))
         """
         return site.population * (self.deadline + self.dark_weight * self.dark_months)
+
+    def score(self, starts: dict[str, int]) -> float:
+        """The objective of a schedule of this carrier (see `planner.objective`)."""
+        return score(self.sites, starts, self.horizon, self.deadline, self.objective, self.dark_weight)
 
     @cached_property
     def unreplaced_penalty(self) -> float:

@@ -1,0 +1,40 @@
+"""Shared fixtures: tiny datasets built in code, and the embedded dataset."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from planner.schema import Carrier, CrewPool, Dataset, Scenario, Site
+
+ROOT = Path(__file__).resolve().parent.parent
+RURAL40 = ROOT / "datasets" / "rural40"
+
+
+def site(site_id, carrier_id="a", *, population=0, cost=0.0, duration=1, lead=0, after=(), tower=1.0, kind="ran", **crews):
+    need = {"tower": tower, **crews}
+    return Site(site_id=site_id, carrier_id=carrier_id, kind=kind, cost_usd=float(cost), duration_months=duration,
+                lead_time_months=lead, population=population, depends_on=tuple(after),
+                crew_need=tuple(sorted((k, float(v)) for k, v in need.items() if v)))
+
+
+def dataset(sites, crews=None, carriers=None, name="tiny"):
+    """A dataset from sites; by default every carrier has one tower crew and no own funds."""
+    carrier_ids = sorted({s.carrier_id for s in sites})
+    carriers = carriers or tuple(Carrier(c, f"Carrier {c}", "TX", 1000) for c in carrier_ids)
+    if crews is None:
+        crews = tuple(CrewPool(c, "tower", 1.0) for c in carrier_ids)
+    return Dataset(carriers=tuple(carriers), crews=tuple(crews), sites=tuple(sites), name=name)
+
+
+def scenario(**overrides):
+    """A scenario for tiny cases: money enough, no dark penalty surprises, exact optimality."""
+    base = dict(fund_usd=1e12, horizon=12, deadline=12, mip_gap=0.0, time_limit_s=30.0, start="2022-05")
+    base.update(overrides)
+    return Scenario(**base)
+
+
+@pytest.fixture(scope="session")
+def rural40():
+    from planner import read_dataset
+    return read_dataset(RURAL40)
