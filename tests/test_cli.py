@@ -75,7 +75,7 @@ def test_bad_flag_values_exit_2_naming_each(folder, tmp_path, capsys):
 
 def test_validate_reports_every_problem(folder, capsys):
     sites = folder / "sites.csv"
-    text = sites.read_text().replace("r1,a,ran", "r1,zz,ran").replace("r2,a,ran,r2,,,,40,", "r2,a,ran,r2,,,,-40,")
+    text = sites.read_text().replace("r1,a,ran", "r1,zz,ran").replace("r2,a,ran,,,,,40,", "r2,a,ran,,,,,-40,")
     sites.write_text(text)
     assert run(["validate", str(folder)]) == 2
     err = capsys.readouterr().err
