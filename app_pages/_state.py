@@ -1,0 +1,279 @@
+"""What every screen shares: the active dataset, the scenario sidebar, cached solves and number formats.
+
+Caching lives here, in the UI layer, never in the library. A solve is keyed by the
+dataset's sha256 and the scenario as a dict, so the same inputs give the same plan
+instantly, across reruns, pages and browser sessions. The store is a small LRU held by
+`st.cache_resource` rather than `st.cache_data`, because a cold solve must drive a
+progress bar created outside the cached call (cache_data would try to replay it), and
+because plans are never mutated, so handing out the same object is safe. One lock
+serialises solves: this runs on small machines where two parallel solves of the same
+inputs would only slow each other down.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+import planner
+from planner.diagnostics import usd
+from planner.errors import PlannerError
+from planner.replan import CarrierChanges, replan_carrier
+from planner.schema import RULES, Scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATASET = ROOT / "datasets" / "rural40"
+DATASET_ENV = "RRPLAN_DATASET"
+APP_TIME_LIMIT_S = 40.0  # per national solve; rural40 needs ~25 s, and the first screen must show within a minute
+REPLAN_TIME_LIMIT_S = 20.0
+STORE_SIZE = 24  # plans kept in memory (a rural40 plan with its tables is a few MB)
+
+FUND_PRESETS = {
+    "$1B: 2019 proposal": 1_000_000_000.0,
+    "$1.895B: 2020 appropriation": 1_895_000_000.0,
+    "$4.98B: full funding (2024)": 4_980_000_000.0,
+}
+CUSTOM_FUND = "Custom amount"
+FUND_MIN_B, FUND_MAX_B = 0.5, 6.0
+RULE_LABELS = {
+    "pro_rata": "Pro rata (one factor for every carrier)",
+    "priority": "Priority tiers (47 CFR 1.50004)",
+    "optimal": "Optimal (chosen by the optimiser)",
+    "greedy": "Greedy (people per dollar, no solver)",
+}
+
+
+# ---------------------------------------------------------------- formats a policy reader expects
+
+def people(count: float) -> str:
+    """12,345 people."""
+    return f"{int(round(count)):,} people"
+
+
+def person_months(count: float) -> str:
+    """12.3M person-months (exposure figures run into the tens of millions)."""
+    if abs(count) >= 1e6:
+        return f"{count / 1e6:,.1f}M person-months"
+    return f"{count:,.0f} person-months"
+
+
+def share(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def of(part: int, whole: int) -> str:
+    return f"{part:,} of {whole:,}"
+
+
+def headline_values(summary: dict) -> dict[str, str]:
+    """The national headline figures, as shown, from `planner.summary` (the single source of the numbers)."""
+    return {
+        "Demand": usd(summary["demand_usd"]),
+        "Allocated": usd(summary["allocated_usd"]),
+        "Pro-rata factor": share(summary["pro_rata_factor"]),
+        "Carriers done by the deadline": of(summary["carriers_done_by_deadline"], summary["carriers_total"]),
+        "Sites replaced": of(summary["sites_replaced"], summary["sites_total"]),
+        "People left without service": people(summary["population_left_without_service"]),
+        "Population-months on covered gear": person_months(summary["exposure_population_months"]),
+    }
+
+
+def solve_note(summary: dict) -> str:
+    """One honest line on how good the plan is and what it cost to find."""
+    gap = summary["gap"]
+    quality = {"optimal": "optimal within the gap tolerance", "feasible": "feasible (time limit reached)",
+               "heuristic": "heuristic (no solver bound)"}.get(summary["status"], summary["status"])
+    bound = "" if gap is None else f", proven gap {gap:.1%}"
+    return (f"Plan status: {quality}{bound}; solved in {summary['wall_seconds']:.1f} s with {summary['solver']}; "
+            f"dataset {summary['dataset']} (sha256 {summary['dataset_sha256'][:12]}).")
+
+
+def issues_table(issues) -> pd.DataFrame:
+    """Input problems as the table the Data screen shows: file, row, column, rule, value, message."""
+    return pd.DataFrame([{"file": i.file, "row": i.row, "column": i.column, "rule": i.rule, "value": i.value,
+                          "message": i.message, "severity": i.severity} for i in issues],
+                        columns=["file", "row", "column", "rule", "value", "message", "severity"]).astype(
+                            {"row": "Int64"})
+
+
+# ---------------------------------------------------------------- dataset
+
+def dataset_folder() -> Path:
+    return Path(os.environ.get(DATASET_ENV) or DEFAULT_DATASET)
+
+
+@st.cache_resource(show_spinner="Reading the dataset...")
+def _read_dataset(folder: str, _stamp: tuple) -> planner.Dataset:
+    return planner.read_dataset(folder)
+
+
+def _folder_stamp(folder: Path) -> tuple:
+    """Changes when a dataset file changes, so an edited folder is read again."""
+    return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(folder.glob("*")) if p.is_file())
+
+
+def active_dataset() -> planner.Dataset:
+    """The uploaded dataset if the user chose one on the Data screen, else the folder's. Stops the page on bad input."""
+    uploaded = st.session_state.get("uploaded_dataset")
+    if uploaded is not None and st.session_state.get("use_uploaded"):
+        return uploaded
+    folder = dataset_folder()
+    try:
+        return _read_dataset(str(folder), _folder_stamp(folder) if folder.is_dir() else ())
+    except planner.InputError as err:
+        st.error(f"The dataset in {folder} cannot be used: {len(err.issues)} problem(s). "
+                 f"Fix them or point {DATASET_ENV} at another folder.")
+        st.dataframe(issues_table(err.issues), hide_index=True)
+        st.stop()
+
+
+# ---------------------------------------------------------------- scenario sidebar
+
+def _base_scenario(dataset: planner.Dataset) -> Scenario:
+    base = dataset.default_scenario or Scenario()
+    return base.with_overrides(time_limit_s=min(base.time_limit_s, APP_TIME_LIMIT_S))
+
+
+def sidebar() -> None:
+    """The scenario controls shared by every screen; the scenario they define is `current_scenario()`."""
+    dataset = active_dataset()
+    base = _base_scenario(dataset)
+    side = st.sidebar
+    side.header("Scenario")
+    side.caption(f"Dataset: **{dataset.name}** ({len(dataset.carriers):,} carriers, {len(dataset.sites):,} sites, "
+                 f"demand {usd(dataset.total_demand_usd)})")
+    presets = list(FUND_PRESETS)
+    default_preset = next((k for k, v in FUND_PRESETS.items() if abs(v - base.fund_usd) < 0.5), CUSTOM_FUND)
+    choice = side.radio("Fund", [*presets, CUSTOM_FUND], index=[*presets, CUSTOM_FUND].index(default_preset),
+                        key="fund_choice", help="Money Congress makes available for reimbursements.")
+    if choice == CUSTOM_FUND:
+        fund_b = side.slider("Custom fund (USD billions)", FUND_MIN_B, FUND_MAX_B,
+                             value=min(FUND_MAX_B, max(FUND_MIN_B, round(base.fund_usd / 1e9, 3))), step=0.005,
+                             format="$%.3fB", key="fund_custom_b")
+        fund_usd = fund_b * 1e9
+    else:
+        fund_usd = FUND_PRESETS[choice]
+    if base.admin_reserve_usd:
+        side.caption(f"{usd(max(0.0, fund_usd - base.admin_reserve_usd))} available after the "
+                     f"{usd(base.admin_reserve_usd)} administrative reserve.")
+    rule = side.selectbox("Funding rule", RULES, index=RULES.index(base.rule), format_func=RULE_LABELS.get, key="rule")
+    deadline = side.number_input("Deadline (months after the start)", 1, 120, int(base.deadline), key="deadline",
+                                 help=f"The term to replace everything; plans start {base.start}.")
+    extensions = side.number_input("Six-month extensions granted", 0, 6, int(base.extensions), key="extensions")
+    horizon = side.slider("Planning horizon (months)", 12, 120, min(120, max(12, int(base.horizon))), key="horizon")
+    with side.expander("Solver"):
+        time_limit = st.number_input("Time limit per national solve (seconds)", 5, 600, int(base.time_limit_s),
+                                     key="time_limit_s",
+                                     help="When it is reached the best plan found is shown, with its proven gap.")
+    scenario = base.with_overrides(fund_usd=float(fund_usd), rule=rule, deadline=int(deadline),
+                                   extensions=int(extensions), horizon=int(horizon), time_limit_s=float(time_limit),
+                                   name="app")
+    st.session_state["scenario"] = scenario
+    side.caption(f"Deadline {scenario.month_label(scenario.effective_deadline)}; "
+                 f"horizon to {scenario.month_label(scenario.horizon - 1)}.")
+
+
+def current_scenario() -> Scenario:
+    scenario = st.session_state.get("scenario")
+    return scenario if scenario is not None else _base_scenario(active_dataset())
+
+
+# ---------------------------------------------------------------- cached solves
+
+@dataclass(frozen=True)
+class PlanViews:
+    """A plan with the tables every screen reads, computed once per plan."""
+
+    plan: planner.Plan
+    summary: dict
+    schedule: pd.DataFrame
+    carriers: pd.DataFrame
+    monthly: pd.DataFrame
+
+
+@st.cache_resource
+def _store() -> tuple[OrderedDict, threading.Lock]:
+    return OrderedDict(), threading.Lock()
+
+
+def plan_key(dataset: planner.Dataset, scenario: Scenario, extra: str = "") -> str:
+    return json.dumps([dataset.sha256 or dataset.name, scenario.to_dict(), extra], sort_keys=True, default=str)
+
+
+def _views(plan: planner.Plan) -> PlanViews:
+    return PlanViews(plan, planner.summary(plan), planner.schedule_table(plan), planner.carriers_table(plan),
+                     planner.monthly_table(plan))
+
+
+def _remember(key: str, make) -> PlanViews:
+    store, lock = _store()
+    if key in store:
+        store.move_to_end(key)
+        return store[key]
+    with lock:
+        if key not in store:  # another session may have solved it while we waited
+            store[key] = make()
+            while len(store) > STORE_SIZE:
+                store.popitem(last=False)
+        return store[key]
+
+
+def is_cached(dataset: planner.Dataset, scenario: Scenario) -> bool:
+    return plan_key(dataset, scenario) in _store()[0]
+
+
+def plan_views(dataset: planner.Dataset, scenario: Scenario, label: str = "") -> PlanViews:
+    """The plan for these inputs: from the store, or solved now with a progress bar. Stops the page on failure."""
+    key = plan_key(dataset, scenario)
+
+    def solve() -> PlanViews:
+        bar = st.progress(0.0, text=f"Planning {label or dataset.name}: allocating the fund...")
+
+        def progress(done: int, total: int, carrier_id: str) -> None:
+            bar.progress(min(1.0, done / max(1, total)),
+                         text=f"Planning {label or dataset.name}: {done} of {total} carriers scheduled ({carrier_id})")
+
+        with st.spinner(f"Solving {len(dataset.sites):,} sites ({scenario.rule}, time limit "
+                        f"{scenario.time_limit_s:.0f} s)..."):
+            views = _views(planner.plan(dataset, scenario, progress=progress))
+        bar.empty()
+        return views
+
+    try:
+        return _remember(key, solve)
+    except planner.InputError as err:
+        st.error(f"These settings cannot be planned: {len(err.issues)} problem(s).")
+        st.dataframe(issues_table(err.issues), hide_index=True)
+        st.stop()
+    except PlannerError as err:
+        st.error(f"The planner could not produce a plan: {err}")
+        st.stop()
+
+
+def replanned_views(views: PlanViews, carrier_id: str, changes: CarrierChanges) -> PlanViews:
+    """One carrier re-planned alone after an engineer's changes (cached by plan, carrier and changes)."""
+    key = plan_key(views.plan.dataset, views.plan.scenario, f"replan:{carrier_id}:{changes!r}")
+
+    def solve() -> PlanViews:
+        with st.spinner(f"Re-planning {carrier_id} (time limit {REPLAN_TIME_LIMIT_S:.0f} s)..."):
+            return _views(replan_carrier(views.plan, carrier_id, changes, time_limit_s=REPLAN_TIME_LIMIT_S))
+
+    try:
+        return _remember(key, solve)
+    except planner.InputError as err:
+        st.error(f"These changes cannot be planned: {len(err.issues)} problem(s).")
+        st.dataframe(issues_table(err.issues), hide_index=True)
+        st.stop()
+    except PlannerError as err:
+        st.error(f"The planner could not re-plan {carrier_id}: {err}")
+        st.stop()
+
+
+def month_options(scenario: Scenario, horizon: int) -> list[str]:
+    return [scenario.month_label(t) for t in range(horizon)]

@@ -1,0 +1,55 @@
+"""Compare rules: pro rata, priority tiers, optimal and greedy on the same fund, side by side."""
+import pandas as pd
+import streamlit as st
+
+from app_pages import _state
+from planner import plots
+from planner.diagnostics import usd
+from planner.schema import RULES
+
+dataset = _state.active_dataset()
+base = _state.current_scenario()
+scenarios = {rule: base.with_overrides(rule=rule) for rule in RULES}
+
+st.title("Compare rules")
+st.markdown(f"The four funding rules on the same fund (**{usd(base.fund_usd)}**), the same data and the same "
+            f"deadline ({base.month_label(base.effective_deadline)}). The fund, deadline and horizon are set in "
+            "the sidebar.")
+
+missing = [rule for rule, scenario in scenarios.items() if not _state.is_cached(dataset, scenario)]
+if missing:
+    st.info(f"Not solved yet for these settings: {', '.join(missing)}. Each solve takes up to "
+            f"{base.time_limit_s:.0f} s on this dataset; solved plans are kept, so coming back is instant.")
+    if not st.button(f"Solve {len(missing)} rule(s) and compare", type="primary", key="compare_solve"):
+        st.stop()
+views = {rule: _state.plan_views(dataset, scenario, label=f"the {rule} plan") for rule, scenario in scenarios.items()}
+
+rows = {}
+for rule, view in views.items():
+    summary = view.summary
+    rows[_state.RULE_LABELS[rule]] = {
+        **_state.headline_values(summary),
+        "Objective (lower is better)": f"{summary['objective']:,.0f}",
+        "Plan status": summary["status"] + ("" if summary["gap"] is None else f" (gap {summary['gap']:.1%})"),
+    }
+st.subheader("Headline figures")
+st.dataframe(pd.DataFrame(rows), width="stretch")
+best = min(views, key=lambda rule: views[rule].summary["objective"])
+pro_rata = views["pro_rata"].summary
+gain = pro_rata["population_left_without_service"] - views[best].summary["population_left_without_service"]
+st.caption(f"Best objective: {_state.RULE_LABELS[best]}. Against pro rata it leaves "
+           f"{_state.people(abs(gain))} {'fewer' if gain >= 0 else 'more'} without service and "
+           f"{_state.person_months(abs(pro_rata['exposure_population_months'] - views[best].summary['exposure_population_months']))} "
+           f"{'less' if pro_rata['exposure_population_months'] >= views[best].summary['exposure_population_months'] else 'more'} "
+           "on covered gear. The objective weighs a person-month without service "
+           f"{base.dark_weight:g} times a person-month on covered gear.")
+
+allocation = views["pro_rata"].carriers[["carrier_id", "name", "demand_usd"]].copy()
+for rule, view in views.items():
+    allocation[rule] = view.carriers.set_index("carrier_id").loc[allocation["carrier_id"], "allocation_usd"].to_numpy()
+st.subheader("Allocation by carrier")
+st.plotly_chart(plots.allocation_by_rule(allocation[["carrier_id", *RULES]], title="Allocation by carrier under each rule"),
+                width="stretch")
+money = {rule: st.column_config.NumberColumn(rule, format="dollar") for rule in RULES}
+st.dataframe(allocation, hide_index=True, column_config={
+    "demand_usd": st.column_config.NumberColumn("demand (USD)", format="dollar"), **money})
