@@ -18,7 +18,7 @@ from . import __version__
 from .diagnostics import usd
 from .engine import plan as make_plan
 from .errors import InputError, Issue, PlannerError
-from .io import read_dataset, read_scenario
+from .io import read_dataset
 from .reports import carriers_table, monthly_table, schedule_table, summary
 from .schema import Scenario
 from .validation import check_against_scenario, scenario_from_mapping
@@ -43,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     solve = commands.add_parser("solve", help="allocate the fund and schedule every carrier")
     solve.add_argument("dataset")
-    solve.add_argument("--scenario", help="scenario TOML file (overrides the dataset's scenario.toml)")
+    solve.add_argument("--scenario", help="scenario TOML file or preset name, e.g. appropriation-2020 "
+                       "(overrides the dataset's scenario.toml)")
     solve.add_argument("--fund", help="fund size in USD, e.g. 1895000000 or 1.895e9")
     solve.add_argument("--admin-reserve", help="USD held back for administration")
     solve.add_argument("--rule", help="pro_rata | priority | optimal | greedy")
@@ -58,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--workers", type=int, default=None, help="parallel solver processes (default: up to 2)")
     solve.add_argument("--out", required=True, help="folder to write summary.json and the tables to")
     solve.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    solve.add_argument("--no-store", action="store_true", help="neither reuse nor record the run in the run store")
+    solve.add_argument("--store", help="run store file (default: $RRPLAN_STORE or runs/rrplan.sqlite)")
+    from .cli_scale import add_scale_commands  # sweep, montecarlo, runs, diff
+    add_scale_commands(commands)
     return parser
 
 
@@ -66,7 +71,8 @@ def resolve_scenario(dataset_default: Scenario | None, args: argparse.Namespace)
     issues: list[Issue] = []
     scenario = dataset_default or Scenario()
     if getattr(args, "scenario", None):
-        scenario = read_scenario(args.scenario, base=scenario, issues=issues)
+        from .scenarios import resolve  # a file path, or the name of a shipped preset
+        scenario = resolve(args.scenario, base=scenario, issues=issues)
     flags = {key: getattr(args, dest) for dest, key in SCENARIO_FLAGS.items() if getattr(args, dest, None) is not None}
     if flags:
         scenario = scenario_from_mapping(flags, "command line", issues, base=scenario)
@@ -133,6 +139,9 @@ def print_summary(figures: dict) -> None:
 
 def run(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from .cli_scale import SCALE_COMMANDS, run_scale_command, solve_with_store
+    if args.command in SCALE_COMMANDS:
+        return run_scale_command(args)
     try:
         dataset = read_dataset(args.dataset)
         scenario = resolve_scenario(dataset.default_scenario, args)
@@ -144,10 +153,15 @@ def run(argv: list[str] | None = None) -> int:
                   f"{len(dataset.crews)} crew pools: valid")
             return EXIT_OK
         progress = None if args.quiet or not sys.stderr.isatty() else _progress_printer()
-        result = make_plan(dataset, scenario, progress=progress, workers=args.workers)
-        figures = write_plan(result, Path(args.out))
+        if args.no_store:
+            figures, stored = write_plan(make_plan(dataset, scenario, progress=progress, workers=args.workers),
+                                         Path(args.out)), ""
+        else:
+            figures, stored = solve_with_store(dataset, scenario, args, progress)
         if not args.quiet:
             print_summary(figures)
+            if stored:
+                print(stored)
             print(f"wrote {Path(args.out) / 'summary.json'} and schedule.csv, carriers.csv, monthly.csv")
         return EXIT_OK
     except InputError as err:
