@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,9 @@ def read_table(path: Path, issues: list[Issue], max_bytes: int = MAX_FILE_BYTES)
     """Read one CSV file; append problems to `issues` and return None if unreadable."""
     name = path.name
     if not path.is_file():
-        issues.append(Issue(name, None, None, "missing-file", None, f"file {name} is missing from the dataset folder"))
+        near = [p.name for p in path.parent.glob("*") if p.name.lower() == name.lower()] if path.parent.is_dir() else []
+        hint = f"; the folder has {near[0]}: rename it to {name}" if near else ""
+        issues.append(Issue(name, None, None, "missing-file", None, f"file {name} is missing from the dataset folder{hint}"))
         return None
     size = path.stat().st_size
     if size > max_bytes:
@@ -45,36 +48,78 @@ def read_table(path: Path, issues: list[Issue], max_bytes: int = MAX_FILE_BYTES)
 
 def parse_table(name: str, data: bytes, issues: list[Issue]) -> RawTable | None:
     """Parse CSV bytes (UTF-8, with or without BOM, any line endings)."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        issues.append(Issue(name, 1, None, "encoding", repr(data[:2]),
+                            "file is UTF-16 text (Excel's 'Unicode Text'); save it as 'CSV UTF-8'"))
+        return None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        issues.append(Issue(name, line, None, "encoding", repr(data[err.start:err.start + 4]),
-                            "file is not UTF-8 text; save it as CSV UTF-8"))
+        line, column, cell = _locate_byte(data, err.start)
+        issues.append(Issue(name, line, column, "encoding", cell,
+                            "file is not UTF-8 text (Excel's plain 'CSV' uses Windows-1252); "
+                            "save it as 'CSV UTF-8' or re-encode it to UTF-8"))
         return None
     if "\x00" in text:
-        issues.append(Issue(name, None, None, "encoding", "NUL byte", "file contains NUL bytes; it is not a CSV text file"))
+        line, column, cell = _locate_byte(data, data.index(b"\x00"))
+        issues.append(Issue(name, line, column, "encoding", cell.replace("\x00", "\\x00"),
+                            "file contains NUL bytes; it is not a CSV text file (a spreadsheet's binary format?)"))
         return None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: a stray double quote is reported instead of silently swallowing the rest of the file
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    record_end = 0
     try:
         header_row = next(reader, None)
         if header_row is None:
             issues.append(Issue(name, None, None, "empty-file", None, "file is empty; it needs a header row"))
             return None
         header = tuple(h.strip() for h in header_row)
+        record_end = reader.line_num
         rows: list[tuple[int, dict[str, str]]] = []
         for cells in reader:
-            line = reader.line_num
+            line = record_end + 1  # where the row starts: a quoted cell may span several lines
+            record_end = reader.line_num
             if not any(c.strip() for c in cells):
                 continue  # blank lines carry no data
             if len(cells) > len(header):
                 issues.append(Issue(name, line, None, "extra-cells", ",".join(cells[len(header):])[:60],
-                                    f"row has {len(cells)} cells but the header has {len(header)} columns"))
+                                    f"row has {len(cells)} cells but the header has {len(header)} columns; "
+                                    "put text that contains commas in double quotes"))
             rows.append((line, {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header)}))
     except csv.Error as err:
-        issues.append(Issue(name, reader.line_num, None, "csv-syntax", None, f"CSV syntax error: {err}"))
+        issues.append(Issue(name, record_end + 1, None, "csv-syntax", None, _csv_message(str(err))))
         return None
     return RawTable(name, header, tuple(rows))
+
+
+def _csv_message(error: str) -> str:
+    """The csv module's complaint, in the words of someone editing a spreadsheet."""
+    if "unexpected end of data" in error:
+        return ("a double quote opened in the row starting on this line is never closed, so the rest of the file "
+                "would be read as one cell; close the quote or remove it")
+    if "expected after" in error:
+        return "text follows a closing double quote in the row starting on this line; quote the whole cell or remove the quotes"
+    if "field limit" in error:
+        return f"a cell in the row starting on this line is longer than {csv.field_size_limit():,} characters"
+    return f"CSV syntax error in the row starting on this line: {error}"
+
+
+def _locate_byte(data: bytes, offset: int) -> tuple[int, str | None, str]:
+    """(line, column name, cell text) around a byte offset, so an encoding error points at the cell."""
+    line = data[:offset].count(b"\n") + 1
+    header = data.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace").strip("\r")
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    line_end = data.find(b"\n", offset)
+    row_text = data[line_start: len(data) if line_end < 0 else line_end].decode("utf-8", errors="backslashreplace")
+    before = data[line_start:offset].decode("utf-8", errors="replace")
+    try:
+        names = next(csv.reader([header]))
+        index = len(next(csv.reader([before + "x"]))) - 1  # cells started before the bad byte
+        cells = next(csv.reader([row_text.rstrip("\r")]))
+    except (csv.Error, StopIteration):
+        return line, None, row_text[:60]
+    column = names[index].strip() if line > 1 and index < len(names) else None
+    return line, column, cells[index] if index < len(cells) else row_text[:60]
 
 
 def dataset_sha256(folder: Path) -> str:
@@ -112,20 +157,39 @@ def read_scenario(path: str | Path, base: Scenario | None = None, issues: list[I
 
     path = Path(path)
     own = issues if issues is not None else []
+    text = ""
     try:
-        mapping = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        text = path.read_text(encoding="utf-8-sig")
+        mapping = tomllib.loads(text)
     except FileNotFoundError:
         own.append(Issue(path.name, None, None, "missing-file", str(path), "scenario file does not exist"))
         mapping = None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        own.append(Issue(path.name, None, None, "toml-syntax", None, f"scenario is not valid TOML: {err}"))
+    except tomllib.TOMLDecodeError as err:
+        at = re.search(r"at line (\d+)", str(err))
+        own.append(Issue(path.name, int(at.group(1)) if at else None, None, "toml-syntax", None,
+                         f"scenario is not valid TOML: {err}"))
+        mapping = None
+    except UnicodeDecodeError as err:
+        own.append(Issue(path.name, None, None, "encoding", None, f"scenario is not UTF-8 text: {err}"))
         mapping = None
     scenario = base or Scenario()
     if mapping is not None:
-        scenario = scenario_from_mapping(mapping, path.name, own, base=scenario, name=path.stem)
+        scenario = scenario_from_mapping(mapping, path.name, own, base=scenario, name=path.stem, lines=_key_lines(text))
     if issues is None and any(i.severity == "error" for i in own):
         raise InputError(own)
     return scenario
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """Line of each top-level `key = value` in TOML text (tomllib keeps no positions)."""
+    lines: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.lstrip().startswith("["):
+            break  # keys below a [table] header are not scenario keys
+        match = re.match(r"\s*([A-Za-z0-9_-]+|\"[^\"]*\")\s*=", line)
+        if match:
+            lines.setdefault(match.group(1).strip('"'), number)
+    return lines
 
 
 def dataset_tables(dataset: Dataset) -> dict[str, str]:

@@ -6,6 +6,7 @@ in the README ("Dataset format").
 """
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections import Counter
@@ -16,7 +17,13 @@ from .io import RawTable
 from .schema import OBJECTIVES, RULES, SITE_KINDS, Carrier, CrewPool, Dataset, Scenario, Site
 
 PRIORITY_SUBSCRIBER_LIMIT = 2_000_000  # 47 CFR 1.50004: providers with <= 2M customers are Priority 1
-ID_PATTERN = re.compile(r"^[^;,\s][^;,]*$")
+ID_PATTERN = re.compile(r"^[^;,\s][^;,\x00-\x1f\x7f]*$")
+# Upper bounds far beyond any real carrier, so a typo (an extra six zeros, a date pasted as a
+# number) is caught here instead of producing a numerically hopeless model.
+MAX_USD = 1e12  # the whole program is $4.98B
+MAX_PEOPLE = 400_000_000  # more than the US population
+MAX_MONTHS = 600  # the longest scenario horizon
+MAX_CREW_UNITS = 100_000
 
 
 class CellError(ValueError):
@@ -27,13 +34,55 @@ class CellError(ValueError):
         self.rule = rule
 
 
+# Every rule a dataset or scenario is checked against: rule -> (severity, what it checks).
+# `Issue.rule` is always one of these; tests/fixtures/broken holds a folder firing each one,
+# and docs/hard-inputs.md tabulates them.
+DATASET_RULES: dict[str, tuple[str, str]] = {
+    "missing-folder": ("error", "the dataset folder exists"),
+    "missing-file": ("error", "carriers.csv, crews.csv and sites.csv are all present"),
+    "file-too-large": ("error", "each file is at most 64 MiB (checked before reading it)"),
+    "encoding": ("error", "files are UTF-8 text without NUL bytes (a BOM is fine; UTF-16 and Windows-1252 are not)"),
+    "empty-file": ("error", "a file has at least a header row"),
+    "csv-syntax": ("error", "quotes are balanced and cells are shorter than 128 KiB"),
+    "no-rows": ("error", "a file has at least one data row"),
+    "missing-column": ("error", "every required column is in the header"),
+    "duplicate-column": ("error", "no column appears twice in a header"),
+    "extra-column": ("warning", "columns not in the format are reported and ignored"),
+    "extra-cells": ("error", "no row has more cells than the header has columns"),
+    "required": ("error", "required cells are not empty"),
+    "bad-id": ("error", "ids have no ';', ',' or line breaks and do not start with a space"),
+    "not-a-number": ("error", "numeric cells hold plain numbers (no $, no thousands separators)"),
+    "not-finite": ("error", "numbers are not NaN or infinite"),
+    "not-an-integer": ("error", "counts and months are whole numbers"),
+    "negative": ("error", "costs, money, populations, durations, lead times and crews are not negative"),
+    "out-of-range": ("error", "numbers lie within their column's range (e.g. priority 1-3, duration 1-600 months)"),
+    "bad-state": ("error", "state is a two-letter code"),
+    "bad-kind": ("error", "kind is core, backhaul, ran or other"),
+    "bad-fips": ("error", "county_fips is a county code of up to five digits"),
+    "duplicate-id": ("error", "carrier ids, site ids and (carrier, crew type) pairs are unique"),
+    "unknown-carrier": ("error", "every carrier_id in crews.csv and sites.csv is in carriers.csv"),
+    "unknown-site": ("error", "every site in depends_on is in sites.csv"),
+    "self-dependency": ("error", "no site depends on itself"),
+    "cross-carrier-dependency": ("error", "a site depends only on sites of its own carrier"),
+    "dependency-cycle": ("error", "dependencies form no cycle (the message names it)"),
+    "missing-crew-type": ("error", "a site needs only crew types its carrier has in crews.csv"),
+    "crew-need-exceeds-capacity": ("warning", "a site needs no more crew units than its carrier ever has"),
+    "carrier-without-sites": ("warning", "every carrier has at least one site"),
+    "lead-time-beyond-horizon": ("warning", "lead time + duration fits the scenario's horizon"),
+    "toml-syntax": ("error", "scenario.toml is valid TOML"),
+    "unknown-key": ("error", "scenario keys are known ones"),
+    "bad-type": ("error", "scenario values have the key's type (number or text)"),
+    "reserve-exceeds-fund": ("error", "the administrative reserve does not exceed the fund"),
+}
+
+
 # --- cell parsers: text -> value, or CellError naming the rule ------------------------------
 
 def parse_id(text: str) -> str:
     if not text:
         raise CellError("required", "an id is required here")
     if not ID_PATTERN.match(text):
-        raise CellError("bad-id", "ids may not contain ';' or ',' or start with a space")
+        raise CellError("bad-id", "ids may not contain ';', ',' or line breaks, nor start with a space")
     return text
 
 
@@ -62,19 +111,11 @@ def parse_integer(text: str) -> int:
     return int(value)
 
 
-def at_least(minimum: float, parse: Callable[[str], float]) -> Callable[[str], float]:
-    def parse_bounded(text: str):
-        value = parse(text)
-        if value < minimum:
-            rule = "negative" if minimum == 0 else "out-of-range"
-            raise CellError(rule, f"must be at least {minimum:g}")
-        return value
-    return parse_bounded
-
-
 def between(low: float, high: float, parse: Callable[[str], float]) -> Callable[[str], float]:
     def parse_bounded(text: str):
         value = parse(text)
+        if value < 0 <= low:
+            raise CellError("negative", f"must be between {low:g} and {high:g}; negative values have no meaning here")
         if not low <= value <= high:
             raise CellError("out-of-range", f"must be between {low:g} and {high:g}")
         return value
@@ -111,15 +152,15 @@ CARRIER_COLUMNS: Spec = {
     "carrier_id": (parse_id, True, None),
     "name": (parse_text, True, ""),
     "state": (parse_state, True, None),
-    "subscribers": (at_least(0, parse_integer), True, None),
-    "own_funds_usd": (at_least(0, parse_number), False, 0.0),
+    "subscribers": (between(0, MAX_PEOPLE, parse_integer), True, None),
+    "own_funds_usd": (between(0, MAX_USD, parse_number), False, 0.0),
     "priority": (between(1, 3, parse_integer), False, None),
 }
 CREW_COLUMNS: Spec = {
     "carrier_id": (parse_id, True, None),
     "crew_type": (parse_id, True, None),
-    "capacity": (at_least(0, parse_number), True, None),
-    "winter_capacity": (at_least(0, parse_number), False, None),
+    "capacity": (between(0, MAX_CREW_UNITS, parse_number), True, None),
+    "winter_capacity": (between(0, MAX_CREW_UNITS, parse_number), False, None),
 }
 SITE_COLUMNS: Spec = {
     "site_id": (parse_id, True, None),
@@ -129,10 +170,10 @@ SITE_COLUMNS: Spec = {
     "lat": (between(-90, 90, parse_number), False, None),
     "lon": (between(-180, 180, parse_number), False, None),
     "county_fips": (parse_fips, False, ""),
-    "population": (at_least(0, parse_integer), False, 0),
-    "cost_usd": (at_least(0, parse_number), True, None),
-    "duration": (at_least(1, parse_integer), True, None),
-    "lead_time": (at_least(0, parse_integer), False, 0),
+    "population": (between(0, MAX_PEOPLE, parse_integer), False, 0),
+    "cost_usd": (between(0, MAX_USD, parse_number), True, None),
+    "duration": (between(1, MAX_MONTHS, parse_integer), True, None),
+    "lead_time": (between(0, MAX_MONTHS, parse_integer), False, 0),
     "depends_on": (parse_depends, False, ()),
 }
 CREW_COLUMN_PREFIX = "crew_"
@@ -144,7 +185,7 @@ def parse_rows(table: RawTable, spec: Spec, issues: list[Issue], extra: Iterable
     missing = [c for c, (_, required, _) in spec.items() if required and c not in present]
     for column in missing:
         issues.append(Issue(table.file, 1, column, "missing-column", None,
-                            f"required column '{column}' is missing from the header"))
+                            f"required column '{column}' is missing from the header" + _did_you_mean(column, table.header)))
     allowed = set(spec) | set(extra)
     for column, count in Counter(table.header).items():
         if count > 1:
@@ -175,13 +216,23 @@ def parse_rows(table: RawTable, spec: Spec, issues: list[Issue], extra: Iterable
     return parsed
 
 
+def _did_you_mean(column: str, header: Iterable[str]) -> str:
+    """A hint when the header holds the column under another spelling ('Site ID', 'cost')."""
+    def squash(text: str) -> str:
+        return re.sub(r"[^a-z0-9]", "", text.lower())
+    candidates = [h for h in header if squash(h) == squash(column)]
+    candidates = candidates or difflib.get_close_matches(column, list(header), n=1, cutoff=0.6)
+    return f" (the header has '{candidates[0]}': rename it to '{column}')" if candidates else ""
+
+
 def check_unique(rows: list[tuple[int, dict]], key: Callable[[dict], object], file: str, column: str) -> Iterator[Issue]:
     """Yield one issue per repeated key, naming the line where it first appeared."""
     first_line: dict[object, int] = {}
     for line, record in rows:
         value = key(record)
         if value in first_line:
-            yield Issue(file, line, column, "duplicate-id", str(value), f"duplicate of line {first_line[value]}")
+            text = ", ".join(value) if isinstance(value, tuple) else str(value)
+            yield Issue(file, line, column, "duplicate-id", text, f"duplicate of line {first_line[value]}")
         else:
             first_line[value] = line
 
@@ -193,7 +244,7 @@ def build_dataset(tables: dict[str, RawTable | None], issues: list[Issue], name:
     crew_rows = parse_rows(tables["crews.csv"], CREW_COLUMNS, issues) if tables["crews.csv"] else []
     sites_table = tables["sites.csv"]
     crew_columns = [c for c in sites_table.header if c.startswith(CREW_COLUMN_PREFIX)] if sites_table else []
-    site_spec = dict(SITE_COLUMNS) | {c: (at_least(0, parse_number), False, 0.0) for c in crew_columns}
+    site_spec = dict(SITE_COLUMNS) | {c: (between(0, MAX_CREW_UNITS, parse_number), False, 0.0) for c in crew_columns}
     site_rows = parse_rows(sites_table, site_spec, issues) if sites_table else []
     if any(t is None for t in tables.values()):
         return None
@@ -203,21 +254,31 @@ def build_dataset(tables: dict[str, RawTable | None], issues: list[Issue], name:
     issues.extend(check_unique(crew_rows, lambda r: (r["carrier_id"], r["crew_type"]), "crews.csv", "crew_type"))
 
     carriers = [_carrier(r) for _, r in carrier_rows]
-    carrier_ids = {c.carrier_id for c in carriers}
     crews = [CrewPool(r["carrier_id"], r["crew_type"], r["capacity"], r["winter_capacity"]) for _, r in crew_rows]
     sites = [_site(r, crew_columns, line) for line, r in site_rows]
     site_lines = {site.site_id: line for site, (line, _) in zip(sites, site_rows)}
 
-    for (line, record) in crew_rows:
-        if record["carrier_id"] not in carrier_ids:
-            issues.append(Issue("crews.csv", line, "carrier_id", "unknown-carrier", record["carrier_id"],
-                                "carrier_id does not appear in carriers.csv"))
-    for site in sites:
-        if site.carrier_id not in carrier_ids:
-            issues.append(Issue("sites.csv", site_lines[site.site_id], "carrier_id", "unknown-carrier", site.carrier_id,
-                                "carrier_id does not appear in carriers.csv"))
-    issues.extend(check_dependencies(sites, site_lines))
-    issues.extend(check_crew_types(sites, crews, site_lines))
+    # References are checked against every id written in a file, parsed or not, and not at all
+    # against a file whose header is broken: a row already reported (a carrier with a bad state,
+    # a crews.csv without its capacity column) must not come back as thousands of "unknown" ids.
+    carrier_ids = _written_ids(tables["carriers.csv"], CARRIER_COLUMNS, lambda c: c["carrier_id"])
+    crew_pairs = _written_ids(tables["crews.csv"], CREW_COLUMNS, lambda c: (c["carrier_id"], c["crew_type"]))
+    site_ids = _written_ids(sites_table, SITE_COLUMNS, lambda c: c["site_id"])
+    if carrier_ids is not None:
+        for (line, record) in crew_rows:
+            if record["carrier_id"] not in carrier_ids:
+                issues.append(Issue("crews.csv", line, "carrier_id", "unknown-carrier", record["carrier_id"],
+                                    "carrier_id does not appear in carriers.csv"))
+        for site in sites:
+            if site.carrier_id not in carrier_ids:
+                issues.append(Issue("sites.csv", site_lines[site.site_id], "carrier_id", "unknown-carrier",
+                                    site.carrier_id, "carrier_id does not appear in carriers.csv"))
+    # Sites of an unknown carrier were reported once above; checking their dependencies or
+    # crews as well would only repeat the same defect in other words.
+    known_sites = [s for s in sites if carrier_ids is None or s.carrier_id in carrier_ids]
+    issues.extend(check_dependencies(sites, site_lines, carrier_ids, written_site_ids=site_ids))
+    if crew_pairs is not None:
+        issues.extend(check_crew_types(known_sites, crews, site_lines, written_pairs=crew_pairs))
     issues.extend(check_carriers_have_sites(carriers, sites, carrier_rows))
 
     unique_sites = {s.site_id: s for s in reversed(sites)}  # keep the first of duplicates
@@ -230,6 +291,13 @@ def build_dataset(tables: dict[str, RawTable | None], issues: list[Issue], name:
         default_scenario=default_scenario,
         warnings=tuple(i for i in issues if i.severity != "error"),
     )
+
+
+def _written_ids(table: RawTable | None, spec: Spec, key: Callable[[dict[str, str]], object]) -> set | None:
+    """Every id written in a table's rows, or None if the table is missing or lacks a required column."""
+    if table is None or any(required and column not in table.header for column, (_, required, _) in spec.items()):
+        return None
+    return {key(cells) for _, cells in table.rows}
 
 
 def _carrier(r: dict) -> Carrier:
@@ -249,35 +317,54 @@ def _site(r: dict, crew_columns: list[str], line: int) -> Site:
     )
 
 
-def check_dependencies(sites: list[Site], site_lines: dict[str, int]) -> Iterator[Issue]:
-    """Every dependency names a known site of the same carrier, and there are no cycles."""
+def check_dependencies(sites: list[Site], site_lines: dict[str, int], carrier_ids: set[str] | None = None,
+                       written_site_ids: set[str] | None = None) -> Iterator[Issue]:
+    """Every dependency names a known site of the same carrier, and there are no cycles.
+
+    `written_site_ids` are ids present in the file even if their row had other problems:
+    depending on one of those is not reported again as unknown-site.
+    """
     from .network import dependency_cycles
 
     by_id = {s.site_id: s for s in sites}
+    known = carrier_ids if carrier_ids is not None else {s.carrier_id for s in sites}
+    written = written_site_ids or set()
     for site in sites:
         line = site_lines[site.site_id]
         for other in site.depends_on:
             if other == site.site_id:
                 yield Issue("sites.csv", line, "depends_on", "self-dependency", other, "a site cannot depend on itself")
             elif other not in by_id:
-                yield Issue("sites.csv", line, "depends_on", "unknown-site", other, "depends on a site_id not in sites.csv")
+                if other not in written:
+                    yield Issue("sites.csv", line, "depends_on", "unknown-site", other, "depends on a site_id not in sites.csv")
+            elif site.carrier_id not in known or by_id[other].carrier_id not in known:
+                continue  # an unknown carrier is reported once, as unknown-carrier
             elif by_id[other].carrier_id != site.carrier_id:
                 yield Issue("sites.csv", line, "depends_on", "cross-carrier-dependency", other,
                             f"depends on a site of carrier {by_id[other].carrier_id}; "
                             f"dependencies must stay within carrier {site.carrier_id}")
     for cycle in dependency_cycles(sites):
+        at = min(range(len(cycle)), key=lambda i: site_lines[cycle[i]])
+        cycle = cycle[at:] + cycle[:at]  # start at the row that comes first in the file
         first = cycle[0]
         yield Issue("sites.csv", site_lines[first], "depends_on", "dependency-cycle", " -> ".join([*cycle, first]),
                     "dependencies form a cycle, so none of these sites can ever start")
 
 
-def check_crew_types(sites: list[Site], crews: list[CrewPool], site_lines: dict[str, int]) -> Iterator[Issue]:
-    """A site may only need crew types its carrier has; needing more than ever exists is a warning."""
+def check_crew_types(sites: list[Site], crews: list[CrewPool], site_lines: dict[str, int],
+                     written_pairs: set[tuple[str, str]] | None = None) -> Iterator[Issue]:
+    """A site may only need crew types its carrier has; needing more than ever exists is a warning.
+
+    `written_pairs` are (carrier, crew type) rows present in crews.csv even if they had other problems.
+    """
     pools = {(p.carrier_id, p.crew_type): p for p in crews}
+    written = written_pairs or set()
     for site in sites:
         for crew_type, units in site.crew_need:
             pool = pools.get((site.carrier_id, crew_type))
             column = f"{CREW_COLUMN_PREFIX}{crew_type}"
+            if pool is None and (site.carrier_id, crew_type) in written:
+                continue  # that crews.csv row was reported already
             if pool is None:
                 yield Issue("sites.csv", site_lines[site.site_id], column, "missing-crew-type", f"{units:g}",
                             f"site needs crew type '{crew_type}' but carrier {site.carrier_id} has no such row in crews.csv")
@@ -320,9 +407,14 @@ def coerce_scenario_value(key: str, value: object) -> object:
         raise CellError("bad-type", f"expected {kind.__name__}")
     if kind is str:
         if not isinstance(value, str):
-            raise CellError("bad-type", "expected text")
+            raise CellError("bad-type", 'expected text in double quotes, e.g. rule = "pro_rata"')
         return value
-    number = parse_number(str(value)) if isinstance(value, str) else float(value)
+    if not isinstance(value, (int, float, str)):
+        raise CellError("bad-type", f"expected a number, not a {type(value).__name__}")
+    try:
+        number = parse_number(value) if isinstance(value, str) else float(value)
+    except OverflowError:
+        raise CellError("not-finite", "the number is too large") from None
     if not math.isfinite(number):
         raise CellError("not-finite", "must be a finite number")
     if kind is int:
@@ -333,42 +425,61 @@ def coerce_scenario_value(key: str, value: object) -> object:
 
 
 def scenario_from_mapping(mapping: dict, file: str, issues: list[Issue], base: Scenario | None = None,
-                          name: str | None = None) -> Scenario:
-    """Apply a mapping of overrides to `base`, checking every key and value."""
+                          name: str | None = None, lines: dict[str, int] | None = None) -> Scenario:
+    """Apply a mapping of overrides to `base`, checking every key and value.
+
+    `lines` maps keys to the line they were written on, so messages can point there.
+    """
+    lines = lines or {}
     values: dict[str, object] = {}
     for key, raw in mapping.items():
         if key not in SCENARIO_KEYS:
-            issues.append(Issue(file, None, key, "unknown-key", str(raw),
-                                f"unknown scenario key; known keys: {', '.join(SCENARIO_KEYS)}"))
+            hint = difflib.get_close_matches(key, list(SCENARIO_KEYS), n=1)
+            issues.append(Issue(file, lines.get(key), key, "unknown-key", str(raw)[:80],
+                                (f"unknown scenario key; did you mean '{hint[0]}'?" if hint else
+                                 f"unknown scenario key; known keys: {', '.join(SCENARIO_KEYS)}")))
             continue
         try:
             value = coerce_scenario_value(key, raw)
         except CellError as err:
-            issues.append(Issue(file, None, key, err.rule, str(raw), str(err)))
+            issues.append(Issue(file, lines.get(key), key, err.rule, str(raw)[:80], str(err)))
             continue
         problem = SCENARIO_KEYS[key][1](value)
         if problem:
-            issues.append(Issue(file, None, key, "out-of-range", str(raw), problem))
+            issues.append(Issue(file, lines.get(key), key, "out-of-range", str(raw), problem))
             continue
         values[key] = value
     scenario = (base or Scenario()).with_overrides(**values)
     if name and "name" not in values and (base is None or base.name == "default"):
         scenario = scenario.with_overrides(name=name)
     if scenario.admin_reserve_usd > scenario.fund_usd:
-        issues.append(Issue(file, None, "admin_reserve_usd", "reserve-exceeds-fund", f"{scenario.admin_reserve_usd:g}",
+        issues.append(Issue(file, lines.get("admin_reserve_usd"), "admin_reserve_usd", "reserve-exceeds-fund", f"{scenario.admin_reserve_usd:g}",
                             f"the administrative reserve exceeds the fund ({scenario.fund_usd:g})"))
     return scenario
 
 
 def check_against_scenario(dataset: Dataset, scenario: Scenario) -> list[Issue]:
-    """Rules that need both: a lead time beyond the horizon can never be met."""
+    """Rules that need both: a site whose earliest finish lies beyond the horizon is never replaced.
+
+    The earliest finish counts the site's lead time and the sites it waits for
+    (`network.earliest_starts`). This is a warning, not an error: the model leaves such a
+    site out and reports it, and a short horizon is a legitimate question to ask
+    ("what can be done in 6 months?"); refusing to solve would block that question.
+    """
+    from .network import earliest_starts
+
     issues = []
-    for site in dataset.sites:
-        if site.lead_time_months + site.duration_months > scenario.horizon:
+    for carrier_id, sites in dataset.sites_by_carrier.items():
+        earliest = earliest_starts(sites)
+        for site in sites:
+            finish = earliest[site.site_id] + site.duration_months
+            if finish <= scenario.horizon:
+                continue
+            waits = "" if earliest[site.site_id] == site.lead_time_months else \
+                f", after the sites it depends on (earliest start month {earliest[site.site_id]})"
             issues.append(Issue("sites.csv", site.line or None, "lead_time", "lead-time-beyond-horizon",
                                 str(site.lead_time_months),
-                                f"lead time {site.lead_time_months} + duration {site.duration_months} months does not fit "
-                                f"the {scenario.horizon}-month horizon; the site could never be replaced",
-                                severity="warning"))
+                                f"lead time {site.lead_time_months} + duration {site.duration_months} months{waits} "
+                                f"puts the earliest finish at month {finish}, beyond the {scenario.horizon}-month "
+                                "horizon; the site cannot be replaced in this scenario", severity="warning"))
     return issues
-

@@ -1,0 +1,198 @@
+"""Every dataset rule fires on a folder with exactly that defect, and says where and why.
+
+The folders live in tests/fixtures/broken (written by make_broken.py from the tiny dataset,
+one defect each). A user reading a message must find the file, the row, the column, the
+rule and the offending value, and fixing that one thing must make the folder load.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from planner import InputError, read_dataset
+from planner.cli import run
+from planner.io import MAX_FILE_BYTES
+from planner.uploads import dataset_from_upload
+from planner.validation import DATASET_RULES, check_against_scenario
+from tests.fixtures.broken import make_broken
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TINY = FIXTURES / "tiny"
+BROKEN = FIXTURES / "broken"
+
+DEFECTS = {d.folder: d for d in make_broken.DEFECTS}
+# Rules whose trigger cannot be a small committed folder: tested on their own below.
+RULES_TESTED_ELSEWHERE = {"missing-folder", "file-too-large", "lead-time-beyond-horizon"}
+
+
+def located(issue) -> tuple:
+    return issue.file, issue.row, issue.column, issue.rule, issue.value
+
+
+def expected(defect) -> tuple:
+    return defect.file, defect.row, defect.column, defect.rule, defect.value
+
+
+@pytest.mark.parametrize("name", [d.folder for d in make_broken.DEFECTS if d.severity == "error"])
+def test_each_defect_gives_exactly_its_error(name):
+    defect = DEFECTS[name]
+    with pytest.raises(InputError) as excinfo:
+        read_dataset(BROKEN / name)
+    assert [located(i) for i in excinfo.value.issues] == [expected(defect)]
+    (issue,) = excinfo.value.issues
+    text = str(issue)
+    where = issue.file if issue.row is None else f"{issue.file}:{issue.row}"
+    assert text.startswith(f"{where}: " + (f"{issue.column}: " if issue.column else ""))
+    assert f"[rule: {issue.rule}]" in text
+    if issue.value:
+        assert issue.value[:40] in text or repr(issue.value)[:40] in text
+    assert len(issue.message) > 15  # a sentence, not a code
+
+
+@pytest.mark.parametrize("name", [d.folder for d in make_broken.DEFECTS if d.severity == "warning"])
+def test_warnings_do_not_stop_loading(name):
+    defect = DEFECTS[name]
+    dataset = read_dataset(BROKEN / name)
+    matching = [w for w in dataset.warnings if located(w) == expected(defect)]
+    assert len(matching) == 1 and matching[0].severity == "warning"
+
+
+@pytest.mark.parametrize("name", ["bom", "windows-line-endings"])
+def test_bom_and_windows_line_endings_load_as_the_original(name):
+    odd, tiny = read_dataset(BROKEN / name), read_dataset(TINY)
+    assert (odd.carriers, odd.crews, odd.sites, odd.default_scenario) == (tiny.carriers, tiny.crews, tiny.sites,
+                                                                          tiny.default_scenario)
+    assert odd.warnings == ()
+
+
+def test_every_rule_has_a_broken_folder():
+    covered = {d.rule for d in make_broken.DEFECTS if d.rule}
+    assert covered | RULES_TESTED_ELSEWHERE >= set(DATASET_RULES)
+    assert covered <= set(DATASET_RULES)  # no fixture fires an undocumented rule
+
+
+def test_committed_folders_match_the_generator(tmp_path):
+    make_broken.write_all(tmp_path)
+    for defect in make_broken.DEFECTS:
+        made = {p.name: p.read_bytes() for p in (tmp_path / defect.folder).iterdir()}
+        committed = {p.name: p.read_bytes() for p in (BROKEN / defect.folder).iterdir()}
+        assert made == committed, f"run python {BROKEN / 'make_broken.py'} to refresh {defect.folder}"
+
+
+def test_all_problems_are_reported_at_once(tmp_path):
+    files = make_broken.broken_files(DEFECTS["negative-cost"])
+    for name in ("dependency-cycle", "bad-state", "unknown-carrier-in-crews"):
+        DEFECTS[name].edit(files)
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    with pytest.raises(InputError) as excinfo:
+        read_dataset(tmp_path)
+    assert sorted(i.rule for i in excinfo.value.issues) == ["bad-state", "dependency-cycle", "negative",
+                                                            "unknown-carrier"]
+
+
+def test_a_misnamed_column_gets_a_hint():
+    with pytest.raises(InputError) as excinfo:
+        read_dataset(BROKEN / "missing-column")
+    assert "the header has 'cost': rename it to 'cost_usd'" in excinfo.value.issues[0].message
+
+
+def test_a_broken_header_does_not_cascade_into_unknown_ids(tmp_path):
+    """crews.csv without its capacity column: one issue, not one per site needing a crew."""
+    files = make_broken.broken_files(make_broken.Defect("x", lambda f: None))
+    files["crews.csv"] = b"carrier_id,crew_type,cap\nnorth,core,1\nnorth,tower,2\nsouth,core,1\nsouth,tower,1\n"
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    with pytest.raises(InputError) as excinfo:
+        read_dataset(tmp_path)
+    assert [located(i) for i in excinfo.value.issues] == [("crews.csv", 1, "capacity", "missing-column", None)]
+
+
+def test_a_100_mb_file_is_refused_fast_by_size(tmp_path):
+    for name in ("carriers.csv", "crews.csv", "scenario.toml"):
+        (tmp_path / name).write_bytes((TINY / name).read_bytes())
+    row = (TINY / "sites.csv").read_text().splitlines()[3] + "\n"
+    with open(tmp_path / "sites.csv", "w") as out:
+        out.write((TINY / "sites.csv").read_text().splitlines()[0] + "\n")
+        out.write(row * (100 * 1024 * 1024 // len(row) + 1))
+    assert (tmp_path / "sites.csv").stat().st_size > 100 * 1024 * 1024
+    began = time.perf_counter()
+    with pytest.raises(InputError) as excinfo:
+        read_dataset(tmp_path)
+    assert time.perf_counter() - began < 2.0  # refused from its size, never parsed
+    (issue,) = excinfo.value.issues
+    assert (issue.file, issue.rule) == ("sites.csv", "file-too-large")
+    assert f"{MAX_FILE_BYTES // 2**20} MiB limit" in issue.message and issue.value.endswith("bytes")
+
+
+def test_a_100_mb_upload_is_refused_fast_by_size(tmp_path):
+    huge = b"x" * (100 * 1024 * 1024)
+    began = time.perf_counter()
+    with pytest.raises(InputError) as excinfo:
+        dataset_from_upload([("sites.csv", huge)], tmp_path)
+    assert time.perf_counter() - began < 1.0
+    assert [i.rule for i in excinfo.value.issues] == ["upload-too-large"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_lead_time_beyond_the_horizon_is_a_warning_with_its_row():
+    """Horizon 3: the cores finish in month 3 (lead 1 + 2, lead 2 + 1); everything behind them cannot."""
+    dataset = read_dataset(TINY)
+    issues = check_against_scenario(dataset, dataset.default_scenario.with_overrides(horizon=3))
+    assert sorted((i.row, i.value) for i in issues) == [(3, "0"), (4, "0"), (5, "0"), (7, "0"), (8, "0")]
+    assert all((i.file, i.column, i.rule, i.severity) == ("sites.csv", "lead_time", "lead-time-beyond-horizon", "warning")
+               for i in issues)
+    n_r3 = next(i for i in issues if i.row == 5)
+    assert "(earliest start month 4)" in n_r3.message and "earliest finish at month 6" in n_r3.message
+
+
+def test_solve_with_a_lead_time_beyond_the_horizon_still_plans(tmp_path, capsys):
+    """It is a warning, not an error: the site is left out and the rest is planned."""
+    code = run(["solve", str(TINY), "--horizon", "2", "--deadline", "2", "--out", str(tmp_path / "out"), "--quiet"])
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "warning: sites.csv:2: lead_time:" in err and "[rule: lead-time-beyond-horizon]" in err
+
+
+@pytest.mark.parametrize("name", ["dependency-cycle", "not-utf8", "missing-file", "scenario-bad-type",
+                                  "unclosed-quote", "duplicate-crew-row"])
+@pytest.mark.parametrize("command", ["validate", "solve"])
+def test_cli_lists_every_problem_and_exits_2(name, command, tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = [command, str(BROKEN / name)] + (["--out", str(out)] if command == "solve" else [])
+    assert run(argv) == 2
+    err = capsys.readouterr().err
+    defect = DEFECTS[name]
+    where = defect.file if defect.row is None else f"{defect.file}:{defect.row}"
+    line = next(line for line in err.splitlines() if line.startswith(where))
+    assert line.startswith(f"{where}: " + (f"{defect.column}: " if defect.column else ""))
+    assert f"[rule: {defect.rule}]" in line
+    assert "Traceback" not in err and "1 problem(s) in the input; nothing was solved" in err
+    assert not out.exists()
+
+
+def test_cli_lists_all_problems_of_a_folder(tmp_path, capsys):
+    files = make_broken.broken_files(DEFECTS["negative-cost"])
+    DEFECTS["dependency-cycle"].edit(files)
+    DEFECTS["bad-state"].edit(files)
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    assert run(["validate", str(tmp_path)]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(" ", 1)[0] for line in lines[:-1]] == ["carriers.csv:2:", "sites.csv:4:", "sites.csv:2:"]
+    assert lines[-1] == "rrplan: 3 problem(s) in the input; nothing was solved"
+
+
+def test_cli_on_a_folder_that_does_not_exist(tmp_path, capsys):
+    assert run(["validate", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err
+    assert "dataset folder does not exist" in err and "[rule: missing-folder]" in err and "Traceback" not in err
+
+
+def test_cli_validate_warns_about_extra_columns_and_succeeds(capsys):
+    assert run(["validate", str(BROKEN / "extra-column")]) == 0
+    captured = capsys.readouterr()
+    assert "warning: sites.csv:1: notes: column is not part of the format" in captured.err
+    assert "valid" in captured.out
