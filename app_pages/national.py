@@ -15,10 +15,7 @@ st.markdown(f"A fund of **{usd(scenario.fund_usd)}** shared by the **{_state.RUL
             f"with work starting {scenario.start} and a deadline of "
             f"**{scenario.month_label(scenario.effective_deadline)}**.")
 
-figures = _state.headline_values(summary)
-columns = st.columns(4)
-for index, (label, value) in enumerate(figures.items()):
-    columns[index % 4].metric(label, value)
+_state.headline_metrics(summary)
 st.caption(_state.solve_note(summary))
 for note in summary["notes"]:
     st.info(note)

@@ -1,0 +1,299 @@
+"""The Streamlit app through AppTest: what a user sees on each screen matches the library.
+
+The app runs on a tiny dataset written into a temporary folder (RRPLAN_DATASET), with
+billion-dollar costs so that the fund presets ($1B, $1.895B, $4.98B) give different plans:
+
+    north: core $600M -> backhaul $300M -> towers $400M (5,000 people), $300M (3,000 people)
+    south: core $500M -> towers $600M (8,000 people), $300M (2,000 people)
+    demand $3.00B; at the $1.895B preset the pro-rata factor is 1.895 / 3 = 63.2%.
+
+Expected figures come from `planner.plan` + `planner.summary` on the same inputs, formatted
+the way the app formats them, plus the hand-derived ones above.
+"""
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from dataclasses import replace
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+import planner  # noqa: E402
+from planner.diagnostics import usd  # noqa: E402
+from planner.io import dataset_tables, write_dataset  # noqa: E402
+from planner.schema import Carrier, CrewPool, Scenario  # noqa: E402
+from tests.conftest import ROOT, dataset, site  # noqa: E402
+
+APP = str(ROOT / "app.py")
+M = 1e6
+PRESET_2020, PRESET_FULL, CUSTOM = "$1.895B: 2020 appropriation", "$4.98B: full funding (2024)", "Custom amount"
+TIMEOUT_S = 60
+
+
+def billions_dataset():
+    positions = [(47.9, -97.0), (48.0, -97.5), (48.2, -98.0), (48.4, -97.2), (31.0, -100.0), (31.5, -101.0),
+                 (30.8, -99.5)]
+    sites = [
+        site("n-core", "north", kind="core", cost=600 * M, duration=2, lead=1, tower=0, core=1),
+        site("n-bh", "north", kind="backhaul", cost=300 * M, duration=1, after=["n-core"], tower=0, core=1,
+             population=100),
+        site("n-r1", "north", population=5000, cost=400 * M, duration=2, after=["n-bh"]),
+        site("n-r2", "north", population=3000, cost=300 * M, duration=1, after=["n-bh"]),
+        site("s-core", "south", kind="core", cost=500 * M, duration=1, tower=0, core=1),
+        site("s-r1", "south", population=8000, cost=600 * M, duration=2, after=["s-core"]),
+        site("s-r2", "south", population=2000, cost=300 * M, duration=3, lead=2, after=["s-core"]),
+    ]
+    sites = [replace(s, lat=lat, lon=lon, name=s.site_id) for s, (lat, lon) in zip(sites, positions)]
+    carriers = (Carrier("north", "North Prairie Wireless", "ND", 12000),
+                Carrier("south", "South Mesa Cellular", "TX", 8000, own_funds_usd=50 * M))
+    crews = (CrewPool("north", "core", 1), CrewPool("north", "tower", 1, 0), CrewPool("south", "core", 1),
+             CrewPool("south", "tower", 1))
+    scenario = Scenario(fund_usd=1_895_000_000, rule="pro_rata", start="2023-01", horizon=18, deadline=6,
+                        time_limit_s=10, mip_gap=0.0)
+    return replace(dataset(sites, crews=crews, carriers=carriers), default_scenario=scenario)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    return write_dataset(billions_dataset(), tmp_path_factory.mktemp("app") / "billions")
+
+
+@pytest.fixture(scope="module")
+def data(folder) -> planner.Dataset:
+    return planner.read_dataset(folder)
+
+
+@pytest.fixture()
+def app(folder, monkeypatch) -> AppTest:
+    monkeypatch.setenv("RRPLAN_DATASET", str(folder))
+    return AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+
+
+def expected(data, **overrides) -> dict:
+    return planner.summary(planner.plan(data, data.default_scenario.with_overrides(**overrides)))
+
+
+def metrics(at) -> dict[str, str]:
+    """Label -> value of every metric on the screen (the first one of each label)."""
+    shown: dict[str, str] = {}
+    for metric in at.metric:
+        shown.setdefault(metric.label, metric.value)
+    return shown
+
+
+def charts(at) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def no_exceptions(at) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_national_headline_figures_match_the_library(app, data):
+    from app_pages._state import headline_values
+
+    at = app.run()
+    no_exceptions(at)
+    assert metrics(at) == headline_values(expected(data, fund_usd=1.895e9))
+    # and the hand-derived ones
+    assert metrics(at)["Demand"] == "$3.00B"
+    assert metrics(at)["Allocated"] == "$1.90B"
+    assert metrics(at)["Pro-rata factor"] == "63.2%"
+    assert at.sidebar.radio(key="fund_choice").value == PRESET_2020
+
+
+def test_changing_the_fund_changes_the_headline_figures(app, data):
+    from app_pages._state import headline_values
+
+    at = app.run()
+    before = metrics(at)
+    at.sidebar.radio(key="fund_choice").set_value(PRESET_FULL).run()
+    no_exceptions(at)
+    after = metrics(at)
+    assert after == headline_values(expected(data, fund_usd=4.98e9))
+    assert after["Allocated"] == "$3.00B" and after["Pro-rata factor"] == "100.0%"  # full funding pays all demand
+    assert after["People left without service"] != before["People left without service"]
+
+    at.sidebar.radio(key="fund_choice").set_value(CUSTOM).run()
+    at.sidebar.slider(key="fund_custom_b").set_value(0.5).run()
+    no_exceptions(at)
+    assert metrics(at)["Allocated"] == "$500.0M"
+    assert metrics(at)["Pro-rata factor"] == "16.7%"  # 0.5 / 3
+
+
+def test_national_screen_charts_have_titles_and_axis_labels_and_the_map_follows_the_month(app, data):
+    at = app.run()
+    specs = charts(at)
+    assert len(specs) == 3  # map, coverage, allocation
+    for spec in specs:
+        layout = spec["layout"]
+        assert layout["title"]["text"]
+        assert layout["xaxis"]["title"]["text"] and layout["yaxis"]["title"]["text"]
+    assert specs[0]["layout"]["title"]["text"] == "Every site by its state in 2023-07"  # default: the deadline month
+    at.select_slider(key="national_month").set_value("2023-01").run()
+    map_spec = charts(at)[0]
+    assert map_spec["layout"]["title"]["text"] == "Every site by its state in 2023-01"
+    # in the first month nothing is finished: all seven sites still run on covered gear (or are being worked on)
+    names = {trace.get("name", "") for trace in map_spec["data"]}
+    assert "replaced (0)" in names and "shut down (0)" in names
+
+
+def test_carrier_screen_shows_the_carriers_figures_and_reason(app, data):
+    at = app.run()
+    at.switch_page("app_pages/carrier.py").run()
+    at.selectbox(key="carrier_id").set_value("south").run()
+    no_exceptions(at)
+    national = planner.plan(data, data.default_scenario.with_overrides(fund_usd=1.895e9))
+    row = planner.carriers_table(national).set_index("carrier_id").loc["south"]
+    shown = metrics(at)
+    assert shown["Demand"] == usd(row["demand_usd"]) == "$1.40B"
+    assert shown["Allocation from the fund"] == usd(row["allocation_usd"])
+    assert shown["Own funds"] == "$50.0M"
+    assert shown["Sites replaced"] == f"{row['sites_replaced']} of 3"
+    assert not row["on_time"]  # 63% of the money cannot pay for every site
+    assert any(row["reason"] in w.value for w in at.warning)
+    for spec in charts(at):
+        assert spec["layout"]["title"]["text"].startswith("south")
+
+
+def test_carrier_replan_with_more_own_funds_replaces_every_site(app):
+    at = app.run()
+    at.switch_page("app_pages/carrier.py").run()
+    at.selectbox(key="carrier_id").set_value("south").run()
+    before = metrics(at)["Sites replaced"]
+    at.number_input(key="own_south").set_value(2000.0)  # USD millions: more than the $1.40B demand
+    at.button[0].click().run()  # the form's submit button is the only button on the screen
+    no_exceptions(at)
+    replaced = [m.value for m in at.metric if m.label == "Sites replaced"]
+    assert replaced[0] == before != "3 of 3"
+    assert replaced[-1] == "3 of 3"
+    assert any("re-planned" in spec["layout"]["title"]["text"] for spec in charts(at))
+
+
+def test_compare_screen_puts_the_four_rules_side_by_side(app, data):
+    from app_pages._state import RULE_LABELS
+
+    at = app.run()
+    at.switch_page("app_pages/compare.py").run()
+    at.button(key="compare_solve").click().run()
+    no_exceptions(at)
+    table = at.dataframe[0].value
+    assert list(table.columns) == [RULE_LABELS[rule] for rule in ("pro_rata", "priority", "optimal", "greedy")]
+    objectives = {}
+    for rule in ("pro_rata", "priority", "optimal", "greedy"):
+        summary = expected(data, fund_usd=1.895e9, rule=rule)
+        assert table.loc["Allocated", RULE_LABELS[rule]] == usd(summary["allocated_usd"])
+        assert table.loc["Sites replaced", RULE_LABELS[rule]] == f"{summary['sites_replaced']} of 7"
+        objectives[rule] = float(table.loc["Objective (lower is better)", RULE_LABELS[rule]].replace(",", ""))
+    assert objectives["optimal"] <= objectives["pro_rata"]
+    allocation = at.dataframe[1].value
+    assert set(allocation["carrier_id"]) == {"north", "south"}
+
+
+def test_data_screen_shows_the_dataset_tables(app, data):
+    at = app.run()
+    at.switch_page("app_pages/data.py").run()
+    no_exceptions(at)
+    tables = [frame.value for frame in at.dataframe]
+    assert [len(t) for t in tables] == [2, 4, 7]  # carriers, crew pools, sites
+    assert list(tables[2]["site_id"]) == [s.site_id for s in data.sites]
+
+
+def test_a_bad_upload_shows_every_problem_in_a_table(app, data):
+    texts = dataset_tables(data)
+    sites = texts["sites.csv"].replace("s-r2,south,ran", "s-r2,nowhere,ran").replace(",3000,300000000,", ",3000,-5,")
+    at = app.run()
+    at.switch_page("app_pages/data.py").run()
+    at.file_uploader(key="upload").set_value([("carriers.csv", texts["carriers.csv"].encode(), "text/csv"),
+                                              ("crews.csv", texts["crews.csv"].encode(), "text/csv"),
+                                              ("sites.csv", sites.encode(), "text/csv")]).run()
+    no_exceptions(at)
+    assert at.error and "cannot be used" in at.error[0].value
+    problems = at.dataframe[-1].value
+    assert list(problems.columns) == ["file", "row", "column", "rule", "value", "message", "severity"]
+    line = {s.site_id: 2 + index for index, s in enumerate(data.sites)}  # the header is line 1
+    located = set(zip(problems["file"], problems["row"], problems["column"]))
+    assert ("sites.csv", line["s-r2"], "carrier_id") in located  # unknown carrier
+    assert ("sites.csv", line["n-r2"], "cost_usd") in located  # negative cost
+
+
+def test_a_zip_that_is_not_a_dataset_is_reported_not_crashed(app):
+    archive = BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("notes.txt", "hello")
+    at = app.run()
+    at.switch_page("app_pages/data.py").run()
+    at.file_uploader(key="upload").set_value(("dataset.zip", archive.getvalue(), "application/zip")).run()
+    no_exceptions(at)
+    assert at.error
+    assert len(at.dataframe[-1].value) >= 1
+
+
+def test_a_good_upload_can_be_used_in_every_screen(app, data):
+    texts = dataset_tables(data)
+    smaller = texts["sites.csv"].replace("s-r2,south,ran,s-r2", "s-r2,south,ran,Mesa tower two")
+    at = app.run()
+    at.switch_page("app_pages/data.py").run()
+    at.file_uploader(key="upload").set_value([("carriers.csv", texts["carriers.csv"].encode(), "text/csv"),
+                                              ("crews.csv", texts["crews.csv"].encode(), "text/csv"),
+                                              ("sites.csv", smaller.encode(), "text/csv")]).run()
+    no_exceptions(at)
+    assert at.success and "valid" in at.success[0].value
+    at.button(key="use_upload").click().run()
+    no_exceptions(at)
+    assert any("Dataset: **upload**" in c.value for c in at.sidebar.caption)
+    at.switch_page("app_pages/national.py").run()
+    no_exceptions(at)
+    assert metrics(at)["Demand"] == "$3.00B"
+
+
+def test_a_broken_dataset_folder_shows_its_problems_instead_of_a_traceback(tmp_path, monkeypatch, data):
+    texts = dataset_tables(data)
+    for name, text in texts.items():
+        (tmp_path / name).write_text(text.replace("north,tower,1,0", "north,tower,-1,0"), encoding="utf-8")
+    monkeypatch.setenv("RRPLAN_DATASET", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S).run()
+    no_exceptions(at)
+    assert at.error and "cannot be used" in at.error[0].value
+    assert (at.dataframe[0].value["file"] == "crews.csv").any()
+
+
+def test_a_repeat_of_the_same_inputs_is_served_from_the_cache(app):
+    from app_pages._state import _store
+
+    at = app.run()
+    solved = len(_store()[0])
+    at.run()
+    at.switch_page("app_pages/carrier.py").run()
+    no_exceptions(at)
+    assert len(_store()[0]) == solved  # no new solve for the same dataset and scenario
+
+
+@pytest.mark.slow
+def test_rural40_national_screen_cold_and_cached(monkeypatch):
+    """The embedded dataset: the first screen within a minute of a cold start, a repeat within 2 s."""
+    import time
+
+    from app_pages._state import headline_values, plan_key, _store
+
+    monkeypatch.delenv("RRPLAN_DATASET", raising=False)
+    at = AppTest.from_file(APP, default_timeout=120)
+    began = time.perf_counter()
+    at.run()
+    cold_s = time.perf_counter() - began
+    no_exceptions(at)
+    began = time.perf_counter()
+    at.run()
+    repeat_s = time.perf_counter() - began
+    data = planner.read_dataset(ROOT / "datasets" / "rural40")
+    views = _store()[0][plan_key(data, at.session_state["scenario"])]
+    assert metrics(at) == headline_values(views.summary)
+    assert metrics(at)["Sites replaced"].endswith("of 4,184")
+    assert cold_s < 60 or os.environ.get("CI"), f"cold start took {cold_s:.1f} s"
+    assert repeat_s < 2.0, f"repeat took {repeat_s:.1f} s"
