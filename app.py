@@ -14,6 +14,7 @@ page = st.navigation([
     st.Page("app_pages/carrier.py", title="Carrier", icon=":material/cell_tower:"),
     st.Page("app_pages/compare.py", title="Compare rules", icon=":material/compare_arrows:"),
     st.Page("app_pages/data.py", title="Data", icon=":material/table:"),
+    st.Page("app_pages/runs.py", title="Saved runs", icon=":material/history:"),
 ])
 _state.sidebar()
 page.run()

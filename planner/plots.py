@@ -303,3 +303,37 @@ def site_map(schedule: pd.DataFrame, period: int, deadline: int, month: str | No
     _layout(fig, title or f"Sites by state in {when}", "Longitude (degrees)", "Latitude (degrees)", height=560)
     _map_axes(fig, schedule["lon"].astype("Float64"), schedule["lat"].astype("Float64"))
     return fig
+
+
+# ---------------------------------------------------------------- sweeps (planner.sweep)
+
+CURVE_FIGURES = {
+    "population_left_without_service": "People left without service",
+    "carriers_done_by_deadline": "Carriers done by the deadline",
+    "sites_replaced": "Sites replaced",
+    "exposure_population_months": "Population-months on covered gear",
+}
+
+
+def funding_curve(curve: pd.DataFrame, figure: str = "population_left_without_service",
+                  title: str | None = None) -> go.Figure:
+    """A sweep's funding curve (`planner.sweep` curve.csv): one line per rule and deadline, fund on x.
+
+    Failed points are left out (a gap in the line), so a failure never reads as a figure.
+    """
+    label = CURVE_FIGURES.get(figure, figure)
+    table = curve[curve["status"] != "failed"].sort_values("fund_usd")
+    palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00"]
+    dashes = ["solid", "dash", "dot", "dashdot"]
+    fig = go.Figure()
+    rules = list(dict.fromkeys(table["rule"]))
+    deadlines = list(dict.fromkeys(table["deadline"]))
+    for (rule, deadline), line in table.groupby(["rule", "deadline"], sort=False):
+        name = f"{rule}, deadline {deadline}" if len(deadlines) > 1 else str(rule)
+        fig.add_trace(go.Scatter(x=line["fund_usd"], y=line[figure], mode="lines+markers", name=name,
+                                 line=dict(color=palette[rules.index(rule) % len(palette)],
+                                           dash=dashes[deadlines.index(deadline) % len(dashes)]),
+                                 hovertemplate="$%{x:,.0f}: %{y:,}<extra>" + name + "</extra>"))
+    _layout(fig, title or f"{label} by fund size", "Fund (USD)", label)
+    fig.update_xaxes(**MONEY_TICKS)
+    return fig

@@ -319,3 +319,15 @@ def solve_recorded(dataset: Dataset, scenario: Scenario, out: str | Path, store:
     files = {name: (out / name).read_text(encoding="utf-8") for name in PLAN_FILES}
     return figures, store.save(dataset, scenario, figures, files, source).run_id, False
 
+
+
+def record_plan(store: RunStore, plan_result: Plan, source: str = "app") -> int:
+    """Record a plan solved elsewhere (e.g. by the app) in the store, with the files `write_plan` makes; its run id."""
+    import tempfile
+
+    from .cli import write_plan
+
+    with tempfile.TemporaryDirectory(prefix="rrplan-run-") as folder:
+        figures = write_plan(plan_result, Path(folder))
+        files = {name: (Path(folder) / name).read_text(encoding="utf-8") for name in PLAN_FILES}
+    return store.save(plan_result.dataset, plan_result.scenario, figures, files, source).run_id

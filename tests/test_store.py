@@ -165,3 +165,25 @@ def test_the_store_keeps_the_plan_files_readable_as_tables(store, tmp_path):
     assert schedule["replaced"].all() and len(schedule) == 3
     assert store.get(run_id).summary["sites_replaced"] == 3
     assert planner.__version__  # the store is part of the public package
+
+
+def test_the_saved_runs_screen_sweeps_lists_and_compares(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("RRPLAN_DATASET", str(ROOT / "tests" / "fixtures" / "tiny"))
+    monkeypatch.setenv("RRPLAN_STORE", str(tmp_path / "app.sqlite"))
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.run()
+    app.switch_page("app_pages/runs.py").run()
+    assert not app.exception
+    assert "No runs yet" in " ".join(i.value for i in app.info)
+    app.number_input(key="sweep_low").set_value(0.0)
+    app.number_input(key="sweep_high").set_value(0.002)
+    app.number_input(key="sweep_count").set_value(3)
+    app.button[0].click().run()
+    assert not app.exception
+    assert app.success[0].value.startswith("6 scenarios: 6 solved")
+    assert len(app.get("plotly_chart")) == 1
+    with RunStore(tmp_path / "app.sqlite") as opened:
+        assert len(opened.runs()) == 6
+    assert "Inputs that differ" in [header.value for header in app.subheader]
