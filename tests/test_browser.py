@@ -1,0 +1,125 @@
+"""The app once through a real browser: `streamlit run app.py` driven by headless Chromium (Playwright).
+
+Starts the app on a free port on a tiny dataset, loads the national screen, switches the
+fund to the full-funding preset and checks that the headline figures change to what the
+library computes for that fund. Uses the system browser (/usr/bin/chromium, Debian's
+`chromium` package); no browser is ever downloaded. Outside CI the test skips when that
+browser is missing; in CI (env CI set) it must run, so a missing browser fails it.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import planner
+from planner.io import write_dataset
+from tests.conftest import ROOT
+from tests.test_app import PRESET_FULL, billions_dataset
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+STARTUP_TIMEOUT_S = 60
+SCREEN_TIMEOUT_MS = 60_000
+
+pytestmark = pytest.mark.browser
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_healthy(url: str, server: subprocess.Popen, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.read().strip() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"streamlit did not answer on {url} within {timeout_s:.0f} s")
+
+
+@pytest.fixture()
+def chromium_path() -> str:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing in CI: install Debian's `chromium` package")
+        pytest.skip(f"no system Chromium at {CHROMIUM} (install Debian's `chromium`); this test never downloads one")
+    return str(CHROMIUM)
+
+
+@pytest.fixture()
+def app_url(tmp_path):
+    """`streamlit run app.py` on a free port, on the tiny billion-dollar dataset; stopped afterwards."""
+    folder = write_dataset(billions_dataset(), tmp_path / "billions")
+    port = free_port()
+    env = {**os.environ, "RRPLAN_DATASET": str(folder)}
+    log = open(tmp_path / "streamlit.log", "w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(url, server, STARTUP_TIMEOUT_S)
+        yield url, folder
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+def headline(page) -> dict[str, str]:
+    labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
+    values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+    return {label.strip(): value.strip() for label, value in zip(labels, values)}
+
+
+def test_fund_preset_changes_the_national_figures_in_a_real_browser(chromium_path, app_url, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from app_pages._state import headline_values
+
+    url, folder = app_url
+    data = planner.read_dataset(folder)
+    full = headline_values(planner.summary(planner.plan(data, data.default_scenario.with_overrides(fund_usd=4.98e9))))
+    shot = Path(os.environ.get("RRPLAN_SCREENSHOT_DIR", tmp_path)) / "browser-national.png"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(url)
+            page.get_by_text("People left without service").first.wait_for(timeout=SCREEN_TIMEOUT_MS)
+            before = headline(page)
+            assert before["Allocated"] == "$1.90B" and before["Pro-rata factor"] == "63.2%"
+
+            page.locator('[data-testid="stSidebar"]').get_by_text(PRESET_FULL).click()
+            page.wait_for_function(
+                """() => [...document.querySelectorAll('[data-testid="stMetricValue"]')]
+                        .some(e => e.innerText.trim() === '100.0%')""", timeout=SCREEN_TIMEOUT_MS)
+            page.wait_for_timeout(500)  # let the rest of the rerun land
+            after = headline(page)
+            assert after != before
+            assert after == full
+            shot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(shot))
+        finally:
+            browser.close()
+    assert shot.stat().st_size > 10_000
