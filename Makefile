@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
+	$(BIN)/streamlit run app.py --server.headless true --server.fileWatcherType none
+
+solve: install
 	$(BIN)/rrplan solve datasets/rural40 --out runs/rural40-default
 
 test: install
