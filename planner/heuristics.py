@@ -8,6 +8,7 @@ crews allow. It never breaks a rule, so its plan is always feasible.
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Callable, Mapping
 
 from .model.case import CarrierCase
@@ -144,3 +145,22 @@ def _first_fit(case: CarrierCase, site: Site, usage: dict[str, list[float]], rea
                for kind, units in site.crew_need for t in range(start, start + site.duration_months)):
             return start
     return None
+
+
+def alpha_point_schedules(case: CarrierCase, started_by: Mapping[str, Mapping[int, float]],
+                          alphas: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)) -> list[dict[str, int]]:
+    """List schedules in the order of the LP relaxation's alpha-points.
+
+    The alpha-point of a site is the first period by which the LP has started at least
+    a fraction alpha of it (z[s,t] >= alpha). Ordering by alpha-points turns a
+    time-indexed LP into good schedules (Hall, Schulz, Shmoys and Wein, 1997); sites the
+    LP barely starts come last.
+    """
+    schedules = []
+    for alpha in alphas:
+        point = {}
+        for site_id, values in started_by.items():
+            point[site_id] = next((t for t in sorted(values) if values[t] >= alpha - 1e-9), math.inf)
+        key = (lambda pts: lambda s: (pts.get(s, math.inf), -case.by_id[s].population, s))(point)
+        schedules.append(serial_schedule(case, key=key))
+    return schedules

@@ -22,6 +22,7 @@ import numpy as np
 import pulp
 
 from .model.build import PlanModel, build_model
+from .heuristics import alpha_point_schedules
 from .model.case import CarrierCase
 
 SOLVER_NAME = (f"HiGHS {highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}.{highspy.HIGHS_VERSION_PATCH}"
@@ -181,13 +182,16 @@ def within_gap(objective: float, bound: float, gap: float) -> bool:
 
 def solve_case(case: CarrierCase, time_limit_s: float, mip_gap: float, warm_start: dict[str, int] | None = None,
                threads: int = 1, known_bound: float = -math.inf) -> CaseResult:
-    """Build and solve one carrier's model; the warm start is kept if the solver finds nothing better.
+    """Build and solve one carrier's model within `time_limit_s`; never return worse than the warm start.
 
-    `known_bound` is a lower bound proven elsewhere (the selection relaxation); the
-    result's bound is the better of it and the solver's.
+    1. the LP relaxation gives a bound, and its alpha-points give list schedules;
+    2. if the best schedule is within `mip_gap` of the bound, it is proven and returned;
+    3. otherwise branch-and-bound starts from it for the time left, if enough is left.
+    `known_bound` is a lower bound proven elsewhere (the selection relaxation).
     """
     began = time.perf_counter()
-    warm_start = dict(warm_start or {})
+    deadline = began + time_limit_s
+    best = dict(warm_start or {})
     if not case.windows:
         objective = case.score({})
         return CaseResult(case.carrier_id, {}, "trivial", objective, objective, 0.0, 0.0)
@@ -195,31 +199,39 @@ def solve_case(case: CarrierCase, time_limit_s: float, mip_gap: float, warm_star
     loaded = load(m.problem, m.objective_constant, threads)
     built = time.perf_counter()
     rows, columns = loaded.highs.getNumRow(), loaded.highs.getNumCol()
-    warm_objective = case.score(warm_start)
     bound = known_bound
 
-    status, _, lp_bound, _ = _run(loaded, time_limit_s, 0.0)
-    if status == "optimal":
+    def result(status: str) -> CaseResult:
+        objective = case.score(best)
+        return CaseResult(case.carrier_id, best, status, objective, min(bound, objective), built - began,
+                          time.perf_counter() - built, rows, columns)
+
+    status, _, lp_bound, values = _run(loaded, deadline - time.perf_counter(), 0.0)
+    lp_seconds = time.perf_counter() - built
+    if status == "optimal" and values is not None:
         bound = max(bound, lp_bound)
-    if within_gap(warm_objective, bound, mip_gap):
-        return CaseResult(case.carrier_id, warm_start, "optimal", warm_objective, min(bound, warm_objective),
-                          built - began, time.perf_counter() - built, rows, columns)
+        fractions = {s: {t: values[v.index] for t, v in periods.items()} for s, periods in m.started_by.items()}
+        best = min([best, *alpha_point_schedules(case, fractions)], key=case.score)
+    if within_gap(case.score(best), bound, mip_gap):
+        return result("optimal")
+    remaining = deadline - time.perf_counter()
+    # Branch-and-bound starts again from presolve and its root LP (measured: about 3x the LP's time),
+    # and HiGHS checks its clock rarely in that phase: start it only when it can finish its root in time.
+    if remaining < 2.0 + 4.0 * lp_seconds:
+        return result("feasible")
 
     _make_integer(loaded)
-    _set_start(loaded, warm_start_values(m, warm_start))
-    remaining = time_limit_s - (time.perf_counter() - began)
-    status, _, mip_bound, values = _run(loaded, remaining, mip_gap)
+    _set_start(loaded, warm_start_values(m, best))
+    # HiGHS's clock runs across calls on one instance: its limit is the time used so far plus what is left.
+    status, _, mip_bound, values = _run(loaded, loaded.highs.getRunTime() + remaining, mip_gap)
     bound = max(bound, mip_bound)
-    starts = read_starts(m, values) if values is not None else {}
-    objective = case.score(starts) if values is not None else math.inf
-    if objective > warm_objective:
-        starts, objective = warm_start, warm_objective
-    if status == "optimal" or within_gap(objective, bound, mip_gap):
-        word = "optimal"
-    else:
-        word = "feasible" if values is not None else "heuristic"
-    return CaseResult(case.carrier_id, starts, word, objective, min(bound, objective), built - began,
-                      time.perf_counter() - built, rows, columns)
+    if values is not None:
+        found = read_starts(m, values)
+        if case.score(found) < case.score(best):
+            best = found
+    if status == "optimal" or within_gap(case.score(best), bound, mip_gap):
+        return result("optimal")
+    return result("feasible")
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 
@@ -282,7 +283,7 @@ def build_dataset(tables: dict[str, RawTable | None], issues: list[Issue], name:
     issues.extend(check_carriers_have_sites(carriers, sites, carrier_rows))
 
     unique_sites = {s.site_id: s for s in reversed(sites)}  # keep the first of duplicates
-    return Dataset(
+    return _remember_checked(Dataset(
         carriers=tuple({c.carrier_id: c for c in reversed(carriers)}.values())[::-1],
         crews=tuple(crews),
         sites=tuple(s for s in sites if unique_sites.get(s.site_id) is s),
@@ -290,7 +291,43 @@ def build_dataset(tables: dict[str, RawTable | None], issues: list[Issue], name:
         sha256=sha256,
         default_scenario=default_scenario,
         warnings=tuple(i for i in issues if i.severity != "error"),
-    )
+    ), issues)
+
+
+# Datasets this module built from files without errors, by id(): `check_dataset` trusts them.
+# A weak reference tells a live dataset from a new object that happens to reuse the id.
+_CHECKED: dict[int, weakref.ref] = {}
+
+
+def _remember_checked(dataset: Dataset, issues: list[Issue]) -> Dataset:
+    if not any(i.severity == "error" for i in issues):
+        for key in [k for k, ref in _CHECKED.items() if ref() is None]:
+            del _CHECKED[key]
+        _CHECKED[id(dataset)] = weakref.ref(dataset)
+    return dataset
+
+
+def check_dataset(dataset: Dataset) -> list[Issue]:
+    """Every file rule, applied to a Dataset built or modified in code (errors and warnings).
+
+    A dataset read from files was checked as it was read. One made in code (the app's
+    edits, `dataclasses.replace` on a site, a test) may hold a NaN cost or a dependency
+    cycle that would crash the solver, so it is written as the documented CSV text and
+    read back through the very same rules: one definition of valid. Row numbers then
+    refer to the record's position in that text (header = line 1), which is also its
+    position in `dataset.sites` (+2).
+    """
+    from .io import dataset_tables, parse_table
+
+    ref = _CHECKED.get(id(dataset))
+    if ref is not None and ref() is dataset:
+        return []
+    issues: list[Issue] = []
+    tables = {name: parse_table(name, text.encode("utf-8"), issues) for name, text in dataset_tables(dataset).items()}
+    build_dataset(tables, issues, name=dataset.name, sha256=dataset.sha256, default_scenario=None)
+    if not any(i.severity == "error" for i in issues):
+        _CHECKED[id(dataset)] = weakref.ref(dataset)
+    return issues
 
 
 def _written_ids(table: RawTable | None, spec: Spec, key: Callable[[dict[str, str]], object]) -> set | None:
@@ -461,6 +498,9 @@ def scenario_from_mapping(mapping: dict, file: str, issues: list[Issue], base: S
 def check_against_scenario(dataset: Dataset, scenario: Scenario) -> list[Issue]:
     """Rules that need both: a site whose earliest finish lies beyond the horizon is never replaced.
 
+    A dataset built or changed in code is first checked by every file rule (`check_dataset`),
+    so `planner.plan`, which calls this, refuses a cycle or a NaN with an InputError.
+
     The earliest finish counts the site's lead time and the sites it waits for
     (`network.earliest_starts`). This is a warning, not an error: the model leaves such a
     site out and reports it, and a short horizon is a legitimate question to ask
@@ -468,7 +508,9 @@ def check_against_scenario(dataset: Dataset, scenario: Scenario) -> list[Issue]:
     """
     from .network import earliest_starts
 
-    issues = []
+    issues = check_dataset(dataset)
+    if any(i.severity == "error" for i in issues):
+        return issues  # a cycle or a NaN makes the horizon check meaningless (and would crash it)
     for carrier_id, sites in dataset.sites_by_carrier.items():
         earliest = earliest_starts(sites)
         for site in sites:

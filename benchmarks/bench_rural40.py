@@ -1,0 +1,101 @@
+"""Benchmark: solve the embedded 40-carrier dataset and print build and solve times, status and gap.
+
+    .venv/bin/python benchmarks/bench_rural40.py                 # the default scenario
+    .venv/bin/python benchmarks/bench_rural40.py --rule optimal --fund 4.98e9
+    .venv/bin/python benchmarks/bench_rural40.py --psplib        # PSPLIB j301_1 and random 30-job instances
+
+Targets (issue 2): the default scenario (fund $1.895B, pro_rata, 12-month term, 48-month horizon)
+finishes within 2 minutes on a 2-core machine with a gap of at most 1%.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import planner  # noqa: E402
+from planner.schema import Carrier, CrewPool, Dataset, Scenario, Site  # noqa: E402
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_rural40(args) -> None:
+    began = time.perf_counter()
+    dataset = planner.read_dataset(ROOT / "datasets" / "rural40")
+    loaded = time.perf_counter() - began
+    scenario = (dataset.default_scenario or Scenario()).with_overrides(
+        rule=args.rule, fund_usd=args.fund, objective=args.objective, time_limit_s=args.time_limit)
+    result = planner.plan(dataset, scenario, workers=args.workers)
+    figures = planner.summary(result)
+    problems = planner.check_plan(result)
+    print(f"dataset           rural40: {len(dataset.carriers)} carriers, {len(dataset.sites):,} sites (loaded in {loaded:.2f} s)")
+    print(f"scenario          rule={scenario.rule} fund={scenario.fund_usd:,.0f} objective={scenario.objective} "
+          f"horizon={scenario.horizon} deadline={scenario.effective_deadline} time_limit={scenario.time_limit_s:g}s")
+    print(f"wall seconds      {result.wall_seconds:.1f}")
+    print(f"build seconds     {result.build_seconds:.1f} (summed over workers)")
+    print(f"solve seconds     {result.solve_seconds:.1f} (summed over workers)")
+    gap = "n/a" if result.gap is None else f"{result.gap:.3%}"
+    print(f"status            {result.status}, gap {gap}, objective {result.objective:,.0f}, bound {result.bound or float('nan'):,.0f}")
+    print(f"sites replaced    {figures['sites_replaced']:,}; people left without service {figures['population_left_without_service']:,}")
+    print(f"validator         {'valid' if not problems else f'{len(problems)} violations'}")
+    print(f"peak RSS          {peak_rss_mib():.0f} MiB (parent process)")
+    slowest = sorted(result.outcomes, key=lambda o: -o.seconds)[:5]
+    print("slowest carriers  " + ", ".join(f"{o.carrier_id} {o.seconds:.1f}s ({o.status})" for o in slowest))
+
+
+def random_rcpsp(seed: int, jobs: int = 30, resources: int = 4) -> Dataset:
+    """A PSPLIB-like instance: 30 jobs, 4 renewable resources, 1-3 predecessors, durations 1-10."""
+    rng = random.Random(seed)
+    capacity = [rng.randint(8, 14) for _ in range(resources)]
+    sites = []
+    for j in range(jobs):
+        preds = rng.sample(range(j), k=min(j, rng.randint(0, 3))) if j else []
+        need = {f"r{k}": rng.randint(1, capacity[k] // 2) for k in range(resources) if rng.random() < 0.4}
+        sites.append(Site(f"job{j:02d}", "p", "other", 0.0, rng.randint(1, 10), depends_on=tuple(f"job{p:02d}" for p in preds),
+                          crew_need=tuple(sorted((k, float(v)) for k, v in need.items()))))
+    crews = tuple(CrewPool("p", f"r{k}", float(c)) for k, c in enumerate(capacity))
+    horizon = sum(s.duration_months for s in sites)
+    return Dataset((Carrier("p", "project", "NA", 0),), crews, tuple(sites), name=f"random30-{seed}",
+                   default_scenario=Scenario(fund_usd=0, objective="makespan", horizon=horizon, deadline=horizon,
+                                             mip_gap=0.0, time_limit_s=60))
+
+
+def bench_psplib() -> None:
+    from planner.psplib import read_psplib
+
+    instances = [read_psplib(ROOT / "tests" / "data" / "psplib" / "j301_1.sm")] + [random_rcpsp(s) for s in range(5)]
+    for dataset in instances:
+        began = time.perf_counter()
+        result = planner.plan(dataset, workers=1)
+        seconds = time.perf_counter() - began
+        makespan = planner.summary(result)["makespan"]
+        print(f"{dataset.name:14s} makespan {makespan:4d}  status {result.status:9s} bound {result.bound or 0:7.1f}  "
+              f"{seconds:6.2f} s  valid={not planner.check_plan(result)}")
+    print("published optimum of j301_1: 43")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rule", default="pro_rata")
+    parser.add_argument("--fund", type=float, default=1_895_000_000)
+    parser.add_argument("--objective", default="exposure")
+    parser.add_argument("--time-limit", type=float, default=60)
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--psplib", action="store_true", help="benchmark the scheduler on 30-job RCPSP instances")
+    args = parser.parse_args()
+    if args.psplib:
+        bench_psplib()
+    else:
+        bench_rural40(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,266 @@
+"""A run record: everything a report shows, read from a run folder or taken from a Plan in memory.
+
+A report is made from what `rrplan solve --out DIR` wrote (summary.json, provenance.json,
+schedule.csv, carriers.csv, monthly.csv), so it can be re-made later without solving again.
+`RunRecord.from_plan` turns a Plan into the same files' text and parses it with the same
+reader, so a report made in the app and one made from the folder are the same document.
+"""
+from __future__ import annotations
+
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import InputError, Issue
+from ..provenance import run_provenance
+from ..reports import carriers_table, monthly_table, schedule_table, summary
+
+RUN_FILES = ("summary.json", "schedule.csv", "carriers.csv", "monthly.csv")
+PROVENANCE_FILE = "provenance.json"  # optional: run folders from before it existed still make reports
+
+SUMMARY_KEYS = (
+    "status", "objective", "bound", "gap", "fund_usd", "available_usd", "demand_usd", "allocated_usd", "spend_usd",
+    "sites_total", "sites_replaced", "carriers_total", "carriers_done_by_deadline", "population_total",
+    "population_left_without_service", "horizon", "effective_deadline", "solve_seconds", "wall_seconds", "solver",
+    "dataset", "dataset_sha256", "rule", "scenario",
+)
+TABLE_COLUMNS = {
+    "carriers.csv": ("carrier_id", "name", "state", "priority", "demand_usd", "allocation_usd", "own_funds_usd",
+                     "spend_usd", "sites", "sites_replaced", "completion_period", "completion_month", "on_time",
+                     "population", "population_left_without_service", "reason"),
+    "schedule.csv": ("site_id", "carrier_id", "kind", "start", "finish", "month", "finish_month", "replaced",
+                     "cost_usd", "population"),
+    "monthly.csv": ("period", "month", "spend_usd", "funds_drawn_usd", "population_on_covered_gear",
+                    "population_on_new_gear", "population_without_service", "cumulative_spend_usd"),
+}
+TEXT_COLUMNS = {"carrier_id", "name", "state", "reason", "completion_month", "site_id", "kind", "month", "finish_month"}
+FLAG_COLUMNS = {"replaced", "on_time"}
+WHOLE_COLUMNS = {"priority", "sites", "sites_replaced", "completion_period", "population",
+                 "population_left_without_service", "start", "finish", "period", "population_on_covered_gear",
+                 "population_on_new_gear", "population_without_service"}
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """What one funding rule gave: money per carrier and the headline outcome (for 'allocation by rule')."""
+
+    rule: str
+    allocation_usd: dict[str, float]
+    allocated_usd: float
+    carriers_done_by_deadline: int
+    population_left_without_service: int
+
+
+@dataclass(frozen=True, eq=False)
+class RunRecord:
+    """The figures, tables and provenance of one solved run.
+
+    `rules` holds this run's own rule first, then any other rules solved for comparison.
+    """
+
+    summary: dict
+    provenance: dict
+    carriers: pd.DataFrame
+    schedule: pd.DataFrame
+    monthly: pd.DataFrame
+    rules: tuple[RuleResult, ...] = field(default=())
+    source: str = ""
+
+    # ------------------------------------------------------------ construction
+
+    @classmethod
+    def from_folder(cls, folder: str | Path) -> "RunRecord":
+        """Read a run folder; raise InputError naming every missing or malformed file, row and column."""
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise InputError([Issue(str(folder), None, None, "run-folder", None,
+                                    "is not a folder; give the folder `rrplan solve --out` wrote")])
+        missing = [name for name in RUN_FILES if not (folder / name).is_file()]
+        if missing:
+            raise InputError([Issue(str(folder / name), None, None, "run-folder", None,
+                                    "missing: not a run folder written by `rrplan solve --out`") for name in missing])
+        texts = {name: (folder / name).read_text(encoding="utf-8") for name in RUN_FILES}
+        if (folder / PROVENANCE_FILE).is_file():
+            texts[PROVENANCE_FILE] = (folder / PROVENANCE_FILE).read_text(encoding="utf-8")
+        return cls.from_texts(texts, source=str(folder))
+
+    @classmethod
+    def from_plan(cls, plan, made_at=None, plans_by_rule: dict | None = None) -> "RunRecord":
+        """The record `rrplan solve --out` would write for this plan, made at `made_at` (now if None).
+
+        `plans_by_rule` ({rule: Plan} of the same dataset) adds other rules for the
+        'allocation by rule' comparison; this plan's own rule is always first.
+        """
+        schedule = schedule_table(plan)[list(TABLE_COLUMNS["schedule.csv"])]
+        texts = {
+            "summary.json": json.dumps(_finite(summary(plan))),
+            PROVENANCE_FILE: json.dumps(run_provenance(made_at)),
+            "schedule.csv": schedule.to_csv(index=False),
+            "carriers.csv": carriers_table(plan).to_csv(index=False),
+            "monthly.csv": monthly_table(plan).to_csv(index=False),
+        }
+        record = cls.from_texts(texts, source="plan in memory")
+        others = [rule_result_of_plan(other) for rule, other in sorted((plans_by_rule or {}).items())
+                  if other is not plan and rule != record.rule]
+        return record.with_rules(others)
+
+    @classmethod
+    def from_texts(cls, texts: dict[str, str], source: str = "") -> "RunRecord":
+        """Parse the run files' text (file name -> text); every problem is collected before raising."""
+        issues: list[Issue] = []
+        figures = _read_json("summary.json", texts["summary.json"], issues)
+        if figures is not None:
+            for key in SUMMARY_KEYS:
+                if key not in figures:
+                    issues.append(Issue("summary.json", None, key, "run-summary", None,
+                                        "missing figure; re-run `rrplan solve --out` to write a complete summary"))
+        provenance = {}
+        if PROVENANCE_FILE in texts:
+            provenance = _read_json(PROVENANCE_FILE, texts[PROVENANCE_FILE], issues) or {}
+        tables = {name: _read_table(name, texts[name], issues) for name in TABLE_COLUMNS}
+        if issues:
+            raise InputError(issues)
+        record = cls(summary=figures, provenance=provenance, carriers=tables["carriers.csv"],
+                     schedule=tables["schedule.csv"], monthly=tables["monthly.csv"], source=source)
+        return record.with_rules([])
+
+    def with_rules(self, others: list[RuleResult]) -> "RunRecord":
+        """This record with its own rule's result first and `others` after it."""
+        own = RuleResult(
+            rule=self.rule,
+            allocation_usd=dict(zip(self.carriers["carrier_id"], self.carriers["allocation_usd"])),
+            allocated_usd=float(self.summary["allocated_usd"]),
+            carriers_done_by_deadline=int(self.summary["carriers_done_by_deadline"]),
+            population_left_without_service=int(self.summary["population_left_without_service"]),
+        )
+        return RunRecord(self.summary, self.provenance, self.carriers, self.schedule, self.monthly,
+                         rules=(own, *others), source=self.source)
+
+    # ------------------------------------------------------------ derived views
+
+    @property
+    def scenario(self) -> dict:
+        return self.summary["scenario"]
+
+    @property
+    def rule(self) -> str:
+        return self.summary["rule"]
+
+    @property
+    def horizon(self) -> int:
+        return int(self.summary["horizon"])
+
+    @property
+    def deadline(self) -> int:
+        return int(self.summary["effective_deadline"])
+
+    def month_label(self, period: int) -> str:
+        """`YYYY-MM` of a period counted from the scenario's start."""
+        year, month = (int(part) for part in self.scenario["start"].split("-"))
+        index = year * 12 + month - 1 + int(period)
+        return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+    @property
+    def deadline_month(self) -> str:
+        return self.month_label(self.deadline)
+
+    @property
+    def carrier_ids(self) -> list[str]:
+        return sorted(self.carriers["carrier_id"])
+
+    def carrier(self, carrier_id: str) -> dict:
+        """One row of carriers.csv as a dict."""
+        return self.carriers[self.carriers["carrier_id"] == carrier_id].iloc[0].to_dict()
+
+    def carrier_sites(self, carrier_id: str) -> pd.DataFrame:
+        """The carrier's sites: replaced ones by start then id, then the ones not replaced by id."""
+        sites = self.schedule[self.schedule["carrier_id"] == carrier_id]
+        return sites.sort_values(["replaced", "start", "site_id"], ascending=[False, True, True], na_position="last")
+
+    def carrier_monthly(self, carrier_id: str) -> pd.DataFrame:
+        """Per month: the carrier's spend (a site's cost spread evenly over its months of work) and its cumulative sum."""
+        spend = [0.0] * self.horizon
+        sites = self.schedule[(self.schedule["carrier_id"] == carrier_id) & self.schedule["replaced"]]
+        for start, finish, cost in zip(sites["start"], sites["finish"], sites["cost_usd"]):
+            months = int(finish) - int(start)
+            for period in range(int(start), min(int(finish), self.horizon)):
+                spend[period] += cost / months
+        table = pd.DataFrame({"period": range(self.horizon),
+                              "month": [self.month_label(t) for t in range(self.horizon)],
+                              "spend_usd": spend})
+        table["cumulative_spend_usd"] = table["spend_usd"].cumsum()
+        return table
+
+    @property
+    def missed(self) -> pd.DataFrame:
+        """Carriers that do not finish every site by the effective deadline, with the reason."""
+        return self.carriers[~self.carriers["on_time"]].sort_values("carrier_id")
+
+
+def rule_result_of_plan(plan) -> RuleResult:
+    figures = summary(plan)
+    return RuleResult(rule=plan.scenario.rule, allocation_usd=dict(plan.allocation_usd),
+                      allocated_usd=figures["allocated_usd"],
+                      carriers_done_by_deadline=figures["carriers_done_by_deadline"],
+                      population_left_without_service=figures["population_left_without_service"])
+
+
+def _finite(value):
+    """JSON has no NaN or infinity; `rrplan solve` writes them as null, and so does this."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _read_json(name: str, text: str, issues: list[Issue]) -> dict | None:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        issues.append(Issue(name, err.lineno, None, "json-syntax", None, f"not valid JSON: {err.msg}"))
+        return None
+    if not isinstance(value, dict):
+        issues.append(Issue(name, None, None, "json-object", None, "must hold one JSON object"))
+        return None
+    return value
+
+
+def _read_table(name: str, text: str, issues: list[Issue]) -> pd.DataFrame | None:
+    """Parse one run table with every column typed; ids and names stay text exactly as written."""
+    try:
+        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        issues.append(Issue(name, None, None, "csv-syntax", None, f"cannot read the table: {err}"))
+        return None
+    absent = [c for c in TABLE_COLUMNS[name] if c not in raw.columns]
+    for column in absent:
+        issues.append(Issue(name, None, column, "run-table", None, "missing column; re-run `rrplan solve --out`"))
+    if absent:
+        return None
+    table = pd.DataFrame(index=raw.index)
+    for column in raw.columns:
+        values = raw[column]
+        if column in TEXT_COLUMNS:
+            table[column] = values
+            continue
+        if column in FLAG_COLUMNS:
+            bad = ~values.isin(["True", "False"])
+            table[column] = values == "True"
+        else:
+            numbers = pd.to_numeric(values.replace("", None), errors="coerce")
+            bad = numbers.isna() & (values != "")
+            if column in WHOLE_COLUMNS:
+                bad |= numbers.notna() & (numbers % 1 != 0)
+                numbers = numbers.round().astype("Int64")
+            table[column] = numbers
+        for row in bad[bad].index[:5]:
+            issues.append(Issue(name, int(row) + 2, column, "run-value", values[row],
+                                "not a " + ("True/False flag" if column in FLAG_COLUMNS else "number")))
+    return table
