@@ -150,7 +150,8 @@ def test_lead_time_beyond_the_horizon_is_a_warning_with_its_row():
 
 def test_solve_with_a_lead_time_beyond_the_horizon_still_plans(tmp_path, capsys):
     """It is a warning, not an error: the site is left out and the rest is planned."""
-    code = run(["solve", str(TINY), "--horizon", "2", "--deadline", "2", "--out", str(tmp_path / "out"), "--quiet"])
+    code = run(["solve", str(TINY), "--horizon", "2", "--deadline", "2", "--out", str(tmp_path / "out"), "--quiet",
+                "--no-store"])
     assert code == 0
     err = capsys.readouterr().err
     assert "warning: sites.csv:2: lead_time:" in err and "[rule: lead-time-beyond-horizon]" in err
@@ -161,7 +162,7 @@ def test_solve_with_a_lead_time_beyond_the_horizon_still_plans(tmp_path, capsys)
 @pytest.mark.parametrize("command", ["validate", "solve"])
 def test_cli_lists_every_problem_and_exits_2(name, command, tmp_path, capsys):
     out = tmp_path / "out"
-    argv = [command, str(BROKEN / name)] + (["--out", str(out)] if command == "solve" else [])
+    argv = [command, str(BROKEN / name)] + (["--out", str(out), "--no-store"] if command == "solve" else [])
     assert run(argv) == 2
     err = capsys.readouterr().err
     defect = DEFECTS[name]
