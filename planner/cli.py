@@ -19,6 +19,7 @@ from .diagnostics import usd
 from .engine import plan as make_plan
 from .errors import InputError, Issue, PlannerError
 from .io import read_dataset
+from .provenance import run_provenance
 from .reports import carriers_table, monthly_table, schedule_table, summary
 from .schema import Scenario
 from .validation import check_against_scenario, scenario_from_mapping
@@ -61,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--quiet", action="store_true", help="print nothing but errors")
     solve.add_argument("--no-store", action="store_true", help="neither reuse nor record the run in the run store")
     solve.add_argument("--store", help="run store file (default: $RRPLAN_STORE or runs/rrplan.sqlite)")
+    report = commands.add_parser("report", help="write plan.xlsx, plan.html and plan.pdf from a solved run folder")
+    report.add_argument("run_dir", help="folder written by `rrplan solve --out`")
+    report.add_argument("--format", default="all", choices=("xlsx", "html", "pdf", "all"), help="which report (default: all)")
+    report.add_argument("--out", help="folder to write the reports to (default: RUN_DIR)")
+    report.add_argument("--quiet", action="store_true", help="print nothing but errors")
     from .cli_scale import add_scale_commands  # sweep, montecarlo, runs, diff
     add_scale_commands(commands)
     return parser
@@ -97,7 +103,8 @@ def write_plan(result, out: Path) -> dict:
     """Write summary.json, schedule.csv, carriers.csv and monthly.csv; return the summary."""
     out.mkdir(parents=True, exist_ok=True)
     figures = summary(result)
-    write_text_atomic(out / "summary.json", json.dumps(_json_ready(figures), indent=2) + "\n")
+    recorded = {**figures, "provenance": run_provenance()}  # tool, versions and made-at, for `rrplan report`
+    write_text_atomic(out / "summary.json", json.dumps(_json_ready(recorded), indent=2) + "\n")
     schedule = schedule_table(result)[["site_id", "carrier_id", "kind", "start", "finish", "month", "finish_month",
                                         "replaced", "cost_usd", "population"]]
     write_text_atomic(out / "schedule.csv", schedule.to_csv(index=False))
@@ -142,6 +149,8 @@ def run(argv: list[str] | None = None) -> int:
     from .cli_scale import SCALE_COMMANDS, run_scale_command, solve_with_store
     if args.command in SCALE_COMMANDS:
         return run_scale_command(args)
+    if args.command == "report":
+        return run_report(args)
     try:
         dataset = read_dataset(args.dataset)
         scenario = resolve_scenario(dataset.default_scenario, args)
@@ -178,6 +187,28 @@ def run(argv: list[str] | None = None) -> int:
     except OSError as err:
         print(f"rrplan: cannot read or write a file: {err}", file=sys.stderr)
         return EXIT_INPUT
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """`rrplan report RUN_DIR`: re-make the reports of a solved run without solving again."""
+    import time
+
+    from .export import FORMATS, write_reports  # the reports group's libraries load only for this command
+
+    began = time.perf_counter()
+    try:
+        written = write_reports(args.run_dir, FORMATS if args.format == "all" else (args.format,), out=args.out)
+    except InputError as err:
+        for issue in err.issues:
+            print(str(issue), file=sys.stderr)
+        print(f"rrplan: {args.run_dir} cannot be reported on; no report was written", file=sys.stderr)
+        return EXIT_INPUT
+    except OSError as err:
+        print(f"rrplan: cannot read or write a file: {err}", file=sys.stderr)
+        return EXIT_INPUT
+    if not args.quiet:
+        print(f"wrote {', '.join(str(path) for path in written)} in {time.perf_counter() - began:.1f} s")
+    return EXIT_OK
 
 
 def _progress_printer():

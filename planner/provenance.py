@@ -1,9 +1,9 @@
-"""Where a plan came from: the tool, the libraries and the time it was made, written beside the plan.
+"""Where a plan came from: the tool, the libraries and the time it was made, recorded with the plan.
 
-`rrplan solve --out DIR` writes this as `provenance.json` next to `summary.json` (which already
-holds the dataset name and SHA-256, the scenario, the rule, the solver and its figures), so that a
-report re-made from the folder months later still says which program made the plan and when.
-Nothing here depends on the clock unless the caller leaves `made_at` out.
+`rrplan solve --out DIR` writes this as the `provenance` entry of `summary.json` (whose other
+entries already name the dataset and its SHA-256, the scenario, the rule, the solver and its
+figures), so a report re-made from the folder months later, or from the run store, still says
+which program made the plan and when. Nothing here reads the clock unless `made_at` is left out.
 """
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def library_versions() -> dict[str, str]:
 
 
 def run_provenance(made_at: datetime | None = None) -> dict:
-    """The JSON-ready record written as `provenance.json`: tool, version, Python, libraries, made-at."""
+    """The JSON-ready provenance of a plan made now (or at `made_at`): tool, version, Python, libraries."""
     return {
         "tool": TOOL_NAME,
         "tool_version": __version__,

@@ -1,7 +1,7 @@
 """A run record: everything a report shows, read from a run folder or taken from a Plan in memory.
 
-A report is made from what `rrplan solve --out DIR` wrote (summary.json, provenance.json,
-schedule.csv, carriers.csv, monthly.csv), so it can be re-made later without solving again.
+A report is made from what `rrplan solve --out DIR` wrote (summary.json with its `provenance`
+entry, schedule.csv, carriers.csv, monthly.csv), so it can be re-made later without solving again.
 `RunRecord.from_plan` turns a Plan into the same files' text and parses it with the same
 reader, so a report made in the app and one made from the folder are the same document.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +20,6 @@ from ..provenance import run_provenance
 from ..reports import carriers_table, monthly_table, schedule_table, summary
 
 RUN_FILES = ("summary.json", "schedule.csv", "carriers.csv", "monthly.csv")
-PROVENANCE_FILE = "provenance.json"  # optional: run folders from before it existed still make reports
 
 SUMMARY_KEYS = (
     "status", "objective", "bound", "gap", "fund_usd", "available_usd", "demand_usd", "allocated_usd", "spend_usd",
@@ -63,7 +62,7 @@ class RunRecord:
     """
 
     summary: dict
-    provenance: dict
+    provenance: dict  # tool, versions, made-at (see planner.provenance)
     carriers: pd.DataFrame
     schedule: pd.DataFrame
     monthly: pd.DataFrame
@@ -84,9 +83,7 @@ class RunRecord:
             raise InputError([Issue(str(folder / name), None, None, "run-folder", None,
                                     "missing: not a run folder written by `rrplan solve --out`") for name in missing])
         texts = {name: (folder / name).read_text(encoding="utf-8") for name in RUN_FILES}
-        if (folder / PROVENANCE_FILE).is_file():
-            texts[PROVENANCE_FILE] = (folder / PROVENANCE_FILE).read_text(encoding="utf-8")
-        return cls.from_texts(texts, source=str(folder))
+        return cls.from_texts(texts, source=str(folder), folder=folder)
 
     @classmethod
     def from_plan(cls, plan, made_at=None, plans_by_rule: dict | None = None) -> "RunRecord":
@@ -97,8 +94,7 @@ class RunRecord:
         """
         schedule = schedule_table(plan)[list(TABLE_COLUMNS["schedule.csv"])]
         texts = {
-            "summary.json": json.dumps(_finite(summary(plan))),
-            PROVENANCE_FILE: json.dumps(run_provenance(made_at)),
+            "summary.json": json.dumps(_finite({**summary(plan), "provenance": run_provenance(made_at)})),
             "schedule.csv": schedule.to_csv(index=False),
             "carriers.csv": carriers_table(plan).to_csv(index=False),
             "monthly.csv": monthly_table(plan).to_csv(index=False),
@@ -109,18 +105,29 @@ class RunRecord:
         return record.with_rules(others)
 
     @classmethod
-    def from_texts(cls, texts: dict[str, str], source: str = "") -> "RunRecord":
-        """Parse the run files' text (file name -> text); every problem is collected before raising."""
+    def from_texts(cls, texts: dict[str, str], source: str = "", folder: Path | None = None) -> "RunRecord":
+        """Parse the run files' text (file name -> text); every problem is collected before raising.
+
+        Problems name the file inside `folder` when the text came from one.
+        """
         issues: list[Issue] = []
+        try:
+            return cls._parse(texts, source, issues)
+        except InputError:
+            if folder is None:
+                raise
+            raise InputError([replace(i, file=str(folder / i.file)) for i in issues]) from None
+
+    @classmethod
+    def _parse(cls, texts: dict[str, str], source: str, issues: list[Issue]) -> "RunRecord":
         figures = _read_json("summary.json", texts["summary.json"], issues)
         if figures is not None:
             for key in SUMMARY_KEYS:
                 if key not in figures:
                     issues.append(Issue("summary.json", None, key, "run-summary", None,
                                         "missing figure; re-run `rrplan solve --out` to write a complete summary"))
-        provenance = {}
-        if PROVENANCE_FILE in texts:
-            provenance = _read_json(PROVENANCE_FILE, texts[PROVENANCE_FILE], issues) or {}
+        # Runs written before provenance was recorded still make reports, saying "not recorded".
+        provenance = (figures or {}).get("provenance") or {}
         tables = {name: _read_table(name, texts[name], issues) for name in TABLE_COLUMNS}
         if issues:
             raise InputError(issues)

@@ -1,0 +1,281 @@
+"""Reports a reviewer can file: open each file the way a reader would and check what it says.
+
+One tiny run (three carriers, one named like a spreadsheet formula, one like a script tag, money
+short for some sites) is solved once and written as `rrplan solve --out` would; every report is
+made from that folder.
+"""
+from __future__ import annotations
+
+import io
+import json
+import math
+import re
+import zipfile
+from datetime import datetime, timezone
+from html.parser import HTMLParser
+
+import openpyxl
+import pytest
+from pypdf import PdfReader
+
+import planner
+from planner.cli import run, write_plan
+from planner.diagnostics import usd
+from planner.documents import RunRecord
+from planner.export import plan_report_bytes, report_bytes, write_reports
+from planner.io import read_dataset, write_dataset
+from planner.provenance import utc_timestamp
+from planner.schema import Carrier, CrewPool
+from tests.conftest import dataset, scenario, site
+
+FORMULA_NAME = '=HYPERLINK("http://x","y")'
+SCRIPT_NAME = "<script>alert(1)</script>"
+PLAIN_NAME = "Prairie Wireless, Inc."
+REPORT_TIME = datetime(2026, 11, 30, 9, 0, 0, tzinfo=timezone.utc)
+LATER = datetime(2026, 12, 1, 17, 30, 5, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """Demand $330 against a $200 fund pro rata: some sites go unfunded, so some carriers miss the deadline."""
+    carriers = (Carrier("a", FORMULA_NAME, "TX", 100), Carrier("b", SCRIPT_NAME, "OK", 100),
+                Carrier("c", PLAIN_NAME, "KS", 100))
+    sites = [site("a1", "a", cost=100, population=500, duration=2), site("a2", "a", cost=50, population=300),
+             site("b1", "b", cost=80, population=400, duration=2), site("b2", "b", cost=40, population=100),
+             site("c1", "c", cost=60, population=250)]
+    crews = tuple(CrewPool(c, "tower", 1.0) for c in "abc")
+    built = dataset(sites, crews=crews, carriers=carriers, name="tiny")
+    folder = write_dataset(built, tmp_path_factory.mktemp("data") / "tiny")
+    loaded = read_dataset(folder)  # read back so the plan names the files' SHA-256
+    result = planner.plan(loaded, scenario(fund_usd=200.0, horizon=6, deadline=3), workers=1)
+    out = tmp_path_factory.mktemp("run")
+    write_plan(result, out)
+    return result, out
+
+
+@pytest.fixture(scope="module")
+def record(tiny_run):
+    return RunRecord.from_folder(tiny_run[1])
+
+
+def test_the_tiny_run_is_the_case_described(tiny_run):
+    result, _ = tiny_run
+    figures = planner.summary(result)
+    assert figures["allocated_usd"] == pytest.approx(200.0)
+    assert 0 < figures["sites_replaced"] < figures["sites_total"]
+    assert figures["carriers_done_by_deadline"] < 3
+    assert result.dataset.sha256
+
+
+# ---------------------------------------------------------------- Excel
+
+@pytest.fixture(scope="module")
+def workbook(record):
+    return openpyxl.load_workbook(io.BytesIO(report_bytes(record, "xlsx", REPORT_TIME)))
+
+
+def column(sheet, header: str) -> list:
+    headers = [cell.value for cell in sheet[1]]
+    index = headers.index(header)
+    return [row[index] for row in sheet.iter_rows(min_row=2, values_only=True)]
+
+
+def test_workbook_totals_equal_the_plan(workbook, tiny_run):
+    result, _ = tiny_run
+    figures = planner.summary(result)
+    assert workbook.sheetnames == ["Summary", "Allocation", "Schedule", "Monthly", "Missed deadline"]
+    allocation = workbook["Allocation"]
+    assert math.fsum(column(allocation, "Allocation (USD)")) == pytest.approx(math.fsum(result.allocation_usd.values()))
+    assert math.fsum(column(allocation, "Spend (USD)")) == pytest.approx(figures["spend_usd"])
+    assert sum(column(allocation, "People left without service")) == figures["population_left_without_service"]
+    schedule = workbook["Schedule"]
+    assert len(column(schedule, "Site ID")) == len(result.dataset.sites)
+    assert sum(column(schedule, "Replaced")) == figures["sites_replaced"]
+    assert math.fsum(column(workbook["Monthly"], "Spend (USD)")) == pytest.approx(figures["spend_usd"])
+    missed = workbook["Missed deadline"]
+    assert len(column(missed, "Carrier ID")) == figures["carriers_total"] - figures["carriers_done_by_deadline"]
+    assert all(reason for reason in column(missed, "Reason for missing the deadline"))
+
+
+def test_workbook_summary_has_scenario_headline_and_provenance(workbook, tiny_run):
+    result, _ = tiny_run
+    labels = {row[0]: row[1] for row in workbook["Summary"].iter_rows(min_row=2, values_only=True) if row[0]}
+    assert labels["Fund"] == pytest.approx(200.0)
+    assert labels["People left without service"] == planner.summary(result)["population_left_without_service"]
+    assert labels["Dataset SHA-256"] == result.dataset.sha256
+    assert labels["Solver"] == result.solver
+    assert labels["Termination status"].startswith(result.status)
+    assert labels["Tool"] == f"rrplan {planner.__version__}"
+    assert labels["Report made at"] == utc_timestamp(REPORT_TIME)
+
+
+def test_workbook_manners(workbook):
+    for name in ("Allocation", "Schedule", "Monthly", "Missed deadline"):
+        sheet = workbook[name]
+        assert sheet.freeze_panes == "A2", name
+        assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, sheet.max_column).column_letter}{sheet.max_row}", name
+        assert all(cell.font.bold for cell in sheet[1]), name
+    allocation = workbook["Allocation"]
+    headers = [cell.value for cell in allocation[1]]
+    assert allocation.cell(2, headers.index("Allocation (USD)") + 1).number_format == '"$"#,##0'
+    assert allocation.cell(2, headers.index("People") + 1).number_format == "#,##0"
+    month = workbook["Monthly"].cell(2, 1)
+    assert month.is_date and month.number_format == "yyyy-mm"
+    assert allocation.column_dimensions["B"].width >= len(PLAIN_NAME)
+
+
+def test_formula_like_text_stays_text(record):
+    data = report_bytes(record, "xlsx", REPORT_TIME)
+    sheet = openpyxl.load_workbook(io.BytesIO(data))["Allocation"]
+    names = {row[0]: row[1] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert names["a"] == FORMULA_NAME
+    cell = next(c for c in sheet["B"] if c.value == FORMULA_NAME)
+    assert cell.data_type == "s" and cell.quotePrefix
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/"):
+                assert "<f>" not in archive.read(name).decode(), f"{name} holds a formula"
+
+
+# ---------------------------------------------------------------- HTML
+
+class Links(HTMLParser):
+    """Every src/href attribute, and every tag that would load something."""
+
+    def __init__(self):
+        super().__init__()
+        self.targets: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.targets += [value or "" for key, value in attrs if key in ("src", "href", "srcset", "data", "action")]
+
+
+def test_html_is_self_contained_and_escapes_data(record):
+    page = report_bytes(record, "html", REPORT_TIME).decode("utf-8")
+    links = Links()
+    links.feed(page)
+    network = [t for t in links.targets if re.match(r"\s*(https?:)?//", t, re.IGNORECASE)]
+    assert network == []
+    assert all(t.startswith("#") for t in links.targets)  # only links within the page
+    assert "Plotly.newPlot" in page and len(page) > 1_000_000  # plotly.js itself is inline
+    assert "cdn.plot.ly" not in page.split("</head>")[1]
+    assert SCRIPT_NAME not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "@media print" in page
+    assert usd(200.0) in page and record.summary["dataset_sha256"] in page
+
+
+# ---------------------------------------------------------------- PDF
+
+@pytest.fixture(scope="module")
+def pdf_text(record):
+    reader = PdfReader(io.BytesIO(report_bytes(record, "pdf", REPORT_TIME)))
+    return reader, "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_pdf_says_who_what_and_where_from(pdf_text, tiny_run):
+    reader, text = pdf_text
+    result, _ = tiny_run
+    flat = re.sub(r"\s+", "", text)
+    for carrier in result.dataset.carriers:
+        assert re.sub(r"\s+", "", carrier.name) in flat, carrier.name
+    figures = planner.summary(result)
+    assert f"{figures['carriers_done_by_deadline']} of 3 carriers" in text
+    assert f"{figures['population_left_without_service']:,}" in text
+    assert usd(200.0) in text
+    assert result.dataset.sha256 in flat
+    assert re.sub(r"\s+", "", result.solver) in flat
+    assert f"{result.status}: " in text
+    assert "Glossary" in text and "Assumptions" in text
+    assert len(reader.pages) >= 3 + 3  # cover, summary, charts ..., one page per carrier
+    assert reader.metadata.title.startswith("Rip-and-replace plan")
+
+
+def test_pdf_explains_each_late_carrier(pdf_text, record):
+    _, text = pdf_text
+    flat = re.sub(r"\s+", "", text)
+    for row in record.missed.itertuples():
+        assert re.sub(r"\s+", "", row.reason) in flat
+
+
+# ---------------------------------------------------------------- reproducible
+
+def test_two_reports_of_one_run_differ_only_in_the_timestamp(record):
+    first, second = utc_timestamp(REPORT_TIME), utc_timestamp(LATER)
+    page_a, page_b = (report_bytes(record, "html", t) for t in (REPORT_TIME, LATER))
+    assert page_a != page_b and page_a.replace(first.encode(), second.encode()) == page_b
+    book_a, book_b = (zipfile.ZipFile(io.BytesIO(report_bytes(record, "xlsx", t))) for t in (REPORT_TIME, LATER))
+    assert book_a.namelist() == book_b.namelist()
+    for name in book_a.namelist():
+        assert book_a.read(name).replace(first.encode(), second.encode()) == book_b.read(name), name
+    assert report_bytes(record, "xlsx", REPORT_TIME) == report_bytes(record, "xlsx", REPORT_TIME)
+    assert report_bytes(record, "pdf", REPORT_TIME) == report_bytes(record, "pdf", REPORT_TIME)
+    text_a, text_b = ("\n".join(p.extract_text() for p in PdfReader(io.BytesIO(report_bytes(record, "pdf", t))).pages)
+                      for t in (REPORT_TIME, LATER))
+    assert text_a.replace(first, second) == text_b
+
+
+def test_a_report_from_the_plan_is_the_report_from_its_folder(tiny_run, record):
+    result, _ = tiny_run
+    made_at = datetime.strptime(record.provenance["made_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    for fmt in ("xlsx", "html"):
+        assert plan_report_bytes(result, fmt, generated_at=REPORT_TIME, made_at=made_at) == \
+            report_bytes(record, fmt, REPORT_TIME), fmt
+
+
+def test_other_rules_are_compared_when_given(tiny_run):
+    result, _ = tiny_run
+    greedy = planner.plan(result.dataset, result.scenario.with_overrides(rule="greedy"), workers=1)
+    book = openpyxl.load_workbook(io.BytesIO(plan_report_bytes(result, "xlsx", plans_by_rule={"greedy": greedy})))
+    sheet = book["Allocation by rule"]
+    assert [c.value for c in sheet[1]][2:] == ["Allocation, pro rata (USD)", "Allocation, greedy (USD)"]
+    assert math.fsum(column(sheet, "Allocation, greedy (USD)")) == pytest.approx(math.fsum(greedy.allocation_usd.values()))
+
+
+# ---------------------------------------------------------------- rrplan report
+
+def test_rrplan_report_writes_every_format(tiny_run, tmp_path, capsys):
+    _, folder = tiny_run
+    assert run(["report", str(folder), "--format", "all", "--out", str(tmp_path)]) == 0
+    assert {p.name for p in tmp_path.iterdir()} == {"plan.xlsx", "plan.html", "plan.pdf"}
+    assert "plan.pdf" in capsys.readouterr().out
+    assert run(["report", str(folder), "--format", "xlsx", "--out", str(tmp_path / "one"), "--quiet"]) == 0
+    assert [p.name for p in (tmp_path / "one").iterdir()] == ["plan.xlsx"]
+
+
+def test_rrplan_report_names_what_is_missing(tiny_run, tmp_path, capsys):
+    assert run(["report", str(tmp_path / "nowhere")]) == 2
+    assert "nowhere: is not a folder" in capsys.readouterr().err
+    _, folder = tiny_run
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    for name in ("summary.json", "schedule.csv", "monthly.csv"):
+        (partial / name).write_bytes((folder / name).read_bytes())
+    assert run(["report", str(partial)]) == 2
+    err = capsys.readouterr().err
+    assert f"{partial / 'carriers.csv'}: missing" in err
+    assert not (partial / "plan.xlsx").exists()
+
+
+def test_rrplan_report_names_the_bad_row_and_column(tiny_run, tmp_path, capsys):
+    _, folder = tiny_run
+    broken = tmp_path / "broken"
+    write_reports_from = [n for n in ("summary.json", "schedule.csv", "carriers.csv", "monthly.csv")]
+    broken.mkdir()
+    for name in write_reports_from:
+        (broken / name).write_bytes((folder / name).read_bytes())
+    lines = (broken / "carriers.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    cells = lines[2].split(",")
+    cells[header.index("allocation_usd")] = "lots"
+    lines[2] = ",".join(cells)
+    (broken / "carriers.csv").write_text("\n".join(lines) + "\n")
+    summary = json.loads((broken / "summary.json").read_text())
+    del summary["solver"]
+    (broken / "summary.json").write_text(json.dumps(summary))
+    assert run(["report", str(broken), "--format", "html"]) == 2
+    err = capsys.readouterr().err
+    assert f"{broken / 'carriers.csv'}:3: allocation_usd: not a number (value: lots)" in err
+    assert f"{broken / 'summary.json'}: solver: missing figure" in err
+    with pytest.raises(planner.InputError):
+        write_reports(broken, ("html",))
