@@ -237,3 +237,38 @@ def test_zip_missing_a_file(tmp_path):
     with pytest.raises(InputError) as excinfo:
         dataset_from_upload([("part.zip", data)], tmp_path)
     assert [(i.file, i.rule) for i in excinfo.value.issues] == [("carriers.csv", "missing-file")]
+
+
+# --- exports: output paths cannot escape the chosen folder ---------------------------------------
+
+PLAN_FILES = {"summary.json", "schedule.csv", "carriers.csv", "monthly.csv"}
+
+
+def test_solve_writes_only_its_fixed_file_names_inside_out(tmp_path):
+    """Ids and names that look like paths never become file names: only the four fixed files appear."""
+    from planner.cli import run
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for name, content in tiny_files():
+        content = content.replace(b"north", b"../../north").replace(b"North Prairie Wireless", b"/etc/passwd")
+        (data / name).write_bytes(content)
+    out = tmp_path / "out"
+    before = set(tmp_path.parent.iterdir())
+    assert run(["solve", str(data), "--out", str(out), "--quiet", "--workers", "1", "--no-store"]) == 0
+    assert {p.name for p in out.iterdir()} == PLAN_FILES  # no temporary files left behind either
+    assert {p.name for p in tmp_path.iterdir()} == {"data", "out"}
+    assert set(tmp_path.parent.iterdir()) == before
+    assert "../../north" in (out / "carriers.csv").read_text()  # the id is data, kept as written
+
+
+def test_write_plan_file_names_do_not_depend_on_the_plan(tmp_path):
+    from planner import plan as make_plan
+    from planner.cli import write_plan
+
+    dataset = read_dataset(TINY)
+    odd = make_plan(dataset.__class__(dataset.carriers, dataset.crews, dataset.sites, name="../../../tmp/x",
+                                      default_scenario=dataset.default_scenario), workers=1)
+    write_plan(odd, tmp_path / "out")
+    assert {p.name for p in (tmp_path / "out").iterdir()} == PLAN_FILES
+    assert {p.name for p in tmp_path.iterdir()} == {"out"}
