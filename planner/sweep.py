@@ -166,6 +166,8 @@ def run_tasks(function: Callable, arguments: Sequence[tuple], workers: int = 1, 
     An exception in one task is yielded as its error and the others go on. On
     KeyboardInterrupt the tasks not yet started are cancelled.
     """
+    if not arguments:
+        return  # nothing to do: do not start processes or connect to a cluster
     with executor_for(workers, scheduler) as executor:
         if executor is None:
             for index, args in enumerate(arguments):
