@@ -11,6 +11,7 @@ never worse than pro-rata on the same scenario.
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
 import time
 from collections.abc import Callable
@@ -58,7 +59,9 @@ def plan(dataset: Dataset, scenario: Scenario | None = None, progress: Progress 
                     notes=tuple(notes))
 
     allocation = pro_rata(dataset, scenario) if scenario.rule == "optimal" else allocate(dataset, scenario)
-    results = schedule_carriers(dataset, scenario, allocation, horizon, deadline, progress, workers)
+    # The optimal rule solves twice (the pro-rata yardstick, then its own allocation): half the time each.
+    first_deadline = deadline if scenario.rule != "optimal" else time.time() + scenario.time_limit_s / 2
+    results = schedule_carriers(dataset, scenario, allocation, horizon, first_deadline, progress, workers)
     best = assemble(dataset, scenario, allocation, results, horizon, began, notes)
     if scenario.rule != "optimal":
         return best
@@ -143,7 +146,10 @@ def schedule_carriers(dataset: Dataset, scenario: Scenario, allocation: dict[str
     large = [c for c in cases if size[c.carrier_id] >= SMALL_CASE_VARIABLES]
     small = [c for c in cases if size[c.carrier_id] < SMALL_CASE_VARIABLES]
     if workers > 1 and len(large) > 1:
-        with ProcessPoolExecutor(max_workers=min(workers, len(large))) as pool:
+        # forkserver, not fork: the app calls plan() from a thread, and forking a threaded process can deadlock.
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        with ProcessPoolExecutor(max_workers=min(workers, len(large)), mp_context=context) as pool:
             futures = [pool.submit(schedule_carrier, c, deadline, scenario.mip_gap) for c in large]
             for case in small:
                 done(schedule_carrier(case, deadline, scenario.mip_gap))
