@@ -32,6 +32,25 @@ MAX_ZIP_MEMBERS = 64  # a dataset is four files; anything far beyond that is not
 MAX_COMPRESSION_RATIO = 200  # CSV text compresses 5-20x; a deflate bomb reaches ~1000x
 RATIO_CHECK_MIN_BYTES = 1024 * 1024  # small members cannot hurt whatever their ratio
 CHUNK_BYTES = 1024 * 1024
+# Every rule an upload is checked against (before the dataset rules of planner.validation).
+UPLOAD_RULES: dict[str, tuple[str, str]] = {
+    "no-files": ("error", "at least one file was uploaded"),
+    "upload-too-large": ("error", "the upload, and a zip's declared uncompressed total, stay within the size limit"),
+    "duplicate-file": ("error", "each dataset file is uploaded once"),
+    "unexpected-file": ("warning", "files other than the dataset's are reported and ignored"),
+    "missing-file": ("error", "carriers.csv, crews.csv and sites.csv are all uploaded"),
+    "zip-with-other-files": ("error", "a zip comes alone"),
+    "bad-zip": ("error", "the zip and each member can be read (CRC checked)"),
+    "zip-too-many-members": ("error", f"a zip holds at most {MAX_ZIP_MEMBERS} entries"),
+    "zip-absolute-path": ("error", "member names are relative (no /, \\ or drive letter at the start)"),
+    "zip-path-escape": ("error", "member names hold no '..' part and no NUL"),
+    "zip-symlink": ("error", "members are plain files, not symbolic links"),
+    "zip-encrypted": ("error", "members are not encrypted"),
+    "zip-bomb": ("error", f"a member over 1 MiB expands at most {MAX_COMPRESSION_RATIO}x"),
+    "zip-size-mismatch": ("error", "a member yields no more bytes than its header declares or the limit allows "
+                                   "(defence in depth: zipfile itself stops at the declared size and checks the CRC)"),
+    "zip-several-folders": ("error", "the dataset files sit together, at the top or in one folder"),
+}
 IGNORED_MEMBERS = re.compile(r"(^|/)(__MACOSX/|\.DS_Store$|Thumbs\.db$|desktop\.ini$|\._)")
 
 

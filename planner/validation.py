@@ -69,7 +69,8 @@ DATASET_RULES: dict[str, tuple[str, str]] = {
     "missing-crew-type": ("error", "a site needs only crew types its carrier has in crews.csv"),
     "crew-need-exceeds-capacity": ("warning", "a site needs no more crew units than its carrier ever has"),
     "carrier-without-sites": ("warning", "every carrier has at least one site"),
-    "lead-time-beyond-horizon": ("warning", "lead time + duration fits the scenario's horizon"),
+    "lead-time-beyond-horizon": ("warning", "a site's earliest finish (lead time, the sites it waits for, its own "
+                                            "work) fits the scenario's horizon"),
     "toml-syntax": ("error", "scenario.toml is valid TOML"),
     "unknown-key": ("error", "scenario keys are known ones"),
     "bad-type": ("error", "scenario values have the key's type (number or text)"),

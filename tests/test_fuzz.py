@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 import planner
 from planner import InputError
 from planner.cli import run
-from planner.uploads import dataset_from_upload
+from planner.uploads import UPLOAD_RULES, dataset_from_upload
 from planner.validation import DATASET_RULES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -179,8 +179,7 @@ def load(files: dict[str, bytes], workdir: Path):
     except InputError as err:
         assert err.issues, "an InputError must list at least one problem"
         for issue in err.issues:
-            assert issue.rule in DATASET_RULES or issue.rule.startswith(("zip-", "upload-", "no-files", "duplicate-file",
-                                                                         "unexpected-file")), issue
+            assert issue.rule in DATASET_RULES or issue.rule in UPLOAD_RULES, issue
             assert str(issue) and issue.message
         return err
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from planner import InputError, read_dataset
-from planner.uploads import MAX_ZIP_MEMBERS, dataset_from_upload
+from planner.uploads import MAX_ZIP_MEMBERS, UPLOAD_RULES, dataset_from_upload
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"
 NAMES = ("carriers.csv", "crews.csv", "sites.csv", "scenario.toml")
@@ -34,7 +34,9 @@ def make_zip(members: list[tuple[str | zipfile.ZipInfo, bytes]], compression=zip
 
 
 def rules_of(excinfo) -> list[str]:
-    return [issue.rule for issue in excinfo.value.issues]
+    rules = [issue.rule for issue in excinfo.value.issues]
+    assert set(rules) <= set(UPLOAD_RULES), rules  # every rule raised is documented
+    return rules
 
 
 def test_csv_files_load_like_the_folder(tmp_path):
