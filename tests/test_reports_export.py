@@ -279,3 +279,39 @@ def test_rrplan_report_names_the_bad_row_and_column(tiny_run, tmp_path, capsys):
     assert f"{broken / 'summary.json'}: solver: missing figure" in err
     with pytest.raises(planner.InputError):
         write_reports(broken, ("html",))
+
+
+# ---------------------------------------------------------------- in a real browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.mark.browser
+def test_the_page_opens_offline_and_runs_no_data_script(record, tmp_path):
+    """Headless Chromium opens plan.html: no request leaves the file, the charts draw, the script name is text."""
+    import os
+
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    from playwright.sync_api import sync_playwright
+
+    page_file = tmp_path / "plan.html"
+    page_file.write_bytes(report_bytes(record, "html", REPORT_TIME))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
+            requests, dialogs = [], []
+            page.on("request", lambda request: requests.append(request.url))
+            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            page.goto(page_file.as_uri())
+            page.wait_for_selector("#chart-coverage .main-svg", timeout=30_000)
+            assert [url for url in requests if not url.startswith("file:")] == []
+            assert dialogs == []  # alert(1) never ran
+            assert SCRIPT_NAME in page.inner_text("#missed")
+        finally:
+            browser.close()

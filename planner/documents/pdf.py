@@ -28,7 +28,7 @@ UNFUNDED_LIST_CHARS = 900  # about ten lines of site ids; the full list is in pl
 def pdf_bytes(record: RunRecord, generated_at: datetime | None = None) -> bytes:
     """The whole report as PDF bytes; identical for identical inputs and `generated_at`."""
     blocks = [*cover(record, generated_at), PageBreak(), *executive_summary(record), PageBreak(),
-              *national(record), *missed(record)]
+              *national(record)]
     for carrier_id in record.carrier_ids:
         blocks += [PageBreak(), *carrier_section(record, carrier_id)]
     blocks += [PageBreak(), *closing(record)]
@@ -63,16 +63,21 @@ def executive_summary(record: RunRecord) -> list:
     blocks = [heading("Executive summary"), Text(wording.headline_sentence(record), size=12.5, shade=True, after_in=0.15)]
     blocks += [Text(sentence, size=10) for sentence in wording.detail_sentences(record)]
     blocks += [Text(f"Note: {note}", size=9, color="#52606d") for note in record.summary.get("notes") or []]
+    figures = [(label, wording.show(value, unit)) for label, value, unit in wording.headline_rows(record)]
+    half = (len(figures) + 1) // 2
+    left, right = figures[:half], figures[half:] + [("", "")] * (2 * half - len(figures))
     blocks += [heading("Headline figures", 2),
-               pairs_table([(label, wording.show(value, unit)) for label, value, unit in wording.headline_rows(record)],
-                           size=9, label_width=0.55),
+               Table((), [(*a, *b) for a, b in zip(left, right)], (0.32, 0.16, 0.36, 0.16), size=8.5,
+                     align=("left", "right", "left", "right")),
                Chart(partial(pdf_charts.coverage, record=record), height_in=3.3, bottom_in=0.75)]
     return blocks
 
 
 def national(record: RunRecord) -> list:
+    """Spend over time, the carriers that miss the deadline (a long table fills the page), then allocation by rule."""
     blocks = [heading("National charts"), Chart(partial(pdf_charts.national_spend, record=record), height_in=3.6,
                                                 bottom_in=0.75, right_in=0.75)]
+    blocks += [*missed(record), PageBreak(), heading("Allocation by rule")]
     if len(record.rules) == 1:
         blocks.append(Text(f"Only the {wording.RULE_NAMES.get(record.rule, record.rule)} rule was solved for this run, "
                            "so the chart shows the allocation under that rule against each carrier's demand.", size=9,

@@ -123,8 +123,9 @@ def allocation_by_rule(ax, record: RunRecord) -> None:
     money_ticks(ax.xaxis)
     ax.tick_params(axis="y", labelsize=6.5)
     ax.legend(fontsize=SMALL, loc="lower right", frameon=False)
-    only = len(record.rules) == 1
-    _style(ax, f"Allocation by rule: {RULE_NAMES.get(record.rule, record.rule)}" + (" (the only rule solved)" if only else ""))
+    only = len(record.rules) == 1  # the page says so in words above the chart
+    _style(ax, f"Allocation by carrier, {RULE_NAMES.get(record.rule, record.rule)} rule" if only
+           else "Allocation by carrier under each rule")
     ax.grid(axis="x", color="#e4e7eb", linewidth=0.6)
     ax.grid(axis="y", visible=False)
 

@@ -26,6 +26,7 @@ MARGIN_IN, TOP_IN, BOTTOM_IN = 0.75, 0.7, 0.75  # bottom leaves room for the foo
 BODY_WIDTH_IN = PAGE_WIDTH_IN - 2 * MARGIN_IN
 BODY_HEIGHT_IN = PAGE_HEIGHT_IN - TOP_IN - BOTTOM_IN
 LINE_SPACING = 1.3
+MIN_ROWS_CARRIED = 3  # a table split leaves at least this many rows on each page
 INK, MUTED, RULE, SHADE = "#1f2933", "#52606d", "#c8d2dc", "#eef2f6"
 
 
@@ -127,7 +128,7 @@ class Text(Block):
 
 
 def heading(text: str, level: int = 1) -> Text:
-    size = {0: 22.0, 1: 15.0, 2: 12.0}[level]
+    size = {0: 22.0, 1: 16.0, 2: 11.5}[level]
     return Text(text, size=size, bold=True, before_in={0: 0.0, 1: 0.12, 2: 0.1}[level], after_in=0.08,
                 keep_with_next=True)
 
@@ -166,7 +167,10 @@ class Table(Block):
                 break
             used += self._row_height(row)
             count += 1
-        if count == 0 or count == len(self.rows):
+        if count == len(self.rows):
+            return None, self
+        count = min(count, len(self.rows) - MIN_ROWS_CARRIED)  # no lonely last row on the next page
+        if count < MIN_ROWS_CARRIED:
             return None, self
         head = Table(self.header, self.rows[:count], self.widths, self.size, self.align, 0.0, self.bold_first_column)
         tail = Table(self.header, self.rows[count:], self.widths, self.size, self.align, self.after_in,
