@@ -119,5 +119,11 @@ def carrier_case(dataset: Dataset, scenario: Scenario, carrier_id: str, allocati
 
 
 def slug(text: str) -> str:
-    """A name PuLP and LP files accept unchanged (PuLP rewrites -+[] ->/ to _)."""
-    return re.sub(r"[^A-Za-z0-9_]", "_", text)
+    """A name PuLP and LP files accept unchanged (PuLP rewrites -+[] ->/ to _), one per id.
+
+    Letters and digits stay; every other character, '_' included, becomes _x<hex>x, so two
+    ids never share a name ('s-1' -> 's_x2dx1', 's_1' -> 's_x5fx1'; replacing them all by
+    '_' made both 's_1' and crashed the solve), and a slug never holds '__', which is
+    left to separate the keys of a name.
+    """
+    return re.sub(r"[^A-Za-z0-9]", lambda match: f"_x{ord(match.group()):x}x", text)
