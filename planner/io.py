@@ -19,6 +19,11 @@ from .schema import Dataset, Scenario
 
 DATASET_FILES = ("carriers.csv", "crews.csv", "sites.csv")
 MAX_FILE_BYTES = 64 * 1024 * 1024  # larger inputs are refused rather than risk the machine
+# The real program has a few hundred carriers and some thousands of sites (rural40: 4,184);
+# a file beyond this is a mistake (a whole export pasted in), and would take minutes to read
+# and far longer to plan, so it is refused at once from its line count.
+MAX_ROWS = 100_000
+MAX_SCENARIO_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -46,8 +51,15 @@ def read_table(path: Path, issues: list[Issue], max_bytes: int = MAX_FILE_BYTES)
     return parse_table(name, path.read_bytes(), issues)
 
 
-def parse_table(name: str, data: bytes, issues: list[Issue]) -> RawTable | None:
-    """Parse CSV bytes (UTF-8, with or without BOM, any line endings)."""
+def parse_table(name: str, data: bytes, issues: list[Issue], max_rows: int | None = None) -> RawTable | None:
+    """Parse CSV bytes (UTF-8, with or without BOM, any line endings); at most `max_rows` data rows."""
+    max_rows = MAX_ROWS if max_rows is None else max_rows
+    lines = max(data.count(b"\n"), data.count(b"\r"))  # at least the number of rows, counted in milliseconds
+    if lines > max_rows + 1:
+        issues.append(Issue(name, None, None, "too-many-rows", f"{lines:,} lines",
+                            f"file has more than {max_rows:,} rows; a dataset is a few thousand sites, "
+                            "so this is probably not the file meant (or split it by carrier)"))
+        return None
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         issues.append(Issue(name, 1, None, "encoding", repr(data[:2]),
                             "file is UTF-16 text (Excel's 'Unicode Text'); save it as 'CSV UTF-8'"))
@@ -157,21 +169,23 @@ def read_scenario(path: str | Path, base: Scenario | None = None, issues: list[I
 
     path = Path(path)
     own = issues if issues is not None else []
-    text = ""
+    text, mapping = "", None
     try:
-        text = path.read_text(encoding="utf-8-sig")
-        mapping = tomllib.loads(text)
+        size = path.stat().st_size
+        if size > MAX_SCENARIO_BYTES:  # refused unread: a scenario is a dozen lines
+            own.append(Issue(path.name, None, None, "file-too-large", f"{size:,} bytes",
+                             f"a scenario file is a few lines; this one is over {MAX_SCENARIO_BYTES // 1024} KiB"))
+        else:
+            text = path.read_text(encoding="utf-8-sig")
+            mapping = tomllib.loads(text)
     except FileNotFoundError:
         own.append(Issue(path.name, None, None, "missing-file", str(path), "scenario file does not exist"))
-        mapping = None
     except tomllib.TOMLDecodeError as err:
         at = re.search(r"at line (\d+)", str(err))
         own.append(Issue(path.name, int(at.group(1)) if at else None, None, "toml-syntax", None,
                          f"scenario is not valid TOML: {err}"))
-        mapping = None
     except UnicodeDecodeError as err:
         own.append(Issue(path.name, None, None, "encoding", None, f"scenario is not UTF-8 text: {err}"))
-        mapping = None
     scenario = base or Scenario()
     if mapping is not None:
         scenario = scenario_from_mapping(mapping, path.name, own, base=scenario, name=path.stem, lines=_key_lines(text))

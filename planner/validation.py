@@ -25,6 +25,7 @@ MAX_USD = 1e12  # the whole program is $4.98B
 MAX_PEOPLE = 400_000_000  # more than the US population
 MAX_MONTHS = 600  # the longest scenario horizon
 MAX_CREW_UNITS = 100_000
+MAX_ID_CHARS = 200  # solver names are built from ids
 
 
 class CellError(ValueError):
@@ -42,6 +43,7 @@ DATASET_RULES: dict[str, tuple[str, str]] = {
     "missing-folder": ("error", "the dataset folder exists"),
     "missing-file": ("error", "carriers.csv, crews.csv and sites.csv are all present"),
     "file-too-large": ("error", "each file is at most 64 MiB (checked before reading it)"),
+    "too-many-rows": ("error", "each file has at most 100,000 rows (counted from its lines before parsing)"),
     "encoding": ("error", "files are UTF-8 text without NUL bytes (a BOM is fine; UTF-16 and Windows-1252 are not)"),
     "empty-file": ("error", "a file has at least a header row"),
     "csv-syntax": ("error", "quotes are balanced and cells are shorter than 128 KiB"),
@@ -51,7 +53,8 @@ DATASET_RULES: dict[str, tuple[str, str]] = {
     "extra-column": ("warning", "columns not in the format are reported and ignored"),
     "extra-cells": ("error", "no row has more cells than the header has columns"),
     "required": ("error", "required cells are not empty"),
-    "bad-id": ("error", "ids have no ';', ',' or line breaks and do not start with a space"),
+    "bad-id": ("error", "ids have no ';', ',' or line breaks, do not start with a space, and have at most 200 "
+                        "characters"),
     "not-a-number": ("error", "numeric cells hold plain numbers (no $, no thousands separators)"),
     "not-finite": ("error", "numbers are not NaN or infinite"),
     "not-an-integer": ("error", "counts and months are whole numbers"),
@@ -83,6 +86,8 @@ DATASET_RULES: dict[str, tuple[str, str]] = {
 def parse_id(text: str) -> str:
     if not text:
         raise CellError("required", "an id is required here")
+    if len(text) > MAX_ID_CHARS:
+        raise CellError("bad-id", f"ids are at most {MAX_ID_CHARS} characters")
     if not ID_PATTERN.match(text):
         raise CellError("bad-id", "ids may not contain ';', ',' or line breaks, nor start with a space")
     return text

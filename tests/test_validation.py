@@ -24,7 +24,7 @@ BROKEN = FIXTURES / "broken"
 
 DEFECTS = {d.folder: d for d in make_broken.DEFECTS}
 # Rules whose trigger cannot be a small committed folder: tested on their own below.
-RULES_TESTED_ELSEWHERE = {"missing-folder", "file-too-large", "lead-time-beyond-horizon"}
+RULES_TESTED_ELSEWHERE = {"missing-folder", "file-too-large", "too-many-rows", "lead-time-beyond-horizon"}
 
 
 def located(issue) -> tuple:
@@ -125,6 +125,44 @@ def test_a_100_mb_file_is_refused_fast_by_size(tmp_path):
     (issue,) = excinfo.value.issues
     assert (issue.file, issue.rule) == ("sites.csv", "file-too-large")
     assert f"{MAX_FILE_BYTES // 2**20} MiB limit" in issue.message and issue.value.endswith("bytes")
+
+
+def copy_tiny(folder: Path) -> Path:
+    folder.mkdir(exist_ok=True)
+    for path in TINY.iterdir():
+        (folder / path.name).write_bytes(path.read_bytes())
+    return folder
+
+
+def test_a_file_with_too_many_rows_is_refused_before_parsing(tmp_path):
+    folder = copy_tiny(tmp_path / "data")
+    with open(folder / "crews.csv", "a") as out:
+        out.write("north,tower,1,\n" * 100_001)
+    began = time.perf_counter()
+    with pytest.raises(InputError) as excinfo:
+        read_dataset(folder)
+    assert time.perf_counter() - began < 2.0
+    assert [located(i) for i in excinfo.value.issues] == [("crews.csv", None, None, "too-many-rows", "100,006 lines")]
+    assert "more than 100,000 rows" in excinfo.value.issues[0].message
+
+
+def test_a_huge_scenario_file_is_refused_unread(tmp_path):
+    folder = copy_tiny(tmp_path / "data")
+    (folder / "scenario.toml").write_text("# padding\n" * 200_000)
+    with pytest.raises(InputError) as excinfo:
+        read_dataset(folder)
+    (issue,) = excinfo.value.issues
+    assert (issue.file, issue.rule) == ("scenario.toml", "file-too-large") and issue.value == "2,000,000 bytes"
+
+
+def test_an_overlong_id_is_refused(tmp_path):
+    folder = copy_tiny(tmp_path / "data")
+    long_id = "s" * 201
+    sites = folder / "sites.csv"
+    sites.write_text(sites.read_text().replace("s-r2,south", f"{long_id},south"))
+    with pytest.raises(InputError) as excinfo:
+        read_dataset(folder)
+    assert [located(i) for i in excinfo.value.issues] == [("sites.csv", 8, "site_id", "bad-id", long_id)]
 
 
 def test_a_100_mb_upload_is_refused_fast_by_size(tmp_path):
