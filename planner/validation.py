@@ -26,6 +26,9 @@ MAX_PEOPLE = 400_000_000  # more than the US population
 MAX_MONTHS = 600  # the longest scenario horizon
 MAX_CREW_UNITS = 100_000
 MAX_ID_CHARS = 200  # solver names are built from ids
+# Start variables (site x month of its window) beyond which model building alone takes minutes:
+# rural40 over 48 months has 157,000 and takes about 25 s in all; over 600 months, 2.5 million.
+LARGE_MODEL_START_VARIABLES = 500_000
 
 
 class CellError(ValueError):
@@ -74,6 +77,7 @@ DATASET_RULES: dict[str, tuple[str, str]] = {
     "carrier-without-sites": ("warning", "every carrier has at least one site"),
     "lead-time-beyond-horizon": ("warning", "a site's earliest finish (lead time, the sites it waits for, its own "
                                             "work) fits the scenario's horizon"),
+    "large-model": ("warning", "the scenario's horizon does not make the model so large that building it takes minutes"),
     "toml-syntax": ("error", "scenario.toml is valid TOML"),
     "unknown-key": ("error", "scenario keys are known ones"),
     "bad-type": ("error", "scenario values have the key's type (number or text)"),
@@ -306,6 +310,7 @@ _CHECKED: dict[int, weakref.ref] = {}
 
 
 def _remember_checked(dataset: Dataset, issues: list[Issue]) -> Dataset:
+    """Note a dataset that passed every rule (forgetting datasets no longer alive)."""
     if not any(i.severity == "error" for i in issues):
         for key in [k for k, ref in _CHECKED.items() if ref() is None]:
             del _CHECKED[key]
@@ -331,8 +336,7 @@ def check_dataset(dataset: Dataset) -> list[Issue]:
     issues: list[Issue] = []
     tables = {name: parse_table(name, text.encode("utf-8"), issues) for name, text in dataset_tables(dataset).items()}
     build_dataset(tables, issues, name=dataset.name, sha256=dataset.sha256, default_scenario=None)
-    if not any(i.severity == "error" for i in issues):
-        _CHECKED[id(dataset)] = weakref.ref(dataset)
+    _remember_checked(dataset, issues)
     return issues
 
 
@@ -517,10 +521,12 @@ def check_against_scenario(dataset: Dataset, scenario: Scenario) -> list[Issue]:
     issues = check_dataset(dataset)
     if any(i.severity == "error" for i in issues):
         return issues  # a cycle or a NaN makes the horizon check meaningless (and would crash it)
+    start_variables = 0
     for carrier_id, sites in dataset.sites_by_carrier.items():
         earliest = earliest_starts(sites)
         for site in sites:
             finish = earliest[site.site_id] + site.duration_months
+            start_variables += max(0, scenario.horizon - finish + 1)
             if finish <= scenario.horizon:
                 continue
             waits = "" if earliest[site.site_id] == site.lead_time_months else \
@@ -530,4 +536,10 @@ def check_against_scenario(dataset: Dataset, scenario: Scenario) -> list[Issue]:
                                 f"lead time {site.lead_time_months} + duration {site.duration_months} months{waits} "
                                 f"puts the earliest finish at month {finish}, beyond the {scenario.horizon}-month "
                                 "horizon; the site cannot be replaced in this scenario", severity="warning"))
+    if start_variables > LARGE_MODEL_START_VARIABLES:
+        issues.append(Issue("scenario", None, "horizon", "large-model", f"{start_variables:,} site-months",
+                            f"every site may start in any month of its window: about {start_variables:,} start "
+                            f"variables over a {scenario.horizon}-month horizon; building the models takes minutes "
+                            "and is not covered by the time limit (rural40 over 48 months has 157,000); "
+                            "a shorter horizon plans faster", severity="warning"))
     return issues

@@ -24,7 +24,7 @@ BROKEN = FIXTURES / "broken"
 
 DEFECTS = {d.folder: d for d in make_broken.DEFECTS}
 # Rules whose trigger cannot be a small committed folder: tested on their own below.
-RULES_TESTED_ELSEWHERE = {"missing-folder", "file-too-large", "too-many-rows", "lead-time-beyond-horizon"}
+RULES_TESTED_ELSEWHERE = {"missing-folder", "file-too-large", "too-many-rows", "lead-time-beyond-horizon", "large-model"}
 
 
 def located(issue) -> tuple:
@@ -184,6 +184,14 @@ def test_lead_time_beyond_the_horizon_is_a_warning_with_its_row():
                for i in issues)
     n_r3 = next(i for i in issues if i.row == 5)
     assert "(earliest start month 4)" in n_r3.message and "earliest finish at month 6" in n_r3.message
+
+
+def test_a_horizon_that_makes_the_model_huge_is_warned_about(rural40):
+    """rural40 over 600 months: about 2.5 million start variables; 48 months: no warning."""
+    assert [i for i in check_against_scenario(rural40, rural40.default_scenario) if i.rule == "large-model"] == []
+    (issue,) = [i for i in check_against_scenario(rural40, rural40.default_scenario.with_overrides(horizon=600))
+                if i.rule == "large-model"]
+    assert issue.severity == "warning" and issue.column == "horizon" and issue.value == "2,466,564 site-months"
 
 
 def test_solve_with_a_lead_time_beyond_the_horizon_still_plans(tmp_path, capsys):
