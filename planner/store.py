@@ -6,8 +6,9 @@ A run is keyed by its inputs checksum,
 
 where the canonical JSON has sorted keys and leaves out the scenario's `name` (a label,
 which does not change the plan). A run is reused only if, besides the same inputs, it
-was made by the same planner code (`code_sha256`, a checksum of the package's source),
-so a fix to the engine never serves stale plans.
+was made by the same planner code (`code_sha256`, a checksum of the package's source less
+the modules that only present or store results), so a fix to the engine never serves
+stale plans.
 
 Each run row holds the scenario, the status, the headline figures (`summary.json`) and
 the output files (`schedule.csv`, `carriers.csv`, `monthly.csv`, zlib-compressed). A run
@@ -108,12 +109,20 @@ def inputs_checksum(dataset: Dataset, scenario: Scenario) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+# Modules that only present, orchestrate or store results: editing them does not change a plan, so they
+# are left out of the code checksum. Every other module (and any new one) counts.
+PRESENTATION_MODULES = ("documents", "plots.py", "cli_scale.py", "store.py", "sweep.py", "montecarlo.py",
+                        "scenarios.py", "uploads.py")
+
+
 @lru_cache(maxsize=1)
 def code_checksum() -> str:
-    """Checksum of the planner package's Python source: results of other code are not reused."""
+    """Checksum of the planner source that makes plans: results of other code are not reused."""
     root = Path(__file__).resolve().parent
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
+        if path.relative_to(root).parts[0] in PRESENTATION_MODULES:
+            continue
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()

@@ -183,6 +183,8 @@ def run_tasks(function: Callable, arguments: Sequence[tuple], workers: int = 1, 
                 for future in finished:
                     index = pending.pop(future)
                     error = future.exception()
+                    if isinstance(error, KeyboardInterrupt):  # Ctrl-C reached the workers too: stop, do not record
+                        raise KeyboardInterrupt
                     yield index, (None if error else future.result()), error
         finally:
             for future in pending:
