@@ -196,7 +196,8 @@ def test_a_time_limited_solve_returns_its_best_plan_with_gap_and_warning(rural40
     elapsed = time.perf_counter() - began
     assert planner.check_plan(plan) == []
     assert plan.status == "feasible" and plan.gap is not None and plan.gap > 0
-    assert any("time limit reached before optimality was proven for 3 carrier(s)" in note for note in plan.notes)
+    (note,) = [note for note in plan.notes if "time limit" in note]
+    assert all(carrier in note for carrier in keep)  # names the carriers cut short
     assert elapsed - plan.build_seconds < 1.0 + 3.0
     summary = planner.summary(plan)
     assert summary["gap"] == plan.gap and summary["status"] == "feasible"
