@@ -152,7 +152,9 @@ def read_dataset(folder: str | Path) -> Dataset:
     folder = Path(folder)
     issues: list[Issue] = []
     if not folder.is_dir():
-        raise InputError([Issue(str(folder), None, None, "missing-folder", None, "dataset folder does not exist")])
+        what = "is a file, not a folder; give the folder holding carriers.csv, crews.csv and sites.csv" \
+            if folder.exists() else "dataset folder does not exist"
+        raise InputError([Issue(str(folder), None, None, "missing-folder", None, what)])
     tables = {name: read_table(folder / name, issues) for name in DATASET_FILES}
     scenario = None
     if (folder / "scenario.toml").is_file():

@@ -107,6 +107,9 @@ def parse_number(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
+        if text.startswith("#"):  # #N/A, #VALUE!, #REF!: a formula that failed in the spreadsheet
+            raise CellError("not-a-number", "a spreadsheet error value, not a number; fix the formula or type the "
+                                            "value in") from None
         raise CellError("not-a-number", "expected a number (digits, optional decimal point, no $ or thousands separators)") from None
     if math.isnan(value):
         raise CellError("not-finite", "NaN is not a value; give a number")

@@ -238,6 +238,22 @@ def test_cli_on_a_folder_that_does_not_exist(tmp_path, capsys):
     assert "dataset folder does not exist" in err and "[rule: missing-folder]" in err and "Traceback" not in err
 
 
+def test_cli_on_a_file_instead_of_a_folder(capsys):
+    assert run(["validate", str(TINY / "sites.csv")]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+
+
+def test_spreadsheet_error_values_get_their_own_hint(tmp_path):
+    folder = copy_tiny(tmp_path / "data")
+    sites = folder / "sites.csv"
+    sites.write_text(sites.read_text().replace("800,120000", "800,#N/A"))
+    with pytest.raises(InputError) as excinfo:
+        read_dataset(folder)
+    (issue,) = excinfo.value.issues
+    assert (issue.row, issue.column, issue.rule, issue.value) == (4, "cost_usd", "not-a-number", "#N/A")
+    assert "spreadsheet error value" in issue.message
+
+
 def test_cli_validate_warns_about_extra_columns_and_succeeds(capsys):
     assert run(["validate", str(BROKEN / "extra-column")]) == 0
     captured = capsys.readouterr()
