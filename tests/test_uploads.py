@@ -274,3 +274,27 @@ def test_write_plan_file_names_do_not_depend_on_the_plan(tmp_path):
     write_plan(odd, tmp_path / "out")
     assert {p.name for p in (tmp_path / "out").iterdir()} == PLAN_FILES
     assert {p.name for p in tmp_path.iterdir()} == {"out"}
+
+
+def test_no_unsafe_deserialisation_anywhere():
+    """No pickle, marshal, shelve, YAML, eval or exec in the library or the app: uploads are read as CSV and TOML."""
+    import ast
+
+    root = Path(__file__).resolve().parent.parent
+    sources = [*sorted((root / "planner").rglob("*.py")), root / "app.py", *sorted((root / "app_pages").glob("*.py"))]
+    found = []
+    for path in sources:
+        if not path.exists():
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("eval", "exec"):
+                names = [node.func.id]
+            else:
+                continue
+            found += [f"{path.relative_to(root)}:{node.lineno}: {name}" for name in names
+                      if name.split(".")[0] in ("pickle", "marshal", "shelve", "yaml", "dill", "eval", "exec")]
+    assert found == []
