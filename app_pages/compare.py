@@ -10,6 +10,7 @@ from planner.schema import RULES
 dataset = _state.active_dataset()
 base = _state.current_scenario()
 scenarios = {rule: base.with_overrides(rule=rule) for rule in RULES}
+SHORT_LABELS = {"pro_rata": "pro rata", "priority": "priority tiers", "optimal": "optimal", "greedy": "greedy"}
 
 st.title("Compare rules")
 st.markdown(f"The four funding rules on the same fund (**{usd(base.fund_usd)}**), the same data and the same "
@@ -18,16 +19,21 @@ st.markdown(f"The four funding rules on the same fund (**{usd(base.fund_usd)}**)
 
 missing = [rule for rule, scenario in scenarios.items() if not _state.is_cached(dataset, scenario)]
 if missing:
-    st.info(f"Not solved yet for these settings: {', '.join(missing)}. Each solve takes up to "
-            f"{base.time_limit_s:.0f} s on this dataset; solved plans are kept, so coming back is instant.")
-    if not st.button(f"Solve {len(missing)} rule(s) and compare", type="primary", key="compare_solve"):
+    notice = st.empty()  # cleared once the solves are done, so the page does not say "not solved" over results
+    with notice.container():
+        st.info(f"Not solved yet for these settings: {', '.join(missing)}. Each solve takes up to "
+                f"{base.time_limit_s:.0f} s on this dataset; solved plans are kept, so coming back is instant.")
+        clicked = st.button(f"Solve {len(missing)} rule(s) and compare", type="primary", key="compare_solve")
+    if not clicked:
         st.stop()
 views = {rule: _state.plan_views(dataset, scenario, label=f"the {rule} plan") for rule, scenario in scenarios.items()}
+if missing:
+    notice.empty()
 
 rows = {}
 for rule, view in views.items():
     summary = view.summary
-    rows[_state.RULE_LABELS[rule]] = {
+    rows[SHORT_LABELS[rule]] = {
         **_state.headline_values(summary),
         "Objective (lower is better)": f"{summary['objective']:,.0f}",
         "Plan status": summary["status"] + ("" if summary["gap"] is None else f" (gap {summary['gap']:.1%})"),

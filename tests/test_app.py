@@ -177,20 +177,20 @@ def test_carrier_replan_with_more_own_funds_replaces_every_site(app):
 
 
 def test_compare_screen_puts_the_four_rules_side_by_side(app, data):
-    from app_pages._state import RULE_LABELS
-
     at = app.run()
     at.switch_page("app_pages/compare.py").run()
     at.button(key="compare_solve").click().run()
     no_exceptions(at)
     table = at.dataframe[0].value
-    assert list(table.columns) == [RULE_LABELS[rule] for rule in ("pro_rata", "priority", "optimal", "greedy")]
+    labels = {"pro_rata": "pro rata", "priority": "priority tiers", "optimal": "optimal", "greedy": "greedy"}
+    assert list(table.columns) == list(labels.values())
+    assert not at.info and not at.button  # the "not solved yet" notice is gone once they are solved
     objectives = {}
     for rule in ("pro_rata", "priority", "optimal", "greedy"):
         summary = expected(data, fund_usd=1.895e9, rule=rule)
-        assert table.loc["Allocated", RULE_LABELS[rule]] == usd(summary["allocated_usd"])
-        assert table.loc["Sites replaced", RULE_LABELS[rule]] == f"{summary['sites_replaced']} of 7"
-        objectives[rule] = float(table.loc["Objective (lower is better)", RULE_LABELS[rule]].replace(",", ""))
+        assert table.loc["Allocated", labels[rule]] == usd(summary["allocated_usd"])
+        assert table.loc["Sites replaced", labels[rule]] == f"{summary['sites_replaced']} of 7"
+        objectives[rule] = float(table.loc["Objective (lower is better)", labels[rule]].replace(",", ""))
     assert objectives["optimal"] <= objectives["pro_rata"]
     allocation = at.dataframe[1].value
     assert set(allocation["carrier_id"]) == {"north", "south"}
