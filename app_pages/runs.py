@@ -30,8 +30,8 @@ with curve_tab:
                 f"{usd(base.admin_reserve_usd)} is taken from every fund.")
     with st.form("sweep"):
         low, high, count = st.columns(3)
-        fund_low_b = low.number_input("From (USD billions)", 0.0, 50.0, 0.5, step=0.1, key="sweep_low")
-        fund_high_b = high.number_input("To (USD billions)", 0.0, 50.0, 6.0, step=0.1, key="sweep_high")
+        fund_low_b = low.number_input("From (USD billions)", 0.0, 50.0, 0.5, step=0.1, format="%.3f", key="sweep_low")
+        fund_high_b = high.number_input("To (USD billions)", 0.0, 50.0, 6.0, step=0.1, format="%.3f", key="sweep_high")
         points = count.number_input("Fund sizes", 1, 50, 12, key="sweep_count")
         rules = st.multiselect("Rules", RULES, default=["pro_rata", "optimal"], format_func=_state.RULE_LABELS.get,
                                key="sweep_rules")
