@@ -52,6 +52,9 @@ RULE_LABELS = {
 
 # ---------------------------------------------------------------- formats a policy reader expects
 
+MONEY_COLUMN = "$%,d"  # whole dollars with thousands separators in tables (st.column_config)
+
+
 def people(count: float) -> str:
     """12,345 people."""
     return f"{int(round(count)):,} people"

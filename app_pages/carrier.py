@@ -66,7 +66,7 @@ unfunded = views.schedule[~views.schedule["replaced"]]
 st.subheader(f"Sites left unfunded ({len(unfunded):,})")
 if len(unfunded):
     st.dataframe(unfunded[["site_id", "kind", "population", "cost_usd", "duration"]], hide_index=True,
-                 column_config={"cost_usd": st.column_config.NumberColumn("cost (USD)", format="dollar"),
+                 column_config={"cost_usd": st.column_config.NumberColumn("cost (USD)", format=_state.MONEY_COLUMN),
                                 "population": st.column_config.NumberColumn("people", format="localized"),
                                 "duration": st.column_config.NumberColumn("months of work")})
 else:
@@ -108,13 +108,17 @@ if changes is not None:
                                 if changes.lead_time_change_months else []),
                               *([f"own funds {usd(changes.own_funds_usd)}"] if changes.own_funds_usd is not None
                                 else [])])))
+    def change(after_value: int, before_value: int, unit: str = ""):
+        """A metric delta, or none when nothing changed (a "+0" arrow would read as a change)."""
+        return None if after_value == before_value else f"{after_value - before_value:+,d}{unit}"
+
     columns = st.columns(4)
     columns[0].metric("Sites replaced", _state.of(after["sites_replaced"], after["sites_total"]),
-                      delta=after["sites_replaced"] - before["sites_replaced"])
+                      delta=change(after["sites_replaced"], before["sites_replaced"]))
     columns[1].metric("Done by the deadline", "yes" if after["carriers_done_by_deadline"] else "no")
     columns[2].metric("People left without service", _state.people(after["population_left_without_service"]),
-                      delta=after["population_left_without_service"] - before["population_left_without_service"],
+                      delta=change(after["population_left_without_service"], before["population_left_without_service"]),
                       delta_color="inverse")
-    columns[3].metric("Finishes", scenario.month_label(after["makespan"]) if after["makespan"] else "n/a",
-                      delta=f"{after['makespan'] - before['makespan']:+d} months", delta_color="inverse")
+    columns[3].metric("Last site finishes", scenario.month_label(after["makespan"]) if after["makespan"] else "n/a",
+                      delta=change(after["makespan"], before["makespan"], " months"), delta_color="inverse")
     show(replanned, carrier_id, f"{carrier_id} re-planned")

@@ -57,6 +57,6 @@ for rule, view in views.items():
 st.subheader("Allocation by carrier")
 st.plotly_chart(plots.allocation_by_rule(allocation[["carrier_id", *RULES]], title="Allocation by carrier under each rule"),
                 width="stretch")
-money = {rule: st.column_config.NumberColumn(rule, format="dollar") for rule in RULES}
+money = {rule: st.column_config.NumberColumn(rule, format=_state.MONEY_COLUMN) for rule in RULES}
 st.dataframe(allocation, hide_index=True, column_config={
-    "demand_usd": st.column_config.NumberColumn("demand (USD)", format="dollar"), **money})
+    "demand_usd": st.column_config.NumberColumn("demand (USD)", format=_state.MONEY_COLUMN), **money})

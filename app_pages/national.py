@@ -39,8 +39,8 @@ with st.expander("Carriers table"):
                             "sites_replaced", "completion_month", "on_time", "population_left_without_service",
                             "reason"]]
     st.dataframe(table, hide_index=True, column_config={
-        "demand_usd": st.column_config.NumberColumn("demand (USD)", format="dollar"),
-        "allocation_usd": st.column_config.NumberColumn("allocation (USD)", format="dollar"),
+        "demand_usd": st.column_config.NumberColumn("demand (USD)", format=_state.MONEY_COLUMN),
+        "allocation_usd": st.column_config.NumberColumn("allocation (USD)", format=_state.MONEY_COLUMN),
         "population_left_without_service": st.column_config.NumberColumn("people left without service",
                                                                          format="localized"),
         "completion_month": "completes",

@@ -68,8 +68,8 @@ def _mark_month(fig: go.Figure, month: str | None, text: str, row: int | None = 
     when = month_dates([month]).iloc[0]
     kwargs = {} if row is None else dict(row=row, col=1)
     fig.add_vline(x=when, line=dict(color="#333333", dash="dash", width=1), **kwargs)
-    fig.add_annotation(x=when, y=1.0, yref="paper", text=text, showarrow=False, xanchor="left", yanchor="bottom",
-                       font=dict(size=11, color="#333333"))
+    fig.add_annotation(x=when, y=1.0, yref="paper", text=text, showarrow=False, xanchor="left", yanchor="top",
+                       font=dict(size=11, color="#333333"), bgcolor="rgba(255,255,255,0.8)")
 
 
 # ---------------------------------------------------------------- national, over time
@@ -223,6 +223,7 @@ def crews_over_time(monthly: pd.DataFrame, title: str = "Crews in use against ca
                       row=row, col=1)
         fig.update_yaxes(title_text="Crew units", rangemode="tozero", row=row, col=1)
     _layout(fig, title, "", "", height=max(320, 220 * len(crew_types) + 80))
+    fig.update_layout(legend=dict(orientation="v", yanchor="top", y=1, xanchor="left", x=1.02))  # clear of panel titles
     fig.update_xaxes(tickformat=MONTH_FORMAT)
     fig.update_xaxes(title_text="Month", row=max(1, len(crew_types)), col=1)
     return fig
