@@ -221,9 +221,9 @@ def crews_over_time(monthly: pd.DataFrame, title: str = "Crews in use against ca
                                  line=dict(color="#333333", width=2, shape="hv"), showlegend=first, legendgroup="capacity",
                                  hovertemplate="%{x|%Y-%m}: %{y:,.1f} units available<extra>" + kind + "</extra>"),
                       row=row, col=1)
-        fig.update_yaxes(title_text="Crew units", rangemode="tozero", row=row, col=1)
     _layout(fig, title, "", "", height=max(320, 220 * len(crew_types) + 80))
     fig.update_layout(legend=dict(orientation="v", yanchor="top", y=1, xanchor="left", x=1.02))  # clear of panel titles
+    fig.update_yaxes(title_text="Crew units", rangemode="tozero")
     fig.update_xaxes(tickformat=MONTH_FORMAT)
     fig.update_xaxes(title_text="Month", row=max(1, len(crew_types)), col=1)
     return fig

@@ -1,0 +1,84 @@
+"""planner.plots: site states by hand, every figure titled and labelled, maps that never need the network."""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pandas as pd
+import pytest
+
+import planner
+from planner import plots
+from tests.conftest import dataset, scenario, site
+
+
+@pytest.fixture(scope="module")
+def tiny_plan():
+    """Two carriers, $30 for $40 of demand: pro rata gives each $15, enough for one $10 site each."""
+    sites = [
+        site("a-1", "a", population=100, cost=10, duration=2),
+        site("a-2", "a", population=50, cost=10, duration=1, after=["a-1"]),
+        site("b-1", "b", population=70, cost=10, duration=1),
+        site("b-2", "b", population=30, cost=10, duration=1, after=["b-1"]),
+    ]
+    sites = [replace(s, lat=40.0 + i, lon=-100.0 - i) for i, s in enumerate(sites)]
+    data = dataset(sites)
+    return planner.plan(data, scenario(fund_usd=30, horizon=6, deadline=3))
+
+
+def test_site_states_follow_the_report_definitions():
+    """start 1, duration 2: covered in 0, in work in 1-2, replaced from 3; never started: shut down from the deadline."""
+    schedule = pd.DataFrame({"start": pd.array([1, None], dtype="Int64"), "finish": pd.array([3, None], dtype="Int64"),
+                             "replaced": [True, False]})
+    by_period = [list(plots.site_states(schedule, t, deadline=2)) for t in range(4)]
+    assert by_period == [
+        [plots.COVERED, plots.COVERED],
+        [plots.IN_WORK, plots.COVERED],
+        [plots.IN_WORK, plots.SHUT_DOWN],
+        [plots.REPLACED, plots.SHUT_DOWN],
+    ]
+
+
+def all_figures(plan):
+    schedule, carriers, monthly = planner.schedule_table(plan), planner.carriers_table(plan), planner.monthly_table(plan)
+    return {
+        "coverage": plots.coverage_over_time(monthly, "2022-08"),
+        "spend": plots.spend_over_time(monthly, 30.0),
+        "cumulative": plots.cumulative_spend(monthly, 30.0),
+        "allocation": plots.allocation_by_carrier(carriers),
+        "rules": plots.allocation_by_rule(carriers[["carrier_id", "allocation_usd"]].rename(
+            columns={"allocation_usd": "pro_rata"})),
+        "timeline": plots.timeline(schedule, deadline_month="2022-08"),
+        "crews": plots.crews_over_time(monthly),
+        "map": plots.site_map(schedule, 3, plan.scenario.effective_deadline, "2022-08"),
+    }
+
+
+def test_every_figure_has_a_title_and_axis_labels(tiny_plan):
+    for name, figure in all_figures(tiny_plan).items():
+        layout = figure.to_plotly_json()["layout"]
+        assert layout["title"]["text"], name
+        x_titles = [v["title"]["text"] for k, v in layout.items() if k.startswith("xaxis") and v.get("title")]
+        y_titles = [v["title"]["text"] for k, v in layout.items() if k.startswith("yaxis") and v.get("title")]
+        assert any(x_titles) and any(y_titles), name
+
+
+def test_the_map_counts_sites_by_state_and_needs_no_network(tiny_plan):
+    figure = plots.site_map(planner.schedule_table(tiny_plan), 3, tiny_plan.scenario.effective_deadline, "2022-08")
+    spec = json.loads(figure.to_json())
+    # plotly.js fetches topojson from a CDN for geo subplots: the map must not use one
+    assert "geo" not in spec["layout"]
+    assert all(trace.get("type", "scatter") == "scatter" for trace in spec["data"])
+    counts = {t["name"].rsplit(" (", 1)[0]: int(t["name"].rsplit("(", 1)[1].rstrip(")")) for t in spec["data"][1:]}
+    assert sum(counts.values()) == 4
+    assert len(tiny_plan.starts) == 2
+    assert counts[plots.SHUT_DOWN] == 2  # month 3 is the deadline: the two unfunded sites are switched off
+    colours = {t["name"].rsplit(" (", 1)[0]: t["marker"]["color"] for t in spec["data"][1:]}
+    assert colours == plots.STATE_COLOURS
+    assert len(plots.state_outlines()[0]) > 1000  # the shipped outlines were read
+
+
+def test_timeline_colours_bars_by_kind(tiny_plan):
+    figure = plots.timeline(planner.schedule_table(tiny_plan))
+    assert {trace.name: trace.marker.color for trace in figure.data} == {"ran": plots.KIND_COLOURS["ran"]}
+    assert sum(len(trace.y) for trace in figure.data) == len(tiny_plan.starts)
