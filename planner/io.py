@@ -208,6 +208,18 @@ def _key_lines(text: str) -> dict[str, int]:
     return lines
 
 
+def csv_text(text: str) -> str:
+    """Free text made safe to open in a spreadsheet: formula-like text gets a leading apostrophe.
+
+    A name such as `=HYPERLINK("http://...")` would otherwise run when the CSV is opened in
+    Excel (CSV injection). The loader takes the apostrophe off again (`validation.parse_text`),
+    so a dataset written and read back is unchanged. Other CSV writers can use this too.
+    """
+    from .validation import FORMULA_STARTS
+
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def dataset_tables(dataset: Dataset) -> dict[str, str]:
     """The dataset as the text of its three CSV files (the documented format)."""
     out: dict[str, str] = {}
@@ -215,7 +227,7 @@ def dataset_tables(dataset: Dataset) -> dict[str, str]:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["carrier_id", "name", "state", "subscribers", "own_funds_usd", "priority"])
     for c in dataset.carriers:
-        writer.writerow([c.carrier_id, c.name, c.state, c.subscribers, _number(c.own_funds_usd), c.priority])
+        writer.writerow([c.carrier_id, csv_text(c.name), c.state, c.subscribers, _number(c.own_funds_usd), c.priority])
     out["carriers.csv"] = buffer.getvalue()
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -230,7 +242,7 @@ def dataset_tables(dataset: Dataset) -> dict[str, str]:
     writer.writerow(["site_id", "carrier_id", "kind", "name", "lat", "lon", "county_fips", "population", "cost_usd",
                      "duration", "lead_time", "depends_on", *[f"crew_{k}" for k in crew_types]])
     for s in dataset.sites:
-        writer.writerow([s.site_id, s.carrier_id, s.kind, s.name, "" if s.lat is None else s.lat,
+        writer.writerow([s.site_id, s.carrier_id, s.kind, csv_text(s.name), "" if s.lat is None else s.lat,
                          "" if s.lon is None else s.lon, s.county_fips, s.population, _number(s.cost_usd),
                          s.duration_months, s.lead_time_months, ";".join(s.depends_on),
                          *[_number(s.need(k)) for k in crew_types]])

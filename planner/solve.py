@@ -165,12 +165,23 @@ def warm_start_values(m: PlanModel, starts: dict[str, int]) -> dict[str, float]:
     return values
 
 
+def value_of(values: list[float], var: pulp.LpVariable) -> float:
+    """A variable's value in a HiGHS solution; 0 for a variable in no row and not in the objective.
+
+    `load` numbers only the variables PuLP lists for the problem, and PuLP leaves out one
+    that appears nowhere (a site with no people, no crew need and no dependants): it has
+    no column, so its value is free and 0 is as good as any.
+    """
+    index = getattr(var, "index", None)
+    return 0.0 if index is None else values[index]
+
+
 def read_starts(m: PlanModel, values: list[float]) -> dict[str, int]:
     """Start period of each site the solution replaces: the first t with z[s,t] = 1."""
     starts = {}
     for site_id, periods in m.started_by.items():
         for t in sorted(periods):
-            if values[periods[t].index] > 0.5:
+            if value_of(values, periods[t]) > 0.5:
                 starts[site_id] = t
                 break
     return starts
@@ -210,7 +221,7 @@ def solve_case(case: CarrierCase, time_limit_s: float, mip_gap: float, warm_star
     lp_seconds = time.perf_counter() - built
     if status == "optimal" and values is not None:
         bound = max(bound, lp_bound)
-        fractions = {s: {t: values[v.index] for t, v in periods.items()} for s, periods in m.started_by.items()}
+        fractions = {s: {t: value_of(values, v) for t, v in periods.items()} for s, periods in m.started_by.items()}
         best = min([best, *alpha_point_schedules(case, fractions)], key=case.score)
     if within_gap(case.score(best), bound, mip_gap):
         return result("optimal")
@@ -255,6 +266,6 @@ def solve_selection(cases: list[CarrierCase], own_funds: dict[str, float], avail
     loaded = load(problem, constant)
     _make_integer(loaded)
     status, objective, bound, values = _run(loaded, time_limit_s, mip_gap)
-    chosen = {s for s, var in replaced.items() if values is not None and values[var.index] > 0.5}
+    chosen = {s for s, var in replaced.items() if values is not None and value_of(values, var) > 0.5}
     word = status if status in ("optimal", "feasible") else "heuristic"
     return SelectionResult(chosen, word, objective, bound, time.perf_counter() - began)

@@ -56,8 +56,8 @@ DATASET_RULES: dict[str, tuple[str, str]] = {
     "extra-column": ("warning", "columns not in the format are reported and ignored"),
     "extra-cells": ("error", "no row has more cells than the header has columns"),
     "required": ("error", "required cells are not empty"),
-    "bad-id": ("error", "ids have no ';', ',' or line breaks, do not start with a space, and have at most 200 "
-                        "characters"),
+    "bad-id": ("error", "ids have no ';', ',' or line breaks, do not start with a space, =, +, - or @, and have "
+                        "at most 200 characters"),
     "not-a-number": ("error", "numeric cells hold plain numbers (no $, no thousands separators)"),
     "not-finite": ("error", "numbers are not NaN or infinite"),
     "not-an-integer": ("error", "counts and months are whole numbers"),
@@ -92,12 +92,20 @@ def parse_id(text: str) -> str:
         raise CellError("required", "an id is required here")
     if len(text) > MAX_ID_CHARS:
         raise CellError("bad-id", f"ids are at most {MAX_ID_CHARS} characters")
+    if text.startswith(FORMULA_STARTS):
+        raise CellError("bad-id", "ids may not start with =, +, - or @: a spreadsheet would run them as a formula")
     if not ID_PATTERN.match(text):
         raise CellError("bad-id", "ids may not contain ';', ',' or line breaks, nor start with a space")
     return text
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet runs a cell starting so as a formula
+
+
 def parse_text(text: str) -> str:
+    """Free text; the apostrophe `io.csv_text` puts before formula-like text is taken off again."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+        return text[1:]
     return text
 
 

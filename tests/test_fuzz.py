@@ -312,3 +312,16 @@ def test_ids_differing_only_in_punctuation_are_planned_apart(ids, crew_types, ru
         return
     assert planner.check_plan(result) == []
     assert set(result.starts) <= {s.site_id for s in sites}
+
+
+def test_a_site_that_appears_in_no_constraint_is_planned():
+    """Found by hypothesis: a site with no people, no crew need and no dependants has a start
+    variable PuLP leaves out of the problem; reading its value crashed with AttributeError."""
+    from planner.schema import Carrier, CrewPool, Dataset, Site
+
+    dataset = Dataset((Carrier("c0", "c0", "WY", 100),), (CrewPool("c0", "tower", 0.0), CrewPool("c0", "core", 0.0)),
+                      (Site("c0s0", "c0", "ran", 0.0, 1), Site("c0s1", "c0", "ran", 0.0, 1, lead_time_months=2)))
+    for rule in ("pro_rata", "optimal"):
+        scenario = planner.Scenario(fund_usd=0, start="2022-01", horizon=3, deadline=0, mip_gap=0.0, rule=rule)
+        result = planner.plan(dataset, scenario, workers=1)
+        assert planner.check_plan(result) == []

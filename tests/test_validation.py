@@ -238,6 +238,31 @@ def test_cli_on_a_folder_that_does_not_exist(tmp_path, capsys):
     assert "dataset folder does not exist" in err and "[rule: missing-folder]" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("bad", ["=cmd|' /C calc'!A0", "+1", "-core", "@SUM(A1)"])
+def test_ids_that_a_spreadsheet_would_run_are_refused(tmp_path, bad):
+    folder = copy_tiny(tmp_path / "data")
+    sites = folder / "sites.csv"
+    sites.write_text(sites.read_text().replace("s-r2,south", f'"{bad}",south'))
+    with pytest.raises(InputError) as excinfo:
+        read_dataset(folder)
+    assert [located(i) for i in excinfo.value.issues] == [("sites.csv", 8, "site_id", "bad-id", bad)]
+
+
+def test_formula_like_names_are_written_with_an_apostrophe_and_read_back_unchanged(tmp_path):
+    """CSV injection: a name a spreadsheet would run is neutralised on the way out, restored on the way in."""
+    from dataclasses import replace
+
+    from planner.io import dataset_tables, write_dataset
+
+    tiny = read_dataset(TINY)
+    names = {"n-r1": '=HYPERLINK("http://example.com","click")', "n-r2": "+1", "n-r3": "@SUM(A1)", "s-r1": "-5"}
+    odd = replace(tiny, sites=tuple(replace(s, name=names.get(s.site_id, s.name)) for s in tiny.sites))
+    text = dataset_tables(odd)["sites.csv"]
+    assert """'=HYPERLINK(""http://example.com"",""click"")""" in text and ",'+1," in text and ",'-5," in text
+    again = read_dataset(write_dataset(odd, tmp_path / "out"))
+    assert again.sites == odd.sites and again.site_by_id["n-r1"].name == names["n-r1"]
+
+
 def test_cli_on_a_file_instead_of_a_folder(capsys):
     assert run(["validate", str(TINY / "sites.csv")]) == 2
     assert "is a file, not a folder" in capsys.readouterr().err
