@@ -6,6 +6,7 @@ made from that folder.
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import math
@@ -168,9 +169,17 @@ def test_html_is_self_contained_and_escapes_data(record):
 # ---------------------------------------------------------------- PDF
 
 @pytest.fixture(scope="module")
-def pdf_text(record):
-    reader = PdfReader(io.BytesIO(report_bytes(record, "pdf", REPORT_TIME)))
-    return reader, "\n".join(page.extract_text() for page in reader.pages)
+def pdf_at_report_time(record):
+    return report_bytes(record, "pdf", REPORT_TIME)
+
+
+def pdf_words(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+@pytest.fixture(scope="module")
+def pdf_text(pdf_at_report_time):
+    return PdfReader(io.BytesIO(pdf_at_report_time)), pdf_words(pdf_at_report_time)
 
 
 def test_pdf_says_who_what_and_where_from(pdf_text, tiny_run):
@@ -198,9 +207,20 @@ def test_pdf_explains_each_late_carrier(pdf_text, record):
         assert re.sub(r"\s+", "", row.reason) in flat
 
 
+def test_pdf_keeps_characters_beyond_windows_1252(record, pdf_at_report_time):
+    """Helvetica (not embedded) when every character allows it; DejaVu Sans embedded when a name needs it."""
+    name = "Hāna ʻOhana Wireless – Łódź"
+    carriers = record.carriers.assign(name=[name if cid == "c" else n for cid, n in
+                                            zip(record.carriers["carrier_id"], record.carriers["name"])])
+    data = report_bytes(dataclasses.replace(record, carriers=carriers), "pdf", REPORT_TIME)
+    assert name in pdf_words(data)
+    assert b"DejaVuSans" in data
+    assert b"/Helvetica" in pdf_at_report_time and b"DejaVuSans" not in pdf_at_report_time
+
+
 # ---------------------------------------------------------------- reproducible
 
-def test_two_reports_of_one_run_differ_only_in_the_timestamp(record):
+def test_two_reports_of_one_run_differ_only_in_the_timestamp(record, pdf_at_report_time):
     first, second = utc_timestamp(REPORT_TIME), utc_timestamp(LATER)
     page_a, page_b = (report_bytes(record, "html", t) for t in (REPORT_TIME, LATER))
     assert page_a != page_b and page_a.replace(first.encode(), second.encode()) == page_b
@@ -209,10 +229,9 @@ def test_two_reports_of_one_run_differ_only_in_the_timestamp(record):
     for name in book_a.namelist():
         assert book_a.read(name).replace(first.encode(), second.encode()) == book_b.read(name), name
     assert report_bytes(record, "xlsx", REPORT_TIME) == report_bytes(record, "xlsx", REPORT_TIME)
-    assert report_bytes(record, "pdf", REPORT_TIME) == report_bytes(record, "pdf", REPORT_TIME)
-    text_a, text_b = ("\n".join(p.extract_text() for p in PdfReader(io.BytesIO(report_bytes(record, "pdf", t))).pages)
-                      for t in (REPORT_TIME, LATER))
-    assert text_a.replace(first, second) == text_b
+    assert report_bytes(record, "pdf", REPORT_TIME) == pdf_at_report_time
+    text_a, text_b = pdf_words(pdf_at_report_time), pdf_words(report_bytes(record, "pdf", LATER))
+    assert text_a != text_b and text_a.replace(first, second) == text_b
 
 
 def test_a_report_from_the_plan_is_the_report_from_its_folder(tiny_run, record):
@@ -315,3 +334,22 @@ def test_the_page_opens_offline_and_runs_no_data_script(record, tmp_path):
             assert SCRIPT_NAME in page.inner_text("#missed")
         finally:
             browser.close()
+
+
+# ---------------------------------------------------------------- forty carriers
+
+@pytest.mark.slow
+def test_forty_carriers_report_in_well_under_a_minute(rural40, tmp_path):
+    """The embedded dataset, scheduled by list scheduling (greedy rule: seconds, no solver), reported in every format."""
+    import time
+
+    result = planner.plan(rural40, rural40.default_scenario.with_overrides(rule="greedy"), workers=1)
+    write_plan(result, tmp_path)
+    began = time.perf_counter()
+    written = write_reports(tmp_path)
+    seconds = time.perf_counter() - began
+    assert seconds < 60, f"{seconds:.1f} s"
+    reader = PdfReader(written[-1])
+    assert len(reader.pages) >= 40 + 4
+    text = pdf_words(written[-1].read_bytes())
+    assert all(re.sub(r"\s+", "", c.name) in re.sub(r"\s+", "", text) for c in rural40.carriers)

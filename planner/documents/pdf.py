@@ -1,12 +1,14 @@
 """The paginated report `plan.pdf`: cover, executive summary, national charts, one section per carrier,
 assumptions and a glossary, drawn offline with matplotlib.
 
-Text is embedded as TrueType (pdf.fonttype 42) so that pdftotext, pypdf and screen readers get
-the words back out. The document's creation date is the plan's made-at time, so the only thing
+Text stays text (pdftotext, pypdf and screen readers get the words back): Helvetica, a PDF
+core font, when every character allows it, else DejaVu Sans embedded as TrueType. The document's creation date is the plan's made-at time, so the only thing
 that changes between two reports of one run is the "Report made at" line.
 """
 from __future__ import annotations
 
+import logging
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from functools import partial
 
@@ -15,11 +17,18 @@ import matplotlib
 from ..diagnostics import usd
 from ..provenance import parse_timestamp
 from . import pdf_charts, wording
-from .pdf_layout import Chart, PageBreak, Table, Text, heading, paginate, pairs_table, render
+from .pdf_layout import Chart, PageBreak, Table, Text, block_texts, heading, paginate, pairs_table, render
 from .record import RunRecord
 
-STYLE = {"pdf.fonttype": 42, "font.family": "DejaVu Sans", "axes.titlesize": 10, "axes.labelsize": 8,
-         "hatch.linewidth": 0.5, "svg.hashsalt": "rrplan"}
+# Helvetica, one of the fonts every PDF reader has, is fast to lay out and needs no embedding, but it
+# only covers Windows-1252; a dataset with other characters gets DejaVu Sans embedded as TrueType
+# (both keep the text extractable). Measured on rural40: 8 s against 19 s of CPU for 47 pages.
+COMMON_STYLE = {"axes.titlesize": 10, "axes.labelsize": 8}
+CORE_FONT_STYLE = {"pdf.use14corefonts": True, "font.family": "sans-serif", "font.sans-serif": ["Helvetica"],
+                   "font.weight": "medium", "axes.unicode_minus": False}
+EMBEDDED_FONT_STYLE = {"pdf.use14corefonts": False, "pdf.fonttype": 42, "font.family": "DejaVu Sans",
+                       "font.weight": "normal"}
+CORE_FONT_ENCODING = "cp1252"
 FALLBACK_TIME = datetime(2000, 1, 1, tzinfo=timezone.utc)
 LATE = "#B5470B"
 UNFUNDED_LIST_CHARS = 900  # about ten lines of site ids; the full list is in plan.xlsx
@@ -38,9 +47,19 @@ def pdf_bytes(record: RunRecord, generated_at: datetime | None = None) -> bytes:
     metadata = {"Title": _title(record), "Subject": wording.headline_sentence(record),
                 "Creator": f"rrplan {record.provenance.get('tool_version', '')}".strip(),
                 "Keywords": f"dataset {f['dataset']}; sha256 {f['dataset_sha256']}; rule {f['rule']}"}
-    with matplotlib.rc_context(STYLE):
+    with matplotlib.rc_context(font_style(blocks, record)), _quiet_font_fallbacks():
         pages = paginate(blocks)
         return render(pages, lambda n, total: (footer_left, f"page {n} of {total}"), metadata, _made_at(record))
+
+
+def font_style(blocks: list, record: RunRecord) -> dict:
+    """Core fonts when every character on the pages is in their encoding, else an embedded Unicode font."""
+    words = [*block_texts(blocks), *record.carriers["name"], *record.carriers["carrier_id"], *record.schedule["kind"]]
+    try:
+        "\n".join(words).encode(CORE_FONT_ENCODING)
+    except UnicodeEncodeError:
+        return {**COMMON_STYLE, **EMBEDDED_FONT_STYLE}
+    return {**COMMON_STYLE, **CORE_FONT_STYLE}
 
 
 def cover(record: RunRecord, generated_at) -> list:
@@ -148,6 +167,19 @@ def _id_list(ids: list[str]) -> str:
     if len(shown) < len(ids):
         text += f", and {len(ids) - len(shown):,} more (every one is listed in plan.xlsx, sheet Schedule, Replaced = FALSE)"
     return text
+
+
+@contextmanager
+def _quiet_font_fallbacks():
+    """matplotlib warns when Helvetica's "medium" face stands in for "normal" (its own internals ask for
+    both); the substitution is exactly what is wanted, so the warning is held back while drawing."""
+    log = logging.getLogger("matplotlib.font_manager")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
 
 
 def _title(record: RunRecord) -> str:

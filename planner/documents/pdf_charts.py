@@ -64,9 +64,11 @@ def _style(ax, title: str) -> None:
 def coverage(ax, record: RunRecord) -> None:
     """Stacked areas: people on covered gear, on new gear and without service, month by month."""
     monthly = record.monthly
-    periods = monthly["period"].to_numpy(dtype=float)
-    layers = [monthly[c].to_numpy(dtype=float) for c in
-              ("population_on_covered_gear", "population_on_new_gear", "population_without_service")]
+    # A month's state holds for the whole month: repeat the last month at its end so the areas reach the horizon.
+    periods = np.append(monthly["period"].to_numpy(dtype=float), len(monthly))
+    layers = [np.append(values, values[-1]) for values in
+              (monthly[c].to_numpy(dtype=float) for c in
+               ("population_on_covered_gear", "population_on_new_gear", "population_without_service"))]
     ax.stackplot(periods, *layers, step="post", labels=["on covered gear", "on new gear", "without service"],
                  colors=[STATE_COLOURS[COVERED], STATE_COLOURS[REPLACED], STATE_COLOURS[SHUT_DOWN]], linewidth=0)
     mark_deadline(ax, record)

@@ -11,9 +11,11 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from datetime import datetime
 from typing import Callable
 
+import matplotlib
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, findfont, get_font
@@ -34,16 +36,49 @@ def line_height_in(size_pt: float) -> float:
     return size_pt * LINE_SPACING / 72.0
 
 
+CORE_FONT_FILES = {False: "Helvetica.afm", True: "Helvetica-Bold.afm"}  # what matplotlib draws with in core mode
+
+
+def core_fonts() -> bool:
+    """True when the active matplotlib style draws with the PDF core fonts (Helvetica, not embedded)."""
+    return bool(matplotlib.rcParams["pdf.use14corefonts"])
+
+
+def regular_weight() -> str:
+    # Helvetica's regular face calls itself "medium"; asking for "normal" makes matplotlib warn.
+    return "medium" if core_fonts() else "normal"
+
+
+@lru_cache(maxsize=2)
+def _core_widths(bold: bool) -> dict[str, float]:
+    """Advance widths in ems of the printable ASCII characters of Helvetica, from matplotlib's AFM file."""
+    path = Path(matplotlib.get_data_path()) / "fonts" / "pdfcorefonts" / CORE_FONT_FILES[bold]
+    widths = {}
+    for line in path.read_text(encoding="latin-1").splitlines():
+        if line.startswith("C "):  # C 97 ; WX 556 ; N a ; B ...
+            fields = dict(part.strip().split(" ", 1) for part in line.split(";") if part.strip())
+            code = int(fields["C"])
+            if 32 <= code < 127:
+                widths[chr(code)] = float(fields["WX"]) / 1000
+    return widths
+
+
 @lru_cache(maxsize=None)
-def _advance_em(char: str, bold: bool) -> float:
-    """Advance width of one character of DejaVu Sans, in ems (kerning ignored: lines stay a hair short)."""
+def _advance_em(char: str, bold: bool, core: bool) -> float:
+    """Advance width of one character in ems (kerning ignored: lines stay a hair short)."""
+    if core and char in _core_widths(bold):
+        return _core_widths(bold)[char]
     font = get_font(findfont(FontProperties(family="DejaVu Sans", weight="bold" if bold else "normal")))
     font.set_size(100, 72)
-    return font.load_char(ord(char), flags=LoadFlags.NO_HINTING).linearHoriAdvance / 65536 / 100
+    try:
+        return font.load_char(ord(char), flags=LoadFlags.NO_HINTING).linearHoriAdvance / 65536 / 100
+    except RuntimeError:  # a character the font lacks (matplotlib draws a box): reserve a full em
+        return 1.0
 
 
 def text_width_in(text: str, size_pt: float, bold: bool = False) -> float:
-    return sum(_advance_em(char, bold) for char in text) * size_pt / 72.0
+    core = core_fonts()
+    return sum(_advance_em(char, bold, core) for char in text) * size_pt / 72.0
 
 
 def wrap(text: str, size_pt: float, width_in: float, bold: bool = False) -> list[str]:
@@ -124,7 +159,7 @@ class Text(Block):
             top, left = top + 0.1, left + 0.15
         for index, line in enumerate(lines):
             _text(fig, left, top + index * line_height_in(self.size), line, self.size,
-                  fontweight="bold" if self.bold else "normal", color=self.color)
+                  fontweight="bold" if self.bold else regular_weight(), color=self.color)
 
 
 def heading(text: str, level: int = 1) -> Text:
@@ -192,7 +227,7 @@ class Table(Block):
                 heavy = bold or (self.bold_first_column and index == 0)
                 for k, line in enumerate(lines):
                     _text(fig, x + (BODY_WIDTH_IN * width - 0.05 if right else 0.05), y + 0.03 + k * line_height_in(self.size),
-                          line, self.size, ha="right" if right else "left", fontweight="bold" if heavy else "normal")
+                          line, self.size, ha="right" if right else "left", fontweight="bold" if heavy else regular_weight())
                 x += BODY_WIDTH_IN * width
             y += max(len(c) for c in cells) * line_height_in(self.size) + 0.06
             fig.add_artist(Line2D([MARGIN_IN / PAGE_WIDTH_IN, (MARGIN_IN + BODY_WIDTH_IN) / PAGE_WIDTH_IN],
@@ -234,6 +269,17 @@ class PageBreak(Block):
 
     def draw(self, fig: Figure, top_in: float) -> None:
         pass
+
+
+def block_texts(blocks: list[Block]):
+    """Every string the blocks will draw (charts excepted), e.g. to choose a font that has every character."""
+    for block in blocks:
+        if isinstance(block, Text):
+            yield block.text
+        elif isinstance(block, Table):
+            yield from block.header
+            for row in block.rows:
+                yield from row
 
 
 def paginate(blocks: list[Block]) -> list[list[tuple[Block, float]]]:

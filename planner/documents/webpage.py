@@ -139,11 +139,20 @@ def chart_html(key: str, figure) -> str:
 
 
 def allocation_by_rule_figure(record: RunRecord):
-    """`plots.allocation_by_rule`, tall enough that every carrier's name is labelled."""
-    table = _rule_table(record)
-    figure = plots.allocation_by_rule(table, title=_rule_title(record))
-    figure.update_layout(height=max(450, 16 * len(table) * len(record.rules) + 180))
-    figure.update_yaxes(tickmode="array", tickvals=list(table["name"]), automargin=True)
+    """One rule: its allocation against each carrier's demand (`plots.allocation_by_carrier`); several:
+    `plots.allocation_by_rule`. Tall enough that every carrier's name is labelled."""
+    if len(record.rules) == 1:
+        carriers = record.carriers.copy()
+        carriers["name"] = [esc(name) for name in carriers["name"]]  # plotly draws labels as a little HTML
+        figure = plots.allocation_by_carrier(carriers, title=_rule_title(record))
+        labels = [f"{name} ({cid})" for name, cid in zip(carriers["name"], carriers["carrier_id"])]
+        bars = 2 + int((carriers["own_funds_usd"] > 0).any())
+    else:
+        table = _rule_table(record)
+        figure = plots.allocation_by_rule(table, title=_rule_title(record))
+        labels, bars = list(table["name"]), len(record.rules)
+    figure.update_layout(height=max(450, 9 * len(labels) * bars + 200), margin=dict(t=110))
+    figure.update_yaxes(tickmode="array", tickvals=labels, automargin=True)
     return figure
 
 
@@ -158,7 +167,7 @@ def _rule_table(record: RunRecord) -> pd.DataFrame:
 
 def _rule_title(record: RunRecord) -> str:
     if len(record.rules) == 1:
-        return f"Allocation by carrier under the {wording.RULE_NAMES.get(record.rule, record.rule)} rule (the only rule solved)"
+        return f"Demand and allocation by carrier under the {wording.RULE_NAMES.get(record.rule, record.rule)} rule (the only rule solved)"
     return "Allocation by carrier under each rule"
 
 
