@@ -166,10 +166,11 @@ def _sweep(args: argparse.Namespace) -> int:
 
 def _montecarlo(args: argparse.Namespace) -> int:
     from .cli import write_text_atomic
-    from .montecarlo import Uncertainty, run_montecarlo
+    from .montecarlo import Uncertainty, check_inputs, run_montecarlo
 
     dataset, scenario = _base(args)
     uncertainty = Uncertainty(args.cost_median, args.cost_sigma, args.delay_mean)
+    check_inputs(args.runs, uncertainty)
     with progress_bar(args.quiet, f"{args.runs} draws") as report:
         result = run_montecarlo(dataset, scenario, args.runs, seed=args.seed, uncertainty=uncertainty,
                                 workers=args.workers, scheduler=args.scheduler, progress=report)

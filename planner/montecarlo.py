@@ -70,13 +70,18 @@ class Draw:
     delay_months: dict[str, int]
 
 
-def make_draws(dataset: Dataset, runs: int, seed: int, uncertainty: Uncertainty = Uncertainty()) -> list[Draw]:
-    """`runs` draws from one generator seeded with `seed`; carriers in dataset order."""
+def check_inputs(runs: int, uncertainty: Uncertainty) -> None:
+    """Raise one InputError naming every bad argument (the number of runs and the distributions)."""
     problems = uncertainty.check()
     if runs < 1:
         problems.append(Issue("--runs", None, None, "out-of-range", str(runs), "at least one run is needed"))
     if problems:
         raise InputError(problems)
+
+
+def make_draws(dataset: Dataset, runs: int, seed: int, uncertainty: Uncertainty = Uncertainty()) -> list[Draw]:
+    """`runs` draws from one generator seeded with `seed`; carriers in dataset order."""
+    check_inputs(runs, uncertainty)
     generator = np.random.default_rng(seed)
     carriers = [c.carrier_id for c in dataset.carriers]
     draws = []

@@ -206,3 +206,19 @@ def test_known_case_where_one_more_dollar_makes_the_optimal_rule_worse(tmp_path)
                       tmp_path, workers=1).curve
     assert curve["objective"].iloc[1] <= curve["objective"].iloc[0]
     assert curve["population_left_without_service"].iloc[1] <= curve["population_left_without_service"].iloc[0]
+
+
+def test_rrplan_montecarlo_writes_probabilities_per_carrier(tmp_path, capsys):
+    data = three_carriers()
+    folder = write_dataset(data.__class__(data.carriers, data.crews, data.sites, name="three",
+                                          default_scenario=scenario(horizon=8, deadline=5)), tmp_path / "three")
+    out = tmp_path / "risk"
+    assert run(["montecarlo", str(folder), "--runs", "4", "--seed", "1", "--fund", "30", "--workers", "1",
+                "--out", str(out), "--quiet"]) == 0
+    carriers = pd.read_csv(out / "montecarlo.csv")
+    assert carriers["carrier_id"].tolist() == ["a", "b", "c"]
+    assert carriers["probability_on_time"].between(0, 1).all() and (carriers["draws"] == 4).all()
+    assert len(pd.read_csv(out / "draws.csv")) == 4 * 3
+    assert run(["montecarlo", str(folder), "--runs", "0", "--cost-sigma", "5", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--runs: at least one run is needed" in err and "--cost-sigma" in err
