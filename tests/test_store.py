@@ -187,3 +187,13 @@ def test_the_saved_runs_screen_sweeps_lists_and_compares(tmp_path, monkeypatch):
     with RunStore(tmp_path / "app.sqlite") as opened:
         assert len(opened.runs()) == 6
     assert "Inputs that differ" in [header.value for header in app.subheader]
+
+
+def test_a_plan_solved_elsewhere_can_be_recorded_and_is_then_reused(store, tmp_path):
+    from planner.sweep import record_plan
+
+    data, chosen = two_carriers(), scenario(fund_usd=24)
+    run_id = record_plan(store, planner.plan(data, chosen, workers=1), source="app")
+    found = store.find(data, chosen)
+    assert found.run_id == run_id and found.source == "app" and found.summary["sites_replaced"] == 3
+    assert set(store.file_names(run_id)) == {"summary.json", "schedule.csv", "carriers.csv", "monthly.csv"}
