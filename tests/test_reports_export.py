@@ -279,9 +279,8 @@ def test_rrplan_report_names_what_is_missing(tiny_run, tmp_path, capsys):
 def test_rrplan_report_names_the_bad_row_and_column(tiny_run, tmp_path, capsys):
     _, folder = tiny_run
     broken = tmp_path / "broken"
-    write_reports_from = [n for n in ("summary.json", "schedule.csv", "carriers.csv", "monthly.csv")]
     broken.mkdir()
-    for name in write_reports_from:
+    for name in ("summary.json", "schedule.csv", "carriers.csv", "monthly.csv"):
         (broken / name).write_bytes((folder / name).read_bytes())
     lines = (broken / "carriers.csv").read_text().splitlines()
     header = lines[0].split(",")

@@ -17,6 +17,7 @@ from plotly.offline import get_plotlyjs
 
 from .. import plots
 from ..diagnostics import usd
+from ..provenance import utc_timestamp
 from . import wording
 from .record import RunRecord
 
@@ -57,18 +58,27 @@ code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; 
 }
 """
 # Closed <details> print as their summary only, and a link to a closed block lands on its title:
-# open them before printing, and open the one a link points at.
+# open them before printing, and open the one a link points at. Plotly sizes a chart to the
+# screen once; narrow every chart to the printed page before printing and give it back after.
+PRINT_WIDTH_PX = 700  # US Letter or A4 less the browser's default margins, at 96 px per inch
 PAGE_SCRIPT = """
+function chartsTo(width) {
+  document.querySelectorAll('.plotly-graph-div').forEach(function (div) {
+    Plotly.relayout(div, width ? {width: width} : {width: null, autosize: true});
+  });
+}
 window.addEventListener('beforeprint', function () {
   document.querySelectorAll('details').forEach(function (d) { d.open = true; });
+  chartsTo(%d);
 });
+window.addEventListener('afterprint', function () { chartsTo(null); });
 function openLinkedBlock() {
   var target = location.hash ? document.getElementById(location.hash.slice(1)) : null;
   if (target && target.tagName === 'DETAILS') { target.open = true; }
 }
 window.addEventListener('hashchange', openLinkedBlock);
 window.addEventListener('DOMContentLoaded', openLinkedBlock);
-"""
+""" % PRINT_WIDTH_PX
 
 
 def esc(value) -> str:
@@ -93,7 +103,7 @@ def page_bytes(record: RunRecord, generated_at: datetime | None = None) -> bytes
     body = [f"<h1>{esc(title)}</h1>",
             f"<p class=\"sub\">Dataset {esc(record.summary['dataset'])} &middot; rule {esc(record.rule)} &middot; "
             f"status {esc(record.summary['status'])} &middot; report made at "
-            f"{esc(dict((r[0], r[1]) for r in wording.provenance_rows(record, generated_at))['Report made at'])}</p>",
+            f"{esc(utc_timestamp(generated_at))}</p>",
             "<nav><ol>" + "".join(f"<li><a href=\"#{key}\">{esc(name)}</a></li>" for key, name, _ in sections) + "</ol></nav>"]
     body += [f"<section id=\"{key}\"><h2>{esc(name)}</h2>{content}</section>" for key, name, content in sections]
     page = ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
