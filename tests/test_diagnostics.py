@@ -86,6 +86,7 @@ def test_crew_months_missing_before_the_deadline():
     assert finding.message == ("1 'tower' crew-month missing: its sites need 3 crew-months before the deadline "
                                "(month 2), and the carrier has 2")
     assert finding.baseline.completion_period == 3 and not finding.baseline.on_time
+    assert (finding.baseline.sites_done_by_deadline, finding.relaxed.sites_done_by_deadline) == (2, 3)
     assert finding.relaxed.on_time and finding.relaxed.completion_period == 1
 
 
