@@ -1,4 +1,5 @@
-"""The `rrplan` command: validate a dataset, solve a scenario, write the plan's tables.
+"""The `rrplan` command: validate a dataset, solve a scenario, write the plan's tables, and
+`rrplan report RUN_DIR` to make plan.xlsx, plan.html and plan.pdf from them (see docs/reports.md).
 
 Exit codes: 0 a plan was written (unfunded sites are an answer, not an error),
 2 bad input (every problem listed as `file:row: column: message`), 3 no plan could be made,

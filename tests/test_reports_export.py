@@ -352,3 +352,36 @@ def test_forty_carriers_report_in_well_under_a_minute(rural40, tmp_path):
     assert len(reader.pages) >= 40 + 4
     text = pdf_words(written[-1].read_bytes())
     assert all(re.sub(r"\s+", "", c.name) in re.sub(r"\s+", "", text) for c in rural40.carriers)
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda s: s.update(fund_usd="plenty"), "summary.json: fund_usd: must be a number (value: plenty)"),
+    (lambda s: s["scenario"].update(start="August"), "summary.json: scenario.start: must be a month written YYYY-MM"),
+    (lambda s: s["scenario"].pop("deadline"), "summary.json: scenario: must hold the scenario's start, deadline"),
+    (lambda s: s.update(notes="one note"), "summary.json: notes: must be a list of sentences"),
+])
+def test_a_damaged_summary_is_named_not_a_traceback(tiny_run, tmp_path, capsys, damage, message):
+    _, folder = tiny_run
+    for name in ("schedule.csv", "carriers.csv", "monthly.csv"):
+        (tmp_path / name).write_bytes((folder / name).read_bytes())
+    summary = json.loads((folder / "summary.json").read_text())
+    damage(summary)
+    (tmp_path / "summary.json").write_text(json.dumps(summary))
+    assert run(["report", str(tmp_path)]) == 2
+    assert f"{tmp_path}/{message}" in capsys.readouterr().err
+
+
+def test_a_replaced_site_without_a_start_is_named(tiny_run, tmp_path, capsys):
+    _, folder = tiny_run
+    for name in ("summary.json", "carriers.csv", "monthly.csv"):
+        (tmp_path / name).write_bytes((folder / name).read_bytes())
+    lines = (folder / "schedule.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    row = next(i for i, line in enumerate(lines) if line.split(",")[header.index("replaced")] == "True")
+    cells = lines[row].split(",")
+    cells[header.index("start")] = ""
+    lines[row] = ",".join(cells)
+    (tmp_path / "schedule.csv").write_text("\n".join(lines) + "\n")
+    assert run(["report", str(tmp_path), "--format", "xlsx"]) == 2
+    assert f"{tmp_path / 'schedule.csv'}:{row + 1}: finish: a replaced site needs a start and a later finish" \
+        in capsys.readouterr().err

@@ -10,7 +10,8 @@ from __future__ import annotations
 import io
 import json
 import math
-from dataclasses import dataclass, field, replace
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +28,11 @@ SUMMARY_KEYS = (
     "population_left_without_service", "horizon", "effective_deadline", "solve_seconds", "wall_seconds", "solver",
     "dataset", "dataset_sha256", "rule", "scenario",
 )
+TEXT_FIGURES = {"status", "solver", "dataset", "dataset_sha256", "rule"}
+NULLABLE_FIGURES = {"objective", "bound", "gap"}  # JSON has no NaN: `rrplan solve` writes null
+SCENARIO_KEYS = ("start", "deadline", "extensions", "objective", "time_limit_s", "mip_gap", "dark_weight")
+SCENARIO_NUMBERS = ("fund_usd", "admin_reserve_usd", "horizon", "deadline", "extensions", "time_limit_s", "mip_gap",
+                    "dark_weight")
 TABLE_COLUMNS = {
     "carriers.csv": ("carrier_id", "name", "state", "priority", "demand_usd", "allocation_usd", "own_funds_usd",
                      "spend_usd", "sites", "sites_replaced", "completion_period", "completion_month", "on_time",
@@ -111,27 +117,17 @@ class RunRecord:
         Problems name the file inside `folder` when the text came from one.
         """
         issues: list[Issue] = []
-        try:
-            return cls._parse(texts, source, issues)
-        except InputError:
-            if folder is None:
-                raise
-            raise InputError([replace(i, file=str(folder / i.file)) for i in issues]) from None
-
-    @classmethod
-    def _parse(cls, texts: dict[str, str], source: str, issues: list[Issue]) -> "RunRecord":
-        figures = _read_json("summary.json", texts["summary.json"], issues)
+        where = {name: str(folder / name) if folder is not None else name for name in RUN_FILES}
+        figures = _read_json(where["summary.json"], texts["summary.json"], issues)
         if figures is not None:
-            for key in SUMMARY_KEYS:
-                if key not in figures:
-                    issues.append(Issue("summary.json", None, key, "run-summary", None,
-                                        "missing figure; re-run `rrplan solve --out` to write a complete summary"))
-        # Runs written before provenance was recorded still make reports, saying "not recorded".
-        provenance = (figures or {}).get("provenance") or {}
-        tables = {name: _read_table(name, texts[name], issues) for name in TABLE_COLUMNS}
+            _check_summary(where["summary.json"], figures, issues)
+        tables = {name: _read_table(where[name], name, texts[name], issues) for name in TABLE_COLUMNS}
+        if tables["schedule.csv"] is not None:
+            _check_schedule(where["schedule.csv"], tables["schedule.csv"], issues)
         if issues:
             raise InputError(issues)
-        record = cls(summary=figures, provenance=provenance, carriers=tables["carriers.csv"],
+        # Runs written before provenance was recorded still make reports, saying "not recorded".
+        record = cls(summary=figures, provenance=figures.get("provenance") or {}, carriers=tables["carriers.csv"],
                      schedule=tables["schedule.csv"], monthly=tables["monthly.csv"], source=source)
         return record.with_rules([])
 
@@ -208,6 +204,47 @@ class RunRecord:
         return self.carriers[~self.carriers["on_time"]].sort_values("carrier_id")
 
 
+def _check_summary(name: str, figures: dict, issues: list[Issue]) -> None:
+    """Every figure a report prints is there and has the right type (a report never stops on a traceback)."""
+    def problem(key, value, message):
+        issues.append(Issue(name, None, key, "run-summary", None if value is None else str(value), message))
+
+    for key in SUMMARY_KEYS:
+        if key not in figures:
+            problem(key, None, "missing figure; re-run `rrplan solve --out` to write a complete summary")
+        elif key in TEXT_FIGURES:
+            if not isinstance(figures[key], str):
+                problem(key, figures[key], "must be text")
+        elif key == "scenario":
+            scenario = figures[key]
+            if not isinstance(scenario, dict) or any(k not in scenario for k in SCENARIO_KEYS):
+                problem(key, None, f"must hold the scenario's {', '.join(SCENARIO_KEYS)}")
+            else:
+                if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(scenario["start"])):
+                    problem("scenario.start", scenario["start"], "must be a month written YYYY-MM")
+                for numeric in SCENARIO_NUMBERS:
+                    if numeric in scenario and not _is_number(scenario[numeric]):
+                        problem(f"scenario.{numeric}", scenario[numeric], "must be a number")
+        elif not _is_number(figures[key]) and not (figures[key] is None and key in NULLABLE_FIGURES):
+            problem(key, figures[key], "must be a number")
+    notes = figures.get("notes", [])
+    if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
+        problem("notes", None, "must be a list of sentences")
+
+
+def _check_schedule(name: str, schedule: pd.DataFrame, issues: list[Issue]) -> None:
+    """A replaced site has a start and a later finish (its spend is spread over those months)."""
+    replaced = schedule[schedule["replaced"]]
+    bad = replaced["start"].isna() | replaced["finish"].isna() | (replaced["finish"] <= replaced["start"]).fillna(True)
+    for row in bad[bad].index[:5]:
+        issues.append(Issue(name, int(row) + 2, "finish", "run-value", f"{schedule.at[row, 'start']}..{schedule.at[row, 'finish']}",
+                            "a replaced site needs a start and a later finish"))
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def rule_result_of_plan(plan) -> RuleResult:
     figures = summary(plan)
     return RuleResult(rule=plan.scenario.rule, allocation_usd=dict(plan.allocation_usd),
@@ -228,6 +265,7 @@ def _finite(value):
 
 
 def _read_json(name: str, text: str, issues: list[Issue]) -> dict | None:
+    """One JSON object, or None with the problem recorded (`name` is how messages call the file)."""
     try:
         value = json.loads(text)
     except json.JSONDecodeError as err:
@@ -239,14 +277,14 @@ def _read_json(name: str, text: str, issues: list[Issue]) -> dict | None:
     return value
 
 
-def _read_table(name: str, text: str, issues: list[Issue]) -> pd.DataFrame | None:
-    """Parse one run table with every column typed; ids and names stay text exactly as written."""
+def _read_table(name: str, kind: str, text: str, issues: list[Issue]) -> pd.DataFrame | None:
+    """Parse one run table (`kind`, e.g. carriers.csv) with every column typed; ids and names stay text as written."""
     try:
         raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         issues.append(Issue(name, None, None, "csv-syntax", None, f"cannot read the table: {err}"))
         return None
-    absent = [c for c in TABLE_COLUMNS[name] if c not in raw.columns]
+    absent = [c for c in TABLE_COLUMNS[kind] if c not in raw.columns]
     for column in absent:
         issues.append(Issue(name, None, column, "run-table", None, "missing column; re-run `rrplan solve --out`"))
     if absent:
