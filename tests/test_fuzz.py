@@ -325,3 +325,34 @@ def test_a_site_that_appears_in_no_constraint_is_planned():
         scenario = planner.Scenario(fund_usd=0, start="2022-01", horizon=3, deadline=0, mip_gap=0.0, rule=rule)
         result = planner.plan(dataset, scenario, workers=1)
         assert planner.check_plan(result) == []
+
+
+# --- scenario flags: any text on the command line gives a plan or a message ----------------------
+
+FLAG_VALUES = st.one_of(
+    st.sampled_from(["0", "-1", "1", "2", "12", "600", "601", "1e9", "1e400", "nan", "-inf", "0.5", "1.5", "1e-300",
+                     "abc", "", " ", "2023-13", "2024-02", "0000-01", "pro_rata", "priority", "optimal", "greedy",
+                     "exposure", "makespan", "1_000", "0x10", "12 ", "١٢"]),
+    st.text(max_size=8),
+)
+FLAGS = ("--fund", "--admin-reserve", "--rule", "--objective", "--start", "--horizon", "--deadline", "--extensions",
+         "--time-limit", "--mip-gap", "--dark-weight")
+
+
+@settings(FUZZ, max_examples=120)
+@given(flags=st.dictionaries(st.sampled_from(FLAGS), FLAG_VALUES, min_size=1, max_size=4))
+def test_any_scenario_flags_plan_or_explain(flags, tmp_path_factory, capsys):
+    out = tmp_path_factory.mktemp("out")
+    argv = ["solve", str(TINY), "--out", str(out / "plan"), "--quiet", "--workers", "1", "--no-store"]
+    for flag, value in flags.items():
+        argv += [f"{flag}={value}"]
+    if "--horizon" in flags and flags["--horizon"].strip() not in ("", "nan") and "--time-limit" not in flags:
+        argv += ["--time-limit=2"]
+    code = run(argv)
+    err = capsys.readouterr().err
+    assert code in (0, 2), (argv, err)
+    assert "Traceback" not in err
+    if code == 0:
+        assert (out / "plan" / "summary.json").is_file()
+    else:
+        assert "problem(s) in the input; nothing was solved" in err and not (out / "plan").exists()
