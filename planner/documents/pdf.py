@@ -8,6 +8,7 @@ that changes between two reports of one run is the "Report made at" line.
 from __future__ import annotations
 
 import logging
+import threading
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from functools import partial
@@ -29,6 +30,9 @@ CORE_FONT_STYLE = {"pdf.use14corefonts": True, "font.family": "sans-serif", "fon
 EMBEDDED_FONT_STYLE = {"pdf.use14corefonts": False, "pdf.fonttype": 42, "font.family": "DejaVu Sans",
                        "font.weight": "normal"}
 CORE_FONT_ENCODING = "cp1252"
+# matplotlib's style (rcParams) is process-wide: PDFs made on two threads at once (an app's download
+# buttons) would draw with each other's fonts, so they are drawn one at a time.
+_ONE_AT_A_TIME = threading.Lock()
 FALLBACK_TIME = datetime(2000, 1, 1, tzinfo=timezone.utc)
 LATE = "#B5470B"
 UNFUNDED_LIST_CHARS = 900  # about ten lines of site ids; the full list is in plan.xlsx
@@ -47,7 +51,7 @@ def pdf_bytes(record: RunRecord, generated_at: datetime | None = None) -> bytes:
     metadata = {"Title": _title(record), "Subject": wording.headline_sentence(record),
                 "Creator": f"rrplan {record.provenance.get('tool_version', '')}".strip(),
                 "Keywords": f"dataset {f['dataset']}; sha256 {f['dataset_sha256']}; rule {f['rule']}"}
-    with matplotlib.rc_context(font_style(blocks, record)), _quiet_font_fallbacks():
+    with _ONE_AT_A_TIME, matplotlib.rc_context(font_style(blocks, record)), _quiet_font_fallbacks():
         pages = paginate(blocks)
         return render(pages, lambda n, total: (footer_left, f"page {n} of {total}"), metadata, _made_at(record))
 
