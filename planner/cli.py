@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("run_dir", help="folder written by `rrplan solve --out`")
     report.add_argument("--format", default="all", choices=("xlsx", "html", "pdf", "all"), help="which report (default: all)")
     report.add_argument("--out", help="folder to write the reports to (default: RUN_DIR)")
+    report.add_argument("--compare", nargs="+", default=(), metavar="OTHER_RUN_DIR",
+                        help="runs of the same dataset under other rules, shown in 'allocation by rule'")
     report.add_argument("--quiet", action="store_true", help="print nothing but errors")
     from .cli_scale import add_scale_commands  # sweep, montecarlo, runs, diff
     add_scale_commands(commands)
@@ -198,7 +200,8 @@ def run_report(args: argparse.Namespace) -> int:
 
     began = time.perf_counter()
     try:
-        written = write_reports(args.run_dir, FORMATS if args.format == "all" else (args.format,), out=args.out)
+        written = write_reports(args.run_dir, FORMATS if args.format == "all" else (args.format,), out=args.out,
+                                compare=tuple(args.compare))
     except InputError as err:
         for issue in err.issues:
             print(str(issue), file=sys.stderr)

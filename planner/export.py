@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .documents.pdf import pdf_bytes
 from .documents.record import RunRecord
+from .errors import InputError, Issue
 from .documents.webpage import page_bytes
 from .documents.xlsx import workbook_bytes
 
@@ -48,12 +49,14 @@ def plan_report_bytes(plan, fmt: str, plans_by_rule: dict | None = None, generat
 
 
 def write_reports(run_dir: str | Path, formats=FORMATS, out: str | Path | None = None,
-                  generated_at: datetime | None = None) -> list[Path]:
+                  generated_at: datetime | None = None, compare: tuple = ()) -> list[Path]:
     """Write plan.xlsx / plan.html / plan.pdf for a run folder into `out` (the run folder if None).
 
-    Raises InputError naming every missing or malformed file of the run folder.
+    `compare` names run folders of the same dataset solved under other rules; their allocations
+    join this run's in 'allocation by rule'. Raises InputError naming every missing or malformed
+    file, or a compared run of another dataset or a rule already shown.
     """
-    record = RunRecord.from_folder(run_dir)
+    record = with_compared_runs(RunRecord.from_folder(run_dir), compare)
     target = Path(out) if out is not None else Path(run_dir)
     target.mkdir(parents=True, exist_ok=True)
     written = []
@@ -62,6 +65,27 @@ def write_reports(run_dir: str | Path, formats=FORMATS, out: str | Path | None =
         _write_atomic(path, report_bytes(record, fmt, generated_at))
         written.append(path)
     return written
+
+
+def with_compared_runs(record: RunRecord, folders) -> RunRecord:
+    """The record with the own-rule results of other run folders of the same dataset added."""
+    issues, others = [], []
+    rules = {record.rule}
+    for folder in folders:
+        other = RunRecord.from_folder(folder)
+        where = str(Path(folder) / "summary.json")
+        if other.summary["dataset_sha256"] != record.summary["dataset_sha256"]:
+            issues.append(Issue(where, None, "dataset_sha256", "compare-same-dataset", other.summary["dataset_sha256"],
+                                f"is a run of another dataset (this run's is {record.summary['dataset_sha256']})"))
+        elif other.rule in rules:
+            issues.append(Issue(where, None, "rule", "compare-one-run-per-rule", other.rule,
+                                "a run with this rule is already in the comparison"))
+        else:
+            rules.add(other.rule)
+            others.append(other.rules[0])
+    if issues:
+        raise InputError(issues)
+    return record.with_rules(others)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

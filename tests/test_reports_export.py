@@ -385,3 +385,15 @@ def test_a_replaced_site_without_a_start_is_named(tiny_run, tmp_path, capsys):
     assert run(["report", str(tmp_path), "--format", "xlsx"]) == 2
     assert f"{tmp_path / 'schedule.csv'}:{row + 1}: finish: a replaced site needs a start and a later finish" \
         in capsys.readouterr().err
+
+
+def test_rrplan_report_compares_runs_of_other_rules(tiny_run, tmp_path, capsys):
+    result, folder = tiny_run
+    greedy = planner.plan(result.dataset, result.scenario.with_overrides(rule="greedy"), workers=1)
+    write_plan(greedy, tmp_path / "greedy")
+    assert run(["report", str(folder), "--format", "xlsx", "--out", str(tmp_path / "out"),
+                "--compare", str(tmp_path / "greedy")]) == 0
+    sheet = openpyxl.load_workbook(tmp_path / "out" / "plan.xlsx")["Allocation by rule"]
+    assert math.fsum(column(sheet, "Allocation, greedy (USD)")) == pytest.approx(math.fsum(greedy.allocation_usd.values()))
+    assert run(["report", str(folder), "--compare", str(folder)]) == 2
+    assert "compare-one-run-per-rule" in capsys.readouterr().err
