@@ -53,10 +53,18 @@ def month_dates(labels) -> pd.Series:
     return pd.to_datetime(pd.Series(list(labels), dtype="object").astype(str) + "-01", format="%Y-%m-%d")
 
 
-def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, **more) -> go.Figure:
-    fig.update_layout(title=dict(text=title), xaxis_title=x_title, yaxis_title=y_title,
-                      template="plotly_white", margin=dict(t=90, l=60, r=20, b=40),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
+def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, height: float = 450, **more) -> go.Figure:
+    """Title, axis titles, and a legend in the band between title and plot.
+
+    Title and legend are placed in pixels from the top (container coordinates), so they
+    never overlap however tall the figure is.
+    """
+    height = int(height)
+    fig.update_layout(title=dict(text=title, yref="container", y=1 - 14 / height, yanchor="top"),
+                      xaxis_title=x_title, yaxis_title=y_title, height=height,
+                      template="plotly_white", margin=dict(t=95, l=60, r=20, b=40),
+                      legend=dict(orientation="h", yref="container", y=1 - 50 / height, yanchor="top",
+                                  xanchor="left", x=0),
                       **more)
     return fig
 

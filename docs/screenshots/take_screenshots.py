@@ -50,6 +50,12 @@ def broken_upload(folder: Path) -> None:
         (folder / name).write_text(text, encoding="utf-8")
 
 
+def metric(page, label: str) -> str:
+    """The value of the metric with this label."""
+    box = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
+    return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
 def settle(page, charts: int = 0) -> None:
     """Wait until Streamlit stops running and at least `charts` plotly charts are drawn."""
     page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {charts}",
@@ -96,6 +102,18 @@ def main(argv: list[str] | None = None) -> int:
             page.reload()
             page.get_by_text("People left without service").first.wait_for(timeout=LONG_MS)
             print(f"national screen again (cached): {time.perf_counter() - again:.1f} s", flush=True)
+
+            factor = metric(page, "Pro-rata factor")
+            for preset, what in (("$1B: 2019 proposal", "another fund (a new solve)"),
+                                 ("$1.895B: 2020 appropriation", "back to the first fund (cached)")):
+                clicked = time.perf_counter()
+                page.locator('[data-testid="stSidebar"]').get_by_text(preset).click()
+                page.wait_for_function(
+                    """old => { const v = [...document.querySelectorAll('[data-testid="stMetric"]')]
+                        .find(m => m.innerText.startsWith('Pro-rata factor'));
+                        return v && !v.innerText.includes(old); }""", arg=factor, timeout=LONG_MS)
+                factor = metric(page, "Pro-rata factor")
+                print(f"national figures after switching to {what}: {time.perf_counter() - clicked:.1f} s", flush=True)
 
             page.goto(f"{url}/carrier")
             page.get_by_text("Sites replaced").first.wait_for(timeout=LONG_MS)
