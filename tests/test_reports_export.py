@@ -248,6 +248,9 @@ def test_other_rules_are_compared_when_given(tiny_run):
     book = openpyxl.load_workbook(io.BytesIO(plan_report_bytes(result, "xlsx", plans_by_rule={"greedy": greedy})))
     sheet = book["Allocation by rule"]
     assert [c.value for c in sheet[1]][2:] == ["Allocation, pro rata (USD)", "Allocation, greedy (USD)"]
+    outcomes = {row[0]: row[1] for row in book["Summary"].iter_rows(values_only=True) if row[0] in ("pro rata", "greedy")}
+    dark = planner.summary(greedy)["population_left_without_service"]
+    assert f"{dark:,} people left without service" in outcomes["greedy"]
     assert math.fsum(column(sheet, "Allocation, greedy (USD)")) == pytest.approx(math.fsum(greedy.allocation_usd.values()))
 
 

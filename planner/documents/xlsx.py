@@ -22,6 +22,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
+from ..diagnostics import usd
 from ..provenance import parse_timestamp
 from . import wording
 from .record import RunRecord
@@ -119,6 +120,11 @@ def write_summary(sheet, record: RunRecord, generated_at: datetime | None) -> No
         row += 1
     sections = [("Headline figures", wording.headline_rows(record)), ("Scenario", wording.scenario_rows(record)),
                 ("Provenance", wording.provenance_rows(record, generated_at))]
+    if len(record.rules) > 1:
+        sections.append(("Outcome under each rule", [
+            (wording.RULE_NAMES.get(r.rule, r.rule),
+             f"allocated {usd(r.allocated_usd)}; {r.carriers_done_by_deadline:,} carriers done by the deadline; "
+             f"{r.population_left_without_service:,} people left without service", TEXT) for r in record.rules]))
     for title, rows in sections:
         row += 1
         _text(sheet.cell(row, 1), title)
