@@ -29,6 +29,7 @@ MAX_ID_CHARS = 200  # solver names are built from ids
 # Start variables (site x month of its window) beyond which model building alone takes minutes:
 # rural40 over 48 months has 157,000 and takes about 25 s in all; over 600 months, 2.5 million.
 LARGE_MODEL_START_VARIABLES = 500_000
+NO_ROW_LIMIT = 10**12
 
 
 class CellError(ValueError):
@@ -345,8 +346,12 @@ def check_dataset(dataset: Dataset) -> list[Issue]:
     if ref is not None and ref() is dataset:
         return []
     issues: list[Issue] = []
-    tables = {name: parse_table(name, text.encode("utf-8"), issues) for name, text in dataset_tables(dataset).items()}
+    tables = {name: parse_table(name, text.encode("utf-8"), issues, max_rows=NO_ROW_LIMIT)  # made in code: no file limit
+              for name, text in dataset_tables(dataset).items()}
     build_dataset(tables, issues, name=dataset.name, sha256=dataset.sha256, default_scenario=None)
+    # An empty selection made in code (no sites, no crews) is a question with an empty answer,
+    # not the header-only file a user forgot to fill.
+    issues = [i for i in issues if i.rule != "no-rows"]
     _remember_checked(dataset, issues)
     return issues
 

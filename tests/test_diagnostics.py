@@ -148,6 +148,12 @@ def test_a_bad_value_set_in_code_is_refused_before_solving(field, value, rule):
     assert [(i.row, i.rule) for i in excinfo.value.issues] == [(3, rule)]
 
 
+def test_an_empty_selection_made_in_code_plans_to_an_empty_plan():
+    empty = replace(TINY, sites=(), crews=())
+    result = planner.plan(empty, workers=1)
+    assert result.starts == {} and planner.check_plan(result) == []
+
+
 def test_contradictory_scenarios_from_the_command_line_are_planned_and_explained(tmp_path, capsys):
     """Deadline 0 and no money: still a plan (exit 0), every carrier late with a reason."""
     out = tmp_path / "out"
