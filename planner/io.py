@@ -3,6 +3,13 @@
 A dataset is a folder with `carriers.csv`, `crews.csv`, `sites.csv` and optionally
 `scenario.toml` (its default scenario). `read_dataset` either returns a validated
 `Dataset` or raises one `InputError` listing every problem found in every file.
+
+Files come from spreadsheets and from outside, so reading is defensive: a file over
+64 MiB or 100,000 rows is refused from its size and line count before parsing; text
+must be UTF-8 (a BOM and any line endings are fine) and an encoding error names its
+line, column and cell; quotes are parsed strictly, so a stray `"` is reported instead
+of silently swallowing the rest of the file. Writing neutralises formula-like text
+(`csv_text`) so a dataset opened in a spreadsheet runs nothing.
 """
 from __future__ import annotations
 

@@ -1,8 +1,12 @@
 """The dataset and scenario rules: parse text cells into records, collect every problem.
 
 Each `check_*` function yields `Issue`s and never stops at the first one, so a user
-fixes a file in one pass. The rule names in `Issue.rule` are stable and documented
-in the README ("Dataset format").
+fixes a file in one pass. The rule names in `Issue.rule` are stable: `DATASET_RULES`
+lists them, docs/hard-inputs.md tabulates them, and tests/fixtures/broken holds a
+folder that fires each one. A row already reported is not reported again through the
+rows that refer to it (one defect, one message). `check_dataset` applies the same
+rules to a Dataset made in code; `check_against_scenario` adds the rules that need
+the scenario too.
 """
 from __future__ import annotations
 
