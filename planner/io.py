@@ -94,6 +94,12 @@ def parse_table(name: str, data: bytes, issues: list[Issue], max_rows: int | Non
             return None
         header = tuple(h.strip() for h in header_row)
         record_end = reader.line_num
+        separator = _other_separator(header_row)
+        if separator:
+            issues.append(Issue(name, 1, None, "wrong-delimiter", header_row[0][:60],
+                                f"the header is separated by {separator}, not commas (Excel in many European "
+                                "locales saves CSV so); save it as 'CSV (comma delimited)' or 'CSV UTF-8'"))
+            return None
         rows: list[tuple[int, dict[str, str]]] = []
         for cells in reader:
             line = record_end + 1  # where the row starts: a quoted cell may span several lines
@@ -109,6 +115,17 @@ def parse_table(name: str, data: bytes, issues: list[Issue], max_rows: int | Non
         issues.append(Issue(name, record_end + 1, None, "csv-syntax", None, _csv_message(str(err))))
         return None
     return RawTable(name, header, tuple(rows))
+
+
+def _other_separator(header_row: list[str]) -> str | None:
+    """The separator a one-cell header was really written with (';', tab, '|'), or None."""
+    if len(header_row) == 1 and header_row[0].lower().startswith("sep="):
+        return repr(header_row[0][4:5] or "?")  # Excel's "sep=;" first line
+    if len(header_row) == 1:
+        for separator, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
+            if separator in header_row[0]:
+                return label
+    return None
 
 
 def _csv_message(error: str) -> str:

@@ -54,6 +54,7 @@ DATASET_RULES: dict[str, tuple[str, str]] = {
     "too-many-rows": ("error", "each file has at most 100,000 rows (counted from its lines before parsing)"),
     "encoding": ("error", "files are UTF-8 text without NUL bytes (a BOM is fine; UTF-16 and Windows-1252 are not)"),
     "empty-file": ("error", "a file has at least a header row"),
+    "wrong-delimiter": ("error", "cells are separated by commas, not semicolons, tabs or bars (nor a 'sep=' line)"),
     "csv-syntax": ("error", "quotes are balanced and cells are shorter than 128 KiB"),
     "no-rows": ("error", "a file has at least one data row"),
     "missing-column": ("error", "every required column is in the header"),

@@ -284,3 +284,14 @@ def test_cli_validate_warns_about_extra_columns_and_succeeds(capsys):
     captured = capsys.readouterr()
     assert "warning: sites.csv:1: notes: column is not part of the format" in captured.err
     assert "valid" in captured.out
+
+
+@pytest.mark.parametrize("text, said", [(b"sep=;\ncarrier_id;crew_type\n", "';'"),
+                                        (b"carrier_id\tcrew_type\tcapacity\nnorth\ttower\t1\n", "tabs")])
+def test_other_separators_are_named(text, said):
+    from planner.io import parse_table
+
+    issues = []
+    assert parse_table("crews.csv", text, issues) is None
+    (issue,) = issues
+    assert (issue.row, issue.rule) == (1, "wrong-delimiter") and f"separated by {said}" in issue.message
