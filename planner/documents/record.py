@@ -73,7 +73,7 @@ class RunRecord:
     schedule: pd.DataFrame
     monthly: pd.DataFrame
     rules: tuple[RuleResult, ...] = field(default=())
-    source: str = ""
+    source: str = ""  # a folder path or "plan in memory"; never printed, so both give the same report
 
     # ------------------------------------------------------------ construction
 

@@ -21,7 +21,8 @@ RULE_WORDS = {
 RULE_NAMES = {"pro_rata": "pro rata", "priority": "priority tiers", "optimal": "optimal", "greedy": "greedy"}
 
 # Units a value can carry; the writers format and number-format by them.
-USD, PEOPLE, COUNT, MONTHS, RATIO, SECONDS, TEXT = "usd", "people", "count", "months", "ratio", "seconds", "text"
+USD, PEOPLE, COUNT, MONTHS, RATIO, SECONDS, NUMBER, TEXT = ("usd", "people", "count", "months", "ratio", "seconds",
+                                                         "number", "text")
 
 
 def show(value, unit: str) -> str:
@@ -38,6 +39,8 @@ def show(value, unit: str) -> str:
         return f"{float(value):.2%}"
     if unit == SECONDS:
         return f"{float(value):,.1f} s"
+    if unit == NUMBER:
+        return f"{float(value):,.2f}".rstrip("0").rstrip(".")
     return str(value)
 
 
@@ -104,8 +107,8 @@ def provenance_rows(record: RunRecord, generated_at: datetime | None) -> list[tu
         ("Funding rule", f["rule"], TEXT),
         ("Solver", f["solver"], TEXT),
         ("Termination status", f"{f['status']}: {STATUS_WORDS.get(f['status'], '')}".rstrip(": "), TEXT),
-        ("Objective", f"{f['objective']:,.2f}" if f["objective"] is not None else None, TEXT),
-        ("Best bound", f"{f['bound']:,.2f}" if f["bound"] is not None else None, TEXT),
+        ("Objective", f["objective"], NUMBER),
+        ("Best bound", f["bound"], NUMBER),
         ("Gap", f["gap"], RATIO),
         ("Solve time (elapsed)", f["wall_seconds"], SECONDS),
         ("Solver time (summed over workers)", f["solve_seconds"], SECONDS),
@@ -127,7 +130,7 @@ SCENARIO_LABELS = {
     "objective": ("Objective", TEXT),
     "time_limit_s": ("Solver time limit", SECONDS),
     "mip_gap": ("Accepted optimality gap", RATIO),
-    "dark_weight": ("Weight of a person-month without service", TEXT),
+    "dark_weight": ("Weight of a person-month without service", NUMBER),
 }
 
 

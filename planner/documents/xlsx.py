@@ -26,12 +26,12 @@ from ..diagnostics import usd
 from ..provenance import parse_timestamp
 from . import wording
 from .record import RunRecord
-from .wording import COUNT, MONTHS, PEOPLE, RATIO, SECONDS, TEXT, USD
+from .wording import COUNT, MONTHS, NUMBER, PEOPLE, RATIO, SECONDS, TEXT, USD
 
 MONTH, PERIOD, FLAG, CREW = "month", "period", "flag", "crew"  # units only tables use
 NUMBER_FORMATS = {
     USD: '"$"#,##0', PEOPLE: "#,##0", COUNT: "#,##0", MONTHS: '0" months"', RATIO: "0.00%", SECONDS: '0.0" s"',
-    MONTH: "yyyy-mm", PERIOD: "0", CREW: "#,##0.0", TEXT: "@",
+    MONTH: "yyyy-mm", PERIOD: "0", CREW: "#,##0.0", NUMBER: "#,##0.00", TEXT: "@",
 }
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 FALLBACK_TIME = datetime(2000, 1, 1)  # document date when the run does not say when it was made
