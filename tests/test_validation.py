@@ -73,6 +73,13 @@ def test_every_rule_has_a_broken_folder():
     assert covered <= set(DATASET_RULES)  # no fixture fires an undocumented rule
 
 
+def test_every_rule_is_in_the_documentation():
+    from planner.uploads import UPLOAD_RULES
+
+    text = (Path(__file__).parent.parent / "docs" / "hard-inputs.md").read_text(encoding="utf-8")
+    assert [rule for rule in (*DATASET_RULES, *UPLOAD_RULES) if f"| `{rule}`" not in text and f", `{rule}`" not in text] == []
+
+
 def test_committed_folders_match_the_generator(tmp_path):
     make_broken.write_all(tmp_path)
     for defect in make_broken.DEFECTS:
