@@ -17,8 +17,10 @@ import io
 import re
 import shutil
 import stat
+import struct
 import tempfile
 import zipfile
+import zlib
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
@@ -51,6 +53,10 @@ UPLOAD_RULES: dict[str, tuple[str, str]] = {
                                    "(defence in depth: zipfile itself stops at the declared size and checks the CRC)"),
     "zip-several-folders": ("error", "the dataset files sit together, at the top or in one folder"),
 }
+# What a damaged or hostile zip makes the zipfile module raise (found by fuzzing: a corrupt
+# deflate stream raises zlib.error, an odd version field NotImplementedError, a bad header struct.error).
+ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError, RuntimeError,
+              ValueError, zlib.error, struct.error, KeyError, IndexError, OverflowError)
 IGNORED_MEMBERS = re.compile(r"(^|/)(__MACOSX/|\.DS_Store$|Thumbs\.db$|desktop\.ini$|\._)")
 
 
@@ -156,7 +162,7 @@ def _unpack_zip(name: str, data: bytes, max_bytes: int, issues: list[Issue]) -> 
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as err:
+    except ZIP_ERRORS as err:
         issues.append(Issue(file, None, None, "bad-zip", None, f"file is not a readable zip archive ({err})"))
         return {}, label
     if len(members) > MAX_ZIP_MEMBERS:
@@ -230,7 +236,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, fi
                                         f"member {info.filename} expands beyond its declared size ({info.file_size:,} bytes) "
                                         "or the upload limit; the zip is damaged or hostile"))
                     return None
-    except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError, RuntimeError, ValueError) as err:
+    except ZIP_ERRORS as err:
         issues.append(Issue(file, None, None, "bad-zip", info.filename, f"member {info.filename} cannot be read ({err})"))
         return None
     return bytes(buffer)
