@@ -15,6 +15,7 @@ on the next sweep).
 from __future__ import annotations
 
 import math
+import multiprocessing
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
@@ -150,7 +151,11 @@ def executor_for(workers: int, scheduler: str | None = None) -> Iterator[Executo
         finally:
             client.close()
     elif workers > 1:
-        pool = ProcessPoolExecutor(max_workers=workers)
+        # forkserver, not fork: the app sweeps from a thread and rich draws from one, and forking a threaded
+        # process can deadlock (the engine makes the same choice)
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
         try:
             yield pool
         finally:
