@@ -206,6 +206,9 @@ def read_scenario(path: str | Path, base: Scenario | None = None, issues: list[I
             mapping = tomllib.loads(text)
     except FileNotFoundError:
         own.append(Issue(path.name, None, None, "missing-file", str(path), "scenario file does not exist"))
+    except RecursionError:  # tomllib recurses into nested arrays and tables: thousands of '[' exhaust the stack
+        own.append(Issue(path.name, None, None, "toml-syntax", None,
+                         "scenario nests arrays or tables too deeply to be a scenario; it holds plain keys and values"))
     except tomllib.TOMLDecodeError as err:
         at = re.search(r"at line (\d+)", str(err))
         own.append(Issue(path.name, int(at.group(1)) if at else None, None, "toml-syntax", None,

@@ -302,3 +302,11 @@ def test_other_separators_are_named(text, said):
     assert parse_table("crews.csv", text, issues) is None
     (issue,) = issues
     assert (issue.row, issue.rule) == (1, "wrong-delimiter") and f"separated by {said}" in issue.message
+
+
+def test_a_scenario_nested_thousands_deep_is_a_syntax_problem_not_a_crash(tmp_path):
+    folder = copy_tiny(tmp_path / "data")
+    (folder / "scenario.toml").write_text("x = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(InputError) as excinfo:
+        read_dataset(folder)
+    assert [(i.file, i.rule) for i in excinfo.value.issues] == [("scenario.toml", "toml-syntax")]
