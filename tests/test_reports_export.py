@@ -7,6 +7,7 @@ made from that folder.
 from __future__ import annotations
 
 import dataclasses
+import html
 import io
 import json
 import math
@@ -17,12 +18,14 @@ from html.parser import HTMLParser
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pypdf import PdfReader
 
 import planner
 from planner.cli import run, write_plan
 from planner.diagnostics import usd
-from planner.documents import RunRecord
+from planner.documents import RunRecord, webpage
 from planner.export import plan_report_bytes, report_bytes, write_reports
 from planner.io import read_dataset, write_dataset
 from planner.provenance import utc_timestamp
@@ -400,3 +403,28 @@ def test_rrplan_report_compares_runs_of_other_rules(tiny_run, tmp_path, capsys):
     assert math.fsum(column(sheet, "Allocation, greedy (USD)")) == pytest.approx(math.fsum(greedy.allocation_usd.values()))
     assert run(["report", str(folder), "--compare", str(folder)]) == 2
     assert "compare-one-run-per-rule" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- any name at all
+
+NAMES = st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=40) | \
+    st.sampled_from(["=1+1", "+SUM(A1)", "-2", "@cmd", "\tx", "=cmd|'/C calc'!A0", "'quoted", "  padded  "])
+
+
+def renamed(record, name: str):
+    names = [name if cid == "b" else n for cid, n in zip(record.carriers["carrier_id"], record.carriers["name"])]
+    return dataclasses.replace(record, carriers=record.carriers.assign(name=names))
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=NAMES)
+def test_any_carrier_name_is_text_in_excel_and_escaped_in_html(record, name):
+    changed = renamed(record, name)
+    book = openpyxl.load_workbook(io.BytesIO(report_bytes(changed, "xlsx", REPORT_TIME)))
+    cell = next(row[1] for row in book["Allocation"].iter_rows(min_row=2) if row[0].value == "b")
+    assert cell.value == name and cell.data_type == "s"
+    # The page's sections that print names (the whole page is checked with a script tag above).
+    sections = webpage.allocation_section(changed) + webpage.carriers_section(changed)
+    assert html.escape(name) in sections
+    if "<" in name:
+        assert name not in sections
