@@ -2,8 +2,9 @@
 assumptions and a glossary, drawn offline with matplotlib.
 
 Text stays text (pdftotext, pypdf and screen readers get the words back): Helvetica, a PDF
-core font, when every character allows it, else DejaVu Sans embedded as TrueType. The document's creation date is the plan's made-at time, so the only thing
-that changes between two reports of one run is the "Report made at" line.
+core font, when every character allows it, else DejaVu Sans embedded as TrueType. The
+document's creation date is the plan's made-at time, so the only thing that changes between
+two reports of one run is the "Report made at" line.
 """
 from __future__ import annotations
 
