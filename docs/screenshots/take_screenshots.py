@@ -106,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
             factor = metric(page, "Pro-rata factor")
             for preset, what in (("$1B: 2019 proposal", "another fund (a new solve)"),
                                  ("$1.895B: 2020 appropriation", "back to the first fund (cached)")):
+                settle(page, 3)
                 clicked = time.perf_counter()
                 page.locator('[data-testid="stSidebar"]').get_by_text(preset).click()
                 page.wait_for_function(
