@@ -55,7 +55,8 @@ allocation = views["pro_rata"].carriers[["carrier_id", "name", "demand_usd"]].co
 for rule, view in views.items():
     allocation[rule] = view.carriers.set_index("carrier_id").loc[allocation["carrier_id"], "allocation_usd"].to_numpy()
 st.subheader("Allocation by carrier")
-st.plotly_chart(plots.allocation_by_rule(allocation[["carrier_id", *RULES]], title="Allocation by carrier under each rule"),
+labelled = allocation.assign(name=allocation["name"] + " (" + allocation["carrier_id"] + ")")
+st.plotly_chart(plots.allocation_by_rule(labelled[["name", *RULES]], title="Allocation by carrier under each rule"),
                 width="stretch")
 money = {rule: st.column_config.NumberColumn(rule, format=_state.MONEY_COLUMN) for rule in RULES}
 st.dataframe(allocation, hide_index=True, column_config={
