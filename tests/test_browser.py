@@ -54,6 +54,8 @@ def wait_until_healthy(url: str, server: subprocess.Popen, timeout_s: float) -> 
 
 @pytest.fixture()
 def chromium_path() -> str:
+    if not os.environ.get("CI"):
+        pytest.importorskip("playwright", reason="the Python package playwright is not installed (pip install '.[test]')")
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing in CI: install Debian's `chromium` package")
