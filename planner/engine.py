@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import signal
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -149,16 +150,40 @@ def schedule_carriers(dataset: Dataset, scenario: Scenario, allocation: dict[str
         # forkserver, not fork: the app calls plan() from a thread, and forking a threaded process can deadlock.
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        with ProcessPoolExecutor(max_workers=min(workers, len(large)), mp_context=context) as pool:
-            futures = [pool.submit(schedule_carrier, c, deadline, scenario.mip_gap) for c in large]
-            for case in small:
-                done(schedule_carrier(case, deadline, scenario.mip_gap))
-            for future in as_completed(futures):
-                done(future.result())
+        with ProcessPoolExecutor(max_workers=min(workers, len(large)), mp_context=context,
+                                 initializer=ignore_interrupts) as pool:
+            try:
+                futures = [pool.submit(schedule_carrier, c, deadline, scenario.mip_gap) for c in large]
+                for case in small:
+                    done(schedule_carrier(case, deadline, scenario.mip_gap))
+                for future in as_completed(futures):
+                    done(future.result())
+            except BaseException:
+                stop_workers(pool)  # Ctrl-C or a failure: nobody will read the other solves
+                raise
     else:
         for case in large + small:
             done(schedule_carrier(case, deadline, scenario.mip_gap))
     return results
+
+
+def ignore_interrupts() -> None:
+    """In a worker: leave Ctrl-C to the parent, which stops the workers (no traceback from each)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Cancel the queued carriers and end the running workers now.
+
+    A worker inside HiGHS does not see Ctrl-C and would run to its time limit before the
+    pool could shut down (measured on rural40: 47 s from Ctrl-C to exit; 0.7 s with this).
+    """
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # private, but the only handle
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=2.0)
 
 
 def assemble(dataset: Dataset, scenario: Scenario, allocation: dict[str, float], results: list[CaseResult],

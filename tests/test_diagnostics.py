@@ -6,6 +6,10 @@ relax-and-report re-plans against the plan they relax.
 """
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -221,3 +225,53 @@ def test_ctrl_c_exits_130_without_traceback(store, monkeypatch, tmp_path, capsys
     err = capsys.readouterr().err
     assert "interrupted; nothing was written" in err and "Traceback" not in err
     assert not out.exists()
+
+
+def _group_processes(group: int) -> list[str]:
+    """Command lines of the live processes in a process group (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and os.getpgid(int(entry.name)) == group:
+                state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                if state != "Z":
+                    found.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+        except (OSError, ProcessLookupError):
+            continue
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+def test_ctrl_c_during_a_parallel_solve_exits_at_once(tmp_path):
+    """rural40 with two worker processes busy in HiGHS (300 s limit): Ctrl-C ends everything within seconds.
+
+    A worker inside the solver does not see the signal; before the pool was stopped
+    explicitly, the command waited for the workers' solves (measured: 47 s with the
+    default 60 s limit), and each worker printed a traceback. The parent still finishes
+    the small carrier it is solving itself (measured: up to 6 s).
+    """
+    out = tmp_path / "out"
+    command = [sys.executable, "-c", "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+               "from planner.cli import main; sys.argv[0] = 'rrplan'; main()",
+               "solve", str(Path(__file__).parent.parent / "datasets" / "rural40"), "--out", str(out), "--no-store",
+               "--workers", "2", "--mip-gap", "0", "--time-limit", "300"]
+    solver = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              start_new_session=True, cwd=tmp_path)
+    try:
+        waited = time.perf_counter()
+        while sum("forkserver" in c for c in _group_processes(solver.pid)) < 3:  # the server and two workers
+            assert solver.poll() is None and time.perf_counter() - waited < 60, solver.stderr.read()
+            time.sleep(0.2)
+        time.sleep(2.0)  # the workers are now inside their solves
+        os.killpg(solver.pid, signal.SIGINT)
+        began = time.perf_counter()
+        _, err = solver.communicate(timeout=30)
+        assert time.perf_counter() - began < 20.0  # far below the workers' 300 s
+    finally:
+        if solver.poll() is None:
+            os.killpg(solver.pid, signal.SIGKILL)
+    assert solver.returncode == 130 and "interrupted; nothing was written" in err and "Traceback" not in err
+    assert not out.exists()
+    time.sleep(0.5)
+    assert [c for c in _group_processes(solver.pid) if "forkserver" not in c or "resource_tracker" in c] == []
