@@ -2,7 +2,7 @@
 
 Starts the app on a free port on a tiny dataset, loads the national screen, switches the
 fund to the full-funding preset and checks that the headline figures change to what the
-library computes for that fund. Uses the system browser (/usr/bin/chromium, Debian's
+library computes for that fund, without any request leaving the app's own server. Uses the system browser (/usr/bin/chromium, Debian's
 `chromium` package); no browser is ever downloaded. Outside CI the test skips when that
 browser is missing; in CI (env CI set) it must run, so a missing browser fails it.
 """
@@ -107,6 +107,9 @@ def test_fund_preset_changes_the_national_figures_in_a_real_browser(chromium_pat
         browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
+            elsewhere: list[str] = []  # maps and charts must work offline: no tiles, topojson or fonts from the web
+            page.on("request", lambda request: None if request.url.startswith((url, "data:", "blob:"))
+                    else elsewhere.append(request.url))
             page.goto(url)
             page.get_by_text("People left without service").first.wait_for(timeout=SCREEN_TIMEOUT_MS)
             before = headline(page)
@@ -120,8 +123,13 @@ def test_fund_preset_changes_the_national_figures_in_a_real_browser(chromium_pat
             after = headline(page)
             assert after != before
             assert after == full
+            page.locator(".js-plotly-plot").first.wait_for(timeout=SCREEN_TIMEOUT_MS)  # the map is drawn
             shot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(shot))
+            for screen, heading in (("Carrier", "Sites left unfunded"), ("Data", "Upload a dataset")):
+                page.locator('[data-testid="stSidebarNav"]').get_by_text(screen, exact=True).click()
+                page.get_by_text(heading).first.wait_for(timeout=SCREEN_TIMEOUT_MS)
+            assert elsewhere == []
         finally:
             browser.close()
     assert shot.stat().st_size > 10_000
