@@ -209,9 +209,51 @@ class PlanViews:
     monthly: pd.DataFrame
 
 
+class PlanStore:
+    """The last `size` plans by key, shared by all sessions of this server.
+
+    Reads take a short lock; solves take another, so a user whose plan is cached is never
+    kept waiting behind another user's solve, while two solves never compete for the CPUs.
+    """
+
+    def __init__(self, size: int = STORE_SIZE) -> None:
+        self.size = size
+        self._plans: OrderedDict[str, PlanViews] = OrderedDict()
+        self._reading = threading.Lock()
+        self._solving = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._plans)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._plans
+
+    def get(self, key: str) -> PlanViews | None:
+        with self._reading:
+            if key not in self._plans:
+                return None
+            self._plans.move_to_end(key)
+            return self._plans[key]
+
+    def get_or_make(self, key: str, make) -> PlanViews:
+        found = self.get(key)
+        if found is not None:
+            return found
+        with self._solving:
+            found = self.get(key)  # another session may have solved it while we waited
+            if found is not None:
+                return found
+            made = make()
+            with self._reading:
+                self._plans[key] = made
+                while len(self._plans) > self.size:
+                    self._plans.popitem(last=False)
+            return made
+
+
 @st.cache_resource
-def _store() -> tuple[OrderedDict, threading.Lock]:
-    return OrderedDict(), threading.Lock()
+def plan_store() -> PlanStore:
+    return PlanStore()
 
 
 def plan_key(dataset: planner.Dataset, scenario: Scenario, extra: str = "") -> str:
@@ -223,21 +265,8 @@ def _views(plan: planner.Plan) -> PlanViews:
                      planner.monthly_table(plan))
 
 
-def _remember(key: str, make) -> PlanViews:
-    store, lock = _store()
-    if key in store:
-        store.move_to_end(key)
-        return store[key]
-    with lock:
-        if key not in store:  # another session may have solved it while we waited
-            store[key] = make()
-            while len(store) > STORE_SIZE:
-                store.popitem(last=False)
-        return store[key]
-
-
 def is_cached(dataset: planner.Dataset, scenario: Scenario) -> bool:
-    return plan_key(dataset, scenario) in _store()[0]
+    return plan_key(dataset, scenario) in plan_store()
 
 
 def plan_views(dataset: planner.Dataset, scenario: Scenario, label: str = "") -> PlanViews:
@@ -258,7 +287,7 @@ def plan_views(dataset: planner.Dataset, scenario: Scenario, label: str = "") ->
         return views
 
     try:
-        return _remember(key, solve)
+        return plan_store().get_or_make(key, solve)
     except planner.InputError as err:
         st.error(f"These settings cannot be planned: {len(err.issues)} problem(s).")
         st.dataframe(issues_table(err.issues), hide_index=True)
@@ -277,7 +306,7 @@ def replanned_views(views: PlanViews, carrier_id: str, changes: CarrierChanges) 
             return _views(replan_carrier(views.plan, carrier_id, changes, time_limit_s=REPLAN_TIME_LIMIT_S))
 
     try:
-        return _remember(key, solve)
+        return plan_store().get_or_make(key, solve)
     except planner.InputError as err:
         st.error(f"These changes cannot be planned: {len(err.issues)} problem(s).")
         st.dataframe(issues_table(err.issues), hide_index=True)

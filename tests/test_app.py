@@ -265,14 +265,14 @@ def test_a_broken_dataset_folder_shows_its_problems_instead_of_a_traceback(tmp_p
 
 
 def test_a_repeat_of_the_same_inputs_is_served_from_the_cache(app):
-    from app_pages._state import _store
+    from app_pages._state import plan_store
 
     at = app.run()
-    solved = len(_store()[0])
+    solved = len(plan_store())
     at.run()
     at.switch_page("app_pages/carrier.py").run()
     no_exceptions(at)
-    assert len(_store()[0]) == solved  # no new solve for the same dataset and scenario
+    assert len(plan_store()) == solved  # no new solve for the same dataset and scenario
 
 
 @pytest.mark.slow
@@ -280,7 +280,7 @@ def test_rural40_national_screen_cold_and_cached(monkeypatch):
     """The embedded dataset: the first screen within a minute of a cold start, a repeat within 2 s."""
     import time
 
-    from app_pages._state import headline_values, plan_key, _store
+    from app_pages._state import headline_values, plan_key, plan_store
 
     monkeypatch.delenv("RRPLAN_DATASET", raising=False)
     at = AppTest.from_file(APP, default_timeout=120)
@@ -292,7 +292,7 @@ def test_rural40_national_screen_cold_and_cached(monkeypatch):
     at.run()
     repeat_s = time.perf_counter() - began
     data = planner.read_dataset(ROOT / "datasets" / "rural40")
-    views = _store()[0][plan_key(data, at.session_state["scenario"])]
+    views = plan_store().get(plan_key(data, at.session_state["scenario"]))
     assert metrics(at) == headline_values(views.summary)
     assert metrics(at)["Sites replaced"].endswith("of 4,184")
     assert cold_s < 60 or os.environ.get("CI"), f"cold start took {cold_s:.1f} s"
