@@ -2,9 +2,9 @@
 
 The scenario sidebar is drawn here, before the page, so that its settings persist while
 the user moves between screens (widgets drawn inside a page are reset on leaving it).
-Icons are emoji, not `:material/...:` names: Streamlit turns the page icon into the tab's
-favicon, and for a material icon it fetches that favicon from fonts.gstatic.com; emoji
-favicons are drawn locally, so the app makes no request to the internet.
+The tab's icon is an emoji set here: without it Streamlit makes the current page's
+`:material/...:` icon the favicon and fetches that from fonts.gstatic.com, while an emoji
+favicon is drawn locally (the icons in the navigation come from a bundled font).
 """
 import streamlit as st
 
@@ -13,11 +13,11 @@ from app_pages import _state
 st.set_page_config(page_title="Rip and replace planner", page_icon="📡", layout="wide")
 
 page = st.navigation([
-    st.Page("app_pages/national.py", title="National picture", icon="🗺️", default=True),
-    st.Page("app_pages/carrier.py", title="Carrier", icon="📡"),
-    st.Page("app_pages/compare.py", title="Compare rules", icon="⚖️"),
-    st.Page("app_pages/data.py", title="Data", icon="🗂️"),
-    st.Page("app_pages/runs.py", title="Saved runs", icon="🕘"),
+    st.Page("app_pages/national.py", title="National picture", icon=":material/map:", default=True),
+    st.Page("app_pages/carrier.py", title="Carrier", icon=":material/cell_tower:"),
+    st.Page("app_pages/compare.py", title="Compare rules", icon=":material/compare_arrows:"),
+    st.Page("app_pages/data.py", title="Data", icon=":material/table:"),
+    st.Page("app_pages/runs.py", title="Saved runs", icon=":material/history:"),
 ])
 _state.sidebar()
 page.run()
