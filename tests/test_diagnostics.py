@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import planner
 from planner import InputError
@@ -275,3 +277,41 @@ def test_ctrl_c_during_a_parallel_solve_exits_at_once(tmp_path):
     assert not out.exists()
     time.sleep(0.5)
     assert [c for c in _group_processes(solver.pid) if "forkserver" not in c or "resource_tracker" in c] == []
+
+
+# --- property: every late carrier is explained, every on-time carrier is not ----------------------
+
+@st.composite
+def small_cases(draw):
+    carriers = draw(st.integers(1, 2))
+    sites, crews = [], []
+    for c in range(carriers):
+        cid = f"c{c}"
+        crews.append(CrewPool(cid, "tower", float(draw(st.integers(0, 2)))))
+        for s in range(draw(st.integers(1, 4))):
+            earlier = [x.site_id for x in sites if x.carrier_id == cid]
+            after = draw(st.lists(st.sampled_from(earlier), max_size=1, unique=True)) if earlier else []
+            sites.append(site(f"{cid}s{s}", cid, population=draw(st.integers(0, 50)), cost=draw(st.integers(0, 30)),
+                              duration=draw(st.integers(1, 3)), lead=draw(st.integers(0, 4)), after=after,
+                              tower=draw(st.integers(0, 2))))
+    money = draw(st.integers(0, 100))
+    chosen = scenario(fund_usd=float(money), horizon=draw(st.integers(3, 8)), deadline=draw(st.integers(0, 6)),
+                      rule=draw(st.sampled_from(["pro_rata", "priority", "optimal", "greedy"])), time_limit_s=5.0)
+    return dataset(sites, crews=tuple(crews)), chosen
+
+
+@settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=small_cases(), relax=st.booleans())
+def test_every_late_carrier_is_explained_and_no_other(case, relax):
+    data, chosen = case
+    result = planner.plan(data, chosen, workers=1)
+    findings = explain(result, relax=relax)
+    table = planner.carriers_table(result).set_index("carrier_id")
+    explained = {f.carrier_id for f in findings}
+    assert explained == set(table.index[~table["on_time"]])
+    for finding in findings:
+        assert finding.rule in ("money", "crew-type", "lead-time", "precedence", "crews", "packing")
+        assert finding.amount > 0 or finding.rule == "packing"
+        assert finding.message and str(finding).startswith(f"{finding.carrier_id}: {finding.rule}: ")
+        if relax:
+            assert finding.baseline is not None and finding.relaxed is not None
