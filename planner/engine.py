@@ -24,11 +24,12 @@ from .heuristics import priority_rule, serial_schedule
 from .model.case import CarrierCase, carrier_case
 from .reports import objective_value
 from .schema import CarrierOutcome, Dataset, Plan, Scenario
-from .solve import SOLVER_NAME, CaseResult, solve_case, solve_selection
+from .solve import SOLVER_NAME, CaseResult, solve_case, solve_national, solve_selection
 from .validation import check_against_scenario
 
 Progress = Callable[[int, int, str], None]
 SMALL_CASE_VARIABLES = 2_000  # below this a case is solved in the parent: a worker costs more than it saves
+NATIONAL_MODEL_COLUMNS = 20_000  # the optimal rule solves all carriers in one MILP up to this many start variables
 
 
 def default_workers() -> int:
@@ -77,15 +78,26 @@ def plan(dataset: Dataset, scenario: Scenario | None = None, progress: Progress 
     if selection.status != "heuristic":
         results = schedule_carriers(dataset, scenario, chosen, horizon, deadline, progress, workers)
         candidate = assemble(dataset, scenario, chosen, results, horizon, began, notes)
-    bound = selection.bound if math.isfinite(selection.bound) else None
     winner = candidate if candidate.objective <= best.objective else best
     note = ("allocation chosen by the national selection model" if winner is candidate
             else "the optimiser's allocation scored no better than pro-rata, so the pro-rata allocation is kept")
-    status = "optimal" if winner.status == "optimal" and selection.status == "optimal" and bound is not None \
-        and winner.objective - bound <= scenario.mip_gap * abs(winner.objective) + 1e-6 else "feasible"
-    return Plan(dataset, scenario, winner.allocation_usd, winner.starts, status, winner.objective, bound,
-                build_seconds=winner.build_seconds, solve_seconds=winner.solve_seconds + selection.seconds,
-                wall_seconds=time.perf_counter() - began, solver=winner.solver, horizon=horizon, outcomes=winner.outcomes, notes=(*winner.notes, note))
+    starts, bound, solve_seconds = winner.starts, selection.bound, winner.solve_seconds + selection.seconds
+    if sum(len(w) for case in cases for w in case.windows.values()) <= NATIONAL_MODEL_COLUMNS:
+        # Small enough to solve every carrier in one problem with the fund shared: exact, from the best plan so far.
+        national = solve_national(cases, own, scenario.available_usd, max(1.0, deadline - time.time()),
+                                  scenario.mip_gap, warm_start=winner.starts, known_bound=selection.bound)
+        bound, solve_seconds = max(bound, national.bound), solve_seconds + national.seconds
+        if national.objective < winner.objective:
+            starts, note = national.starts, "allocation and schedules chosen together by the national model"
+    allocation = {c.carrier_id: max(0.0, math.fsum(s.cost_usd for s in dataset.sites_by_carrier[c.carrier_id]
+                                                    if s.site_id in starts) - c.own_funds_usd)
+                  for c in dataset.carriers} if starts is not winner.starts else winner.allocation_usd
+    objective = objective_value(dataset, scenario, starts, horizon)
+    bound = min(bound, objective) if math.isfinite(bound) else None
+    proven = bound is not None and objective - bound <= scenario.mip_gap * max(abs(objective), 1e-9) + 1e-6
+    return Plan(dataset, scenario, allocation, starts, "optimal" if proven else "feasible", objective, bound,
+                build_seconds=winner.build_seconds, solve_seconds=solve_seconds, wall_seconds=time.perf_counter() - began,
+                solver=winner.solver, horizon=horizon, outcomes=winner.outcomes, notes=(*winner.notes, note))
 
 
 def planning_horizon(dataset: Dataset, scenario: Scenario) -> tuple[int, list[str]]:

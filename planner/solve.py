@@ -269,3 +269,52 @@ def solve_selection(cases: list[CarrierCase], own_funds: dict[str, float], avail
     chosen = {s for s, var in replaced.items() if values is not None and value_of(values, var) > 0.5}
     word = status if status in ("optimal", "feasible") else "heuristic"
     return SelectionResult(chosen, word, objective, bound, time.perf_counter() - began)
+
+
+@dataclass(frozen=True)
+class NationalResult:
+    """The optimal rule solved as one problem: schedules, the money they need, and the proven bound."""
+
+    starts: dict[str, int]
+    status: str
+    objective: float
+    bound: float
+    seconds: float
+
+
+def solve_national(cases: list[CarrierCase], own_funds: dict[str, float], available_usd: float, time_limit_s: float,
+                   mip_gap: float, warm_start: dict[str, int], known_bound: float = -math.inf) -> NationalResult:
+    """Solve every carrier together with the fund shared (see `build_national_model`), from a warm start."""
+    from .model.build import build_national_model
+
+    began = time.perf_counter()
+    deadline = began + time_limit_s
+    national = build_national_model(cases, own_funds, available_usd)
+    loaded = load(national.problem, national.objective_constant)
+
+    def score(starts: dict[str, int]) -> float:
+        return sum(case.score({s: t for s, t in starts.items() if s in case.by_id}) for case in cases)
+
+    best, bound = dict(warm_start), known_bound
+    status, _, lp_bound, _ = _run(loaded, deadline - time.perf_counter(), 0.0)
+    if status == "optimal":
+        bound = max(bound, lp_bound)
+    if not within_gap(score(best), bound, mip_gap) and deadline - time.perf_counter() > 1.0:
+        _make_integer(loaded)
+        values_by_name: dict[str, float] = {}
+        for m in national.models:
+            values_by_name.update(warm_start_values(m, {s: t for s, t in best.items() if s in m.case.by_id}))
+            spend = math.fsum(m.case.by_id[s].cost_usd for s in best if s in m.case.by_id)
+            values_by_name[national.allocation[m.case.carrier_id].name] = max(0.0, spend - own_funds.get(m.case.carrier_id, 0.0))
+        _set_start(loaded, values_by_name)
+        status, _, mip_bound, values = _run(loaded, loaded.highs.getRunTime() + deadline - time.perf_counter(), mip_gap)
+        bound = max(bound, mip_bound)
+        if values is not None:
+            found: dict[str, int] = {}
+            for m in national.models:
+                found.update(read_starts(m, values))
+            if score(found) < score(best):
+                best = found
+    objective = score(best)
+    word = "optimal" if within_gap(objective, bound, mip_gap) else "feasible"
+    return NationalResult(best, word, objective, min(bound, objective), time.perf_counter() - began)

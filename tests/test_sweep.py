@@ -192,13 +192,10 @@ def test_monte_carlo_is_seeded_and_independent_of_the_workers():
         make_draws(data, 3, seed=1, uncertainty=Uncertainty(cost_overrun_median=-1))
 
 
-@pytest.mark.xfail(strict=True, reason="engine: the optimal rule's national selection ignores crew sequencing; at $29 "
-                   "its choice schedules worse than pro rata, and the $28 plan (also affordable at $29) is not tried")
-def test_known_case_where_one_more_dollar_makes_the_optimal_rule_worse(tmp_path):
+def test_known_case_where_one_more_dollar_made_the_optimal_rule_worse(tmp_path):
     """Found by a random search (11 of 336 tiny cases). $28: objective 1,947, 6 people left without service;
-    $29: objective 2,545, 8 left (status feasible, bound 1,637). The $28 plan costs $28, so it is a valid plan at
-    $29 too: the optimum at $29 is at most 1,947. Strict xfail: when the engine is fixed this test passes and
-    pytest reports it, so the mark can be removed."""
+    $29 gave 2,545 and 8 left while the selection model alone chose the money. The $28 plan costs $28, so it is a
+    valid plan at $29 too. Small cases now solve all carriers in one model with the fund shared."""
     spec = [("a0", "a", 6, 8, 3, 2, ()), ("a1", "a", 11, 7, 3, 2, ()), ("a2", "a", 7, 8, 2, 1, ()),
             ("b0", "b", 2, 3, 2, 0, ()), ("b1", "b", 6, 6, 1, 0, ()), ("b2", "b", 3, 4, 3, 0, ("b1",))]
     data = dataset([site(i, c, population=p, cost=k, duration=d, lead=lead, after=a) for i, c, p, k, d, lead, a in spec])

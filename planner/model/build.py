@@ -124,7 +124,7 @@ def constrain_crews(m: PlanModel) -> None:
             if math.fsum(s.need(crew_type) for s in active) <= capacity + 1e-9:
                 continue
             terms = [(var, coef * s.need(crew_type)) for s in active for var, coef in running(m, s, t)]
-            m.add(terms, pulp.LpConstraintLE, capacity, "crews", (crew_type, t))
+            m.add(terms, pulp.LpConstraintLE, capacity, "crews", (case.carrier_id, crew_type, t))
 
 
 def constrain_budget(m: PlanModel) -> None:
@@ -142,7 +142,7 @@ def constrain_budget(m: PlanModel) -> None:
     m.add(terms, pulp.LpConstraintLE, case.budget_usd, "budget", (case.carrier_id,))
 
 
-def objective_exposure(m: PlanModel) -> None:
+def objective_exposure(m: PlanModel) -> list[tuple[pulp.LpVariable, float]]:
     """People first, then time on covered gear.
 
     min  sum_s pop_s * finish_s * x_s  +  sum_s u_s * (1 - x_s),   u_s = pop_s * (D + w * max(0, H - D))
@@ -163,11 +163,11 @@ def objective_exposure(m: PlanModel) -> None:
         last = case.windows[site.site_id].stop - 1
         terms.append((z[last], site.population * case.horizon - unreplaced))
         terms.extend((z[t], -float(site.population)) for t in z if t != last)
-    m.problem.setObjective(Expression(terms))
     m.objective_constant = constant
+    return terms
 
 
-def objective_makespan(m: PlanModel) -> None:
+def objective_makespan(m: PlanModel) -> list[tuple[pulp.LpVariable, float]]:
     """Replace every site the money allows, then finish the last one as early as possible.
 
     min  P * sum_s (1 - x_s)  +  sum_t y_t,     P = H + 1 (more than any makespan)
@@ -178,10 +178,10 @@ def objective_makespan(m: PlanModel) -> None:
     """
     case = m.case
     periods = range(case.horizon)
-    going = {t: pulp.LpVariable(f"work_going__{t}", lowBound=0, upBound=1) for t in periods}
+    going = {t: pulp.LpVariable(f"work_going__{slug(case.carrier_id)}__{t}", lowBound=0, upBound=1) for t in periods}
     m.extra["work_going"] = going
     for t in periods[:-1]:
-        m.add([(going[t], 1), (going[t + 1], -1)], pulp.LpConstraintGE, 0, "makespan_order", (t,))
+        m.add([(going[t], 1), (going[t + 1], -1)], pulp.LpConstraintGE, 0, "makespan_order", (case.carrier_id, t))
     for site_id, window in case.windows.items():
         duration = case.by_id[site_id].duration_months
         x = m.replaced(site_id)
@@ -190,18 +190,34 @@ def objective_makespan(m: PlanModel) -> None:
             m.add([(going[t], 1), (x, -1), (m.started_by[site_id][t - duration], 1)], pulp.LpConstraintGE, 0,
                   "makespan", (site_id, t))
     penalty = case.unreplaced_penalty
-    terms = [(m.replaced(s), -penalty) for s in case.windows] + [(going[t], 1.0) for t in periods]
-    m.problem.setObjective(Expression(terms))
     m.objective_constant = penalty * len(case.sites)
+    return [(m.replaced(s), -penalty) for s in case.windows] + [(going[t], 1.0) for t in periods]
 
 
-CONSTRAINT_FAMILIES: tuple[Callable[[PlanModel], None], ...] = (
+def constrain_fund(models: list[PlanModel], own_funds: dict[str, float], available_usd: float) -> dict[str, pulp.LpVariable]:
+    """National model: carriers share the fund; each spends at most its allocation plus own funds.
+
+    sum_{s in S_c} cost_s * x_s - a_c <= own_c      for c        (a_c >= 0, the allocation)
+    sum_c a_c <= A                                               (the fund less the reserve)
+    """
+    allocation = {}
+    for m in models:
+        c = m.case.carrier_id
+        allocation[c] = pulp.LpVariable(f"allocation__{slug(c)}", lowBound=0)
+        terms = [(m.replaced(s), m.case.by_id[s].cost_usd) for s in m.case.windows if m.case.by_id[s].cost_usd > 0]
+        m.add(terms + [(allocation[c], -1.0)], pulp.LpConstraintLE, own_funds.get(c, 0.0), "carrier_money", (c,))
+    if models:
+        models[0].add([(a, 1.0) for a in allocation.values()], pulp.LpConstraintLE, available_usd, "fund", ("national",))
+    return allocation
+
+
+SCHEDULE_FAMILIES: tuple[Callable[[PlanModel], None], ...] = (
     constrain_started_once,
     constrain_precedence,
     constrain_crews,
-    constrain_budget,
 )
-OBJECTIVES: dict[str, Callable[[PlanModel], None]] = {
+CONSTRAINT_FAMILIES: tuple[Callable[[PlanModel], None], ...] = (*SCHEDULE_FAMILIES, constrain_budget)
+OBJECTIVES: dict[str, Callable[[PlanModel], list[tuple[pulp.LpVariable, float]]]] = {
     "exposure": objective_exposure,
     "makespan": objective_makespan,
 }
@@ -213,5 +229,31 @@ def build_model(case: CarrierCase) -> PlanModel:
     add_started_by_variables(m)
     for family in CONSTRAINT_FAMILIES:
         family(m)
-    OBJECTIVES[case.objective](m)
+    m.problem.setObjective(Expression(OBJECTIVES[case.objective](m)))
     return m
+
+
+@dataclass
+class NationalModel:
+    """Every carrier's schedule in one problem, coupled by the fund (the `optimal` rule, small cases)."""
+
+    problem: pulp.LpProblem
+    models: list[PlanModel]
+    allocation: dict[str, pulp.LpVariable]
+    objective_constant: float
+
+
+def build_national_model(cases: list[CarrierCase], own_funds: dict[str, float], available_usd: float) -> NationalModel:
+    """All carriers' MILPs in one problem, money chosen by the model: exact for the `optimal` rule."""
+    problem = pulp.LpProblem("national_schedule", pulp.LpMinimize)
+    models, terms = [], []
+    for case in cases:
+        m = PlanModel(case, problem)
+        add_started_by_variables(m)
+        for family in SCHEDULE_FAMILIES:
+            family(m)
+        terms.extend(OBJECTIVES[case.objective](m))
+        models.append(m)
+    allocation = constrain_fund(models, own_funds, available_usd)
+    problem.setObjective(Expression(terms))
+    return NationalModel(problem, models, allocation, sum(m.objective_constant for m in models))
