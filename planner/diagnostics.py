@@ -372,7 +372,7 @@ def replan_outcome(plan: Plan, carrier_id: str, rule: str | None, time_limit_s: 
     dataset, scenario = relaxed_case(plan, carrier_id, rule)
     scenario = scenario.with_overrides(time_limit_s=min(time_limit_s, plan.scenario.time_limit_s))
     again = make_plan(dataset, scenario, workers=1)
-    return carrier_outcome(replace(again, horizon=again.horizon), carrier_id)
+    return carrier_outcome(again, carrier_id)
 
 
 def measure(plan: Plan, carrier_id: str, findings: list[Finding], time_limit_s: float) -> list[Finding]:
