@@ -166,8 +166,8 @@ def mutate(base: str, seed: int, count: int) -> tuple[dict[str, bytes], list[str
         name = "scenario.toml" if mutation is scenario_value else rng.choice(present)
         try:
             mutation(files, name, rng)
-        except (UnicodeDecodeError, csv.Error):
-            continue  # an earlier mutation left bytes the helper cannot parse: fine, keep them
+        except (UnicodeDecodeError, csv.Error, IndexError, ValueError):
+            continue  # an earlier mutation left bytes or an empty header this helper cannot work on: keep them
         applied.append(f"{mutation.__name__}({name})")
     return files, applied
 
