@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 VIEWPORT = {"width": 1400, "height": 900}
+SCREENS = ("national", "carrier", "compare", "data")
 LONG_MS = 600_000
 
 
@@ -69,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dataset", help="dataset folder (default: datasets/rural40)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     parser.add_argument("--carrier", default="c03", help="carrier shown on the Carrier screen")
+    parser.add_argument("--screens", nargs="+", default=list(SCREENS), choices=SCREENS,
+                        help="screens to capture (the national screen is always loaded and timed)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -97,53 +100,58 @@ def main(argv: list[str] | None = None) -> int:
             page.get_by_text("People left without service").first.wait_for(timeout=LONG_MS)
             print(f"national screen after a cold start: {time.perf_counter() - began:.1f} s", flush=True)
             settle(page, 3)
-            page.screenshot(path=str(out / "national.png"))
+            if "national" in args.screens:
+                page.screenshot(path=str(out / "national.png"))
             again = time.perf_counter()
             page.reload()
             page.get_by_text("People left without service").first.wait_for(timeout=LONG_MS)
             print(f"national screen again (cached): {time.perf_counter() - again:.1f} s", flush=True)
 
-            factor = metric(page, "Pro-rata factor")
-            for preset, what in (("$1B: 2019 proposal", "another fund (a new solve)"),
-                                 ("$1.895B: 2020 appropriation", "back to the first fund (cached)")):
-                settle(page, 3)
-                clicked = time.perf_counter()
-                page.locator('[data-testid="stSidebar"]').get_by_text(preset).click()
-                page.wait_for_function(
-                    """old => { const v = [...document.querySelectorAll('[data-testid="stMetric"]')]
-                        .find(m => m.innerText.startsWith('Pro-rata factor'));
-                        return v && !v.innerText.includes(old); }""", arg=factor, timeout=LONG_MS)
+            if "national" in args.screens:
                 factor = metric(page, "Pro-rata factor")
-                print(f"national figures after switching to {what}: {time.perf_counter() - clicked:.1f} s", flush=True)
+                for preset, what in (("$1B: 2019 proposal", "another fund (a new solve)"),
+                                     ("$1.895B: 2020 appropriation", "back to the first fund (cached)")):
+                    settle(page, 3)
+                    clicked = time.perf_counter()
+                    page.locator('[data-testid="stSidebar"]').get_by_text(preset).click()
+                    page.wait_for_function(
+                        """old => { const v = [...document.querySelectorAll('[data-testid="stMetric"]')]
+                            .find(m => m.innerText.startsWith('Pro-rata factor'));
+                            return v && !v.innerText.includes(old); }""", arg=factor, timeout=LONG_MS)
+                    factor = metric(page, "Pro-rata factor")
+                    print(f"national figures after switching to {what}: {time.perf_counter() - clicked:.1f} s", flush=True)
 
-            page.goto(f"{url}/carrier")
-            page.get_by_text("Sites replaced").first.wait_for(timeout=LONG_MS)
-            page.locator('[data-testid="stSelectbox"]').last.click()
-            page.get_by_role("option").filter(has_text=f"{args.carrier}:").first.click()
-            settle(page, 4)
-            page.screenshot(path=str(out / "carrier.png"))
+            if "carrier" in args.screens:
+                page.goto(f"{url}/carrier")
+                page.get_by_text("Sites replaced").first.wait_for(timeout=LONG_MS)
+                page.locator('[data-testid="stSelectbox"]').last.click()
+                page.get_by_role("option").filter(has_text=f"{args.carrier}:").first.click()
+                settle(page, 4)
+                page.screenshot(path=str(out / "carrier.png"))
 
-            page.goto(f"{url}/compare")
-            solve = page.get_by_role("button", name="rule(s) and compare")
-            solve.or_(page.get_by_text("Headline figures")).first.wait_for(timeout=LONG_MS)
-            if solve.count():
-                solve.click()
-            page.get_by_text("Headline figures").first.wait_for(timeout=LONG_MS)
-            settle(page, 1)
-            page.screenshot(path=str(out / "compare.png"))
+            if "compare" in args.screens:
+                page.goto(f"{url}/compare")
+                solve = page.get_by_role("button", name="rule(s) and compare")
+                solve.or_(page.get_by_text("Headline figures")).first.wait_for(timeout=LONG_MS)
+                if solve.count():
+                    solve.click()
+                page.get_by_text("Headline figures").first.wait_for(timeout=LONG_MS)
+                settle(page, 1)
+                page.screenshot(path=str(out / "compare.png"))
 
-            page.goto(f"{url}/data")
-            page.get_by_text("Upload a dataset").first.wait_for(timeout=LONG_MS)
-            settle(page)
-            page.screenshot(path=str(out / "data.png"))
-            with tempfile.TemporaryDirectory() as bad:
-                broken_upload(Path(bad))
-                page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
-                    [str(p) for p in sorted(Path(bad).glob("*.csv"))])
-                page.get_by_text("cannot be used").first.wait_for(timeout=LONG_MS)
+            if "data" in args.screens:
+                page.goto(f"{url}/data")
+                page.get_by_text("Upload a dataset").first.wait_for(timeout=LONG_MS)
                 settle(page)
-                page.get_by_text("cannot be used").first.evaluate("e => e.scrollIntoView({block: 'start'})")
-                page.screenshot(path=str(out / "data-upload-errors.png"))
+                page.screenshot(path=str(out / "data.png"))
+                with tempfile.TemporaryDirectory() as bad:
+                    broken_upload(Path(bad))
+                    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+                        [str(p) for p in sorted(Path(bad).glob("*.csv"))])
+                    page.get_by_text("cannot be used").first.wait_for(timeout=LONG_MS)
+                    settle(page)
+                    page.get_by_text("cannot be used").first.evaluate("e => e.scrollIntoView({block: 'start'})")
+                    page.screenshot(path=str(out / "data-upload-errors.png"))
             browser.close()
     finally:
         server.terminate()
