@@ -122,7 +122,8 @@ def _collect_plain(files: list[tuple[str, bytes]], issues: list[Issue]) -> dict[
         base = _base_name(name)
         if base not in UPLOAD_FILES:
             issues.append(Issue(name, None, None, "unexpected-file", name,
-                                f"not a dataset file ({', '.join(UPLOAD_FILES)}); it was ignored", severity="warning"))
+                                _unexpected(base, f"not a dataset file ({', '.join(UPLOAD_FILES)}); it was ignored"),
+                                severity="warning"))
         elif base in contents:
             issues.append(Issue(name, None, None, "duplicate-file", name, f"{base} was uploaded twice; upload it once"))
         else:
@@ -131,11 +132,25 @@ def _collect_plain(files: list[tuple[str, bytes]], issues: list[Issue]) -> dict[
     return contents
 
 
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
+
+
+def _unexpected(base: str, default: str) -> str:
+    """Why a file was ignored; a workbook gets told how to become a dataset."""
+    if base.endswith(SPREADSHEET_SUFFIXES):
+        return ("a spreadsheet workbook is not read directly; save its sheets as 'CSV UTF-8' files named "
+                "carriers.csv, crews.csv and sites.csv and upload those")
+    return default
+
+
 def _require_dataset_files(contents: dict[str, bytes], where: str, issues: list[Issue]) -> None:
+    workbook = any(i.rule == "unexpected-file" and (i.value or "").lower().endswith(SPREADSHEET_SUFFIXES)
+                   for i in issues)
+    hint = " (a workbook was uploaded: save its sheets as 'CSV UTF-8' files)" if workbook else ""
     for name in DATASET_FILES:
         if name not in contents:
             issues.append(Issue(name, None, None, "missing-file", None,
-                                f"{name} is missing from the {where}; a dataset needs {', '.join(DATASET_FILES)}"))
+                                f"{name} is missing from the {where}; a dataset needs {', '.join(DATASET_FILES)}{hint}"))
 
 
 def _member_problem(info: zipfile.ZipInfo) -> tuple[str, str] | None:
@@ -189,8 +204,8 @@ def _unpack_zip(name: str, data: bytes, max_bytes: int, issues: list[Issue]) -> 
         base = parts[-1].lower()
         if base not in UPLOAD_FILES or len(parts) > 2:
             issues.append(Issue(file, None, None, "unexpected-file", info.filename,
-                                "not a dataset file at the top of the zip or of its one folder; it was ignored",
-                                severity="warning"))
+                                _unexpected(base, "not a dataset file at the top of the zip or of its one folder; "
+                                                  "it was ignored"), severity="warning"))
             continue
         folders.add("/".join(parts[:-1]))
         if base in wanted:

@@ -77,6 +77,15 @@ def test_unrelated_files_are_warned_about_not_fatal(tmp_path):
     assert warning.severity == "warning" and warning.value == "notes.txt"
 
 
+def test_a_workbook_is_told_how_to_become_a_dataset(tmp_path):
+    with pytest.raises(InputError) as excinfo:
+        dataset_from_upload([("Plan 2024.xlsx", b"PK\x03\x04 workbook")], tmp_path)
+    assert sorted(rules_of(excinfo)) == ["missing-file"] * 3
+    assert all("a workbook was uploaded" in issue.message for issue in excinfo.value.issues)
+    (warning,) = excinfo.value.warnings
+    assert warning.rule == "unexpected-file" and "save its sheets as 'CSV UTF-8'" in warning.message
+
+
 def test_each_upload_gets_its_own_private_folder(tmp_path):
     dataset_from_upload(tiny_files(), tmp_path, keep_files=True)
     dataset_from_upload(tiny_files(), tmp_path, keep_files=True)
