@@ -46,8 +46,13 @@ def read_table(path: Path, issues: list[Issue], max_bytes: int = MAX_FILE_BYTES)
     """Read one CSV file; append problems to `issues` and return None if unreadable."""
     name = path.name
     if not path.is_file():
-        near = [p.name for p in path.parent.glob("*") if p.name.lower() == name.lower()] if path.parent.is_dir() else []
-        hint = f"; the folder has {near[0]}: rename it to {name}" if near else ""
+        others = [p.name for p in path.parent.iterdir()] if path.parent.is_dir() else []
+        stem = name.rsplit(".", 1)[0]
+        near = [o for o in others if o.lower() == name.lower()]
+        workbooks = [o for o in others if o.lower().rsplit(".", 1)[0] == stem
+                     and o.lower().endswith((".xlsx", ".xlsm", ".xls", ".ods"))]
+        hint = (f"; the folder has {near[0]}: rename it to {name}" if near else
+                f"; the folder has {workbooks[0]}: save it as 'CSV UTF-8' named {name}" if workbooks else "")
         issues.append(Issue(name, None, None, "missing-file", None, f"file {name} is missing from the dataset folder{hint}"))
         return None
     size = path.stat().st_size

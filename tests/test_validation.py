@@ -270,6 +270,15 @@ def test_formula_like_names_are_written_with_an_apostrophe_and_read_back_unchang
     assert again.sites == odd.sites and again.site_by_id["n-r1"].name == names["n-r1"]
 
 
+def test_a_workbook_in_place_of_a_csv_gets_a_hint(tmp_path):
+    folder = copy_tiny(tmp_path / "data")
+    (folder / "sites.csv").rename(folder / "Sites.xlsx")
+    with pytest.raises(InputError) as excinfo:
+        read_dataset(folder)
+    (issue,) = excinfo.value.issues
+    assert issue.rule == "missing-file" and "the folder has Sites.xlsx: save it as 'CSV UTF-8' named sites.csv" in issue.message
+
+
 def test_cli_on_a_file_instead_of_a_folder(capsys):
     assert run(["validate", str(TINY / "sites.csv")]) == 2
     assert "is a file, not a folder" in capsys.readouterr().err
