@@ -19,7 +19,7 @@ from . import __version__
 from .diagnostics import usd
 from .engine import plan as make_plan
 from .errors import InputError, Issue, PlannerError
-from .io import read_dataset
+from .io import csv_text, read_dataset
 from .provenance import run_provenance
 from .reports import carriers_table, monthly_table, schedule_table, summary
 from .schema import Scenario
@@ -109,18 +109,28 @@ def _current_umask() -> int:
     return mask
 
 
+def run_files(result, provenance: dict) -> dict[str, str]:
+    """The text of every file of a run folder, the single definition `write_plan` and reports share."""
+    recorded = {**summary(result), "provenance": provenance}  # tool, versions and made-at, for `rrplan report`
+    schedule = schedule_table(result)[["site_id", "carrier_id", "kind", "start", "finish", "month", "finish_month",
+                                        "replaced", "cost_usd", "population"]]
+    carriers = carriers_table(result)
+    carriers["name"] = carriers["name"].map(csv_text)  # a name like =HYPERLINK(...) must not run in a spreadsheet
+    return {
+        "summary.json": json.dumps(_json_ready(recorded), indent=2) + "\n",
+        "schedule.csv": schedule.to_csv(index=False),
+        "carriers.csv": carriers.to_csv(index=False),
+        "monthly.csv": monthly_table(result).to_csv(index=False),
+    }
+
+
 def write_plan(result, out: Path) -> dict:
     """Write summary.json, schedule.csv, carriers.csv and monthly.csv; return the summary."""
     out.mkdir(parents=True, exist_ok=True)
-    figures = summary(result)
-    recorded = {**figures, "provenance": run_provenance()}  # tool, versions and made-at, for `rrplan report`
-    write_text_atomic(out / "summary.json", json.dumps(_json_ready(recorded), indent=2) + "\n")
-    schedule = schedule_table(result)[["site_id", "carrier_id", "kind", "start", "finish", "month", "finish_month",
-                                        "replaced", "cost_usd", "population"]]
-    write_text_atomic(out / "schedule.csv", schedule.to_csv(index=False))
-    write_text_atomic(out / "carriers.csv", carriers_table(result).to_csv(index=False))
-    write_text_atomic(out / "monthly.csv", monthly_table(result).to_csv(index=False))
-    return figures
+    files = run_files(result, run_provenance())
+    for name, text in files.items():
+        write_text_atomic(out / name, text)
+    return json.loads(files["summary.json"])
 
 
 def _json_ready(value):

@@ -14,6 +14,7 @@ import math
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -142,6 +143,16 @@ def schedule_carrier(case: CarrierCase, deadline: float, mip_gap: float) -> Case
     return solve_case(case, max(0.5, deadline - time.time()), mip_gap, warm_start=warm, known_bound=known_bound)
 
 
+def worker_context():
+    """How to start worker processes: fork when only one thread runs (scripts and notebooks need no
+    `if __name__ == "__main__"` guard), forkserver otherwise (the app calls plan() from a thread,
+    and forking a threaded process can deadlock)."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
 def schedule_carriers(dataset: Dataset, scenario: Scenario, allocation: dict[str, float], horizon: int,
                       deadline: float, progress: Progress | None, workers: int) -> list[CaseResult]:
     """Solve every carrier's schedule with its money fixed; largest cases first."""
@@ -159,9 +170,7 @@ def schedule_carriers(dataset: Dataset, scenario: Scenario, allocation: dict[str
     large = [c for c in cases if size[c.carrier_id] >= SMALL_CASE_VARIABLES]
     small = [c for c in cases if size[c.carrier_id] < SMALL_CASE_VARIABLES]
     if workers > 1 and len(large) > 1:
-        # forkserver, not fork: the app calls plan() from a thread, and forking a threaded process can deadlock.
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        context = worker_context()
         with ProcessPoolExecutor(max_workers=min(workers, len(large)), mp_context=context,
                                  initializer=ignore_interrupts) as pool:
             try:

@@ -18,7 +18,8 @@ import pandas as pd
 
 from ..errors import InputError, Issue
 from ..provenance import run_provenance
-from ..reports import carriers_table, monthly_table, schedule_table, summary
+from ..reports import summary
+from ..validation import parse_text
 
 RUN_FILES = ("summary.json", "schedule.csv", "carriers.csv", "monthly.csv")
 
@@ -98,14 +99,9 @@ class RunRecord:
         `plans_by_rule` ({rule: Plan} of the same dataset) adds other rules for the
         'allocation by rule' comparison; this plan's own rule is always first.
         """
-        schedule = schedule_table(plan)[list(TABLE_COLUMNS["schedule.csv"])]
-        texts = {
-            "summary.json": json.dumps(_finite({**summary(plan), "provenance": run_provenance(made_at)})),
-            "schedule.csv": schedule.to_csv(index=False),
-            "carriers.csv": carriers_table(plan).to_csv(index=False),
-            "monthly.csv": monthly_table(plan).to_csv(index=False),
-        }
-        record = cls.from_texts(texts, source="plan in memory")
+        from ..cli import run_files
+
+        record = cls.from_texts(run_files(plan, run_provenance(made_at)), source="plan in memory")
         others = [rule_result_of_plan(other) for rule, other in sorted((plans_by_rule or {}).items())
                   if other is not plan and rule != record.rule]
         return record.with_rules(others)
@@ -293,7 +289,7 @@ def _read_table(name: str, kind: str, text: str, issues: list[Issue]) -> pd.Data
     for column in raw.columns:
         values = raw[column]
         if column in TEXT_COLUMNS:
-            table[column] = values
+            table[column] = values.map(parse_text)  # undo the apostrophe that keeps formula-like text inert in CSV
             continue
         if column in FLAG_COLUMNS:
             bad = ~values.isin(["True", "False"])
