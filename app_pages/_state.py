@@ -297,6 +297,24 @@ def plan_views(dataset: planner.Dataset, scenario: Scenario, label: str = "") ->
         st.stop()
 
 
+REPORT_LABELS = {"pdf": "PDF report", "xlsx": "Excel workbook", "html": "Web page (offline)"}
+
+
+def report_downloads(views: PlanViews, key: str, plans_by_rule: dict | None = None) -> None:
+    """Download buttons for the plan's reports; each is made only when its button is clicked.
+
+    `plans_by_rule` ({rule: Plan}) adds the other rules' allocations to the reports.
+    """
+    from planner.export import FILE_NAMES, MEDIA_TYPES, plan_report_bytes
+
+    columns = st.columns(len(REPORT_LABELS))
+    for column, (fmt, label) in zip(columns, REPORT_LABELS.items()):
+        column.download_button(label, (lambda fmt=fmt: plan_report_bytes(views.plan, fmt, plans_by_rule)),
+                               file_name=FILE_NAMES[fmt],
+                               mime=MEDIA_TYPES[fmt], key=f"{key}_{fmt}", icon=":material/download:",
+                               on_click="ignore")
+
+
 def replanned_views(views: PlanViews, carrier_id: str, changes: CarrierChanges) -> PlanViews:
     """One carrier re-planned alone after an engineer's changes (cached by plan, carrier and changes)."""
     key = plan_key(views.plan.dataset, views.plan.scenario, f"replan:{carrier_id}:{changes!r}")

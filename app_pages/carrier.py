@@ -55,6 +55,7 @@ view = carrier_view(national.plan, carrier_id)
 views = _state.PlanViews(view, planner.summary(view), planner.schedule_table(view), planner.carriers_table(view),
                          planner.monthly_table(view))
 show(views, carrier_id, carrier_id)
+_state.report_downloads(views, key=f"carrier_report_{carrier_id}")
 
 months = _state.month_options(scenario, national.summary["horizon"])
 chosen = st.select_slider("Month shown on the map", options=months,

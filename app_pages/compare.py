@@ -46,6 +46,8 @@ for rule, view in views.items():
     }
 st.subheader("Headline figures")
 st.dataframe(pd.DataFrame(rows), width="stretch")
+st.caption("Reports of the pro-rata plan with every rule's allocation beside it:")
+_state.report_downloads(views["pro_rata"], key="compare_report", plans_by_rule={r: v.plan for r, v in views.items()})
 best = min(views, key=lambda rule: views[rule].summary["objective"])
 pro_rata = views["pro_rata"].summary
 gain = pro_rata["population_left_without_service"] - views[best].summary["population_left_without_service"]

@@ -17,6 +17,7 @@ st.markdown(f"A fund of **{usd(scenario.fund_usd)}** shared by the **{_state.RUL
 
 _state.headline_metrics(summary)
 st.caption(_state.solve_note(summary))
+_state.report_downloads(views, key="national_report")
 for note in summary["notes"]:
     st.info(note)
 

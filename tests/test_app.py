@@ -297,3 +297,12 @@ def test_rural40_national_screen_cold_and_cached(monkeypatch):
     assert metrics(at)["Sites replaced"].endswith("of 4,184")
     assert cold_s < 60 or os.environ.get("CI"), f"cold start took {cold_s:.1f} s"
     assert repeat_s < 2.0, f"repeat took {repeat_s:.1f} s"
+
+
+def test_national_screen_offers_every_report_format(app):
+    """Reviewers can download the plan as PDF, Excel and an offline web page from the national screen."""
+    at = app.run()
+    no_exceptions(at)
+    buttons = at.get("download_button")
+    labels = [b.proto.label for b in buttons]
+    assert labels[:3] == ["PDF report", "Excel workbook", "Web page (offline)"]
