@@ -29,7 +29,7 @@ from .solve import SOLVER_NAME, CaseResult, solve_case, solve_national, solve_se
 from .validation import check_against_scenario
 
 Progress = Callable[[int, int, str], None]
-SMALL_CASE_VARIABLES = 2_000  # below this a case is solved in the parent: a worker costs more than it saves
+SMALL_CASE_VARIABLES = 2_000  # when no case is this large, worker processes cost more than they save
 NATIONAL_MODEL_COLUMNS = 20_000  # the optimal rule solves all carriers in one MILP up to this many start variables
 
 
@@ -167,23 +167,21 @@ def schedule_carriers(dataset: Dataset, scenario: Scenario, allocation: dict[str
         if progress:
             progress(len(results), total, result.carrier_id)
 
-    large = [c for c in cases if size[c.carrier_id] >= SMALL_CASE_VARIABLES]
-    small = [c for c in cases if size[c.carrier_id] < SMALL_CASE_VARIABLES]
-    if workers > 1 and len(large) > 1:
+    # Worth worker processes only when some case is large; the workers then take every case, largest
+    # first (longest-processing-time order), and the parent only waits, so no more solves run than cores.
+    if workers > 1 and len(cases) > 1 and size[cases[0].carrier_id] >= SMALL_CASE_VARIABLES:
         context = worker_context()
-        with ProcessPoolExecutor(max_workers=min(workers, len(large)), mp_context=context,
+        with ProcessPoolExecutor(max_workers=min(workers, len(cases)), mp_context=context,
                                  initializer=ignore_interrupts) as pool:
             try:
-                futures = [pool.submit(schedule_carrier, c, deadline, scenario.mip_gap) for c in large]
-                for case in small:
-                    done(schedule_carrier(case, deadline, scenario.mip_gap))
+                futures = [pool.submit(schedule_carrier, c, deadline, scenario.mip_gap) for c in cases]
                 for future in as_completed(futures):
                     done(future.result())
             except BaseException:
                 stop_workers(pool)  # Ctrl-C or a failure: nobody will read the other solves
                 raise
     else:
-        for case in large + small:
+        for case in cases:
             done(schedule_carrier(case, deadline, scenario.mip_gap))
     return results
 
