@@ -58,6 +58,8 @@ class LoadedModel:
     highs: highspy.Highs
     variables: list[pulp.LpVariable]
     integer_columns: np.ndarray
+    cost: np.ndarray  # objective coefficient of each column
+    offset: float  # constant objective terms
     is_mip: bool = False  # integrality is imposed (after the LP relaxation has been solved)
 
 
@@ -108,7 +110,7 @@ def load(problem: pulp.LpProblem, offset: float, threads: int = 1) -> LoadedMode
         highs.addRows(len(starts), np.array(row_lower), np.array(row_upper), len(indices),
                       np.array(starts, dtype=np.int32), np.array(indices, dtype=np.int32), np.array(values, dtype=float))
     integer = np.array([v.index for v in variables if v.cat == pulp.LpInteger], dtype=np.int32)
-    return LoadedModel(highs, variables, integer)
+    return LoadedModel(highs, variables, integer, cost, offset)
 
 
 def _run(loaded: LoadedModel, time_limit_s: float, mip_gap: float,
@@ -135,6 +137,26 @@ def _run(loaded: LoadedModel, time_limit_s: float, mip_gap: float,
         bound = info.objective_function_value if status == "optimal" else -math.inf
     objective = info.objective_function_value if has_solution else math.nan
     return status, objective, bound, values
+
+
+def _run_mip(loaded: LoadedModel, deadline: float, mip_gap: float,
+             integral: bool = False) -> tuple[str, float, float, list[float] | None]:
+    """Branch-and-bound until `deadline` (a perf_counter time), checking the point HiGHS returns.
+
+    HiGHS 1.16, given a warm start, can finish in presolve reporting a better objective than
+    the point `getSolution` then returns (the warm start itself; seen on a 6-site case). When
+    the returned point does not have the reported objective, the search is repeated with
+    presolve off, which returns the point it reports.
+    """
+    # HiGHS's clock runs across calls on one instance: its limit is the time used so far plus what is left.
+    result = _run(loaded, loaded.highs.getRunTime() + deadline - time.perf_counter(), mip_gap, integral)
+    status, objective, _, values = result
+    if values is not None and math.isfinite(objective):
+        returned = float(np.dot(loaded.cost, values)) + loaded.offset
+        if abs(returned - objective) > 1e-6 * max(1.0, abs(objective)) and deadline - time.perf_counter() > 0.5:
+            loaded.highs.setOptionValue("presolve", "off")
+            result = _run(loaded, loaded.highs.getRunTime() + deadline - time.perf_counter(), mip_gap, integral)
+    return result
 
 
 def _make_integer(loaded: LoadedModel) -> None:
@@ -245,8 +267,7 @@ def solve_case(case: CarrierCase, time_limit_s: float, mip_gap: float, warm_star
 
     _make_integer(loaded)
     _set_start(loaded, warm_start_values(m, best))
-    # HiGHS's clock runs across calls on one instance: its limit is the time used so far plus what is left.
-    status, _, mip_bound, values = _run(loaded, loaded.highs.getRunTime() + remaining, mip_gap, integral)
+    status, _, mip_bound, values = _run_mip(loaded, deadline, mip_gap, integral)
     bound = max(bound, mip_bound)
     if values is not None:
         found = read_starts(m, values)
@@ -319,7 +340,7 @@ def solve_national(cases: list[CarrierCase], own_funds: dict[str, float], availa
             spend = math.fsum(m.case.by_id[s].cost_usd for s in best if s in m.case.by_id)
             values_by_name[national.allocation[m.case.carrier_id].name] = max(0.0, spend - own_funds.get(m.case.carrier_id, 0.0))
         _set_start(loaded, values_by_name)
-        status, _, mip_bound, values = _run(loaded, loaded.highs.getRunTime() + deadline - time.perf_counter(), mip_gap)
+        status, _, mip_bound, values = _run_mip(loaded, deadline, mip_gap)
         bound = max(bound, mip_bound)
         if values is not None:
             found: dict[str, int] = {}

@@ -221,7 +221,7 @@ def test_rrplan_montecarlo_writes_probabilities_per_carrier(tmp_path, capsys):
     assert "--runs: at least one run is needed" in err and "--cost-sigma" in err
 
 
-MORE_MONEY_WORSE = {  # found by the same random search after the engine's exact small-case model (2 of 318 cases)
+MORE_MONEY_WORSE = {  # found by a random search after the engine's exact small-case model (2 of 318 cases)
     "A-28-29": ([("a0", "a", 1, 1, 2, 0, ()), ("a1", "a", 26, 9, 2, 0, ()), ("b0", "b", 11, 4, 3, 1, ()),
                  ("b1", "b", 22, 9, 3, 1, ("b0",)), ("b2", "b", 29, 7, 2, 1, ()), ("b3", "b", 9, 1, 2, 2, ("b0", "b2"))],
                 (28, 29)),
@@ -231,14 +231,13 @@ MORE_MONEY_WORSE = {  # found by the same random search after the engine's exact
 }
 
 
-@pytest.mark.xfail(strict=True, reason="engine: at the higher fund the optimal rule returns a `feasible` plan worse "
-                   "than the lower fund's proven-optimal plan, which is also affordable at the higher fund")
 @pytest.mark.parametrize("case", sorted(MORE_MONEY_WORSE))
-def test_more_money_worse_cases_still_open(case, tmp_path):
-    """Measured 2026-11-30 11:30 UTC (horizon 8, deadline 5, mip_gap 0):
+def test_more_money_never_worse_on_cases_that_once_were(case, tmp_path):
+    """Once (horizon 8, deadline 5, mip_gap 0):
     A: $28 optimal 6,991 (22 left without service); $29 feasible 7,292 (23 left), bound 6,991.
     B: $32 optimal 1,742 (5 left); $33 feasible 2,348 (7 left), bound 1,742.
-    Strict xfail: when the engine is fixed these pass, pytest reports them, and the mark can go."""
+    Cause: HiGHS 1.16, warm-started, finished in presolve reporting the better objective but
+    returned the warm start's point; `planner.solve._run_mip` now checks the point it returns."""
     spec, funds = MORE_MONEY_WORSE[case]
     data = dataset([site(i, c, population=p, cost=k, duration=d, lead=lead, after=a) for i, c, p, k, d, lead, a in spec])
     curve = run_sweep(data, sweep_scenarios(scenario(mip_gap=0.0, horizon=8, deadline=5), funds, ["optimal"]),
