@@ -269,6 +269,17 @@ def is_cached(dataset: planner.Dataset, scenario: Scenario) -> bool:
     return plan_key(dataset, scenario) in plan_store()
 
 
+def record(plan: planner.Plan) -> None:
+    """Keep every plan the app solves in the run store (Saved runs screen); a store problem is only a warning."""
+    from planner.store import RunStore, StoreError
+    from planner.sweep import record_plan
+
+    try:
+        record_plan(RunStore(), plan, source="app")
+    except (StoreError, OSError) as err:
+        st.warning(f"The plan was not saved to the run store: {err}")
+
+
 def plan_views(dataset: planner.Dataset, scenario: Scenario, label: str = "") -> PlanViews:
     """The plan for these inputs: from the store, or solved now with a progress bar. Stops the page on failure."""
     key = plan_key(dataset, scenario)
@@ -284,6 +295,7 @@ def plan_views(dataset: planner.Dataset, scenario: Scenario, label: str = "") ->
                         f"{scenario.time_limit_s:.0f} s)..."):
             views = _views(planner.plan(dataset, scenario, progress=progress))
         bar.empty()
+        record(views.plan)
         return views
 
     try:

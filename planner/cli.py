@@ -124,12 +124,17 @@ def run_files(result, provenance: dict) -> dict[str, str]:
     }
 
 
-def write_plan(result, out: Path) -> dict:
-    """Write summary.json, schedule.csv, carriers.csv and monthly.csv; return the summary."""
+def write_run_files(files: dict[str, str], out: Path) -> None:
+    """Write a run folder's files (see `run_files`), each atomically."""
     out.mkdir(parents=True, exist_ok=True)
-    files = run_files(result, run_provenance())
     for name, text in files.items():
         write_text_atomic(out / name, text)
+
+
+def write_plan(result, out: Path) -> dict:
+    """Write summary.json, schedule.csv, carriers.csv and monthly.csv; return the summary."""
+    files = run_files(result, run_provenance())
+    write_run_files(files, out)
     return json.loads(files["summary.json"])
 
 

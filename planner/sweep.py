@@ -14,6 +14,7 @@ on the next sweep).
 """
 from __future__ import annotations
 
+import json
 import math
 import multiprocessing
 import time
@@ -218,7 +219,7 @@ def run_sweep(dataset: Dataset, scenarios: Sequence[Scenario], out: str | Path, 
               workers: int | None = None, scheduler: str | None = None, progress: SweepProgress | None = None,
               solve: Callable[[Dataset, Scenario], Plan] = solve_point, source: str = "sweep") -> SweepResult:
     """Solve every scenario (reusing stored runs), write each run's folder and `out/curve.csv`."""
-    from .cli import write_plan  # the CLI owns the output format; imported here to keep imports one-way
+    from .cli import write_run_files  # the CLI owns the output format; imported here to keep imports one-way
 
     began = time.perf_counter()
     out = Path(out)
@@ -258,11 +259,9 @@ def run_sweep(dataset: Dataset, scenarios: Sequence[Scenario], out: str | Path, 
             result.failures.append((scenario.name, message))
             finish(index, failed_row(scenario, message, run_id))
             continue
-        figures = write_plan(plan_result, folder)
-        run_id = None
-        if store is not None:
-            files = {name: (folder / name).read_text(encoding="utf-8") for name in PLAN_FILES}
-            run_id = store.save(dataset, scenario, figures, files, source).run_id
+        figures, files = plan_files(plan_result)
+        write_run_files(files, folder)
+        run_id = store.save(dataset, scenario, figures, files, source).run_id if store is not None else None
         result.solved += 1
         finish(index, curve_row(scenario, figures, run_id, False, folder, out))
 
@@ -309,7 +308,7 @@ def solve_recorded(dataset: Dataset, scenario: Scenario, out: str | Path, store:
 
     Writes the plan's files into `out` either way; returns (summary figures, run id, reused).
     """
-    from .cli import write_plan
+    from .cli import write_run_files
 
     out = Path(out)
     stored = store.find(dataset, scenario) if store is not None else None
@@ -322,21 +321,24 @@ def solve_recorded(dataset: Dataset, scenario: Scenario, out: str | Path, store:
         if store is not None:
             store.save_failure(dataset, scenario, str(err), source)
         raise
-    figures = write_plan(result, out)
+    figures, files = plan_files(result)
+    write_run_files(files, out)
     if store is None:
         return figures, None, False
-    files = {name: (out / name).read_text(encoding="utf-8") for name in PLAN_FILES}
     return figures, store.save(dataset, scenario, figures, files, source).run_id, False
 
 
 
+def plan_files(plan_result: Plan) -> tuple[dict, dict[str, str]]:
+    """A plan's run-folder files (as `rrplan solve --out` writes them) and its recorded summary."""
+    from .cli import run_files
+    from .provenance import run_provenance
+
+    files = run_files(plan_result, run_provenance())
+    return json.loads(files["summary.json"]), files
+
+
 def record_plan(store: RunStore, plan_result: Plan, source: str = "app") -> int:
     """Record a plan solved elsewhere (e.g. by the app) in the store, with the files `write_plan` makes; its run id."""
-    import tempfile
-
-    from .cli import write_plan
-
-    with tempfile.TemporaryDirectory(prefix="rrplan-run-") as folder:
-        figures = write_plan(plan_result, Path(folder))
-        files = {name: (Path(folder) / name).read_text(encoding="utf-8") for name in PLAN_FILES}
+    figures, files = plan_files(plan_result)
     return store.save(plan_result.dataset, plan_result.scenario, figures, files, source).run_id

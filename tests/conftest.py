@@ -34,6 +34,12 @@ def scenario(**overrides):
     return Scenario(**base)
 
 
+@pytest.fixture(autouse=True)
+def private_run_store(tmp_path, monkeypatch):
+    """Every test records its solves in its own run store, never in the working folder's runs/."""
+    monkeypatch.setenv("RRPLAN_STORE", str(tmp_path / "rrplan.sqlite"))
+
+
 @pytest.fixture(scope="session")
 def rural40():
     from planner import read_dataset
