@@ -34,7 +34,7 @@ from importlib import resources
 from pathlib import Path
 
 from .errors import InputError, Issue
-from .io import read_scenario
+from .io import MAX_SCENARIO_BYTES, read_scenario
 from .schema import Scenario
 from .validation import scenario_from_mapping
 
@@ -158,11 +158,12 @@ def resolve(name_or_path: str | Path, base: Scenario | None = None, issues: list
 
 def _resolve_file(path: Path, base: Scenario | None, issues: list[Issue]) -> Scenario:
     try:
-        mapping = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return read_scenario(path, base=base, issues=issues)  # it reports the syntax error
-    if "scenario" not in mapping and "extends" not in mapping:
-        return read_scenario(path, base=base, issues=issues)
+        too_large = path.stat().st_size > MAX_SCENARIO_BYTES
+        mapping = None if too_large else tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError, OSError):
+        mapping = None
+    if mapping is None or ("scenario" not in mapping and "extends" not in mapping):
+        return read_scenario(path, base=base, issues=issues)  # a plain scenario, or it reports what is wrong
     found = _parse_preset(path.stem, mapping, path.name, issues)
     return _apply(found, base or Scenario(), path.name, issues, (path.stem,))
 

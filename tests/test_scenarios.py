@@ -119,3 +119,16 @@ def test_rrplan_solve_accepts_a_preset_name(folder, tmp_path, monkeypatch, capsy
 def test_presets_are_package_data():
     table = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["planner"]
     assert "data/scenarios/*.toml" in table
+
+
+def test_a_hostile_scenario_file_is_an_input_error_not_a_crash(tmp_path):
+    """A file nested thousands deep, or far too large, is reported with exit code 2 like any bad scenario."""
+    from planner.cli import run
+
+    deep = tmp_path / "deep.toml"
+    deep.write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")
+    huge = tmp_path / "huge.toml"
+    huge.write_text("# padding\n" * 200_000)
+    for path in (deep, huge):
+        assert run(["solve", str(ROOT / "tests" / "fixtures" / "tiny"), "--scenario", str(path),
+                    "--out", str(tmp_path / "out"), "--no-store"]) == 2
