@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run solve test test-fast bench clean
+.PHONY: install run solve report test test-fast bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,14 +20,22 @@ run: install
 solve: install
 	$(BIN)/rrplan solve datasets/rural40 --out runs/rural40-default
 
+report: solve
+	$(BIN)/rrplan report runs/rural40-default --format all
+
 test: install
 	$(BIN)/python -m pytest -q
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
+# Benchmarks print their figures; none is a test. Run them on a quiet machine.
 bench: install
 	$(BIN)/python benchmarks/bench_rural40.py
+	$(BIN)/python benchmarks/bench_rural40.py --psplib
+	$(BIN)/python benchmarks/bench_formulation.py
+	$(BIN)/python benchmarks/bench_sweep.py
+	$(BIN)/python benchmarks/soak.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .hypothesis
