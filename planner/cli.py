@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from . import __version__
 from .diagnostics import usd
 from .engine import plan as make_plan
 from .errors import InputError, Issue, PlannerError
-from .io import csv_text, read_dataset
+from .io import csv_text, read_dataset, write_atomic
 from .provenance import run_provenance
-from .reports import carriers_table, monthly_table, schedule_table, summary
+from .reports import carriers_table, json_ready, monthly_table, schedule_table, summary
 from .schema import Scenario
 from .validation import check_against_scenario, scenario_from_mapping
 
@@ -90,25 +87,6 @@ def resolve_scenario(dataset_default: Scenario | None, args: argparse.Namespace)
     return scenario
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write next to the target and rename, so a reader never sees half a file."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        os.chmod(temporary, 0o666 & ~_current_umask())  # mkstemp makes 0600; a plan is for sharing
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def run_files(result, provenance: dict) -> dict[str, str]:
     """The text of every file of a run folder, the single definition `write_plan` and reports share."""
     recorded = {**summary(result), "provenance": provenance}  # tool, versions and made-at, for `rrplan report`
@@ -117,7 +95,7 @@ def run_files(result, provenance: dict) -> dict[str, str]:
     carriers = carriers_table(result)
     carriers["name"] = carriers["name"].map(csv_text)  # a name like =HYPERLINK(...) must not run in a spreadsheet
     return {
-        "summary.json": json.dumps(_json_ready(recorded), indent=2) + "\n",
+        "summary.json": json.dumps(json_ready(recorded), indent=2) + "\n",
         "schedule.csv": schedule.to_csv(index=False),
         "carriers.csv": carriers.to_csv(index=False),
         "monthly.csv": monthly_table(result).to_csv(index=False),
@@ -128,7 +106,7 @@ def write_run_files(files: dict[str, str], out: Path) -> None:
     """Write a run folder's files (see `run_files`), each atomically."""
     out.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
-        write_text_atomic(out / name, text)
+        write_atomic(out / name, text)
 
 
 def write_plan(result, out: Path) -> dict:
@@ -136,16 +114,6 @@ def write_plan(result, out: Path) -> dict:
     files = run_files(result, run_provenance())
     write_run_files(files, out)
     return json.loads(files["summary.json"])
-
-
-def _json_ready(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_ready(v) for v in value]
-    return value
 
 
 def print_summary(figures: dict) -> None:

@@ -165,7 +165,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _montecarlo(args: argparse.Namespace) -> int:
-    from .cli import write_text_atomic
+    from .io import write_atomic
     from .montecarlo import Uncertainty, check_inputs, run_montecarlo
 
     dataset, scenario = _base(args)
@@ -176,8 +176,8 @@ def _montecarlo(args: argparse.Namespace) -> int:
                                 workers=args.workers, scheduler=args.scheduler, progress=report)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(out / "montecarlo.csv", result.carriers.to_csv(index=False))
-    write_text_atomic(out / "draws.csv", result.draws.to_csv(index=False))
+    write_atomic(out / "montecarlo.csv", result.carriers.to_csv(index=False))
+    write_atomic(out / "draws.csv", result.draws.to_csv(index=False))
     for index, error in result.failures:
         print(f"rrplan: draw {index} failed: {error}", file=sys.stderr)
     if not args.quiet:

@@ -10,14 +10,13 @@ Every report carries the same provenance, and two reports of one run differ only
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import datetime
 from pathlib import Path
 
 from .documents.pdf import pdf_bytes
 from .documents.record import RunRecord
 from .errors import InputError, Issue
+from .io import write_atomic
 from .documents.webpage import page_bytes
 from .documents.xlsx import workbook_bytes
 
@@ -62,7 +61,7 @@ def write_reports(run_dir: str | Path, formats=FORMATS, out: str | Path | None =
     written = []
     for fmt in formats:
         path = target / FILE_NAMES[fmt]
-        _write_atomic(path, report_bytes(record, fmt, generated_at))
+        write_atomic(path, report_bytes(record, fmt, generated_at))
         written.append(path)
     return written
 
@@ -86,22 +85,3 @@ def with_compared_runs(record: RunRecord, folders) -> RunRecord:
     if issues:
         raise InputError(issues)
     return record.with_rules(others)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write beside the target and rename, so a reader never opens half a report."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, 0o666 & ~_umask())  # reports are for sharing; mkstemp makes files private
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -16,7 +16,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import re
+import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -308,3 +310,19 @@ def scenario_toml(scenario: Scenario) -> str:
 
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write beside the target and rename, so a reader never opens half a file; readable by others
+    as the umask allows (mkstemp alone makes files private, and plans and reports are for sharing)."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data.encode("utf-8") if isinstance(data, str) else data)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(temporary, 0o666 & ~mask)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

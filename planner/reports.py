@@ -156,6 +156,17 @@ def plan_horizon(plan: Plan) -> int:
     return plan.horizon or plan.scenario.horizon
 
 
+def json_ready(value):
+    """Figures as JSON can hold them: NaN and infinity (a missing bound, say) become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    return value
+
+
 def summary(plan: Plan) -> dict:
     """The headline figures of a plan, as plain JSON-ready values."""
     from .allocation import pro_rata_factor

@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import math
 import os
 import sqlite3
 import zlib
@@ -38,6 +37,7 @@ import pandas as pd
 
 from .errors import PlannerError
 from .io import dataset_tables
+from .reports import json_ready
 from .schema import Dataset, Scenario
 
 SCHEMA_VERSION = 1
@@ -228,7 +228,7 @@ class RunStore:
                 "inputs_sha256, code_sha256, status, error, summary_json, fund_usd, rule, deadline, effective_deadline) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (created, source, dataset.name, dataset_checksum(dataset), scenario.name, scenario_json,
-                 inputs_checksum(dataset, scenario), code_checksum(), status, error, json.dumps(_json_ready(summary)),
+                 inputs_checksum(dataset, scenario), code_checksum(), status, error, json.dumps(json_ready(summary)),
                  scenario.fund_usd, scenario.rule, scenario.deadline, scenario.effective_deadline))
             run_id = cursor.lastrowid
             for name, content in files.items():
@@ -318,16 +318,6 @@ class _Transaction:
 
     def __exit__(self, kind, value, traceback) -> None:
         self.connection.execute("COMMIT" if kind is None else "ROLLBACK")
-
-
-def _json_ready(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_ready(v) for v in value]
-    return value
 
 
 # --- comparing two runs ---------------------------------------------------------------------

@@ -289,10 +289,10 @@ def failed_row(scenario: Scenario, message: str, run_id: int | None) -> dict:
 
 def write_curve(rows: dict[int, dict], scenarios: Sequence[Scenario], out: Path) -> pd.DataFrame:
     """Write `out/curve.csv` (rows in grid order, finished runs only) by rename; return the table."""
-    from .cli import write_text_atomic
+    from .io import write_atomic
 
     curve = pd.DataFrame([rows[i] for i in sorted(rows)], columns=[*CURVE_COLUMNS, *EXTRA_COLUMNS])
-    write_text_atomic(out / "curve.csv", curve.to_csv(index=False))
+    write_atomic(out / "curve.csv", curve.to_csv(index=False))
     return curve
 
 

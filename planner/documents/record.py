@@ -249,17 +249,6 @@ def rule_result_of_plan(plan) -> RuleResult:
                       population_left_without_service=figures["population_left_without_service"])
 
 
-def _finite(value):
-    """JSON has no NaN or infinity; `rrplan solve` writes them as null, and so does this."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
-
-
 def _read_json(name: str, text: str, issues: list[Issue]) -> dict | None:
     """One JSON object, or None with the problem recorded (`name` is how messages call the file)."""
     try:
