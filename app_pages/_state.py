@@ -298,14 +298,19 @@ def plan_views(dataset: planner.Dataset, scenario: Scenario, label: str = "") ->
         record(views.plan)
         return views
 
+    return _stored_or_solved(key, solve, "These settings", "produce a plan")
+
+
+def _stored_or_solved(key: str, solve, inputs: str, action: str) -> PlanViews:
+    """The plan under `key` from the store, or solved now; on failure, show why and stop the page."""
     try:
         return plan_store().get_or_make(key, solve)
     except planner.InputError as err:
-        st.error(f"These settings cannot be planned: {len(err.issues)} problem(s).")
+        st.error(f"{inputs} cannot be planned: {len(err.issues)} problem(s).")
         st.dataframe(issues_table(err.issues), hide_index=True)
         st.stop()
     except PlannerError as err:
-        st.error(f"The planner could not produce a plan: {err}")
+        st.error(f"The planner could not {action}: {err}")
         st.stop()
 
 
@@ -335,15 +340,7 @@ def replanned_views(views: PlanViews, carrier_id: str, changes: CarrierChanges) 
         with st.spinner(f"Re-planning {carrier_id} (time limit {REPLAN_TIME_LIMIT_S:.0f} s)..."):
             return _views(replan_carrier(views.plan, carrier_id, changes, time_limit_s=REPLAN_TIME_LIMIT_S))
 
-    try:
-        return plan_store().get_or_make(key, solve)
-    except planner.InputError as err:
-        st.error(f"These changes cannot be planned: {len(err.issues)} problem(s).")
-        st.dataframe(issues_table(err.issues), hide_index=True)
-        st.stop()
-    except PlannerError as err:
-        st.error(f"The planner could not re-plan {carrier_id}: {err}")
-        st.stop()
+    return _stored_or_solved(key, solve, "These changes", f"re-plan {carrier_id}")
 
 
 def month_options(scenario: Scenario, horizon: int) -> list[str]:

@@ -167,10 +167,7 @@ def run(argv: list[str] | None = None) -> int:
             print(f"wrote {Path(args.out) / 'summary.json'} and schedule.csv, carriers.csv, monthly.csv")
         return EXIT_OK
     except InputError as err:
-        for issue in err.issues:
-            print(str(issue), file=sys.stderr)
-        print(f"rrplan: {len(err.issues)} problem(s) in the input; nothing was solved", file=sys.stderr)
-        return EXIT_INPUT
+        return report_input_error(err, f"{len(err.issues)} problem(s) in the input; nothing was solved")
     except PlannerError as err:
         print(f"rrplan: no plan: {err}", file=sys.stderr)
         return EXIT_NO_PLAN
@@ -180,6 +177,14 @@ def run(argv: list[str] | None = None) -> int:
     except OSError as err:
         print(f"rrplan: cannot read or write a file: {err}", file=sys.stderr)
         return EXIT_INPUT
+
+
+def report_input_error(err: InputError, closing: str) -> int:
+    """Print every problem as `file:row: column: message`, then one closing line; the exit code for bad input."""
+    for issue in err.issues:
+        print(str(issue), file=sys.stderr)
+    print(f"rrplan: {closing}", file=sys.stderr)
+    return EXIT_INPUT
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -193,10 +198,7 @@ def run_report(args: argparse.Namespace) -> int:
         written = write_reports(args.run_dir, FORMATS if args.format == "all" else (args.format,), out=args.out,
                                 compare=tuple(args.compare))
     except InputError as err:
-        for issue in err.issues:
-            print(str(issue), file=sys.stderr)
-        print(f"rrplan: {args.run_dir} cannot be reported on; no report was written", file=sys.stderr)
-        return EXIT_INPUT
+        return report_input_error(err, f"{args.run_dir} cannot be reported on; no report was written")
     except OSError as err:
         print(f"rrplan: cannot read or write a file: {err}", file=sys.stderr)
         return EXIT_INPUT

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from .cli import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_NO_PLAN, EXIT_OK, report_input_error
 from .diagnostics import usd
 from .errors import InputError, PlannerError
 from .io import read_dataset
 from .store import RunStore, StoreError, default_store_path, diff_runs
 
 SCALE_COMMANDS = ("sweep", "montecarlo", "runs", "diff")
-EXIT_OK, EXIT_INPUT, EXIT_NO_PLAN, EXIT_INTERRUPTED = 0, 2, 3, 130
 BASE_FLAGS = (  # scenario flags a sweep or Monte Carlo run takes as its base (dest, help)
     ("admin_reserve", "USD held back for administration"), ("start", "first month, YYYY-MM"),
     ("horizon", "months planned"), ("extensions", "number of 6-month extensions granted"),
@@ -84,10 +84,7 @@ def run_scale_command(args: argparse.Namespace) -> int:
     try:
         return {"sweep": _sweep, "montecarlo": _montecarlo, "runs": _runs, "diff": _diff}[args.command](args)
     except InputError as err:
-        for issue in err.issues:
-            print(str(issue), file=sys.stderr)
-        print(f"rrplan: {len(err.issues)} problem(s) in the input; nothing was solved", file=sys.stderr)
-        return EXIT_INPUT
+        return report_input_error(err, f"{len(err.issues)} problem(s) in the input; nothing was solved")
     except PlannerError as err:
         print(f"rrplan: {err}", file=sys.stderr)
         return EXIT_NO_PLAN
