@@ -16,7 +16,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from .allocation import allocate, greedy_funding, pro_rata
@@ -25,7 +25,7 @@ from .heuristics import priority_rule, serial_schedule
 from .model.case import CarrierCase, carrier_case
 from .reports import objective_value
 from .schema import CarrierOutcome, Dataset, Plan, Scenario
-from .solve import SOLVER_NAME, CaseResult, solve_case, solve_national, solve_selection
+from .solve import SOLVER_NAME, CaseResult, solve_case, solve_national, solve_selection, within_gap
 from .validation import check_against_scenario
 
 Progress = Callable[[int, int, str], None]
@@ -48,54 +48,72 @@ def plan(dataset: Dataset, scenario: Scenario | None = None, progress: Progress 
     deadline = time.time() + scenario.time_limit_s
     workers = default_workers() if workers is None else workers
     horizon, notes = planning_horizon(dataset, scenario)
-
     if scenario.rule == "greedy":
-        allocation, funded = greedy_funding(dataset, scenario)
-        starts = {}
-        for carrier in dataset.carriers:
-            case = carrier_case(dataset, scenario, carrier.carrier_id, allocation[carrier.carrier_id], horizon)
-            starts.update(serial_schedule(case, funded=funded))
-        objective = objective_value(dataset, scenario, starts, horizon)
-        return Plan(dataset, scenario, allocation, starts, "heuristic", objective, None,
-                    build_seconds=time.perf_counter() - began, wall_seconds=time.perf_counter() - began,
-                    solver="list scheduling (no solver)", horizon=horizon,
-                    notes=tuple(notes))
+        return greedy_plan(dataset, scenario, horizon, notes, began)
+    if scenario.rule == "optimal":
+        return optimal_plan(dataset, scenario, horizon, notes, began, deadline, progress, workers)
+    allocation = allocate(dataset, scenario)
+    results = schedule_carriers(dataset, scenario, allocation, horizon, deadline, progress, workers)
+    return assemble(dataset, scenario, allocation, results, horizon, began, notes)
 
-    allocation = pro_rata(dataset, scenario) if scenario.rule == "optimal" else allocate(dataset, scenario)
-    # The optimal rule solves twice (the pro-rata yardstick, then its own allocation): half the time each.
-    first_deadline = deadline if scenario.rule != "optimal" else time.time() + scenario.time_limit_s / 2
-    results = schedule_carriers(dataset, scenario, allocation, horizon, first_deadline, progress, workers)
-    best = assemble(dataset, scenario, allocation, results, horizon, began, notes)
-    if scenario.rule != "optimal":
-        return best
 
+def greedy_plan(dataset: Dataset, scenario: Scenario, horizon: int, notes: list[str], began: float) -> Plan:
+    """The spreadsheet baseline: fund by people per dollar, list-schedule each carrier; no bound."""
+    allocation, funded = greedy_funding(dataset, scenario)
+    starts: dict[str, int] = {}
+    for carrier in dataset.carriers:
+        case = carrier_case(dataset, scenario, carrier.carrier_id, allocation[carrier.carrier_id], horizon)
+        starts.update(serial_schedule(case, funded=funded))
+    objective = objective_value(dataset, scenario, starts, horizon)
+    seconds = time.perf_counter() - began
+    return Plan(dataset, scenario, allocation, starts, "heuristic", objective, None, build_seconds=seconds,
+                wall_seconds=seconds, solver="list scheduling (no solver)", horizon=horizon, notes=tuple(notes))
+
+
+def money_needed(dataset: Dataset, replaced: Collection[str]) -> dict[str, float]:
+    """What each carrier must get from the fund to pay for these sites, after its own funds."""
+    return {c.carrier_id: max(0.0, math.fsum(s.cost_usd for s in dataset.sites_by_carrier[c.carrier_id]
+                                             if s.site_id in replaced) - c.own_funds_usd)
+            for c in dataset.carriers}
+
+
+def optimal_plan(dataset: Dataset, scenario: Scenario, horizon: int, notes: list[str], began: float, deadline: float,
+                 progress: Progress | None, workers: int) -> Plan:
+    """The optimiser chooses the allocation; the plan is never worse than pro-rata's.
+
+    1. the pro-rata plan (half the time): the yardstick, and a warm start;
+    2. the national selection model chooses the sites the fund should buy and proves a bound;
+       each carrier is scheduled with the money those sites need;
+    3. small cases: every carrier in one MILP with the fund shared, from the better plan so far.
+    """
+    shares = pro_rata(dataset, scenario)
+    yardstick = assemble(dataset, scenario, shares,
+                         schedule_carriers(dataset, scenario, shares, horizon, time.time() + scenario.time_limit_s / 2,
+                                           progress, workers),
+                         horizon, began, notes)
     cases = [carrier_case(dataset, scenario, c.carrier_id, 0.0, horizon) for c in dataset.carriers]
     own = {c.carrier_id: c.own_funds_usd for c in dataset.carriers}
     selection = solve_selection(cases, own, scenario.available_usd, max(1.0, deadline - time.time()), scenario.mip_gap)
-    chosen = {c.carrier_id: max(0.0, math.fsum(s.cost_usd for s in dataset.sites_by_carrier[c.carrier_id]
-                                                if s.site_id in selection.replaced) - c.own_funds_usd)
-              for c in dataset.carriers}
-    candidate = best
+    winner, note = yardstick, "the optimiser's allocation scored no better than pro-rata, so the pro-rata allocation is kept"
     if selection.status != "heuristic":
-        results = schedule_carriers(dataset, scenario, chosen, horizon, deadline, progress, workers)
-        candidate = assemble(dataset, scenario, chosen, results, horizon, began, notes)
-    winner = candidate if candidate.objective <= best.objective else best
-    note = ("allocation chosen by the national selection model" if winner is candidate
-            else "the optimiser's allocation scored no better than pro-rata, so the pro-rata allocation is kept")
-    starts, bound, solve_seconds = winner.starts, selection.bound, winner.solve_seconds + selection.seconds
+        chosen = money_needed(dataset, selection.replaced)
+        candidate = assemble(dataset, scenario, chosen,
+                             schedule_carriers(dataset, scenario, chosen, horizon, deadline, progress, workers),
+                             horizon, began, notes)
+        if candidate.objective <= yardstick.objective:
+            winner, note = candidate, "allocation chosen by the national selection model"
+    starts, allocation = winner.starts, winner.allocation_usd
+    bound, solve_seconds = selection.bound, winner.solve_seconds + selection.seconds
     if sum(len(w) for case in cases for w in case.windows.values()) <= NATIONAL_MODEL_COLUMNS:
-        # Small enough to solve every carrier in one problem with the fund shared: exact, from the best plan so far.
         national = solve_national(cases, own, scenario.available_usd, max(1.0, deadline - time.time()),
                                   scenario.mip_gap, warm_start=winner.starts, known_bound=selection.bound)
         bound, solve_seconds = max(bound, national.bound), solve_seconds + national.seconds
         if national.objective < winner.objective:
-            starts, note = national.starts, "allocation and schedules chosen together by the national model"
-    allocation = {c.carrier_id: max(0.0, math.fsum(s.cost_usd for s in dataset.sites_by_carrier[c.carrier_id]
-                                                    if s.site_id in starts) - c.own_funds_usd)
-                  for c in dataset.carriers} if starts is not winner.starts else winner.allocation_usd
+            starts, allocation = national.starts, money_needed(dataset, national.starts)
+            note = "allocation and schedules chosen together by the national model"
     objective = objective_value(dataset, scenario, starts, horizon)
     bound = min(bound, objective) if math.isfinite(bound) else None
-    proven = bound is not None and objective - bound <= scenario.mip_gap * max(abs(objective), 1e-9) + 1e-6
+    proven = bound is not None and within_gap(objective, bound, scenario.mip_gap, scenario.objective == "makespan")
     return Plan(dataset, scenario, allocation, starts, "optimal" if proven else "feasible", objective, bound,
                 build_seconds=winner.build_seconds, solve_seconds=solve_seconds, wall_seconds=time.perf_counter() - began,
                 solver=winner.solver, horizon=horizon, outcomes=winner.outcomes, notes=(*winner.notes, note))
@@ -221,7 +239,7 @@ def assemble(dataset: Dataset, scenario: Scenario, allocation: dict[str, float],
     objective = objective_value(dataset, scenario, starts, horizon)
     # Carriers are independent, so the plan's gap is sum(objective - bound) / sum(objective): the plan is
     # proven within the requested gap when that total is, even if a large carrier alone is not.
-    proven = math.isfinite(bound) and objective - bound <= scenario.mip_gap * max(abs(objective), 1e-9) + 1e-6
+    proven = math.isfinite(bound) and within_gap(objective, bound, scenario.mip_gap, scenario.objective == "makespan")
     unproven = [o for o in outcomes if o.status not in ("optimal", "trivial")]
     notes = list(notes)
     if unproven:
