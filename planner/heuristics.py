@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Mapping
 
 from .model.case import CarrierCase
+from .network import topological_order
 from .schema import Site
 
 
@@ -21,15 +22,7 @@ def subtree_value_per_dollar(sites: tuple[Site, ...]) -> dict[str, float]:
     A core serves nobody by itself but unlocks every site behind it, so it is ranked
     by the population and cost of its whole subtree.
     """
-    members_of = _subtrees(sites)
-    by_id = {s.site_id: s for s in sites}
-    ratios = {}
-    for s in sites:
-        members = members_of[s.site_id]
-        population = sum(by_id[m].population for m in members)
-        cost = sum(by_id[m].cost_usd for m in members)
-        ratios[s.site_id] = population / cost if cost > 0 else float("inf") if population > 0 else 0.0
-    return ratios
+    return _subtree_ratio(sites, lambda site: site.cost_usd)
 
 
 def subtree_value_per_crew_month(sites: tuple[Site, ...]) -> dict[str, float]:
@@ -38,51 +31,54 @@ def subtree_value_per_crew_month(sites: tuple[Site, ...]) -> dict[str, float]:
     Once the money is decided, crews are what sites compete for; serving the most people
     per month of crew work first minimises population-months on covered gear on one crew.
     """
-    members = _subtrees(sites)
+    return _subtree_ratio(sites, lambda site: site.duration_months * max([u for _, u in site.crew_need] or [0.0]))
+
+
+def _subtree_ratio(sites: tuple[Site, ...], effort: Callable[[Site], float]) -> dict[str, float]:
+    """Population over effort of each site's subtree (itself and every site that waits on it)."""
     by_id = {s.site_id: s for s in sites}
     ratios = {}
-    for s in sites:
-        population = sum(by_id[m].population for m in members[s.site_id])
-        work = sum(by_id[m].duration_months * max([u for _, u in by_id[m].crew_need] or [0.0]) for m in members[s.site_id])
-        ratios[s.site_id] = population / work if work > 0 else float("inf") if population > 0 else 0.0
+    for site_id, members in _subtrees(sites).items():
+        population = sum(by_id[m].population for m in members)
+        spent = sum(effort(by_id[m]) for m in members)
+        ratios[site_id] = population / spent if spent > 0 else float("inf") if population > 0 else 0.0
     return ratios
 
 
-def _subtrees(sites: tuple[Site, ...]) -> dict[str, set[str]]:
+def _children(sites: tuple[Site, ...]) -> dict[str, list[str]]:
+    """Site id -> the sites that depend on it directly."""
     children: dict[str, list[str]] = {s.site_id: [] for s in sites}
     for s in sites:
         for j in s.depends_on:
             if j in children:
                 children[j].append(s.site_id)
-    memo: dict[str, set[str]] = {}
+    return children
 
-    def subtree(site_id: str) -> set[str]:
-        if site_id not in memo:
-            found = {site_id}
-            for child in children[site_id]:
-                found |= subtree(child)
-            memo[site_id] = found
-        return memo[site_id]
 
-    return {s.site_id: subtree(s.site_id) for s in sites}
+def _subtrees(sites: tuple[Site, ...]) -> dict[str, set[str]]:
+    """Site id -> itself and every site that waits on it, directly or not.
+
+    Built from the last site of the topological order backwards, without recursion, so a
+    dependency chain thousands of sites long cannot exhaust Python's stack.
+    """
+    children = _children(sites)
+    members: dict[str, set[str]] = {}
+    for site_id in reversed(topological_order(sites)):
+        found = {site_id}
+        for child in children[site_id]:
+            found |= members[child]
+        members[site_id] = found
+    return members
 
 
 def tail_months(sites: tuple[Site, ...]) -> dict[str, int]:
     """Longest chain of work from a site's start to the end of everything behind it."""
-    children: dict[str, list[str]] = {s.site_id: [] for s in sites}
-    for s in sites:
-        for j in s.depends_on:
-            if j in children:
-                children[j].append(s.site_id)
+    children = _children(sites)
     by_id = {s.site_id: s for s in sites}
-    memo: dict[str, int] = {}
-
-    def tail(site_id: str) -> int:
-        if site_id not in memo:
-            memo[site_id] = by_id[site_id].duration_months + max((tail(c) for c in children[site_id]), default=0)
-        return memo[site_id]
-
-    return {s.site_id: tail(s.site_id) for s in sites}
+    tails: dict[str, int] = {}
+    for site_id in reversed(topological_order(sites)):
+        tails[site_id] = by_id[site_id].duration_months + max((tails[c] for c in children[site_id]), default=0)
+    return tails
 
 
 def priority_rule(case: CarrierCase, per: str = "dollar") -> Callable[[str], tuple]:
@@ -108,10 +104,7 @@ def serial_schedule(case: CarrierCase, key: Callable[[str], tuple] | None = None
     starts: dict[str, int] = {}
     decided: set[str] = set()
     waiting = {s.site_id: sum(1 for j in s.depends_on) for s in case.sites}
-    children: dict[str, list[str]] = {s.site_id: [] for s in case.sites}
-    for s in case.sites:
-        for j in s.depends_on:
-            children[j].append(s.site_id)
+    children = _children(case.sites)
     heap = [(key(s.site_id), s.site_id) for s in case.sites if waiting[s.site_id] == 0]
     heapq.heapify(heap)
     while heap:

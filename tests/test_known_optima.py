@@ -112,3 +112,12 @@ def test_psplib_j301_1_reaches_its_published_optimum():
     assert planner.check_plan(result) == []
     assert planner.summary(result)["makespan"] == 43
     assert result.status == "optimal"
+
+
+@pytest.mark.parametrize("rule", ["pro_rata", "greedy"])
+def test_a_dependency_chain_thousands_long_plans(rule):
+    """1,500 one-month jobs in a chain, one crew, 12 months: the first 12 are replaced (ranking the chain's
+    subtrees once recursed 1,500 deep, past Python's stack limit)."""
+    sites = [site(f"s{i:04d}", population=1, after=[f"s{i - 1:04d}"] if i else []) for i in range(1500)]
+    result = solve(dataset(sites), rule=rule, horizon=12, deadline=12)
+    assert sorted(result.starts.values()) == list(range(12))
