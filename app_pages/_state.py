@@ -22,10 +22,21 @@ import pandas as pd
 import streamlit as st
 
 import planner
-from planner.diagnostics import usd
-from planner.errors import PlannerError
-from planner.replan import CarrierChanges, replan_carrier
-from planner.schema import RULES, Scenario
+from planner.analysis.replan import CarrierChanges, replan_carrier
+from planner.core.errors import PlannerError
+from planner.core.schema import RULES, Scenario
+from planner.core.wording import (
+    RULE_LABELS,
+    STATUS_LABELS,
+    of,
+    people,
+    person_months,
+    share,
+    usd,
+)
+from planner.present.export import FILE_NAMES, MEDIA_TYPES, plan_report_bytes
+from planner.runs.store import RunStore, StoreError
+from planner.runs.sweep import record_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATASET = ROOT / "datasets" / "rural40"
@@ -42,38 +53,10 @@ FUND_PRESETS = {
 }
 CUSTOM_FUND = "Custom amount"
 FUND_MIN_B, FUND_MAX_B = 0.5, 6.0
-RULE_LABELS = {
-    "pro_rata": "Pro rata (one factor for every carrier)",
-    "priority": "Priority tiers (47 CFR 1.50004)",
-    "optimal": "Optimal (chosen by the optimiser)",
-    "greedy": "Greedy (people per dollar, no solver)",
-}
-
 
 # ---------------------------------------------------------------- formats a policy reader expects
 
 MONEY_COLUMN = "$%,d"  # whole dollars with thousands separators in tables (st.column_config)
-
-
-def people(count: float) -> str:
-    """12,345 people."""
-    return f"{int(round(count)):,} people"
-
-
-def person_months(count: float) -> str:
-    """12.3M or 45,600 (the label names the unit; exposure figures run into the tens of millions)."""
-    if abs(count) >= 1e6:
-        return f"{count / 1e6:,.1f}M"
-    return f"{count:,.0f}"
-
-
-def share(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1%}"
-
-
-def of(part: int, whole: int) -> str:
-    return f"{part:,} of {whole:,}"
-
 
 def headline_metrics(summary: dict) -> None:
     """The national headline figures as metrics: money in one row, outcomes in the next."""
@@ -81,7 +64,6 @@ def headline_metrics(summary: dict) -> None:
     for row in (figures[:4], figures[4:]):
         for column, (label, value) in zip(st.columns(len(row)), row):
             column.metric(label, value)
-
 
 def headline_values(summary: dict) -> dict[str, str]:
     """The national headline figures, as shown, from `planner.summary` (the single source of the numbers)."""
@@ -95,16 +77,13 @@ def headline_values(summary: dict) -> dict[str, str]:
         "Population-months on covered gear": person_months(summary["exposure_population_months"]),
     }
 
-
 def solve_note(summary: dict) -> str:
     """One honest line on how good the plan is and what it cost to find."""
     gap = summary["gap"]
-    quality = {"optimal": "optimal within the gap tolerance", "feasible": "feasible (time limit reached)",
-               "heuristic": "heuristic (no solver bound)"}.get(summary["status"], summary["status"])
+    quality = STATUS_LABELS.get(summary["status"], summary["status"])
     bound = "" if gap is None else f", proven gap {gap:.1%}"
     return (f"Plan status: {quality}{bound}; solved in {summary['wall_seconds']:.1f} s with {summary['solver']}; "
             f"dataset {summary['dataset']} (sha256 {summary['dataset_sha256'][:12]}).")
-
 
 def issues_table(issues) -> pd.DataFrame:
     """Input problems as the table the Data screen shows: file, row, column, rule, value, message."""
@@ -113,22 +92,18 @@ def issues_table(issues) -> pd.DataFrame:
                         columns=["file", "row", "column", "rule", "value", "message", "severity"]).astype(
                             {"row": "Int64"})
 
-
 # ---------------------------------------------------------------- dataset
 
 def dataset_folder() -> Path:
     return Path(os.environ.get(DATASET_ENV) or DEFAULT_DATASET)
 
-
 @st.cache_resource(show_spinner="Reading the dataset...")
 def _read_dataset(folder: str, _stamp: tuple) -> planner.Dataset:
     return planner.read_dataset(folder)
 
-
 def _folder_stamp(folder: Path) -> tuple:
     """Changes when a dataset file changes, so an edited folder is read again."""
     return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(folder.glob("*")) if p.is_file())
-
 
 def active_dataset() -> planner.Dataset:
     """The uploaded dataset if the user chose one on the Data screen, else the folder's. Stops the page on bad input."""
@@ -144,13 +119,11 @@ def active_dataset() -> planner.Dataset:
         st.dataframe(issues_table(err.issues), hide_index=True)
         st.stop()
 
-
 # ---------------------------------------------------------------- scenario sidebar
 
 def _base_scenario(dataset: planner.Dataset) -> Scenario:
     base = dataset.default_scenario or Scenario()
     return base.with_overrides(time_limit_s=min(base.time_limit_s, APP_TIME_LIMIT_S))
-
 
 def sidebar() -> None:
     """The scenario controls shared by every screen; the scenario they define is `current_scenario()`."""
@@ -190,11 +163,9 @@ def sidebar() -> None:
     side.caption(f"Deadline {scenario.month_label(scenario.effective_deadline)}; "
                  f"horizon to {scenario.month_label(scenario.horizon - 1)}.")
 
-
 def current_scenario() -> Scenario:
     scenario = st.session_state.get("scenario")
     return scenario if scenario is not None else _base_scenario(active_dataset())
-
 
 # ---------------------------------------------------------------- cached solves
 
@@ -207,7 +178,6 @@ class PlanViews:
     schedule: pd.DataFrame
     carriers: pd.DataFrame
     monthly: pd.DataFrame
-
 
 class PlanStore:
     """The last `size` plans by key, shared by all sessions of this server.
@@ -250,35 +220,27 @@ class PlanStore:
                     self._plans.popitem(last=False)
             return made
 
-
 @st.cache_resource
 def plan_store() -> PlanStore:
     return PlanStore()
 
-
 def plan_key(dataset: planner.Dataset, scenario: Scenario, extra: str = "") -> str:
     return json.dumps([dataset.sha256 or dataset.name, scenario.to_dict(), extra], sort_keys=True, default=str)
-
 
 def _views(plan: planner.Plan) -> PlanViews:
     return PlanViews(plan, planner.summary(plan), planner.schedule_table(plan), planner.carriers_table(plan),
                      planner.monthly_table(plan))
 
-
 def is_cached(dataset: planner.Dataset, scenario: Scenario) -> bool:
     return plan_key(dataset, scenario) in plan_store()
 
-
 def record(plan: planner.Plan) -> None:
     """Keep every plan the app solves in the run store (Saved runs screen); a store problem is only a warning."""
-    from planner.store import RunStore, StoreError
-    from planner.sweep import record_plan
 
     try:
         record_plan(RunStore(), plan, source="app")
     except (StoreError, OSError) as err:
         st.warning(f"The plan was not saved to the run store: {err}")
-
 
 def plan_views(dataset: planner.Dataset, scenario: Scenario, label: str = "") -> PlanViews:
     """The plan for these inputs: from the store, or solved now with a progress bar. Stops the page on failure."""
@@ -300,7 +262,6 @@ def plan_views(dataset: planner.Dataset, scenario: Scenario, label: str = "") ->
 
     return _stored_or_solved(key, solve, "These settings", "produce a plan")
 
-
 def _stored_or_solved(key: str, solve, inputs: str, action: str) -> PlanViews:
     """The plan under `key` from the store, or solved now; on failure, show why and stop the page."""
     try:
@@ -313,16 +274,13 @@ def _stored_or_solved(key: str, solve, inputs: str, action: str) -> PlanViews:
         st.error(f"The planner could not {action}: {err}")
         st.stop()
 
-
 REPORT_LABELS = {"pdf": "PDF report", "xlsx": "Excel workbook", "html": "Web page (offline)"}
-
 
 def report_downloads(views: PlanViews, key: str, plans_by_rule: dict | None = None) -> None:
     """Download buttons for the plan's reports; each is made only when its button is clicked.
 
     `plans_by_rule` ({rule: Plan}) adds the other rules' allocations to the reports.
     """
-    from planner.export import FILE_NAMES, MEDIA_TYPES, plan_report_bytes
 
     columns = st.columns(len(REPORT_LABELS))
     for column, (fmt, label) in zip(columns, REPORT_LABELS.items()):
@@ -330,7 +288,6 @@ def report_downloads(views: PlanViews, key: str, plans_by_rule: dict | None = No
                                file_name=FILE_NAMES[fmt],
                                mime=MEDIA_TYPES[fmt], key=f"{key}_{fmt}", icon=":material/download:",
                                on_click="ignore")
-
 
 def replanned_views(views: PlanViews, carrier_id: str, changes: CarrierChanges) -> PlanViews:
     """One carrier re-planned alone after an engineer's changes (cached by plan, carrier and changes)."""
@@ -341,7 +298,6 @@ def replanned_views(views: PlanViews, carrier_id: str, changes: CarrierChanges) 
             return _views(replan_carrier(views.plan, carrier_id, changes, time_limit_s=REPLAN_TIME_LIMIT_S))
 
     return _stored_or_solved(key, solve, "These changes", f"re-plan {carrier_id}")
-
 
 def month_options(scenario: Scenario, horizon: int) -> list[str]:
     return [scenario.month_label(t) for t in range(horizon)]

@@ -1,11 +1,11 @@
 """Carrier: one carrier's schedule, crews and money, and a quick re-plan, for engineers."""
 import streamlit as st
 
-from app_pages import _state
-from planner import plots
-from planner.diagnostics import usd
-from planner.replan import CarrierChanges, carrier_view
 import planner
+from app_pages import _state
+from planner.analysis.replan import CarrierChanges, carrier_view
+from planner.core.wording import usd
+from planner.present import plots
 
 dataset = _state.active_dataset()
 national = _state.plan_views(dataset, _state.current_scenario(), label="the national plan")

@@ -3,9 +3,9 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _state
-from planner import plots
-from planner.diagnostics import usd
-from planner.schema import RULES
+from planner.core.schema import RULES
+from planner.core.wording import RULE_NAMES, usd
+from planner.present import plots
 
 dataset = _state.active_dataset()
 base = _state.current_scenario()
@@ -15,7 +15,6 @@ OPTIMAL_TIME_FACTOR = 2
 scenarios = {rule: base.with_overrides(rule=rule, time_limit_s=base.time_limit_s * (OPTIMAL_TIME_FACTOR
                                                                                      if rule == "optimal" else 1))
              for rule in RULES}
-SHORT_LABELS = {"pro_rata": "pro rata", "priority": "priority tiers", "optimal": "optimal", "greedy": "greedy"}
 
 st.title("Compare rules")
 st.markdown(f"The four funding rules on the same fund (**{usd(base.fund_usd)}**), the same data and the same "
@@ -26,7 +25,7 @@ missing = [rule for rule, scenario in scenarios.items() if not _state.is_cached(
 if missing:
     notice = st.empty()  # cleared once the solves are done, so the page does not say "not solved" over results
     with notice.container():
-        st.info(f"Not solved yet for these settings: {', '.join(SHORT_LABELS[r] for r in missing)}. Each solve "
+        st.info(f"Not solved yet for these settings: {', '.join(RULE_NAMES[r] for r in missing)}. Each solve "
                 f"takes up to {base.time_limit_s:.0f} s (optimal {OPTIMAL_TIME_FACTOR * base.time_limit_s:.0f} s) "
                 "plus the time to build the models; solved plans are kept, so coming back is instant.")
         clicked = st.button(f"Solve {len(missing)} rule(s) and compare", type="primary", key="compare_solve")
@@ -39,7 +38,7 @@ if missing:
 rows = {}
 for rule, view in views.items():
     summary = view.summary
-    rows[SHORT_LABELS[rule]] = {
+    rows[RULE_NAMES[rule]] = {
         **_state.headline_values(summary),
         "Objective (lower is better)": f"{summary['objective']:,.0f}",
         "Plan status": summary["status"] + ("" if summary["gap"] is None else f" (gap {summary['gap']:.1%})"),
@@ -64,9 +63,9 @@ for rule, view in views.items():
     allocation[rule] = view.carriers.set_index("carrier_id").loc[allocation["carrier_id"], "allocation_usd"].to_numpy()
 st.subheader("Allocation by carrier")
 labelled = allocation.assign(name=allocation["name"] + " (" + allocation["carrier_id"] + ")").rename(
-    columns=SHORT_LABELS)
-st.plotly_chart(plots.allocation_by_rule(labelled[["name", *SHORT_LABELS.values()]],
+    columns=RULE_NAMES)
+st.plotly_chart(plots.allocation_by_rule(labelled[["name", *RULE_NAMES.values()]],
                                          title="Allocation by carrier under each rule"), width="stretch")
-money = {rule: st.column_config.NumberColumn(SHORT_LABELS[rule], format=_state.MONEY_COLUMN) for rule in RULES}
+money = {rule: st.column_config.NumberColumn(RULE_NAMES[rule], format=_state.MONEY_COLUMN) for rule in RULES}
 st.dataframe(allocation, hide_index=True, column_config={
     "demand_usd": st.column_config.NumberColumn("demand (USD)", format=_state.MONEY_COLUMN), **money})

@@ -6,11 +6,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from app_pages import _state
 import planner
-from planner.diagnostics import usd
-from planner.io import dataset_tables
-from planner.uploads import dataset_from_upload
+from app_pages import _state
+from planner.core.wording import usd
+from planner.inputs.tables import dataset_tables
+from planner.inputs.uploads import dataset_from_upload
 
 UPLOAD_WORKDIR = Path(tempfile.gettempdir()) / "rrplan-uploads"
 

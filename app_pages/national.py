@@ -2,8 +2,8 @@
 import streamlit as st
 
 from app_pages import _state
-from planner import plots
-from planner.diagnostics import usd
+from planner.core.wording import usd
+from planner.present import plots
 
 dataset = _state.active_dataset()
 scenario = _state.current_scenario()

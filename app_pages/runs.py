@@ -2,12 +2,12 @@
 import streamlit as st
 
 from app_pages import _state
-from planner import plots
-from planner.diagnostics import usd
-from planner.errors import InputError
-from planner.schema import RULES
-from planner.store import RunStore, StoreError, default_store_path, diff_runs
-from planner.sweep import parse_deadlines, run_sweep, sweep_scenarios
+from planner.core.errors import InputError
+from planner.core.schema import RULES
+from planner.core.wording import usd
+from planner.present import plots
+from planner.runs.store import RunStore, StoreError, default_store_path, diff_runs
+from planner.runs.sweep import parse_deadlines, run_sweep, sweep_scenarios
 
 SWEEP_FOLDER = default_store_path().parent / "app-sweeps"
 

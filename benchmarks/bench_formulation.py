@@ -25,10 +25,10 @@ sys.path.insert(0, str(ROOT))
 import pulp  # noqa: E402
 
 import planner  # noqa: E402
-from planner.allocation import pro_rata  # noqa: E402
-from planner.engine import schedule_carrier  # noqa: E402
+from planner.engine.allocation import pro_rata  # noqa: E402
+from planner.engine.planning import schedule_carrier  # noqa: E402
+from planner.engine.solve import _make_integer, _run, load  # noqa: E402
 from planner.model.case import CarrierCase, carrier_case, slug  # noqa: E402
-from planner.solve import _make_integer, _run, load  # noqa: E402
 
 
 def textbook_model(case: CarrierCase) -> tuple[pulp.LpProblem, float]:

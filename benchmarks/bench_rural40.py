@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import planner  # noqa: E402
-from planner.schema import Carrier, CrewPool, Dataset, Scenario, Site  # noqa: E402
+from planner.core.schema import Carrier, CrewPool, Dataset, Scenario, Site  # noqa: E402
 
 
 def peak_rss_mib() -> float:
@@ -69,7 +69,7 @@ def random_rcpsp(seed: int, jobs: int = 30, resources: int = 4) -> Dataset:
 
 
 def bench_psplib() -> None:
-    from planner.psplib import read_psplib
+    from planner.inputs.psplib import read_psplib
 
     instances = [read_psplib(ROOT / "tests" / "data" / "psplib" / "j301_1.sm")] + [random_rcpsp(s) for s in range(5)]
     for dataset in instances:

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import planner  # noqa: E402
-from planner.sweep import parse_funds, parse_rules, run_sweep, sweep_scenarios  # noqa: E402
+from planner.runs.sweep import parse_funds, parse_rules, run_sweep, sweep_scenarios  # noqa: E402
 
 SLICE = ("c03", "c05", "c07", "c08", "c09", "c11", "c13", "c19", "c27", "c31", "c40")  # 10-50 sites each
 

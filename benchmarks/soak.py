@@ -29,9 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import planner  # noqa: E402
-from planner.diagnostics import explain  # noqa: E402
-from planner.io import dataset_tables  # noqa: E402
-from planner.uploads import dataset_from_upload  # noqa: E402
+from planner.analysis.diagnostics import explain  # noqa: E402
+from planner.inputs.tables import dataset_tables  # noqa: E402
+from planner.inputs.uploads import dataset_from_upload  # noqa: E402
 
 SMALLEST_RURAL40 = ("c19", "c40", "c27", "c31")  # the four carriers with the fewest sites (65 in all)
 

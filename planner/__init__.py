@@ -9,15 +9,27 @@ dependency graph; `allocation` the funding rules; `heuristics` the list schedule
 `verify` checks any plan independently; `diagnostics` explains missed deadlines;
 `reports` turns a plan into tables and headline figures; `cli` is the `rrplan` command.
 """
-from .allocation import pro_rata_factor
-from .engine import plan
-from .errors import Infeasible, InputError, Issue, NotSolved, PlannerError, SolveError
-from .io import read_dataset, read_scenario
-from .reports import carriers_table, monthly_table, objective_value, schedule_table, summary
-from .schema import Carrier, CrewPool, Dataset, Plan, Scenario, Site
-from .verify import check_plan
-
-__version__ = "0.1.0"
+from planner.analysis.reports import (
+    carriers_table,
+    monthly_table,
+    schedule_table,
+    summary,
+)
+from planner.analysis.verify import check_plan
+from planner.core import __version__  # noqa: F401  (public: planner.__version__)
+from planner.core.errors import (
+    Infeasible,
+    InputError,
+    Issue,
+    NotSolved,
+    PlannerError,
+    SolveError,
+)
+from planner.core.objective import objective_value
+from planner.core.schema import Carrier, CrewPool, Dataset, Plan, Scenario, Site
+from planner.engine.allocation import pro_rata_factor
+from planner.engine.planning import plan
+from planner.inputs.io import read_dataset, read_scenario
 
 __all__ = [
     "plan", "read_dataset", "read_scenario", "check_plan", "summary", "schedule_table", "carriers_table",

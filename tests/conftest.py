@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from planner.schema import Carrier, CrewPool, Dataset, Scenario, Site
+from planner.core.schema import Carrier, CrewPool, Dataset, Scenario, Site
 
 ROOT = Path(__file__).resolve().parent.parent
 RURAL40 = ROOT / "datasets" / "rural40"

@@ -4,8 +4,13 @@ from __future__ import annotations
 import pytest
 
 import planner
-from planner.allocation import greedy_funding, priority_tiers, pro_rata, pro_rata_factor
-from planner.schema import Carrier
+from planner.core.schema import Carrier
+from planner.engine.allocation import (
+    greedy_funding,
+    priority_tiers,
+    pro_rata,
+    pro_rata_factor,
+)
 from tests.conftest import dataset, scenario, site
 
 
@@ -34,7 +39,7 @@ def test_priority_pays_tier_one_first_and_prorates_the_next():
 
 def test_loader_derives_priority_from_subscribers(tmp_path):
     """No priority column: <= 2,000,000 subscribers is tier 1, more is tier 3 (47 CFR 1.50004)."""
-    from planner.io import dataset_tables
+    from planner.inputs.tables import dataset_tables
 
     tables = dataset_tables(two_tier_dataset())
     lines = tables["carriers.csv"].splitlines()

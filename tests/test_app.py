@@ -25,9 +25,10 @@ pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 import planner  # noqa: E402
-from planner.diagnostics import usd  # noqa: E402
-from planner.io import dataset_tables, write_dataset  # noqa: E402
-from planner.schema import Carrier, CrewPool, Scenario  # noqa: E402
+from planner.core.schema import Carrier, CrewPool, Scenario  # noqa: E402
+from planner.core.wording import usd  # noqa: E402
+from planner.inputs.io import write_dataset  # noqa: E402
+from planner.inputs.tables import dataset_tables  # noqa: E402
 from tests.conftest import ROOT, dataset, site  # noqa: E402
 
 APP = str(ROOT / "app.py")

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 import planner
-from planner.io import write_dataset
+from planner.inputs.io import write_dataset
 from tests.conftest import ROOT
 from tests.test_app import PRESET_FULL, billions_dataset
 

@@ -7,8 +7,8 @@ import random
 import pytest
 
 import planner
-from planner.allocation import pro_rata
-from planner.schema import Carrier, CrewPool, Plan
+from planner.core.schema import Carrier, CrewPool, Plan
+from planner.engine.allocation import pro_rata
 from tests.conftest import scenario, site
 
 HORIZON = 5

@@ -6,8 +6,8 @@ import json
 import pandas as pd
 import pytest
 
-from planner.cli import run
-from planner.io import write_dataset
+from planner.cli.main import run
+from planner.inputs.io import write_dataset
 from tests.conftest import dataset, scenario, site
 
 SUMMARY_KEYS = {"status", "objective", "bound", "gap", "makespan", "fund_usd", "demand_usd", "allocated_usd",

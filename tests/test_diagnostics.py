@@ -1,7 +1,7 @@
 """Hard cases: contradictory scenarios are explained (which rule, which carrier, by how much).
 
 The model never becomes infeasible (every site is optional), so each case checks the
-findings of `planner.diagnostics.explain` against figures derived by hand, and the
+findings of `planner.analysis.diagnostics.explain` against figures derived by hand, and the
 relax-and-report re-plans against the plan they relax.
 """
 from __future__ import annotations
@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 
 import planner
 from planner import InputError
-from planner.cli import run
-from planner.diagnostics import explain, findings_table, relaxed_case
-from planner.schema import CrewPool
+from planner.analysis.diagnostics import explain, findings_table, relaxed_case
+from planner.cli.main import run
+from planner.core.schema import CrewPool
 from tests.conftest import dataset, scenario, site
 
 TINY_DIR = Path(__file__).parent / "fixtures" / "tiny"
@@ -220,7 +220,7 @@ def test_a_time_limited_solve_returns_its_best_plan_with_gap_and_warning(rural40
 def test_ctrl_c_exits_130_without_traceback(store, monkeypatch, tmp_path, capsys):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
-    monkeypatch.setattr("planner.engine.schedule_carriers", interrupted)  # mid-solve, on both CLI paths
+    monkeypatch.setattr("planner.engine.planning.schedule_carriers", interrupted)  # mid-solve, on both CLI paths
     out = tmp_path / "out"
     code = run(["solve", str(TINY_DIR), "--out", str(out), *(a.format(tmp=tmp_path) for a in store)])
     assert code == 130
@@ -255,7 +255,7 @@ def test_ctrl_c_during_a_parallel_solve_exits_at_once(tmp_path):
     """
     out = tmp_path / "out"
     command = [sys.executable, "-c", "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
-               "from planner.cli import main; sys.argv[0] = 'rrplan'; main()",
+               "from planner.cli.main import main; sys.argv[0] = 'rrplan'; main()",
                "solve", str(Path(__file__).parent.parent / "datasets" / "rural40"), "--out", str(out), "--no-store",
                "--workers", "2", "--mip-gap", "0", "--time-limit", "300"]
     solver = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

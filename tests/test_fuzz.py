@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 
 import planner
 from planner import InputError
-from planner.cli import run
-from planner.uploads import UPLOAD_RULES, dataset_from_upload
-from planner.validation import DATASET_RULES
+from planner.cli.main import run
+from planner.inputs.uploads import UPLOAD_RULES, dataset_from_upload
+from planner.inputs.validation import DATASET_RULES
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "tests" / "fixtures" / "tiny"
@@ -228,7 +228,7 @@ def test_valid_mutants_solve_to_valid_plans(seed, count, big, tmp_path):
     if isinstance(outcome, InputError):
         return
     scenario = outcome.default_scenario.with_overrides(time_limit_s=2.0)
-    problems = planner.validation.check_against_scenario(outcome, scenario)
+    problems = planner.inputs.validation.check_against_scenario(outcome, scenario)
     assert all(p.severity == "warning" for p in problems)
     began = time.perf_counter()
     result = planner.plan(outcome, scenario, workers=1)
@@ -290,7 +290,7 @@ ID_CHARS = st.sampled_from(list("ab1_-. /+[]>:;é") + ["__", "x2dx", "_x5fx"])
        rule=st.sampled_from(["pro_rata", "optimal"]))
 def test_ids_differing_only_in_punctuation_are_planned_apart(ids, crew_types, rule):
     """'s-1', 's_1' and 's 1' once became the same solver name and crashed the solve."""
-    from planner.schema import Carrier, CrewPool, Dataset, Site
+    from planner.core.schema import Carrier, CrewPool, Dataset, Site
 
     valid = [i for i in ids if not i.startswith(" ") and ";" not in i and "," not in i]
     if len(valid) < 2:
@@ -317,7 +317,7 @@ def test_ids_differing_only_in_punctuation_are_planned_apart(ids, crew_types, ru
 def test_a_site_that_appears_in_no_constraint_is_planned():
     """Found by hypothesis: a site with no people, no crew need and no dependants has a start
     variable PuLP leaves out of the problem; reading its value crashed with AttributeError."""
-    from planner.schema import Carrier, CrewPool, Dataset, Site
+    from planner.core.schema import Carrier, CrewPool, Dataset, Site
 
     dataset = Dataset((Carrier("c0", "c0", "WY", 100),), (CrewPool("c0", "tower", 0.0), CrewPool("c0", "core", 0.0)),
                       (Site("c0s0", "c0", "ran", 0.0, 1), Site("c0s1", "c0", "ran", 0.0, 1, lead_time_months=2)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 import planner
-from planner.schema import Carrier, CrewPool
+from planner.core.schema import Carrier, CrewPool
 from tests.conftest import dataset, scenario, site
 
 
@@ -104,7 +104,7 @@ def test_makespan_extends_a_short_horizon():
 
 def test_psplib_j301_1_reaches_its_published_optimum():
     """PSPLIB J30 instance j301_1: published optimal makespan 43."""
-    from planner.psplib import read_psplib
+    from planner.inputs.psplib import read_psplib
     from tests.conftest import ROOT
 
     ds = read_psplib(ROOT / "tests" / "data" / "psplib" / "j301_1.sm")

@@ -1,4 +1,4 @@
-"""planner.plots: site states by hand, every figure titled and labelled, maps that never need the network."""
+"""planner.present.plots: site states by hand, every figure titled and labelled, maps that never need the network."""
 from __future__ import annotations
 
 import json
@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import planner
-from planner import plots
+from planner.present import plots
 from tests.conftest import dataset, scenario, site
 
 

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import planner
-from planner.schema import Carrier, CrewPool, Dataset
+from planner.core.schema import Carrier, CrewPool, Dataset
 from tests.conftest import scenario, site
 
 

@@ -1,10 +1,15 @@
-"""planner.replan: one carrier's part of a national plan, and re-planning it alone."""
+"""planner.analysis.replan: one carrier's part of a national plan, and re-planning it alone."""
 from __future__ import annotations
 
 import pytest
 
 import planner
-from planner.replan import CarrierChanges, carrier_view, changed_dataset, replan_carrier
+from planner.analysis.replan import (
+    CarrierChanges,
+    carrier_view,
+    changed_dataset,
+    replan_carrier,
+)
 from tests.conftest import dataset, scenario, site
 
 

@@ -23,13 +23,14 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 
 import planner
-from planner.cli import run, write_plan
-from planner.diagnostics import usd
-from planner.documents import RunRecord, webpage
-from planner.export import plan_report_bytes, report_bytes, write_reports
-from planner.io import read_dataset, write_dataset
-from planner.provenance import utc_timestamp
-from planner.schema import Carrier, CrewPool
+from planner.cli.main import run
+from planner.core.schema import Carrier, CrewPool
+from planner.core.wording import usd
+from planner.inputs.io import read_dataset, write_dataset
+from planner.present.documents import RunRecord, webpage
+from planner.present.export import plan_report_bytes, report_bytes, write_reports
+from planner.runs.folder import write_plan
+from planner.runs.provenance import utc_timestamp
 from tests.conftest import dataset, scenario, site
 
 FORMULA_NAME = '=HYPERLINK("http://x","y")'

@@ -46,7 +46,7 @@ def test_default_plan_reproduces_the_2022_shortfall(default_plan, rural40):
 
 def test_optimal_rule_is_not_worse_than_pro_rata_on_a_subset(rural40):
     """Five small carriers, $60M: the optimiser's allocation scores at least as well as pro-rata."""
-    from planner.schema import Dataset
+    from planner.core.schema import Dataset
 
     keep = {c.carrier_id for c in sorted(rural40.carriers, key=lambda c: len(rural40.sites_by_carrier[c.carrier_id]))[:5]}
     subset = Dataset(tuple(c for c in rural40.carriers if c.carrier_id in keep),

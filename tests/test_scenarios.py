@@ -8,10 +8,16 @@ import tomllib
 import pytest
 
 from planner import InputError
-from planner.cli import run
-from planner.io import write_dataset
-from planner.scenarios import describe_presets, load_preset, preset, preset_names, resolve
-from planner.schema import Scenario
+from planner.cli.main import run
+from planner.core.schema import Scenario
+from planner.inputs.io import write_dataset
+from planner.inputs.presets import (
+    describe_presets,
+    load_preset,
+    preset,
+    preset_names,
+    resolve,
+)
 from tests.conftest import ROOT, dataset, scenario, site
 
 FACTS = {row["key"]: float(row["value"]) for row in csv.DictReader(open(ROOT / "datasets/reference/program_facts.csv"))}
@@ -123,7 +129,7 @@ def test_presets_are_package_data():
 
 def test_a_hostile_scenario_file_is_an_input_error_not_a_crash(tmp_path):
     """A file nested thousands deep, or far too large, is reported with exit code 2 like any bad scenario."""
-    from planner.cli import run
+    from planner.cli.main import run
 
     deep = tmp_path / "deep.toml"
     deep.write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")

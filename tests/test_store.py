@@ -9,10 +9,10 @@ import textwrap
 import pytest
 
 import planner
-from planner.cli import run
-from planner.io import write_dataset
-from planner.store import RunStore, StoreError, diff_runs, inputs_checksum
-from planner.sweep import solve_recorded
+from planner.cli.main import run
+from planner.inputs.io import write_dataset
+from planner.runs.store import RunStore, StoreError, diff_runs, inputs_checksum
+from planner.runs.sweep import solve_recorded
 from tests.conftest import ROOT, dataset, scenario, site
 
 
@@ -33,7 +33,7 @@ def test_a_solved_run_is_found_again_and_not_solved_twice(store, tmp_path, monke
     figures, run_id, reused = solve_recorded(data, scenario(fund_usd=24), tmp_path / "first", store)
     assert not reused and figures["sites_replaced"] == 3
     calls = []
-    monkeypatch.setattr("planner.sweep.plan", lambda *a, **k: calls.append(1))
+    monkeypatch.setattr("planner.runs.sweep.plan", lambda *a, **k: calls.append(1))
     again, same_id, reused = solve_recorded(data, scenario(fund_usd=24, name="another label"), tmp_path / "second", store)
     assert reused and same_id == run_id and calls == []
     assert again == figures
@@ -55,7 +55,7 @@ def test_runs_of_other_planner_code_and_failed_runs_are_not_reused(store, monkey
     assert store.find(data, chosen) is None
     store.save(data, chosen, {"status": "optimal"}, {"carriers.csv": "carrier_id\na\n"})
     assert store.find(data, chosen).status == "optimal"
-    monkeypatch.setattr("planner.store.code_checksum", lambda: "different code")
+    monkeypatch.setattr("planner.runs.store.code_checksum", lambda: "different code")
     assert store.find(data, chosen) is None
 
 
@@ -78,7 +78,7 @@ def test_a_store_of_a_newer_schema_or_a_foreign_file_is_refused(tmp_path, capsys
 KILLED_WRITER = textwrap.dedent("""
     import sys, time
     from collections.abc import Mapping
-    from planner.store import RunStore
+    from planner.runs.store import RunStore
     from tests.conftest import dataset, scenario, site
 
     class SlowFiles(Mapping):
@@ -191,7 +191,7 @@ def test_the_saved_runs_screen_sweeps_lists_and_compares(tmp_path, monkeypatch):
 
 
 def test_a_plan_solved_elsewhere_can_be_recorded_and_is_then_reused(store, tmp_path):
-    from planner.sweep import record_plan
+    from planner.runs.sweep import record_plan
 
     data, chosen = two_carriers(), scenario(fund_usd=24)
     run_id = record_plan(store, planner.plan(data, chosen, workers=1), source="app")

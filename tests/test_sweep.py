@@ -7,12 +7,20 @@ import pandas as pd
 import pytest
 
 from planner import InputError
-from planner.cli import run
-from planner.io import write_dataset
-from planner.montecarlo import Uncertainty, make_draws, run_montecarlo
-from planner.store import RunStore
-from planner.sweep import (CURVE_COLUMNS, parse_deadlines, parse_funds, parse_rules, run_sweep, run_tasks, solve_point,
-                           sweep_scenarios)
+from planner.cli.main import run
+from planner.inputs.io import write_dataset
+from planner.runs.montecarlo import Uncertainty, make_draws, run_montecarlo
+from planner.runs.store import RunStore
+from planner.runs.sweep import (
+    CURVE_COLUMNS,
+    parse_deadlines,
+    parse_funds,
+    parse_rules,
+    run_sweep,
+    run_tasks,
+    solve_point,
+    sweep_scenarios,
+)
 from tests.conftest import dataset, scenario, site
 
 RESULT_COLUMNS = [*CURVE_COLUMNS, "objective", "scenario"]
@@ -237,7 +245,7 @@ def test_more_money_never_worse_on_cases_that_once_were(case, tmp_path):
     A: $28 optimal 6,991 (22 left without service); $29 feasible 7,292 (23 left), bound 6,991.
     B: $32 optimal 1,742 (5 left); $33 feasible 2,348 (7 left), bound 1,742.
     Cause: HiGHS 1.16, warm-started, finished in presolve reporting the better objective but
-    returned the warm start's point; `planner.solve._run_mip` now checks the point it returns."""
+    returned the warm start's point; `planner.engine.solve._run_mip` now checks the point it returns."""
     spec, funds = MORE_MONEY_WORSE[case]
     data = dataset([site(i, c, population=p, cost=k, duration=d, lead=lead, after=a) for i, c, p, k, d, lead, a in spec])
     curve = run_sweep(data, sweep_scenarios(scenario(mip_gap=0.0, horizon=8, deadline=5), funds, ["optimal"]),

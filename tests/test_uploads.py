@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner import InputError, read_dataset
-from planner.uploads import MAX_ZIP_MEMBERS, UPLOAD_RULES, dataset_from_upload
-from planner.validation import DATASET_RULES
+from planner.inputs.uploads import MAX_ZIP_MEMBERS, UPLOAD_RULES, dataset_from_upload
+from planner.inputs.validation import DATASET_RULES
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"
 NAMES = ("carriers.csv", "crews.csv", "sites.csv", "scenario.toml")
@@ -264,7 +264,7 @@ PLAN_FILES = {"summary.json", "schedule.csv", "carriers.csv", "monthly.csv"}
 
 def test_solve_writes_only_its_fixed_file_names_inside_out(tmp_path):
     """Ids and names that look like paths never become file names: only the four fixed files appear."""
-    from planner.cli import run
+    from planner.cli.main import run
 
     data = tmp_path / "data"
     data.mkdir()
@@ -282,7 +282,7 @@ def test_solve_writes_only_its_fixed_file_names_inside_out(tmp_path):
 
 def test_write_plan_file_names_do_not_depend_on_the_plan(tmp_path):
     from planner import plan as make_plan
-    from planner.cli import write_plan
+    from planner.runs.folder import write_plan
 
     dataset = read_dataset(TINY)
     odd = make_plan(dataset.__class__(dataset.carriers, dataset.crews, dataset.sites, name="../../../tmp/x",

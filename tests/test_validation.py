@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from planner import InputError, read_dataset
-from planner.cli import run
-from planner.io import MAX_FILE_BYTES
-from planner.uploads import dataset_from_upload
-from planner.validation import DATASET_RULES, check_against_scenario
+from planner.cli.main import run
+from planner.inputs.tables import MAX_FILE_BYTES
+from planner.inputs.uploads import dataset_from_upload
+from planner.inputs.validation import DATASET_RULES, check_against_scenario
 from tests.fixtures.broken import make_broken
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -74,7 +74,7 @@ def test_every_rule_has_a_broken_folder():
 
 
 def test_every_rule_is_in_the_documentation():
-    from planner.uploads import UPLOAD_RULES
+    from planner.inputs.uploads import UPLOAD_RULES
 
     text = (Path(__file__).parent.parent / "docs" / "hard-inputs.md").read_text(encoding="utf-8")
     assert [rule for rule in (*DATASET_RULES, *UPLOAD_RULES) if f"| `{rule}`" not in text and f", `{rule}`" not in text] == []
@@ -259,7 +259,8 @@ def test_formula_like_names_are_written_with_an_apostrophe_and_read_back_unchang
     """CSV injection: a name a spreadsheet would run is neutralised on the way out, restored on the way in."""
     from dataclasses import replace
 
-    from planner.io import dataset_tables, write_dataset
+    from planner.inputs.io import write_dataset
+    from planner.inputs.tables import dataset_tables
 
     tiny = read_dataset(TINY)
     names = {"n-r1": '=HYPERLINK("http://example.com","click")', "n-r2": "+1", "n-r3": "@SUM(A1)", "s-r1": "-5"}
@@ -305,7 +306,7 @@ def test_cli_validate_warns_about_extra_columns_and_succeeds(capsys):
 @pytest.mark.parametrize("text, said", [(b"sep=;\ncarrier_id;crew_type\n", "';'"),
                                         (b"carrier_id\tcrew_type\tcapacity\nnorth\ttower\t1\n", "tabs")])
 def test_other_separators_are_named(text, said):
-    from planner.io import parse_table
+    from planner.inputs.tables import parse_table
 
     issues = []
     assert parse_table("crews.csv", text, issues) is None

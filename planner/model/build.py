@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 import pulp
 
-from ..schema import Site
-from .case import CarrierCase, slug
+from planner.core.schema import Site
+from planner.model.case import CarrierCase, slug
 
 Expression = pulp.LpAffineExpression
 

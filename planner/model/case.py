@@ -16,9 +16,9 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from ..network import earliest_starts, topological_order
-from ..objective import score
-from ..schema import Dataset, Scenario, Site
+from planner.core.network import earliest_starts, topological_order
+from planner.core.objective import score
+from planner.core.schema import Dataset, Scenario, Site
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class CarrierCase:
         return site.population * (self.deadline + self.dark_weight * self.dark_months)
 
     def score(self, starts: dict[str, int]) -> float:
-        """The objective of a schedule of this carrier (see `planner.objective`)."""
+        """The objective of a schedule of this carrier (see `planner.core.objective`)."""
         return score(self.sites, starts, self.horizon, self.deadline, self.objective, self.dark_weight)
 
     @cached_property

@@ -18,7 +18,7 @@ import math
 
 import pulp
 
-from .case import CarrierCase, slug
+from planner.model.case import CarrierCase, slug
 
 
 def build_selection(cases: list[CarrierCase], own_funds: dict[str, float], available_usd: float):

@@ -1,0 +1,1 @@
+"""Analysis of a plan: tables and headline figures, the independent validator, explanations, re-plans."""

@@ -1,0 +1,205 @@
+"""Plan -> tidy tables and headline figures. Every number the CLI, app and reports show is made here.
+
+Definitions (periods are months from the scenario's start; H the horizon, D the
+effective deadline = term + 6 x extensions):
+- a replaced site is on covered gear until `finish = start + duration`; finishing after
+  D makes its carrier miss the deadline (late, not dark);
+- a site not replaced is shut down at D: its people are left without service from D to H;
+- exposure_population_months = sum_replaced pop x finish + sum_unreplaced pop x D;
+- dark_population_months = sum_unreplaced pop x max(0, H - D);
+- objective (exposure) = exposure_population_months + w x dark_population_months;
+- objective (makespan) = (H + 1) x sites not replaced + sum over carriers of their makespan.
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import pandas as pd
+
+from planner.analysis.diagnostics import deadline_reasons
+from planner.core.schema import Plan
+from planner.engine.allocation import pro_rata_factor
+from planner.engine.solve import SOLVER_NAME
+
+
+def schedule_table(plan: Plan) -> pd.DataFrame:
+    """One row per site: when work starts and finishes, or that it is not replaced."""
+    rows = []
+    for site in plan.dataset.sites:
+        start = plan.starts.get(site.site_id)
+        rows.append({
+            "site_id": site.site_id,
+            "carrier_id": site.carrier_id,
+            "kind": site.kind,
+            "start": start,
+            "finish": None if start is None else start + site.duration_months,
+            "month": None if start is None else plan.scenario.month_label(start),
+            "finish_month": None if start is None else plan.scenario.month_label(start + site.duration_months),
+            "replaced": start is not None,
+            "cost_usd": site.cost_usd,
+            "population": site.population,
+            "duration": site.duration_months,
+            "lat": site.lat,
+            "lon": site.lon,
+        })
+    table = pd.DataFrame(rows)
+    for column in ("start", "finish"):
+        table[column] = table[column].astype("Int64")
+    return table
+
+
+def carriers_table(plan: Plan) -> pd.DataFrame:
+    """One row per carrier: money, spend, completion, on time, people left dark, and why late."""
+    dataset, scenario = plan.dataset, plan.scenario
+    deadline = scenario.effective_deadline
+    reasons = deadline_reasons(plan)
+    rows = []
+    for carrier in dataset.carriers:
+        sites = dataset.sites_by_carrier.get(carrier.carrier_id, ())
+        replaced = [s for s in sites if s.site_id in plan.starts]
+        finishes = [plan.starts[s.site_id] + s.duration_months for s in replaced]
+        completion = max(finishes) if replaced and len(replaced) == len(sites) else None
+        on_time = len(replaced) == len(sites) and all(f <= deadline for f in finishes)
+        rows.append({
+            "carrier_id": carrier.carrier_id,
+            "name": carrier.name,
+            "state": carrier.state,
+            "priority": carrier.priority,
+            "demand_usd": dataset.demand_usd(carrier.carrier_id),
+            "allocation_usd": plan.allocation_usd.get(carrier.carrier_id, 0.0),
+            "own_funds_usd": carrier.own_funds_usd,
+            "spend_usd": math.fsum(s.cost_usd for s in replaced),
+            "sites": len(sites),
+            "sites_replaced": len(replaced),
+            "completion_period": completion,
+            "completion_month": None if completion is None else scenario.month_label(completion),
+            "on_time": on_time,
+            "population": sum(s.population for s in sites),
+            "population_left_without_service": sum(s.population for s in sites if s.site_id not in plan.starts),
+            "reason": "" if on_time else reasons.get(carrier.carrier_id, ""),
+        })
+    table = pd.DataFrame(rows)
+    table["completion_period"] = table["completion_period"].astype("Int64")
+    return table
+
+
+def monthly_table(plan: Plan) -> pd.DataFrame:
+    """One row per period: spend, money drawn from the fund, crews in use, people by service state.
+
+    A site's cost is spent evenly over the months of its work. Carriers draw on their
+    fund allocation first and on their own funds after it.
+    """
+    dataset, scenario = plan.dataset, plan.scenario
+    horizon, deadline = plan_horizon(plan), scenario.effective_deadline
+    crew_types = dataset.crew_types
+    spend = [0.0] * horizon
+    spend_by_carrier: dict[str, list[float]] = defaultdict(lambda: [0.0] * horizon)
+    used = {k: [0.0] * horizon for k in crew_types}
+    on_covered = [0] * horizon
+    on_new = [0] * horizon
+    dark = [0] * horizon
+    for site in dataset.sites:
+        start = plan.starts.get(site.site_id)
+        if start is None:
+            for t in range(horizon):
+                if t < deadline:
+                    on_covered[t] += site.population
+                else:
+                    dark[t] += site.population
+            continue
+        finish = start + site.duration_months
+        for t in range(start, min(finish, horizon)):
+            spend[t] += site.cost_usd / site.duration_months
+            spend_by_carrier[site.carrier_id][t] += site.cost_usd / site.duration_months
+            for kind, units in site.crew_need:
+                used[kind][t] += units
+        for t in range(horizon):
+            if t < finish:
+                on_covered[t] += site.population
+            else:
+                on_new[t] += site.population
+    drawn = [0.0] * horizon
+    for carrier_id, monthly in spend_by_carrier.items():
+        allocation, cumulative = plan.allocation_usd.get(carrier_id, 0.0), 0.0
+        for t, amount in enumerate(monthly):
+            before = min(cumulative, allocation)
+            cumulative += amount
+            drawn[t] += min(cumulative, allocation) - before
+    capacity = {k: [0.0] * horizon for k in crew_types}
+    for pool in dataset.crews:
+        for t in range(horizon):
+            capacity[pool.crew_type][t] += pool.available(scenario.calendar_month(t))
+    table = pd.DataFrame({
+        "period": range(horizon),
+        "month": [scenario.month_label(t) for t in range(horizon)],
+        "spend_usd": spend,
+        "funds_drawn_usd": drawn,
+        **{f"crew_{k}_used": used[k] for k in crew_types},
+        **{f"crew_{k}_capacity": capacity[k] for k in crew_types},
+        "population_on_covered_gear": on_covered,
+        "population_on_new_gear": on_new,
+        "population_without_service": dark,
+    })
+    table["cumulative_spend_usd"] = table["spend_usd"].cumsum()
+    return table
+
+
+def plan_horizon(plan: Plan) -> int:
+    return plan.horizon or plan.scenario.horizon
+
+
+def json_ready(value):
+    """Figures as JSON can hold them: NaN and infinity (a missing bound, say) become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    return value
+
+
+def summary(plan: Plan) -> dict:
+    """The headline figures of a plan, as plain JSON-ready values."""
+
+    dataset, scenario = plan.dataset, plan.scenario
+    horizon, deadline = plan_horizon(plan), scenario.effective_deadline
+    carriers = carriers_table(plan)
+    replaced = [s for s in dataset.sites if s.site_id in plan.starts]
+    unreplaced = [s for s in dataset.sites if s.site_id not in plan.starts]
+    exposure = math.fsum(s.population * (plan.starts[s.site_id] + s.duration_months) for s in replaced) \
+        + math.fsum(s.population * deadline for s in unreplaced)
+    demand = dataset.total_demand_usd
+    return {
+        "status": plan.status,
+        "objective": plan.objective,
+        "bound": plan.bound,
+        "gap": plan.gap,
+        "makespan": max((plan.starts[s.site_id] + s.duration_months for s in replaced), default=0),
+        "fund_usd": scenario.fund_usd,
+        "available_usd": scenario.available_usd,
+        "demand_usd": demand,
+        "allocated_usd": math.fsum(plan.allocation_usd.values()),
+        "pro_rata_factor": pro_rata_factor(scenario.available_usd, demand) if scenario.rule == "pro_rata" and demand > 0 else None,
+        "spend_usd": math.fsum(s.cost_usd for s in replaced),
+        "sites_total": len(dataset.sites),
+        "sites_replaced": len(replaced),
+        "carriers_total": len(dataset.carriers),
+        "carriers_done_by_deadline": int(carriers["on_time"].sum()) if len(carriers) else 0,
+        "population_total": sum(s.population for s in dataset.sites),
+        "population_left_without_service": sum(s.population for s in unreplaced),
+        "exposure_population_months": exposure,
+        "dark_population_months": sum(s.population for s in unreplaced) * max(0, horizon - deadline),
+        "horizon": horizon,
+        "effective_deadline": deadline,
+        "build_seconds": round(plan.build_seconds, 3),
+        "solve_seconds": round(plan.solve_seconds, 3),
+        "wall_seconds": round(plan.wall_seconds, 3),
+        "solver": plan.solver or SOLVER_NAME,
+        "dataset": dataset.name,
+        "dataset_sha256": dataset.sha256,
+        "rule": scenario.rule,
+        "scenario": scenario.to_dict(),
+        "notes": list(plan.notes),
+    }

@@ -1,0 +1,73 @@
+"""An independent check of a plan against every hard rule, written without the model's code.
+
+`check_plan` recomputes, from the dataset and the plan alone, the rules the optimiser
+must respect: the fund, each carrier's money, crews per type and month (winter
+included), precedence, lead times and the horizon. It returns the violations as
+sentences; an empty list means the plan is valid. Tests run it on every plan.
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+from planner.core.schema import Plan
+
+TOLERANCE_USD = 0.5
+
+
+def check_plan(plan: Plan) -> list[str]:
+    dataset, scenario = plan.dataset, plan.scenario
+    horizon = plan.horizon or scenario.horizon
+    problems: list[str] = []
+    sites = dataset.site_by_id
+
+    for site_id, start in plan.starts.items():
+        if site_id not in sites:
+            problems.append(f"plan starts unknown site {site_id}")
+            continue
+        site = sites[site_id]
+        if not isinstance(start, int) or start < 0:
+            problems.append(f"{site_id}: start {start!r} is not a period >= 0")
+            continue
+        if start < site.lead_time_months:
+            problems.append(f"{site_id}: starts in {start}, before its lead time {site.lead_time_months}")
+        if start + site.duration_months > horizon:
+            problems.append(f"{site_id}: finishes in {start + site.duration_months}, after the horizon {horizon}")
+        for before in site.depends_on:
+            if before not in plan.starts:
+                problems.append(f"{site_id}: replaced although {before}, which it depends on, is not")
+            elif plan.starts[before] + sites[before].duration_months > start:
+                problems.append(f"{site_id}: starts in {start} before {before} finishes in "
+                                f"{plan.starts[before] + sites[before].duration_months}")
+
+    allocated = math.fsum(plan.allocation_usd.values())
+    if allocated > scenario.available_usd + TOLERANCE_USD:
+        problems.append(f"allocations total {allocated:,.2f} but only {scenario.available_usd:,.2f} is available")
+    for carrier_id, amount in plan.allocation_usd.items():
+        if amount < -TOLERANCE_USD:
+            problems.append(f"{carrier_id}: negative allocation {amount:,.2f}")
+    spend: dict[str, float] = defaultdict(float)
+    for site_id in plan.starts:
+        if site_id in sites:
+            spend[sites[site_id].carrier_id] += sites[site_id].cost_usd
+    for carrier in dataset.carriers:
+        money = plan.allocation_usd.get(carrier.carrier_id, 0.0) + carrier.own_funds_usd
+        if spend[carrier.carrier_id] > money + TOLERANCE_USD:
+            problems.append(f"{carrier.carrier_id}: spends {spend[carrier.carrier_id]:,.2f} but has {money:,.2f}")
+
+    in_use: dict[tuple[str, str, int], float] = defaultdict(float)
+    for site_id, start in plan.starts.items():
+        site = sites.get(site_id)
+        if site is None:
+            continue
+        for crew_type, units in site.crew_need:
+            for month in range(start, start + site.duration_months):
+                in_use[(site.carrier_id, crew_type, month)] += units
+    pools = {(p.carrier_id, p.crew_type): p for p in dataset.crews}
+    for (carrier_id, crew_type, month), units in sorted(in_use.items()):
+        pool = pools.get((carrier_id, crew_type))
+        capacity = pool.available(scenario.calendar_month(month)) if pool else 0.0
+        if units > capacity + 1e-9:
+            problems.append(f"{carrier_id}: {units:g} {crew_type} crew units in period {month} "
+                            f"({scenario.month_label(month)}) but only {capacity:g} available")
+    return problems

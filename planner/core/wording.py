@@ -1,0 +1,71 @@
+"""Display wording, defined once: money, counts, rule names and status words as every screen and report says them."""
+from __future__ import annotations
+
+RULE_NAMES = {"pro_rata": "pro rata", "priority": "priority tiers", "optimal": "optimal", "greedy": "greedy"}
+RULE_LABELS = {  # the longer form a chooser shows
+    "pro_rata": "Pro rata (one factor for every carrier)",
+    "priority": "Priority tiers (47 CFR 1.50004)",
+    "optimal": "Optimal (chosen by the optimiser)",
+    "greedy": "Greedy (people per dollar, no solver)",
+}
+RULE_WORDS = {  # the phrase a sentence uses: "a $1.90B fund allocated pro rata"
+    "pro_rata": "allocated pro rata",
+    "priority": "allocated by priority tier",
+    "optimal": "allocated to minimise exposure",
+    "greedy": "allocated greedily",
+}
+STATUS_WORDS = {  # a plan's status, in a sentence
+    "optimal": "proven optimal within the requested gap",
+    "feasible": "a valid plan; the time limit stopped the solver before it proved optimality",
+    "heuristic": "a valid plan from list scheduling; no optimality is claimed",
+    "trivial": "nothing to decide",
+}
+STATUS_LABELS = {  # a plan's status, as a short label
+    "optimal": "optimal within the gap tolerance",
+    "feasible": "feasible (time limit reached)",
+    "heuristic": "heuristic (no solver bound)",
+    "trivial": "nothing to decide",
+}
+
+
+def rule_name(rule: str) -> str:
+    return RULE_NAMES.get(rule, rule)
+
+
+def rule_words(rule: str) -> str:
+    return RULE_WORDS.get(rule, f"allocated by the {rule} rule")
+
+
+def usd(amount: float) -> str:
+    """$1.90B, $12.3M, $450K: the way a policy reader writes money."""
+    sign = "-" if amount < 0 else ""
+    amount = abs(amount)
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if amount >= size:
+            return f"{sign}${amount / size:,.2f}{suffix}" if size == 1e9 else f"{sign}${amount / size:,.1f}{suffix}"
+    return f"{sign}${amount:,.0f}"
+
+
+def usd_exact(amount: float) -> str:
+    """$1,895,000,000: whole dollars, for figures a reviewer quotes."""
+    return f"{'-' if amount < 0 else ''}${abs(round(amount)):,.0f}"
+
+
+def people(count: float) -> str:
+    """12,345 people."""
+    return f"{int(round(count)):,} people"
+
+
+def person_months(count: float) -> str:
+    """12.3M or 45,600 (the label names the unit; exposure figures run into the tens of millions)."""
+    if abs(count) >= 1e6:
+        return f"{count / 1e6:,.1f}M"
+    return f"{count:,.0f}"
+
+
+def share(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def of(part: int, whole: int) -> str:
+    return f"{part:,} of {whole:,}"

@@ -1,0 +1,159 @@
+"""List scheduling: the fast plan a spreadsheet planner would make, and the MILP's warm start.
+
+The serial schedule-generation scheme takes sites one at a time, highest priority
+first among those whose predecessors are decided, funds a site if the money left
+covers it, and starts it in the earliest period where its lead time, predecessors and
+crews allow. It never breaks a rule, so its plan is always feasible.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable, Mapping
+
+from planner.core.network import topological_order
+from planner.core.schema import Site
+from planner.model.case import CarrierCase
+
+
+def subtree_value_per_dollar(sites: tuple[Site, ...]) -> dict[str, float]:
+    """Population per dollar of a site together with everything that depends on it.
+
+    A core serves nobody by itself but unlocks every site behind it, so it is ranked
+    by the population and cost of its whole subtree.
+    """
+    return _subtree_ratio(sites, lambda site: site.cost_usd)
+
+
+def subtree_value_per_crew_month(sites: tuple[Site, ...]) -> dict[str, float]:
+    """Population per crew-month of work of a site with everything behind it (Smith's rule).
+
+    Once the money is decided, crews are what sites compete for; serving the most people
+    per month of crew work first minimises population-months on covered gear on one crew.
+    """
+    return _subtree_ratio(sites, lambda site: site.duration_months * max([u for _, u in site.crew_need] or [0.0]))
+
+
+def _subtree_ratio(sites: tuple[Site, ...], effort: Callable[[Site], float]) -> dict[str, float]:
+    """Population over effort of each site's subtree (itself and every site that waits on it)."""
+    by_id = {s.site_id: s for s in sites}
+    ratios = {}
+    for site_id, members in _subtrees(sites).items():
+        population = sum(by_id[m].population for m in members)
+        spent = sum(effort(by_id[m]) for m in members)
+        ratios[site_id] = population / spent if spent > 0 else float("inf") if population > 0 else 0.0
+    return ratios
+
+
+def _children(sites: tuple[Site, ...]) -> dict[str, list[str]]:
+    """Site id -> the sites that depend on it directly."""
+    children: dict[str, list[str]] = {s.site_id: [] for s in sites}
+    for s in sites:
+        for j in s.depends_on:
+            if j in children:
+                children[j].append(s.site_id)
+    return children
+
+
+def _subtrees(sites: tuple[Site, ...]) -> dict[str, set[str]]:
+    """Site id -> itself and every site that waits on it, directly or not.
+
+    Built from the last site of the topological order backwards, without recursion, so a
+    dependency chain thousands of sites long cannot exhaust Python's stack.
+    """
+    children = _children(sites)
+    members: dict[str, set[str]] = {}
+    for site_id in reversed(topological_order(sites)):
+        found = {site_id}
+        for child in children[site_id]:
+            found |= members[child]
+        members[site_id] = found
+    return members
+
+
+def tail_months(sites: tuple[Site, ...]) -> dict[str, int]:
+    """Longest chain of work from a site's start to the end of everything behind it."""
+    children = _children(sites)
+    by_id = {s.site_id: s for s in sites}
+    tails: dict[str, int] = {}
+    for site_id in reversed(topological_order(sites)):
+        tails[site_id] = by_id[site_id].duration_months + max((tails[c] for c in children[site_id]), default=0)
+    return tails
+
+
+def priority_rule(case: CarrierCase, per: str = "dollar") -> Callable[[str], tuple]:
+    """Sort key: for exposure, most people per dollar (or per crew-month) first; for makespan, longest tail first."""
+    if case.objective == "makespan":
+        tails = tail_months(case.sites)
+        return lambda site_id: (-tails[site_id], site_id)
+    ratios = subtree_value_per_dollar(case.sites) if per == "dollar" else subtree_value_per_crew_month(case.sites)
+    return lambda site_id: (-ratios[site_id], -case.by_id[site_id].population, site_id)
+
+
+def serial_schedule(case: CarrierCase, key: Callable[[str], tuple] | None = None,
+                    funded: Mapping[str, bool] | None = None) -> dict[str, int]:
+    """Start period of every site the list schedule replaces (others are left out).
+
+    `funded`, if given, restricts the schedule to those sites (a national greedy
+    allocation decides them); the case's budget still applies.
+    """
+    key = key or priority_rule(case)
+    windows = case.windows
+    usage = {k: [0.0] * case.horizon for k in case.capacity}
+    budget_left = case.budget_usd
+    starts: dict[str, int] = {}
+    decided: set[str] = set()
+    waiting = {s.site_id: sum(1 for j in s.depends_on) for s in case.sites}
+    children = _children(case.sites)
+    heap = [(key(s.site_id), s.site_id) for s in case.sites if waiting[s.site_id] == 0]
+    heapq.heapify(heap)
+    while heap:
+        _, site_id = heapq.heappop(heap)
+        decided.add(site_id)
+        site = case.by_id[site_id]
+        start = None
+        eligible = (site_id in windows and all(j in starts for j in site.depends_on)
+                    and (funded is None or funded.get(site_id, False)) and site.cost_usd <= budget_left + 1e-6)
+        if eligible:
+            ready = max([windows[site_id].start]
+                        + [starts[j] + case.by_id[j].duration_months for j in site.depends_on])
+            start = _first_fit(case, site, usage, ready)
+        if start is not None:
+            starts[site_id] = start
+            budget_left -= site.cost_usd
+            for kind, units in site.crew_need:
+                for t in range(start, start + site.duration_months):
+                    usage[kind][t] += units
+        for child in children[site_id]:
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                heapq.heappush(heap, (key(child), child))
+    return starts
+
+
+def _first_fit(case: CarrierCase, site: Site, usage: dict[str, list[float]], ready: int) -> int | None:
+    """The earliest start >= ready within the window where the crews are free."""
+    for start in range(ready, case.windows[site.site_id].stop):
+        if all(usage[kind][t] + units <= case.capacity_at(kind, t) + 1e-9
+               for kind, units in site.crew_need for t in range(start, start + site.duration_months)):
+            return start
+    return None
+
+
+def alpha_point_schedules(case: CarrierCase, started_by: Mapping[str, Mapping[int, float]],
+                          alphas: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)) -> list[dict[str, int]]:
+    """List schedules in the order of the LP relaxation's alpha-points.
+
+    The alpha-point of a site is the first period by which the LP has started at least
+    a fraction alpha of it (z[s,t] >= alpha). Ordering by alpha-points turns a
+    time-indexed LP into good schedules (Hall, Schulz, Shmoys and Wein, 1997); sites the
+    LP barely starts come last.
+    """
+    schedules = []
+    for alpha in alphas:
+        point = {}
+        for site_id, values in started_by.items():
+            point[site_id] = next((t for t in sorted(values) if values[t] >= alpha - 1e-9), math.inf)
+        key = (lambda pts: lambda s: (pts.get(s, math.inf), -case.by_id[s].population, s))(point)
+        schedules.append(serial_schedule(case, key=key))
+    return schedules

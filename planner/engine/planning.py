@@ -1,0 +1,261 @@
+"""plan(dataset, scenario) -> Plan: allocate the fund by the scenario's rule, then schedule.
+
+Carriers are independent once their money is fixed, so each carrier's schedule is a
+separate MILP (`planner.model`), solved in parallel worker processes, largest first,
+each warm-started with the list schedule (`planner.engine.heuristics`) so it always holds a
+valid plan. The `optimal` rule first solves the national selection model (a
+relaxation that also proves a lower bound), then schedules each carrier with the
+money it chose, and keeps the pro-rata plan instead if that scores better, so it is
+never worse than pro-rata on the same scenario.
+"""
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Collection
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+from planner.core.errors import InputError
+from planner.core.objective import objective_value
+from planner.core.schema import CarrierOutcome, Dataset, Plan, Scenario
+from planner.engine.allocation import allocate, greedy_funding, pro_rata
+from planner.engine.heuristics import priority_rule, serial_schedule
+from planner.engine.solve import (
+    SOLVER_NAME,
+    CaseResult,
+    solve_case,
+    solve_national,
+    solve_selection,
+    within_gap,
+)
+from planner.inputs.validation import check_against_scenario
+from planner.model.case import CarrierCase, carrier_case
+
+Progress = Callable[[int, int, str], None]
+SMALL_CASE_VARIABLES = 2_000  # when no case is this large, worker processes cost more than they save
+NATIONAL_MODEL_COLUMNS = 20_000  # the optimal rule solves all carriers in one MILP up to this many start variables
+
+
+def default_workers() -> int:
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def plan(dataset: Dataset, scenario: Scenario | None = None, progress: Progress | None = None,
+         workers: int | None = None) -> Plan:
+    """Allocate and schedule; the returned plan passes `planner.analysis.verify.check_plan`."""
+    scenario = scenario or dataset.default_scenario or Scenario()
+    problems = [i for i in check_against_scenario(dataset, scenario) if i.severity == "error"]
+    if problems:
+        raise InputError(problems)
+    began = time.perf_counter()
+    deadline = time.time() + scenario.time_limit_s
+    workers = default_workers() if workers is None else workers
+    horizon, notes = planning_horizon(dataset, scenario)
+    if scenario.rule == "greedy":
+        return greedy_plan(dataset, scenario, horizon, notes, began)
+    if scenario.rule == "optimal":
+        return optimal_plan(dataset, scenario, horizon, notes, began, deadline, progress, workers)
+    allocation = allocate(dataset, scenario)
+    results = schedule_carriers(dataset, scenario, allocation, horizon, deadline, progress, workers)
+    return assemble(dataset, scenario, allocation, results, horizon, began, notes)
+
+
+def greedy_plan(dataset: Dataset, scenario: Scenario, horizon: int, notes: list[str], began: float) -> Plan:
+    """The spreadsheet baseline: fund by people per dollar, list-schedule each carrier; no bound."""
+    allocation, funded = greedy_funding(dataset, scenario)
+    starts: dict[str, int] = {}
+    for carrier in dataset.carriers:
+        case = carrier_case(dataset, scenario, carrier.carrier_id, allocation[carrier.carrier_id], horizon)
+        starts.update(serial_schedule(case, funded=funded))
+    objective = objective_value(dataset, scenario, starts, horizon)
+    seconds = time.perf_counter() - began
+    return Plan(dataset, scenario, allocation, starts, "heuristic", objective, None, build_seconds=seconds,
+                wall_seconds=seconds, solver="list scheduling (no solver)", horizon=horizon, notes=tuple(notes))
+
+
+def money_needed(dataset: Dataset, replaced: Collection[str]) -> dict[str, float]:
+    """What each carrier must get from the fund to pay for these sites, after its own funds."""
+    return {c.carrier_id: max(0.0, math.fsum(s.cost_usd for s in dataset.sites_by_carrier[c.carrier_id]
+                                             if s.site_id in replaced) - c.own_funds_usd)
+            for c in dataset.carriers}
+
+
+def optimal_plan(dataset: Dataset, scenario: Scenario, horizon: int, notes: list[str], began: float, deadline: float,
+                 progress: Progress | None, workers: int) -> Plan:
+    """The optimiser chooses the allocation; the plan is never worse than pro-rata's.
+
+    1. the pro-rata plan (half the time): the yardstick, and a warm start;
+    2. the national selection model chooses the sites the fund should buy and proves a bound;
+       each carrier is scheduled with the money those sites need;
+    3. small cases: every carrier in one MILP with the fund shared, from the better plan so far.
+    """
+    shares = pro_rata(dataset, scenario)
+    yardstick = assemble(dataset, scenario, shares,
+                         schedule_carriers(dataset, scenario, shares, horizon, time.time() + scenario.time_limit_s / 2,
+                                           progress, workers),
+                         horizon, began, notes)
+    cases = [carrier_case(dataset, scenario, c.carrier_id, 0.0, horizon) for c in dataset.carriers]
+    own = {c.carrier_id: c.own_funds_usd for c in dataset.carriers}
+    selection = solve_selection(cases, own, scenario.available_usd, max(1.0, deadline - time.time()), scenario.mip_gap)
+    winner, note = yardstick, "the optimiser's allocation scored no better than pro-rata, so the pro-rata allocation is kept"
+    if selection.status != "heuristic":
+        chosen = money_needed(dataset, selection.replaced)
+        candidate = assemble(dataset, scenario, chosen,
+                             schedule_carriers(dataset, scenario, chosen, horizon, deadline, progress, workers),
+                             horizon, began, notes)
+        if candidate.objective <= yardstick.objective:
+            winner, note = candidate, "allocation chosen by the national selection model"
+    starts, allocation = winner.starts, winner.allocation_usd
+    bound, solve_seconds = selection.bound, winner.solve_seconds + selection.seconds
+    if sum(len(w) for case in cases for w in case.windows.values()) <= NATIONAL_MODEL_COLUMNS:
+        national = solve_national(cases, own, scenario.available_usd, max(1.0, deadline - time.time()),
+                                  scenario.mip_gap, warm_start=winner.starts, known_bound=selection.bound)
+        bound, solve_seconds = max(bound, national.bound), solve_seconds + national.seconds
+        if national.objective < winner.objective:
+            starts, allocation = national.starts, money_needed(dataset, national.starts)
+            note = "allocation and schedules chosen together by the national model"
+    objective = objective_value(dataset, scenario, starts, horizon)
+    bound = min(bound, objective) if math.isfinite(bound) else None
+    proven = bound is not None and within_gap(objective, bound, scenario.mip_gap, scenario.objective == "makespan")
+    return Plan(dataset, scenario, allocation, starts, "optimal" if proven else "feasible", objective, bound,
+                build_seconds=winner.build_seconds, solve_seconds=solve_seconds, wall_seconds=time.perf_counter() - began,
+                solver=winner.solver, horizon=horizon, outcomes=winner.outcomes, notes=(*winner.notes, note))
+
+
+def planning_horizon(dataset: Dataset, scenario: Scenario) -> tuple[int, list[str]]:
+    """The scenario's horizon, lengthened for a makespan plan whose work cannot fit in it.
+
+    A makespan plan asks for every site to be scheduled if the data allow; the list
+    schedule with unlimited time tells how long that takes.
+    """
+    if scenario.objective != "makespan":
+        return scenario.horizon, []
+    longest = max((s.lead_time_months for s in dataset.sites), default=0) + sum(s.duration_months for s in dataset.sites)
+    needed = 0
+    for carrier in dataset.carriers:
+        case = carrier_case(dataset, scenario, carrier.carrier_id, math.inf, max(longest, scenario.horizon))
+        starts = serial_schedule(case)
+        needed = max([needed] + [starts[s] + case.by_id[s].duration_months for s in starts])
+    if needed <= scenario.horizon:
+        return scenario.horizon, []
+    return needed, [f"the {scenario.horizon}-month horizon is too short to schedule every site; planned over {needed} months"]
+
+
+def schedule_carrier(case: CarrierCase, deadline: float, mip_gap: float) -> CaseResult:
+    """One carrier: choose sites by the selection relaxation, list-schedule them, then improve by MILP.
+
+    The selection model (money, precedence and crew-months, each site at its earliest
+    finish) proves a lower bound and picks the sites money should buy; the list schedule
+    of those sites (or of the plain priority list, whichever scores better) is the warm
+    start, so the MILP only has to improve and prove.
+    """
+    if not case.windows:
+        return solve_case(case, 1.0, mip_gap)
+    candidates = [serial_schedule(case)]
+    known_bound = -math.inf
+    selection = solve_selection([case], {case.carrier_id: case.budget_usd}, 0.0,
+                                max(0.5, (deadline - time.time()) / 4), mip_gap / 4)
+    if selection.status != "heuristic":
+        known_bound = selection.bound
+        funded = {s: True for s in selection.replaced}
+        candidates.append(serial_schedule(case, key=priority_rule(case, per="crew_month"), funded=funded))
+        candidates.append(serial_schedule(case, funded=funded))
+    warm = min(candidates, key=case.score)
+    return solve_case(case, max(0.5, deadline - time.time()), mip_gap, warm_start=warm, known_bound=known_bound)
+
+
+def worker_context():
+    """How to start worker processes: fork when only one thread runs (scripts and notebooks need no
+    `if __name__ == "__main__"` guard), forkserver otherwise (the app calls plan() from a thread,
+    and forking a threaded process can deadlock)."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def schedule_carriers(dataset: Dataset, scenario: Scenario, allocation: dict[str, float], horizon: int,
+                      deadline: float, progress: Progress | None, workers: int) -> list[CaseResult]:
+    """Solve every carrier's schedule with its money fixed; largest cases first."""
+    cases = [carrier_case(dataset, scenario, c.carrier_id, allocation.get(c.carrier_id, 0.0), horizon) for c in dataset.carriers]
+    size = {case.carrier_id: sum(len(w) for w in case.windows.values()) for case in cases}
+    cases.sort(key=lambda case: -size[case.carrier_id])
+    results: list[CaseResult] = []
+    total = len(cases)
+
+    def done(result: CaseResult) -> None:
+        results.append(result)
+        if progress:
+            progress(len(results), total, result.carrier_id)
+
+    # Worth worker processes only when some case is large; the workers then take every case, largest
+    # first (longest-processing-time order), and the parent only waits, so no more solves run than cores.
+    if workers > 1 and len(cases) > 1 and size[cases[0].carrier_id] >= SMALL_CASE_VARIABLES:
+        context = worker_context()
+        with ProcessPoolExecutor(max_workers=min(workers, len(cases)), mp_context=context,
+                                 initializer=ignore_interrupts) as pool:
+            try:
+                futures = [pool.submit(schedule_carrier, c, deadline, scenario.mip_gap) for c in cases]
+                for future in as_completed(futures):
+                    done(future.result())
+            except BaseException:
+                stop_workers(pool)  # Ctrl-C or a failure: nobody will read the other solves
+                raise
+    else:
+        for case in cases:
+            done(schedule_carrier(case, deadline, scenario.mip_gap))
+    return results
+
+
+def ignore_interrupts() -> None:
+    """In a worker: leave Ctrl-C to the parent, which stops the workers (no traceback from each)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Cancel the queued carriers and end the running workers now.
+
+    A worker inside HiGHS does not see Ctrl-C and would run to its time limit before the
+    pool could shut down (measured on rural40: 47 s from Ctrl-C to exit; 0.7 s with this).
+    """
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # private, but the only handle
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=2.0)
+
+
+def assemble(dataset: Dataset, scenario: Scenario, allocation: dict[str, float], results: list[CaseResult],
+             horizon: int, began: float, notes: list[str]) -> Plan:
+    """Join the carriers' schedules into one plan with an honest status and bound."""
+    starts: dict[str, int] = {}
+    outcomes = []
+    bound = 0.0
+    for result in sorted(results, key=lambda r: r.carrier_id):
+        starts.update(result.starts)
+        objective = objective_value(dataset, scenario, result.starts, horizon, carrier_id=result.carrier_id)
+        carrier_bound = objective if result.status == "trivial" else min(result.bound, objective)
+        bound += carrier_bound
+        outcomes.append(CarrierOutcome(result.carrier_id, result.status, objective, carrier_bound,
+                                       result.build_seconds + result.solve_seconds))
+    objective = objective_value(dataset, scenario, starts, horizon)
+    # Carriers are independent, so the plan's gap is sum(objective - bound) / sum(objective): the plan is
+    # proven within the requested gap when that total is, even if a large carrier alone is not.
+    proven = math.isfinite(bound) and within_gap(objective, bound, scenario.mip_gap, scenario.objective == "makespan")
+    unproven = [o for o in outcomes if o.status not in ("optimal", "trivial")]
+    notes = list(notes)
+    if unproven:
+        worst = sorted(unproven, key=lambda o: -(o.objective - o.bound))[:5]
+        notes.append(f"the time limit stopped the solver before {len(unproven)} carrier(s) were each proven within "
+                     f"the gap: " + ", ".join(f"{o.carrier_id} ({(o.objective - o.bound) / max(abs(o.objective), 1e-9):.1%})"
+                                              for o in worst) + (" ..." if len(unproven) > 5 else ""))
+    return Plan(dataset, scenario, allocation, starts, "optimal" if proven else "feasible", objective,
+                bound if math.isfinite(bound) else None, build_seconds=sum(r.build_seconds for r in results),
+                solve_seconds=sum(r.solve_seconds for r in results), wall_seconds=time.perf_counter() - began,
+                solver=SOLVER_NAME, horizon=horizon,
+                outcomes=tuple(outcomes), notes=tuple(notes))

@@ -1,0 +1,1 @@
+"""Inputs: read and validate dataset folders and scenarios, uploads, shipped presets and PSPLIB instances."""

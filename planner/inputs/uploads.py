@@ -1,0 +1,258 @@
+"""Turn files a user uploaded (CSV files, or one zip holding them) into a validated Dataset.
+
+Uploads come from outside the organisation, so nothing in them is trusted: sizes are
+limited before anything is decompressed, a zip is refused if its members are too many,
+too large (declared or actual), compress suspiciously well (a zip bomb), are links, or
+have names that would land outside the upload folder (absolute paths, `..`). Nothing
+is ever written under a name the user chose: only the fixed dataset file names are
+written, into a fresh private folder (`tempfile.mkdtemp`), so one user's upload is
+invisible to another session. The folder is then read with `read_dataset` like any
+other dataset, and removed again unless the caller asks to keep it.
+
+Every problem raises one `InputError` whose issues name file, rule and value.
+"""
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import stat
+import struct
+import tempfile
+import zipfile
+import zlib
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
+
+from planner.core.errors import InputError, Issue
+from planner.core.schema import Dataset
+from planner.inputs.io import read_dataset
+from planner.inputs.tables import DATASET_FILES, MAX_FILE_BYTES
+
+UPLOAD_FILES = (*DATASET_FILES, "scenario.toml")
+MAX_UPLOAD_BYTES = MAX_FILE_BYTES  # total of all files, after decompression
+MAX_ZIP_MEMBERS = 64  # a dataset is four files; anything far beyond that is not a dataset
+MAX_COMPRESSION_RATIO = 200  # CSV text compresses 5-20x; a deflate bomb reaches ~1000x
+RATIO_CHECK_MIN_BYTES = 1024 * 1024  # small members cannot hurt whatever their ratio
+CHUNK_BYTES = 1024 * 1024
+# Every rule an upload is checked against (before the dataset rules of planner.inputs.validation).
+UPLOAD_RULES: dict[str, tuple[str, str]] = {
+    "no-files": ("error", "at least one file was uploaded"),
+    "upload-too-large": ("error", "the upload, and a zip's declared uncompressed total, stay within the size limit"),
+    "duplicate-file": ("error", "each dataset file is uploaded once"),
+    "unexpected-file": ("warning", "files other than the dataset's are reported and ignored"),
+    "missing-file": ("error", "carriers.csv, crews.csv and sites.csv are all uploaded"),
+    "zip-with-other-files": ("error", "a zip comes alone"),
+    "bad-zip": ("error", "the zip and each member can be read (CRC checked)"),
+    "zip-too-many-members": ("error", f"a zip holds at most {MAX_ZIP_MEMBERS} entries"),
+    "zip-absolute-path": ("error", "member names are relative (no /, \\ or drive letter at the start)"),
+    "zip-path-escape": ("error", "member names hold no '..' part and no NUL"),
+    "zip-symlink": ("error", "members are plain files, not symbolic links"),
+    "zip-encrypted": ("error", "members are not encrypted"),
+    "zip-bomb": ("error", f"a member over 1 MiB expands at most {MAX_COMPRESSION_RATIO}x"),
+    "zip-size-mismatch": ("error", "a member yields no more bytes than its header declares or the limit allows "
+                                   "(defence in depth: zipfile itself stops at the declared size and checks the CRC)"),
+    "zip-several-folders": ("error", "the dataset files sit together, at the top or in one folder"),
+}
+# What a damaged or hostile zip makes the zipfile module raise (found by fuzzing: a corrupt
+# deflate stream raises zlib.error, an odd version field NotImplementedError, a bad header struct.error).
+ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError, RuntimeError,
+              ValueError, zlib.error, struct.error, KeyError, IndexError, OverflowError)
+IGNORED_MEMBERS = re.compile(r"(^|/)(__MACOSX/|\.DS_Store$|Thumbs\.db$|desktop\.ini$|\._)")
+
+
+def dataset_from_upload(files: list[tuple[str, bytes]], workdir: Path, max_bytes: int = MAX_UPLOAD_BYTES,
+                        keep_files: bool = False) -> Dataset:
+    """Validate uploaded files and load them as a Dataset; raise InputError on any problem.
+
+    `files` is a list of (file name as the browser sent it, content). Either the dataset's
+    CSV files (carriers.csv, crews.csv, sites.csv, optionally scenario.toml), or exactly
+    one .zip holding them at its top level or inside one folder. `max_bytes` bounds the
+    total size, compressed and uncompressed. The files are written into a fresh folder
+    under `workdir`, read, and the folder is removed afterwards unless `keep_files`.
+    """
+    if not files:
+        raise InputError([Issue("upload", None, None, "no-files", None,
+                                "no files were uploaded; upload carriers.csv, crews.csv and sites.csv, or one .zip")])
+    issues: list[Issue] = []
+    total = sum(len(data) for _, data in files)
+    if total > max_bytes:
+        raise InputError([Issue("upload", None, None, "upload-too-large", f"{total:,} bytes",
+                                f"the upload is larger than the {_size(max_bytes)} limit; remove unrelated files "
+                                "or split the dataset")])
+    zips = [(name, data) for name, data in files if _base_name(name).endswith(".zip")]
+    if zips:
+        if len(files) > 1:
+            raise InputError([Issue(_base_name(zips[0][0]), None, None, "zip-with-other-files", str(len(files)),
+                                    "upload either one .zip or the CSV files, not both")])
+        contents, label = _unpack_zip(*zips[0], max_bytes, issues)
+    else:
+        contents, label = _collect_plain(files, issues), "upload"
+    if any(i.severity == "error" for i in issues):
+        raise InputError(issues)
+
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="upload-", dir=workdir))
+    try:
+        for name, data in contents.items():  # only names from UPLOAD_FILES: never a user's path
+            (folder / name).write_bytes(data)
+        try:
+            dataset = read_dataset(folder)
+        except InputError as err:
+            raise InputError([*issues, *err.issues, *err.warnings]) from None
+    finally:
+        if not keep_files:
+            shutil.rmtree(folder, ignore_errors=True)
+    return replace(dataset, name=label, warnings=(*issues, *dataset.warnings))
+
+
+def _base_name(name: str) -> str:
+    """The last part of a browser-sent name, lower-cased ('C:\\x\\Sites.CSV' -> 'sites.csv')."""
+    return re.split(r"[\\/]", name)[-1].strip().lower()
+
+
+def _size(count: int) -> str:
+    return f"{count / (1024 * 1024):g} MiB" if count >= 1024 * 1024 else f"{count:,} bytes"
+
+
+def _collect_plain(files: list[tuple[str, bytes]], issues: list[Issue]) -> dict[str, bytes]:
+    """Match uploaded files to the dataset's file names; unknown names are warned about and skipped."""
+    contents: dict[str, bytes] = {}
+    for name, data in files:
+        base = _base_name(name)
+        if base not in UPLOAD_FILES:
+            issues.append(Issue(name, None, None, "unexpected-file", name,
+                                _unexpected(base, f"not a dataset file ({', '.join(UPLOAD_FILES)}); it was ignored"),
+                                severity="warning"))
+        elif base in contents:
+            issues.append(Issue(name, None, None, "duplicate-file", name, f"{base} was uploaded twice; upload it once"))
+        else:
+            contents[base] = data
+    _require_dataset_files(contents, "upload", issues)
+    return contents
+
+
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
+
+
+def _unexpected(base: str, default: str) -> str:
+    """Why a file was ignored; a workbook gets told how to become a dataset."""
+    if base.endswith(SPREADSHEET_SUFFIXES):
+        return ("a spreadsheet workbook is not read directly; save its sheets as 'CSV UTF-8' files named "
+                "carriers.csv, crews.csv and sites.csv and upload those")
+    return default
+
+
+def _require_dataset_files(contents: dict[str, bytes], where: str, issues: list[Issue]) -> None:
+    workbook = any(i.rule == "unexpected-file" and (i.value or "").lower().endswith(SPREADSHEET_SUFFIXES)
+                   for i in issues)
+    hint = " (a workbook was uploaded: save its sheets as 'CSV UTF-8' files)" if workbook else ""
+    for name in DATASET_FILES:
+        if name not in contents:
+            issues.append(Issue(name, None, None, "missing-file", None,
+                                f"{name} is missing from the {where}; a dataset needs {', '.join(DATASET_FILES)}{hint}"))
+
+
+def _member_problem(info: zipfile.ZipInfo) -> tuple[str, str] | None:
+    """(rule, message) if a zip member must not be extracted, judged from its header alone."""
+    name = info.filename
+    mode = info.external_attr >> 16
+    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
+        return "zip-absolute-path", "member has an absolute path; a dataset zip holds relative names only"
+    if ".." in re.split(r"[\\/]", name):
+        return "zip-path-escape", "member name contains '..' and would land outside the upload folder"
+    if "\x00" in name:
+        return "zip-path-escape", "member name contains a NUL byte"
+    if stat.S_ISLNK(mode):
+        return "zip-symlink", "member is a symbolic link; links are not accepted in uploads"
+    if info.flag_bits & 0x1:
+        return "zip-encrypted", "member is encrypted; upload an unencrypted zip"
+    return None
+
+
+def _unpack_zip(name: str, data: bytes, max_bytes: int, issues: list[Issue]) -> tuple[dict[str, bytes], str]:
+    """Check a zip from its headers, then read its dataset files with a hard cap on actual bytes."""
+    label = re.sub(r"[^A-Za-z0-9_.-]+", "-", PurePosixPath(re.split(r"[\\/]", name)[-1]).stem).strip("-.") or "upload"
+    file = _base_name(name)
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except ZIP_ERRORS as err:
+        issues.append(Issue(file, None, None, "bad-zip", None, f"file is not a readable zip archive ({err})"))
+        return {}, label
+    if len(members) > MAX_ZIP_MEMBERS:
+        issues.append(Issue(file, None, None, "zip-too-many-members", str(len(members)),
+                            f"zip holds more than {MAX_ZIP_MEMBERS} entries; a dataset is at most four files"))
+        return {}, label
+
+    declared = 0
+    wanted: dict[str, zipfile.ZipInfo] = {}
+    folders: set[str] = set()
+    for info in members:
+        problem = _member_problem(info)
+        if problem:
+            issues.append(Issue(file, None, None, problem[0], info.filename, problem[1]))
+            continue
+        if info.is_dir() or IGNORED_MEMBERS.search(info.filename):
+            continue
+        declared += info.file_size
+        if info.file_size > RATIO_CHECK_MIN_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+            issues.append(Issue(file, None, None, "zip-bomb", f"{info.file_size / max(info.compress_size, 1):,.0f}x",
+                                f"member {info.filename} expands {info.compress_size:,} bytes to {info.file_size:,}; "
+                                "that ratio is a zip bomb, not a dataset"))
+        parts = PurePosixPath(info.filename.replace("\\", "/")).parts
+        base = parts[-1].lower()
+        if base not in UPLOAD_FILES or len(parts) > 2:
+            issues.append(Issue(file, None, None, "unexpected-file", info.filename,
+                                _unexpected(base, "not a dataset file at the top of the zip or of its one folder; "
+                                                  "it was ignored"), severity="warning"))
+            continue
+        folders.add("/".join(parts[:-1]))
+        if base in wanted:
+            issues.append(Issue(file, None, None, "duplicate-file", info.filename,
+                                f"the zip holds {base} twice; keep one dataset per zip"))
+            continue
+        wanted[base] = info
+    if declared > max_bytes:
+        issues.append(Issue(file, None, None, "upload-too-large", f"{declared:,} bytes",
+                            f"the zip expands to more than the {_size(max_bytes)} limit"))
+    if len(folders) > 1:
+        issues.append(Issue(file, None, None, "zip-several-folders", ", ".join(sorted(f or "(top)" for f in folders)),
+                            "the dataset files are spread over several folders; put them in one"))
+    if not any(i.severity == "error" for i in issues):
+        _require_dataset_files(wanted, "zip", issues)
+    if any(i.severity == "error" for i in issues):
+        return {}, label
+
+    contents: dict[str, bytes] = {}
+    budget = max_bytes
+    for base, info in wanted.items():
+        read = _read_member(archive, info, min(budget, info.file_size), file, issues)
+        if read is None:
+            return {}, label
+        contents[base] = read
+        budget -= len(read)
+    folder = next(iter(folders), "")
+    if folder:
+        label = re.sub(r"[^A-Za-z0-9_.-]+", "-", folder).strip("-.") or label
+    return contents, label
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, file: str,
+                 issues: list[Issue]) -> bytes | None:
+    """Read at most `limit` bytes; a member that yields more than its header declared is refused."""
+    buffer = bytearray()
+    try:
+        with archive.open(info) as stream:
+            while chunk := stream.read(CHUNK_BYTES):
+                buffer += chunk
+                if len(buffer) > limit:
+                    issues.append(Issue(file, None, None, "zip-size-mismatch", f"more than {limit:,} bytes",
+                                        f"member {info.filename} expands beyond its declared size ({info.file_size:,} bytes) "
+                                        "or the upload limit; the zip is damaged or hostile"))
+                    return None
+    except ZIP_ERRORS as err:
+        issues.append(Issue(file, None, None, "bad-zip", info.filename, f"member {info.filename} cannot be read ({err})"))
+        return None
+    return bytes(buffer)

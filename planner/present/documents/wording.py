@@ -1,0 +1,193 @@
+"""The words every report format shares: the quotable headline, figures, provenance, assumptions, glossary.
+
+Each function returns plain rows (label, value, unit) or sentences, so the Excel, HTML and PDF
+writers say exactly the same thing; `show` turns a value and its unit into the text a reader sees.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from planner.core.wording import STATUS_WORDS, rule_words, usd
+from planner.runs.folder import RunRecord
+from planner.runs.provenance import utc_timestamp
+
+# Units a value can carry; the writers format and number-format by them.
+USD, PEOPLE, COUNT, MONTHS, RATIO, SECONDS, NUMBER, TEXT = ("usd", "people", "count", "months", "ratio", "seconds",
+                                                         "number", "text")
+
+
+def show(value, unit: str) -> str:
+    """A value as a reader sees it: $1.90B, 1,856,039, 12 months, 0.16%, or the text itself."""
+    if value is None or value == "":
+        return "n/a"
+    if unit == USD:
+        return usd(float(value))
+    if unit in (PEOPLE, COUNT):
+        return f"{int(value):,}"
+    if unit == MONTHS:
+        return f"{int(value)} months"
+    if unit == RATIO:
+        return f"{float(value):.2%}"
+    if unit == SECONDS:
+        return f"{float(value):,.1f} s"
+    if unit == NUMBER:
+        return f"{float(value):,.2f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+
+def headline_sentence(record: RunRecord) -> str:
+    """The plan in one sentence a policy reader can quote."""
+    figures = record.summary
+    fund = usd(figures["fund_usd"])
+    reserve = figures["fund_usd"] - figures["available_usd"]
+    after = f" ({usd(figures['available_usd'])} after a {usd(reserve)} administrative reserve)" if reserve > 0.5 else ""
+    done, total = figures["carriers_done_by_deadline"], figures["carriers_total"]
+    dark = figures["population_left_without_service"]
+    return (f"With a {fund} fund{after} {rule_words(record.rule)}, {done} of {total} carriers replace all their "
+            f"covered gear by {record.deadline_month} (the deadline, month {record.deadline} of the plan); "
+            f"{dark:,} {'person is' if dark == 1 else 'people are'} left without service.")
+
+
+def detail_sentences(record: RunRecord) -> list[str]:
+    """Two more sentences: what the money buys, and how sure the solver is."""
+    figures = record.summary
+    replaced, total = figures["sites_replaced"], figures["sites_total"]
+    money = (f"The plan replaces {replaced:,} of {total:,} sites, spending {usd(figures['spend_usd'])} against a demand "
+             f"of {usd(figures['demand_usd'])}")
+    money += "; sites not replaced are shut down at the deadline." if replaced < total else "."
+    gap = figures.get("gap")
+    sureness = f"The schedule is {STATUS_WORDS.get(figures['status'], figures['status'])}"
+    sureness += f" (gap {gap:.2%})." if gap is not None else "."
+    return [money, sureness]
+
+
+def headline_rows(record: RunRecord) -> list[tuple[str, object, str]]:
+    """(label, value, unit) of the headline figures."""
+    f = record.summary
+    return [
+        ("Fund", f["fund_usd"], USD),
+        ("Available after the administrative reserve", f["available_usd"], USD),
+        ("Demand (cost of replacing every site)", f["demand_usd"], USD),
+        ("Allocated from the fund", f["allocated_usd"], USD),
+        ("Spent on replaced sites", f["spend_usd"], USD),
+        ("Sites replaced", f["sites_replaced"], COUNT),
+        ("Sites in the dataset", f["sites_total"], COUNT),
+        ("Carriers done by the deadline", f["carriers_done_by_deadline"], COUNT),
+        ("Carriers in the dataset", f["carriers_total"], COUNT),
+        ("Deadline (month from start)", f["effective_deadline"], MONTHS),
+        ("Deadline month", record.deadline_month, TEXT),
+        ("People served by the sites", f["population_total"], PEOPLE),
+        ("People left without service", f["population_left_without_service"], PEOPLE),
+        ("Exposure (population-months on covered gear)", f.get("exposure_population_months"), PEOPLE),
+    ]
+
+
+def provenance_rows(record: RunRecord, generated_at: datetime | None) -> list[tuple[str, object, str]]:
+    """(label, value, unit) saying where the plan came from; only 'Report made at' changes between reports."""
+    f, p = record.summary, record.provenance
+    libraries = ", ".join(f"{name} {version}" for name, version in sorted(p.get("libraries", {}).items()))
+    return [
+        ("Tool", f"{p.get('tool', 'rrplan')} {p.get('tool_version', 'version not recorded')}", TEXT),
+        ("Dataset", f["dataset"], TEXT),
+        ("Dataset SHA-256", f["dataset_sha256"] or "not recorded (dataset built in memory)", TEXT),
+        ("Scenario", f["scenario"].get("name", ""), TEXT),
+        ("Funding rule", f["rule"], TEXT),
+        ("Solver", f["solver"], TEXT),
+        ("Termination status", f"{f['status']}: {STATUS_WORDS.get(f['status'], '')}".rstrip(": "), TEXT),
+        ("Objective", f["objective"], NUMBER),
+        ("Best bound", f["bound"], NUMBER),
+        ("Gap", f["gap"], RATIO),
+        ("Solve time (elapsed)", f["wall_seconds"], SECONDS),
+        ("Solver time (summed over workers)", f["solve_seconds"], SECONDS),
+        ("Python and libraries", f"Python {p['python']}; {libraries}" if "python" in p else None, TEXT),
+        ("Plan made at", p.get("made_at", "not recorded"), TEXT),
+        ("Report made at", utc_timestamp(generated_at), TEXT),
+    ]
+
+
+SCENARIO_LABELS = {
+    "name": ("Scenario name", TEXT),
+    "fund_usd": ("Fund", USD),
+    "admin_reserve_usd": ("Administrative reserve", USD),
+    "rule": ("Funding rule", TEXT),
+    "start": ("First month (period 0)", TEXT),
+    "horizon": ("Horizon", MONTHS),
+    "deadline": ("Term (deadline before extensions)", MONTHS),
+    "extensions": ("Six-month extensions granted", COUNT),
+    "objective": ("Objective", TEXT),
+    "time_limit_s": ("Solver time limit", SECONDS),
+    "mip_gap": ("Accepted optimality gap", RATIO),
+    "dark_weight": ("Weight of a person-month without service", NUMBER),
+}
+
+
+def scenario_rows(record: RunRecord) -> list[tuple[str, object, str]]:
+    """(label, value, unit) of every scenario field, known ones first in a fixed order, then any others."""
+    scenario = record.scenario
+    rows = [(label, scenario[key], unit) for key, (label, unit) in SCENARIO_LABELS.items() if key in scenario]
+    rows += [(key, scenario[key], TEXT) for key in sorted(scenario) if key not in SCENARIO_LABELS]
+    return rows
+
+
+def assumptions(record: RunRecord) -> list[str]:
+    """What the figures assume, in the scenario's own numbers."""
+    s = record.scenario
+    return [
+        f"Months are counted from {s['start']} (period 0); the plan covers {record.horizon} months.",
+        f"The deadline is the {s['deadline']}-month term plus {s['extensions']} six-month extension(s): "
+        f"month {record.deadline} ({record.deadline_month}).",
+        f"Money: the fund less the administrative reserve ({usd(record.summary['available_usd'])}) is "
+        f"{rule_words(record.rule)}; a carrier pays for sites from its allocation first and its own funds after it.",
+        "A site's cost is spent evenly over its months of work; a site is replaced only if its carrier can pay "
+        "its whole cost.",
+        "A replaced site keeps its people on covered gear until the month its work finishes; a site not replaced "
+        "is shut down at the deadline and its people are without service from then to the end of the horizon.",
+        "Crews: in each month a carrier's work in progress never needs more crew units of a type than it has "
+        "(fewer in December to March where winter capacity is set); a site starts only after its equipment "
+        "arrives (lead time) and after the sites it depends on are finished.",
+        f"The solver minimises {'population-months on covered gear, with each person-month without service weighing ' + format(s['dark_weight'], 'g') if s['objective'] == 'exposure' else 'the months until every carrier is done (makespan)'}; "
+        f"it stops at a {s['mip_gap']:.2%} gap or at its time limit of {s['time_limit_s']:g} s.",
+        "Figures come from the dataset named on the cover; its SHA-256 identifies the exact files.",
+    ]
+
+
+GLOSSARY = (
+    ("Covered gear", "Network equipment from Huawei or ZTE that the FCC requires carriers to remove and replace."),
+    ("Fund", "Money appropriated for reimbursement (the Secure and Trusted Communications Networks "
+             "Reimbursement Program)."),
+    ("Administrative reserve", "Part of the fund held back and not allocated to carriers."),
+    ("Demand", "The cost of replacing every site of a carrier (or of all carriers)."),
+    ("Allocation", "Money from the fund assigned to a carrier by the funding rule."),
+    ("Pro rata", "Every carrier receives the same fraction of its demand."),
+    ("Deadline", "The term (months from the start) plus six months per extension granted (47 CFR 1.50004)."),
+    ("Done by the deadline", "Every site of the carrier is replaced and its work finished by the deadline month."),
+    ("Left without service", "People served by sites that are not replaced: their covered gear is shut down at "
+                             "the deadline."),
+    ("Exposure", "People times months spent on covered gear before it is replaced or shut down."),
+    ("Site", "A location whose covered gear must be replaced (core, backhaul or radio access)."),
+    ("Crew unit", "A team that can work on one unit of a site's crew need in a month."),
+    ("Gap", "Relative distance between the plan's objective and the best bound the solver proved; 0% is optimal."),
+    ("Bound", "A value no plan can beat, proven by the solver."),
+    ("Termination status", "optimal: proven within the requested gap; feasible: valid, stopped by the time "
+                           "limit; heuristic: valid, from list scheduling without an optimality claim."),
+)
+
+
+def carrier_sentence(record: RunRecord, carrier_id: str) -> str:
+    """One carrier's outcome in a sentence."""
+    row = record.carrier(carrier_id)
+    money = row["allocation_usd"] + row["own_funds_usd"]
+    text = (f"{row['name']} ({row['carrier_id']}, {row['state']}) receives {usd(row['allocation_usd'])} against a demand "
+            f"of {usd(row['demand_usd'])}")
+    text += f" and has {usd(row['own_funds_usd'])} of its own" if row["own_funds_usd"] > 0 else ""
+    text += (f"; it spends {usd(row['spend_usd'])} of the {usd(money)} available and replaces "
+             f"{row['sites_replaced']:,} of {row['sites']:,} sites")
+    if row["on_time"]:
+        text += f", finishing in {row['completion_month']}, on time."
+    elif row["completion_month"]:
+        text += f", finishing in {row['completion_month']}, after the deadline ({record.deadline_month})."
+    else:
+        left = row["population_left_without_service"]
+        text += f"; {left:,} of its {row['population']:,} people are left without service."
+    return text

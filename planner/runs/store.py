@@ -1,0 +1,376 @@
+"""The run store: every solved scenario recorded in one SQLite file, so nothing is solved twice.
+
+A run is keyed by its inputs checksum,
+
+    inputs_sha256 = sha256(dataset sha256 + "\\n" + canonical scenario JSON)
+
+where the canonical JSON has sorted keys and leaves out the scenario's `name` (a label,
+which does not change the plan). A run is reused only if, besides the same inputs, it
+was made by the same planner code (`code_sha256`, a checksum of the package's source less
+the modules that only present or store results), so a fix to the engine never serves
+stale plans.
+
+Each run row holds the scenario, the status, the headline figures (`summary.json`) and
+the output files (`schedule.csv`, `carriers.csv`, `monthly.csv`, zlib-compressed). A run
+is written in one transaction: a process killed half-way leaves the store as it was
+before that run. The schema carries a version (table `meta`); a store written by a
+newer schema is refused rather than misread.
+
+Default path: `runs/rrplan.sqlite` under the working folder, or the environment
+variable RRPLAN_STORE.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import sqlite3
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from planner.core.errors import PlannerError
+from planner.inputs.tables import dataset_tables
+from planner.analysis.reports import json_ready
+from planner.core.schema import Dataset, Scenario
+
+SCHEMA_VERSION = 1
+DEFAULT_STORE_PATH = Path("runs") / "rrplan.sqlite"
+STORE_ENVIRONMENT_VARIABLE = "RRPLAN_STORE"
+HEADLINE_FIGURES = ("objective", "gap", "sites_replaced", "carriers_done_by_deadline",
+                    "population_left_without_service", "exposure_population_months", "allocated_usd", "wall_seconds")
+CARRIER_FIGURES = ("allocation_usd", "sites_replaced", "completion_period", "on_time", "population_left_without_service")
+
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE runs (
+    run_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_utc TEXT NOT NULL,
+    source TEXT NOT NULL,
+    dataset_name TEXT NOT NULL,
+    dataset_sha256 TEXT NOT NULL,
+    scenario_name TEXT NOT NULL,
+    scenario_json TEXT NOT NULL,
+    inputs_sha256 TEXT NOT NULL,
+    code_sha256 TEXT NOT NULL,
+    status TEXT NOT NULL,
+    error TEXT NOT NULL DEFAULT '',
+    summary_json TEXT NOT NULL DEFAULT '{}',
+    fund_usd REAL NOT NULL,
+    rule TEXT NOT NULL,
+    deadline INTEGER NOT NULL,
+    effective_deadline INTEGER NOT NULL
+);
+CREATE INDEX runs_by_inputs ON runs (inputs_sha256, code_sha256, status);
+CREATE TABLE run_files (
+    run_id INTEGER NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    content_zlib BLOB NOT NULL,
+    PRIMARY KEY (run_id, name)
+);
+"""
+
+
+class StoreError(PlannerError):
+    """The run store cannot be used: unknown run, newer schema, or a file that is not a store."""
+
+
+def default_store_path() -> Path:
+    """RRPLAN_STORE if set, else runs/rrplan.sqlite under the working folder."""
+    return Path(os.environ.get(STORE_ENVIRONMENT_VARIABLE) or DEFAULT_STORE_PATH)
+
+
+def dataset_checksum(dataset: Dataset) -> str:
+    """The dataset's file checksum, or for a dataset built in memory, the checksum of its CSV text."""
+    if dataset.sha256:
+        return dataset.sha256
+    digest = hashlib.sha256()
+    for name, text in sorted(dataset_tables(dataset).items()):
+        digest.update(name.encode())
+        digest.update(text.encode())
+    return digest.hexdigest()
+
+
+def canonical_scenario_json(scenario: Scenario) -> str:
+    """The scenario's values as JSON with sorted keys and floats as floats; the label `name` is left out."""
+    values = scenario.to_dict()
+    values.pop("name", None)
+    return json.dumps(values, sort_keys=True, separators=(",", ":"))
+
+
+def inputs_checksum(dataset: Dataset, scenario: Scenario) -> str:
+    payload = dataset_checksum(dataset) + "\n" + canonical_scenario_json(scenario)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+# Modules that only present, orchestrate or store results: editing them does not change a plan, so they
+# are left out of the code checksum. Every other module (and any new one) counts.
+PRESENTATION_MODULES = ("documents", "plots.py", "cli_scale.py", "store.py", "sweep.py", "montecarlo.py",
+                        "scenarios.py", "uploads.py")
+
+
+@lru_cache(maxsize=1)
+def code_checksum() -> str:
+    """Checksum of the planner source that makes plans: results of other code are not reused."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        if path.relative_to(root).parts[0] in PRESENTATION_MODULES:
+            continue
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One stored run: what went in, what came out (files are read on demand)."""
+
+    run_id: int
+    created_utc: str
+    source: str
+    dataset_name: str
+    dataset_sha256: str
+    scenario: dict
+    inputs_sha256: str
+    code_sha256: str
+    status: str  # optimal | feasible | heuristic | failed
+    error: str
+    summary: dict
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status != "failed"
+
+    @property
+    def scenario_name(self) -> str:
+        return str(self.scenario.get("name", ""))
+
+    def headline(self) -> dict:
+        """The figures a curve or a listing shows (None for a failed run)."""
+        return {key: self.summary.get(key) for key in HEADLINE_FIGURES}
+
+
+class RunStore:
+    """An SQLite file of runs. One writer at a time (SQLite locks); readers never see half a run."""
+
+    def __init__(self, path: str | Path | None = None, timeout_s: float = 30.0):
+        self.path = Path(path) if path is not None else default_store_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._connection = sqlite3.connect(self.path, timeout=timeout_s, isolation_level=None)
+            self._connection.execute("PRAGMA foreign_keys = ON")
+            self._connection.execute("PRAGMA journal_mode = WAL")  # readers go on while a sweep writes
+            self._ensure_schema()
+        except sqlite3.DatabaseError as err:
+            raise StoreError(f"{self.path}: not a usable run store ({err})") from None
+
+    # --- set-up ------------------------------------------------------------------------------
+
+    def _ensure_schema(self) -> None:
+        with self._transaction():  # two processes opening a new store at once: one creates, one waits
+            tables = {row[0] for row in self._connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if "meta" not in tables:
+                if tables - {"sqlite_sequence"}:
+                    raise StoreError(f"{self.path}: an SQLite file that is not an rrplan run store")
+                self._create_schema()
+                return
+        row = self._connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self.path}: written by a newer rrplan (store schema {version}, this version reads "
+                             f"up to {SCHEMA_VERSION}); upgrade rrplan or use another store (RRPLAN_STORE)")
+        if version < SCHEMA_VERSION:
+            raise StoreError(f"{self.path}: store schema {version} is older than {SCHEMA_VERSION} and cannot be "
+                             "migrated; move the file aside to start a new store")
+
+    def _create_schema(self) -> None:
+        for statement in SCHEMA.split(";"):
+            if statement.strip():
+                self._connection.execute(statement)
+        self._connection.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+    def _transaction(self):
+        return _Transaction(self._connection)
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def __enter__(self) -> "RunStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def save(self, dataset: Dataset, scenario: Scenario, summary: dict, files: Mapping[str, str | bytes],
+             source: str = "cli") -> RunRecord:
+        """Record a solved run and its output files in one transaction; return the record."""
+        return self._insert(dataset, scenario, str(summary.get("status", "feasible")), "", summary, files, source)
+
+    def save_failure(self, dataset: Dataset, scenario: Scenario, error: str, source: str = "cli") -> RunRecord:
+        """Record a run that gave no plan, with the reason. Failed runs are tried again, never reused."""
+        return self._insert(dataset, scenario, "failed", error, {}, {}, source)
+
+    def _insert(self, dataset, scenario, status, error, summary, files, source) -> RunRecord:
+        created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        scenario_json = json.dumps(scenario.to_dict(), sort_keys=True)
+        with self._transaction():
+            cursor = self._connection.execute(
+                "INSERT INTO runs (created_utc, source, dataset_name, dataset_sha256, scenario_name, scenario_json, "
+                "inputs_sha256, code_sha256, status, error, summary_json, fund_usd, rule, deadline, effective_deadline) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (created, source, dataset.name, dataset_checksum(dataset), scenario.name, scenario_json,
+                 inputs_checksum(dataset, scenario), code_checksum(), status, error, json.dumps(json_ready(summary)),
+                 scenario.fund_usd, scenario.rule, scenario.deadline, scenario.effective_deadline))
+            run_id = cursor.lastrowid
+            for name, content in files.items():
+                data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
+                self._connection.execute("INSERT INTO run_files (run_id, name, content_zlib) VALUES (?, ?, ?)",
+                                         (run_id, name, zlib.compress(data, 6)))
+        return self.get(run_id)
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def find(self, dataset: Dataset, scenario: Scenario) -> RunRecord | None:
+        """The latest successful run of the same inputs made by the same code, if any."""
+        row = self._connection.execute(
+            f"SELECT {_COLUMNS} FROM runs WHERE inputs_sha256 = ? AND code_sha256 = ? AND status != 'failed' "
+            "ORDER BY run_id DESC LIMIT 1", (inputs_checksum(dataset, scenario), code_checksum())).fetchone()
+        return None if row is None else _record(row)
+
+    def get(self, run_id: int) -> RunRecord:
+        row = self._connection.execute(f"SELECT {_COLUMNS} FROM runs WHERE run_id = ?", (int(run_id),)).fetchone()
+        if row is None:
+            raise StoreError(f"{self.path}: no run #{run_id}; `rrplan runs` lists the stored runs")
+        return _record(row)
+
+    def runs(self) -> list[RunRecord]:
+        """Every stored run, oldest first."""
+        return [_record(row) for row in self._connection.execute(f"SELECT {_COLUMNS} FROM runs ORDER BY run_id")]
+
+    def runs_table(self) -> pd.DataFrame:
+        """One row per run: id, time, dataset, scenario, status and headline figures."""
+        rows = []
+        for record in self.runs():
+            rows.append({"run_id": record.run_id, "created_utc": record.created_utc, "source": record.source,
+                         "dataset": record.dataset_name, "scenario": record.scenario_name,
+                         "fund_usd": record.scenario.get("fund_usd"), "rule": record.scenario.get("rule"),
+                         "deadline": record.scenario.get("deadline"), "extensions": record.scenario.get("extensions"),
+                         "status": record.status, **record.headline(), "error": record.error,
+                         "inputs_sha256": record.inputs_sha256})
+        columns = ["run_id", "created_utc", "source", "dataset", "scenario", "fund_usd", "rule", "deadline",
+                   "extensions", "status", *HEADLINE_FIGURES, "error", "inputs_sha256"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def file_names(self, run_id: int) -> list[str]:
+        return [row[0] for row in self._connection.execute(
+            "SELECT name FROM run_files WHERE run_id = ? ORDER BY name", (int(run_id),))]
+
+    def file(self, run_id: int, name: str) -> str:
+        row = self._connection.execute("SELECT content_zlib FROM run_files WHERE run_id = ? AND name = ?",
+                                       (int(run_id), name)).fetchone()
+        if row is None:
+            raise StoreError(f"{self.path}: run #{run_id} has no file {name}")
+        return zlib.decompress(row[0]).decode("utf-8")
+
+    def table(self, run_id: int, name: str) -> pd.DataFrame:
+        """A stored CSV file as a DataFrame, e.g. `table(3, "carriers.csv")`."""
+        return pd.read_csv(io.StringIO(self.file(run_id, name)), dtype={"carrier_id": str, "site_id": str})
+
+    def write_files(self, run_id: int, folder: str | Path) -> Path:
+        """Write a run's stored files into `folder` (each file whole, by rename)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in self.file_names(run_id):
+            temporary = folder / f".{name}.partial"
+            temporary.write_text(self.file(run_id, name), encoding="utf-8")
+            os.replace(temporary, folder / name)
+        return folder
+
+
+_COLUMNS = ("run_id, created_utc, source, dataset_name, dataset_sha256, scenario_json, inputs_sha256, code_sha256, "
+            "status, error, summary_json")
+
+
+def _record(row) -> RunRecord:
+    (run_id, created, source, dataset_name, dataset_sha, scenario_json, inputs, code, status, error, summary) = row
+    return RunRecord(run_id, created, source, dataset_name, dataset_sha, json.loads(scenario_json), inputs, code,
+                     status, error, json.loads(summary))
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception: a run is stored whole or not at all."""
+
+    def __init__(self, connection: sqlite3.Connection):
+        self.connection = connection
+
+    def __enter__(self):
+        self.connection.execute("BEGIN IMMEDIATE")
+        return self.connection
+
+    def __exit__(self, kind, value, traceback) -> None:
+        self.connection.execute("COMMIT" if kind is None else "ROLLBACK")
+
+
+# --- comparing two runs ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RunDiff:
+    """What changed between two runs: inputs, headline figures and each carrier's figures."""
+
+    run_a: RunRecord
+    run_b: RunRecord
+    inputs: pd.DataFrame  # input, a, b (only inputs that differ)
+    headline: pd.DataFrame  # figure, a, b, change
+    carriers: pd.DataFrame  # carrier_id, then <figure>_a, <figure>_b, <figure>_change; `changed` flag
+
+
+def diff_runs(store: RunStore, run_a: int, run_b: int) -> RunDiff:
+    """Compare two stored runs: which inputs differ and how each carrier's figures moved (b - a)."""
+    a, b = store.get(run_a), store.get(run_b)
+    inputs = []
+    if a.dataset_sha256 != b.dataset_sha256:
+        inputs.append({"input": "dataset", "a": f"{a.dataset_name} ({a.dataset_sha256[:12]})",
+                       "b": f"{b.dataset_name} ({b.dataset_sha256[:12]})"})
+    for key in sorted(set(a.scenario) | set(b.scenario)):
+        if a.scenario.get(key) != b.scenario.get(key):
+            inputs.append({"input": key, "a": a.scenario.get(key), "b": b.scenario.get(key)})
+    if a.code_sha256 != b.code_sha256:
+        inputs.append({"input": "planner code", "a": a.code_sha256[:12], "b": b.code_sha256[:12]})
+    headline = []
+    for key in HEADLINE_FIGURES:
+        va, vb = a.summary.get(key), b.summary.get(key)
+        change = vb - va if isinstance(va, (int, float)) and isinstance(vb, (int, float)) else None
+        headline.append({"figure": key, "a": va, "b": vb, "change": change})
+    return RunDiff(a, b, pd.DataFrame(inputs, columns=["input", "a", "b"]),
+                   pd.DataFrame(headline, columns=["figure", "a", "b", "change"]), _carrier_changes(store, a, b))
+
+
+def _carrier_changes(store: RunStore, a: RunRecord, b: RunRecord) -> pd.DataFrame:
+    columns = ["carrier_id", *[f"{f}_{side}" for f in CARRIER_FIGURES for side in ("a", "b", "change")], "changed"]
+    if not (a.succeeded and b.succeeded):
+        return pd.DataFrame(columns=columns)
+    left = store.table(a.run_id, "carriers.csv")[["carrier_id", *CARRIER_FIGURES]]
+    right = store.table(b.run_id, "carriers.csv")[["carrier_id", *CARRIER_FIGURES]]
+    merged = left.merge(right, on="carrier_id", how="outer", suffixes=("_a", "_b"), sort=True)
+    changed = pd.Series(False, index=merged.index)
+    for figure in CARRIER_FIGURES:
+        before, after = merged[f"{figure}_a"], merged[f"{figure}_b"]
+        if figure == "on_time":
+            merged[f"{figure}_change"] = [None if x == y else f"{x} -> {y}" for x, y in zip(before, after)]
+            moved = before.astype(object).ne(after.astype(object))
+        else:
+            before, after = pd.to_numeric(before), pd.to_numeric(after)
+            merged[f"{figure}_change"] = after - before
+            moved = ~((before == after) | (before.isna() & after.isna()))
+        changed |= moved
+    merged["changed"] = changed
+    return merged[columns]
