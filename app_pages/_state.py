@@ -9,6 +9,7 @@ because plans are never mutated, so handing out the same object is safe. One loc
 serialises solves: this runs on small machines where two parallel solves of the same
 inputs would only slow each other down.
 """
+
 from __future__ import annotations
 
 import json
@@ -58,12 +59,14 @@ FUND_MIN_B, FUND_MAX_B = 0.5, 6.0
 
 MONEY_COLUMN = "$%,d"  # whole dollars with thousands separators in tables (st.column_config)
 
+
 def headline_metrics(summary: dict) -> None:
     """The national headline figures as metrics: money in one row, outcomes in the next."""
     figures = list(headline_values(summary).items())
     for row in (figures[:4], figures[4:]):
         for column, (label, value) in zip(st.columns(len(row)), row):
             column.metric(label, value)
+
 
 def headline_values(summary: dict) -> dict[str, str]:
     """The national headline figures, as shown, from `planner.summary` (the single source of the numbers)."""
@@ -77,33 +80,53 @@ def headline_values(summary: dict) -> dict[str, str]:
         "Population-months on covered gear": person_months(summary["exposure_population_months"]),
     }
 
+
 def solve_note(summary: dict) -> str:
     """One honest line on how good the plan is and what it cost to find."""
     gap = summary["gap"]
     quality = STATUS_LABELS.get(summary["status"], summary["status"])
     bound = "" if gap is None else f", proven gap {gap:.1%}"
-    return (f"Plan status: {quality}{bound}; solved in {summary['wall_seconds']:.1f} s with {summary['solver']}; "
-            f"dataset {summary['dataset']} (sha256 {summary['dataset_sha256'][:12]}).")
+    return (
+        f"Plan status: {quality}{bound}; solved in {summary['wall_seconds']:.1f} s with {summary['solver']}; "
+        f"dataset {summary['dataset']} (sha256 {summary['dataset_sha256'][:12]})."
+    )
+
 
 def issues_table(issues) -> pd.DataFrame:
     """Input problems as the table the Data screen shows: file, row, column, rule, value, message."""
-    return pd.DataFrame([{"file": i.file, "row": i.row, "column": i.column, "rule": i.rule, "value": i.value,
-                          "message": i.message, "severity": i.severity} for i in issues],
-                        columns=["file", "row", "column", "rule", "value", "message", "severity"]).astype(
-                            {"row": "Int64"})
+    return pd.DataFrame(
+        [
+            {
+                "file": i.file,
+                "row": i.row,
+                "column": i.column,
+                "rule": i.rule,
+                "value": i.value,
+                "message": i.message,
+                "severity": i.severity,
+            }
+            for i in issues
+        ],
+        columns=["file", "row", "column", "rule", "value", "message", "severity"],
+    ).astype({"row": "Int64"})
+
 
 # ---------------------------------------------------------------- dataset
 
+
 def dataset_folder() -> Path:
     return Path(os.environ.get(DATASET_ENV) or DEFAULT_DATASET)
+
 
 @st.cache_resource(show_spinner="Reading the dataset...")
 def _read_dataset(folder: str, _stamp: tuple) -> planner.Dataset:
     return planner.read_dataset(folder)
 
+
 def _folder_stamp(folder: Path) -> tuple:
     """Changes when a dataset file changes, so an edited folder is read again."""
     return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(folder.glob("*")) if p.is_file())
+
 
 def active_dataset() -> planner.Dataset:
     """The uploaded dataset if the user chose one on the Data screen, else the folder's. Stops the page on bad input."""
@@ -114,16 +137,21 @@ def active_dataset() -> planner.Dataset:
     try:
         return _read_dataset(str(folder), _folder_stamp(folder) if folder.is_dir() else ())
     except planner.InputError as err:
-        st.error(f"The dataset in {folder} cannot be used: {len(err.issues)} problem(s). "
-                 f"Fix them or point {DATASET_ENV} at another folder.")
+        st.error(
+            f"The dataset in {folder} cannot be used: {len(err.issues)} problem(s). "
+            f"Fix them or point {DATASET_ENV} at another folder."
+        )
         st.dataframe(issues_table(err.issues), hide_index=True)
         st.stop()
 
+
 # ---------------------------------------------------------------- scenario sidebar
+
 
 def _base_scenario(dataset: planner.Dataset) -> Scenario:
     base = dataset.default_scenario or Scenario()
     return base.with_overrides(time_limit_s=min(base.time_limit_s, APP_TIME_LIMIT_S))
+
 
 def sidebar() -> None:
     """The scenario controls shared by every screen; the scenario they define is `current_scenario()`."""
@@ -131,43 +159,80 @@ def sidebar() -> None:
     base = _base_scenario(dataset)
     side = st.sidebar
     side.header("Scenario")
-    side.caption(f"Dataset: **{dataset.name}** ({len(dataset.carriers):,} carriers, {len(dataset.sites):,} sites, "
-                 f"demand {usd(dataset.total_demand_usd)})")
+    side.caption(
+        f"Dataset: **{dataset.name}** ({len(dataset.carriers):,} carriers, {len(dataset.sites):,} sites, "
+        f"demand {usd(dataset.total_demand_usd)})"
+    )
     presets = list(FUND_PRESETS)
     default_preset = next((k for k, v in FUND_PRESETS.items() if abs(v - base.fund_usd) < 0.5), CUSTOM_FUND)
-    choice = side.radio("Fund", [*presets, CUSTOM_FUND], index=[*presets, CUSTOM_FUND].index(default_preset),
-                        key="fund_choice", help="Money Congress makes available for reimbursements.")
+    choice = side.radio(
+        "Fund",
+        [*presets, CUSTOM_FUND],
+        index=[*presets, CUSTOM_FUND].index(default_preset),
+        key="fund_choice",
+        help="Money Congress makes available for reimbursements.",
+    )
     if choice == CUSTOM_FUND:
-        fund_b = side.slider("Custom fund (USD billions)", FUND_MIN_B, FUND_MAX_B,
-                             value=min(FUND_MAX_B, max(FUND_MIN_B, round(base.fund_usd / 1e9, 3))), step=0.005,
-                             format="$%.3fB", key="fund_custom_b")
+        fund_b = side.slider(
+            "Custom fund (USD billions)",
+            FUND_MIN_B,
+            FUND_MAX_B,
+            value=min(FUND_MAX_B, max(FUND_MIN_B, round(base.fund_usd / 1e9, 3))),
+            step=0.005,
+            format="$%.3fB",
+            key="fund_custom_b",
+        )
         fund_usd = fund_b * 1e9
     else:
         fund_usd = FUND_PRESETS[choice]
     if base.admin_reserve_usd:
-        side.caption(f"{usd(max(0.0, fund_usd - base.admin_reserve_usd))} available after the "
-                     f"{usd(base.admin_reserve_usd)} administrative reserve.")
+        side.caption(
+            f"{usd(max(0.0, fund_usd - base.admin_reserve_usd))} available after the "
+            f"{usd(base.admin_reserve_usd)} administrative reserve."
+        )
     rule = side.selectbox("Funding rule", RULES, index=RULES.index(base.rule), format_func=RULE_LABELS.get, key="rule")
-    deadline = side.number_input("Deadline (months after the start)", 1, 120, int(base.deadline), key="deadline",
-                                 help=f"The term to replace everything; plans start {base.start}.")
+    deadline = side.number_input(
+        "Deadline (months after the start)",
+        1,
+        120,
+        int(base.deadline),
+        key="deadline",
+        help=f"The term to replace everything; plans start {base.start}.",
+    )
     extensions = side.number_input("Six-month extensions granted", 0, 6, int(base.extensions), key="extensions")
     horizon = side.slider("Planning horizon (months)", 12, 120, min(120, max(12, int(base.horizon))), key="horizon")
     with side.expander("Solver"):
-        time_limit = st.number_input("Time limit per national solve (seconds)", 5, 600, int(base.time_limit_s),
-                                     key="time_limit_s",
-                                     help="When it is reached the best plan found is shown, with its proven gap.")
-    scenario = base.with_overrides(fund_usd=float(fund_usd), rule=rule, deadline=int(deadline),
-                                   extensions=int(extensions), horizon=int(horizon), time_limit_s=float(time_limit),
-                                   name="app")
+        time_limit = st.number_input(
+            "Time limit per national solve (seconds)",
+            5,
+            600,
+            int(base.time_limit_s),
+            key="time_limit_s",
+            help="When it is reached the best plan found is shown, with its proven gap.",
+        )
+    scenario = base.with_overrides(
+        fund_usd=float(fund_usd),
+        rule=rule,
+        deadline=int(deadline),
+        extensions=int(extensions),
+        horizon=int(horizon),
+        time_limit_s=float(time_limit),
+        name="app",
+    )
     st.session_state["scenario"] = scenario
-    side.caption(f"Deadline {scenario.month_label(scenario.effective_deadline)}; "
-                 f"horizon to {scenario.month_label(scenario.horizon - 1)}.")
+    side.caption(
+        f"Deadline {scenario.month_label(scenario.effective_deadline)}; "
+        f"horizon to {scenario.month_label(scenario.horizon - 1)}."
+    )
+
 
 def current_scenario() -> Scenario:
     scenario = st.session_state.get("scenario")
     return scenario if scenario is not None else _base_scenario(active_dataset())
 
+
 # ---------------------------------------------------------------- cached solves
+
 
 @dataclass(frozen=True)
 class PlanViews:
@@ -178,6 +243,7 @@ class PlanViews:
     schedule: pd.DataFrame
     carriers: pd.DataFrame
     monthly: pd.DataFrame
+
 
 class PlanStore:
     """The last `size` plans by key, shared by all sessions of this server.
@@ -220,19 +286,29 @@ class PlanStore:
                     self._plans.popitem(last=False)
             return made
 
+
 @st.cache_resource
 def plan_store() -> PlanStore:
     return PlanStore()
 
+
 def plan_key(dataset: planner.Dataset, scenario: Scenario, extra: str = "") -> str:
     return json.dumps([dataset.sha256 or dataset.name, scenario.to_dict(), extra], sort_keys=True, default=str)
 
+
 def _views(plan: planner.Plan) -> PlanViews:
-    return PlanViews(plan, planner.summary(plan), planner.schedule_table(plan), planner.carriers_table(plan),
-                     planner.monthly_table(plan))
+    return PlanViews(
+        plan,
+        planner.summary(plan),
+        planner.schedule_table(plan),
+        planner.carriers_table(plan),
+        planner.monthly_table(plan),
+    )
+
 
 def is_cached(dataset: planner.Dataset, scenario: Scenario) -> bool:
     return plan_key(dataset, scenario) in plan_store()
+
 
 def record(plan: planner.Plan) -> None:
     """Keep every plan the app solves in the run store (Saved runs screen); a store problem is only a warning."""
@@ -242,6 +318,7 @@ def record(plan: planner.Plan) -> None:
     except (StoreError, OSError) as err:
         st.warning(f"The plan was not saved to the run store: {err}")
 
+
 def plan_views(dataset: planner.Dataset, scenario: Scenario, label: str = "") -> PlanViews:
     """The plan for these inputs: from the store, or solved now with a progress bar. Stops the page on failure."""
     key = plan_key(dataset, scenario)
@@ -250,17 +327,21 @@ def plan_views(dataset: planner.Dataset, scenario: Scenario, label: str = "") ->
         bar = st.progress(0.0, text=f"Planning {label or dataset.name}: allocating the fund...")
 
         def progress(done: int, total: int, carrier_id: str) -> None:
-            bar.progress(min(1.0, done / max(1, total)),
-                         text=f"Planning {label or dataset.name}: {done} of {total} carriers scheduled ({carrier_id})")
+            bar.progress(
+                min(1.0, done / max(1, total)),
+                text=f"Planning {label or dataset.name}: {done} of {total} carriers scheduled ({carrier_id})",
+            )
 
-        with st.spinner(f"Solving {len(dataset.sites):,} sites ({scenario.rule}, time limit "
-                        f"{scenario.time_limit_s:.0f} s)..."):
+        with st.spinner(
+            f"Solving {len(dataset.sites):,} sites ({scenario.rule}, time limit {scenario.time_limit_s:.0f} s)..."
+        ):
             views = _views(planner.plan(dataset, scenario, progress=progress))
         bar.empty()
         record(views.plan)
         return views
 
     return _stored_or_solved(key, solve, "These settings", "produce a plan")
+
 
 def _stored_or_solved(key: str, solve, inputs: str, action: str) -> PlanViews:
     """The plan under `key` from the store, or solved now; on failure, show why and stop the page."""
@@ -274,7 +355,9 @@ def _stored_or_solved(key: str, solve, inputs: str, action: str) -> PlanViews:
         st.error(f"The planner could not {action}: {err}")
         st.stop()
 
+
 REPORT_LABELS = {"pdf": "PDF report", "xlsx": "Excel workbook", "html": "Web page (offline)"}
+
 
 def report_downloads(views: PlanViews, key: str, plans_by_rule: dict | None = None) -> None:
     """Download buttons for the plan's reports; each is made only when its button is clicked.
@@ -284,10 +367,16 @@ def report_downloads(views: PlanViews, key: str, plans_by_rule: dict | None = No
 
     columns = st.columns(len(REPORT_LABELS))
     for column, (fmt, label) in zip(columns, REPORT_LABELS.items()):
-        column.download_button(label, (lambda fmt=fmt: plan_report_bytes(views.plan, fmt, plans_by_rule)),
-                               file_name=FILE_NAMES[fmt],
-                               mime=MEDIA_TYPES[fmt], key=f"{key}_{fmt}", icon=":material/download:",
-                               on_click="ignore")
+        column.download_button(
+            label,
+            (lambda fmt=fmt: plan_report_bytes(views.plan, fmt, plans_by_rule)),
+            file_name=FILE_NAMES[fmt],
+            mime=MEDIA_TYPES[fmt],
+            key=f"{key}_{fmt}",
+            icon=":material/download:",
+            on_click="ignore",
+        )
+
 
 def replanned_views(views: PlanViews, carrier_id: str, changes: CarrierChanges) -> PlanViews:
     """One carrier re-planned alone after an engineer's changes (cached by plan, carrier and changes)."""
@@ -298,6 +387,7 @@ def replanned_views(views: PlanViews, carrier_id: str, changes: CarrierChanges) 
             return _views(replan_carrier(views.plan, carrier_id, changes, time_limit_s=REPLAN_TIME_LIMIT_S))
 
     return _stored_or_solved(key, solve, "These changes", f"re-plan {carrier_id}")
+
 
 def month_options(scenario: Scenario, horizon: int) -> list[str]:
     return [scenario.month_label(t) for t in range(horizon)]

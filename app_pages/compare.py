@@ -1,4 +1,5 @@
 """Compare rules: pro rata, priority tiers, optimal and greedy on the same fund, side by side."""
+
 import pandas as pd
 import streamlit as st
 
@@ -12,22 +13,29 @@ base = _state.current_scenario()
 # The optimal rule first solves a national selection model, then every carrier: it gets twice the time
 # limit, so that on a busy machine it does not fall back to the pro-rata plan for want of time.
 OPTIMAL_TIME_FACTOR = 2
-scenarios = {rule: base.with_overrides(rule=rule, time_limit_s=base.time_limit_s * (OPTIMAL_TIME_FACTOR
-                                                                                     if rule == "optimal" else 1))
-             for rule in RULES}
+scenarios = {
+    rule: base.with_overrides(
+        rule=rule, time_limit_s=base.time_limit_s * (OPTIMAL_TIME_FACTOR if rule == "optimal" else 1)
+    )
+    for rule in RULES
+}
 
 st.title("Compare rules")
-st.markdown(f"The four funding rules on the same fund (**{usd(base.fund_usd)}**), the same data and the same "
-            f"deadline ({base.month_label(base.effective_deadline)}). The fund, deadline and horizon are set in "
-            "the sidebar.")
+st.markdown(
+    f"The four funding rules on the same fund (**{usd(base.fund_usd)}**), the same data and the same "
+    f"deadline ({base.month_label(base.effective_deadline)}). The fund, deadline and horizon are set in "
+    "the sidebar."
+)
 
 missing = [rule for rule, scenario in scenarios.items() if not _state.is_cached(dataset, scenario)]
 if missing:
     notice = st.empty()  # cleared once the solves are done, so the page does not say "not solved" over results
     with notice.container():
-        st.info(f"Not solved yet for these settings: {', '.join(RULE_NAMES[r] for r in missing)}. Each solve "
-                f"takes up to {base.time_limit_s:.0f} s (optimal {OPTIMAL_TIME_FACTOR * base.time_limit_s:.0f} s) "
-                "plus the time to build the models; solved plans are kept, so coming back is instant.")
+        st.info(
+            f"Not solved yet for these settings: {', '.join(RULE_NAMES[r] for r in missing)}. Each solve "
+            f"takes up to {base.time_limit_s:.0f} s (optimal {OPTIMAL_TIME_FACTOR * base.time_limit_s:.0f} s) "
+            "plus the time to build the models; solved plans are kept, so coming back is instant."
+        )
         clicked = st.button(f"Solve {len(missing)} rule(s) and compare", type="primary", key="compare_solve")
     if not clicked:
         st.stop()
@@ -50,22 +58,28 @@ _state.report_downloads(views["pro_rata"], key="compare_report", plans_by_rule={
 best = min(views, key=lambda rule: views[rule].summary["objective"])
 pro_rata = views["pro_rata"].summary
 gain = pro_rata["population_left_without_service"] - views[best].summary["population_left_without_service"]
-st.caption(f"Best objective: {_state.RULE_LABELS[best]}. Against pro rata it leaves "
-           f"{_state.people(abs(gain))} {'fewer' if gain >= 0 else 'more'} without service and "
-           f"{_state.person_months(abs(pro_rata['exposure_population_months'] - views[best].summary['exposure_population_months']))} "
-           "population-months "
-           f"{'less' if pro_rata['exposure_population_months'] >= views[best].summary['exposure_population_months'] else 'more'} "
-           "on covered gear. The objective weighs a person-month without service "
-           f"{base.dark_weight:g} times a person-month on covered gear.")
+st.caption(
+    f"Best objective: {_state.RULE_LABELS[best]}. Against pro rata it leaves "
+    f"{_state.people(abs(gain))} {'fewer' if gain >= 0 else 'more'} without service and "
+    f"{_state.person_months(abs(pro_rata['exposure_population_months'] - views[best].summary['exposure_population_months']))} "
+    "population-months "
+    f"{'less' if pro_rata['exposure_population_months'] >= views[best].summary['exposure_population_months'] else 'more'} "
+    "on covered gear. The objective weighs a person-month without service "
+    f"{base.dark_weight:g} times a person-month on covered gear."
+)
 
 allocation = views["pro_rata"].carriers[["carrier_id", "name", "demand_usd"]].copy()
 for rule, view in views.items():
     allocation[rule] = view.carriers.set_index("carrier_id").loc[allocation["carrier_id"], "allocation_usd"].to_numpy()
 st.subheader("Allocation by carrier")
-labelled = allocation.assign(name=allocation["name"] + " (" + allocation["carrier_id"] + ")").rename(
-    columns=RULE_NAMES)
-st.plotly_chart(plots.allocation_by_rule(labelled[["name", *RULE_NAMES.values()]],
-                                         title="Allocation by carrier under each rule"), width="stretch")
+labelled = allocation.assign(name=allocation["name"] + " (" + allocation["carrier_id"] + ")").rename(columns=RULE_NAMES)
+st.plotly_chart(
+    plots.allocation_by_rule(labelled[["name", *RULE_NAMES.values()]], title="Allocation by carrier under each rule"),
+    width="stretch",
+)
 money = {rule: st.column_config.NumberColumn(RULE_NAMES[rule], format=_state.MONEY_COLUMN) for rule in RULES}
-st.dataframe(allocation, hide_index=True, column_config={
-    "demand_usd": st.column_config.NumberColumn("demand (USD)", format=_state.MONEY_COLUMN), **money})
+st.dataframe(
+    allocation,
+    hide_index=True,
+    column_config={"demand_usd": st.column_config.NumberColumn("demand (USD)", format=_state.MONEY_COLUMN), **money},
+)

@@ -1,4 +1,5 @@
 """Data: the dataset in tables, and uploading another one (validated, every problem in one table)."""
+
 import io
 import tempfile
 from pathlib import Path
@@ -17,27 +18,32 @@ UPLOAD_WORKDIR = Path(tempfile.gettempdir()) / "rrplan-uploads"
 dataset = _state.active_dataset()
 st.title("Data")
 source = "uploaded" if dataset is st.session_state.get("uploaded_dataset") else f"folder {_state.dataset_folder()}"
-st.markdown(f"Dataset **{dataset.name}** ({source}): {len(dataset.carriers):,} carriers, {len(dataset.crews):,} crew "
-            f"pools, {len(dataset.sites):,} sites, demand {usd(dataset.total_demand_usd)}. "
-            f"sha256 `{dataset.sha256[:16]}`.")
+st.markdown(
+    f"Dataset **{dataset.name}** ({source}): {len(dataset.carriers):,} carriers, {len(dataset.crews):,} crew "
+    f"pools, {len(dataset.sites):,} sites, demand {usd(dataset.total_demand_usd)}. "
+    f"sha256 `{dataset.sha256[:16]}`."
+)
 if st.session_state.get("use_uploaded"):
     if st.button("Go back to the default dataset", key="use_default"):
         st.session_state["use_uploaded"] = False
         st.rerun()
 
 texts = dataset_tables(dataset)
-tabs = st.tabs([name for name in texts])
+tabs = st.tabs(list(texts))
 for tab, (name, text) in zip(tabs, texts.items()):
     with tab:
-        table = pd.read_csv(io.StringIO(text), dtype={"county_fips": "string", "depends_on": "string"},
-                            keep_default_na=False)
+        table = pd.read_csv(
+            io.StringIO(text), dtype={"county_fips": "string", "depends_on": "string"}, keep_default_na=False
+        )
         st.dataframe(table, hide_index=True, width="stretch")
         st.download_button(f"Download {name}", text, file_name=name, mime="text/csv", key=f"download_{name}")
 
 st.header("Upload a dataset")
-st.markdown("Upload `carriers.csv`, `crews.csv` and `sites.csv` (and optionally `scenario.toml`), or one `.zip` "
-            "holding them. The format is the one of the tables above. Every problem is listed with the file, row "
-            "and column it concerns.")
+st.markdown(
+    "Upload `carriers.csv`, `crews.csv` and `sites.csv` (and optionally `scenario.toml`), or one `.zip` "
+    "holding them. The format is the one of the tables above. Every problem is listed with the file, row "
+    "and column it concerns."
+)
 uploads = st.file_uploader("Dataset files", type=["csv", "zip", "toml"], accept_multiple_files=True, key="upload")
 if uploads:
     files = [(f.name, f.getvalue()) for f in uploads]
@@ -48,8 +54,10 @@ if uploads:
         st.error(f"The upload cannot be used: {len(err.issues)} problem(s). Fix them and upload again.")
         st.dataframe(_state.issues_table(problems), hide_index=True, width="stretch")
     else:
-        st.success(f"The upload is valid: {len(candidate.carriers):,} carriers, {len(candidate.sites):,} sites, "
-                   f"demand {usd(candidate.total_demand_usd)}.")
+        st.success(
+            f"The upload is valid: {len(candidate.carriers):,} carriers, {len(candidate.sites):,} sites, "
+            f"demand {usd(candidate.total_demand_usd)}."
+        )
         if candidate.warnings:
             st.warning(f"{len(candidate.warnings)} warning(s): the data can be planned, but check them.")
             st.dataframe(_state.issues_table(candidate.warnings), hide_index=True, width="stretch")

@@ -11,6 +11,7 @@ ratio of their gaps, measured in one run.
 
     .venv/bin/python benchmarks/bench_formulation.py [--carrier c02] [--time-limit 60]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,13 +23,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import pulp  # noqa: E402
+import pulp
 
-import planner  # noqa: E402
-from planner.engine.allocation import pro_rata  # noqa: E402
-from planner.engine.planning import schedule_carrier  # noqa: E402
-from planner.engine.solve import _make_integer, _run, load  # noqa: E402
-from planner.model.case import CarrierCase, carrier_case, slug  # noqa: E402
+import planner
+from planner.engine.allocation import pro_rata
+from planner.engine.planning import schedule_carrier
+from planner.engine.solve import _make_integer, _run, load
+from planner.model.case import CarrierCase, carrier_case, slug
 
 
 def textbook_model(case: CarrierCase) -> tuple[pulp.LpProblem, float]:
@@ -45,14 +46,23 @@ def textbook_model(case: CarrierCase) -> tuple[pulp.LpProblem, float]:
             problem += start[s] >= start[j] + case.by_id[j].duration_months - H * (1 - replaced[s])
     for kind in {k for site in case.sites for k, _ in site.crew_need}:
         for t in range(H):
-            load_terms = [(x[s][tau], case.by_id[s].need(kind)) for s in x
-                          for tau in range(t - case.by_id[s].duration_months + 1, t + 1) if tau in x[s] and case.by_id[s].need(kind)]
+            load_terms = [
+                (x[s][tau], case.by_id[s].need(kind))
+                for s in x
+                for tau in range(t - case.by_id[s].duration_months + 1, t + 1)
+                if tau in x[s] and case.by_id[s].need(kind)
+            ]
             if load_terms:
                 problem += pulp.LpAffineExpression(load_terms) <= case.capacity_at(kind, t)
     problem += pulp.lpSum(case.by_id[s].cost_usd * replaced[s] for s in x) <= case.budget_usd
     constant = sum(case.unreplaced_cost(site) for site in case.sites)
-    problem.setObjective(pulp.lpSum(case.by_id[s].population * (start[s] + case.by_id[s].duration_months * replaced[s])
-                                    - case.unreplaced_cost(case.by_id[s]) * replaced[s] for s in x))
+    problem.setObjective(
+        pulp.lpSum(
+            case.by_id[s].population * (start[s] + case.by_id[s].duration_months * replaced[s])
+            - case.unreplaced_cost(case.by_id[s]) * replaced[s]
+            for s in x
+        )
+    )
     return problem, constant
 
 
@@ -72,16 +82,24 @@ def main() -> None:
     _make_integer(loaded)
     status, objective, bound, _ = _run(loaded, args.time_limit, scenario.mip_gap)
     textbook_seconds = time.perf_counter() - began
-    textbook_gap = (objective - bound) / abs(objective) if math.isfinite(objective) and math.isfinite(bound) else math.inf
-    print(f"textbook  {status:9s} objective {objective:16,.0f} bound {bound:16,.0f} gap {textbook_gap:8.2%} {textbook_seconds:6.1f} s")
+    textbook_gap = (
+        (objective - bound) / abs(objective) if math.isfinite(objective) and math.isfinite(bound) else math.inf
+    )
+    print(
+        f"textbook  {status:9s} objective {objective:16,.0f} bound {bound:16,.0f} gap {textbook_gap:8.2%} {textbook_seconds:6.1f} s"
+    )
 
     began = time.perf_counter()
     result = schedule_carrier(case, time.time() + args.time_limit, scenario.mip_gap)
     ours_seconds = time.perf_counter() - began
     ours_gap = (result.objective - result.bound) / abs(result.objective)
-    print(f"planner   {result.status:9s} objective {result.objective:16,.0f} bound {result.bound:16,.0f} gap {ours_gap:8.2%} {ours_seconds:6.1f} s")
+    print(
+        f"planner   {result.status:9s} objective {result.objective:16,.0f} bound {result.bound:16,.0f} gap {ours_gap:8.2%} {ours_seconds:6.1f} s"
+    )
     if ours_gap > 0:
-        print(f"gap ratio textbook/planner: {textbook_gap / ours_gap:,.1f}x; time ratio {textbook_seconds / ours_seconds:,.1f}x")
+        print(
+            f"gap ratio textbook/planner: {textbook_gap / ours_gap:,.1f}x; time ratio {textbook_seconds / ours_seconds:,.1f}x"
+        )
     else:
         print(f"planner closed its gap; time ratio textbook/planner {textbook_seconds / ours_seconds:,.1f}x")
 

@@ -7,6 +7,7 @@
 Targets (issue 2): the default scenario (fund $1.895B, pro_rata, 12-month term, 48-month horizon)
 finishes within 2 minutes on a 2-core machine with a gap of at most 1%.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import planner  # noqa: E402
-from planner.core.schema import Carrier, CrewPool, Dataset, Scenario, Site  # noqa: E402
+import planner
+from planner.core.schema import Carrier, CrewPool, Dataset, Scenario, Site
 
 
 def peak_rss_mib() -> float:
@@ -32,19 +33,28 @@ def bench_rural40(args) -> None:
     dataset = planner.read_dataset(ROOT / "datasets" / "rural40")
     loaded = time.perf_counter() - began
     scenario = (dataset.default_scenario or Scenario()).with_overrides(
-        rule=args.rule, fund_usd=args.fund, objective=args.objective, time_limit_s=args.time_limit)
+        rule=args.rule, fund_usd=args.fund, objective=args.objective, time_limit_s=args.time_limit
+    )
     result = planner.plan(dataset, scenario, workers=args.workers)
     figures = planner.summary(result)
     problems = planner.check_plan(result)
-    print(f"dataset           rural40: {len(dataset.carriers)} carriers, {len(dataset.sites):,} sites (loaded in {loaded:.2f} s)")
-    print(f"scenario          rule={scenario.rule} fund={scenario.fund_usd:,.0f} objective={scenario.objective} "
-          f"horizon={scenario.horizon} deadline={scenario.effective_deadline} time_limit={scenario.time_limit_s:g}s")
+    print(
+        f"dataset           rural40: {len(dataset.carriers)} carriers, {len(dataset.sites):,} sites (loaded in {loaded:.2f} s)"
+    )
+    print(
+        f"scenario          rule={scenario.rule} fund={scenario.fund_usd:,.0f} objective={scenario.objective} "
+        f"horizon={scenario.horizon} deadline={scenario.effective_deadline} time_limit={scenario.time_limit_s:g}s"
+    )
     print(f"wall seconds      {result.wall_seconds:.1f}")
     print(f"build seconds     {result.build_seconds:.1f} (summed over workers)")
     print(f"solve seconds     {result.solve_seconds:.1f} (summed over workers)")
     gap = "n/a" if result.gap is None else f"{result.gap:.3%}"
-    print(f"status            {result.status}, gap {gap}, objective {result.objective:,.0f}, bound {result.bound or float('nan'):,.0f}")
-    print(f"sites replaced    {figures['sites_replaced']:,}; people left without service {figures['population_left_without_service']:,}")
+    print(
+        f"status            {result.status}, gap {gap}, objective {result.objective:,.0f}, bound {result.bound or float('nan'):,.0f}"
+    )
+    print(
+        f"sites replaced    {figures['sites_replaced']:,}; people left without service {figures['population_left_without_service']:,}"
+    )
     print(f"validator         {'valid' if not problems else f'{len(problems)} violations'}")
     print(f"peak RSS          {peak_rss_mib():.0f} MiB (parent process)")
     slowest = sorted(result.outcomes, key=lambda o: -o.seconds)[:5]
@@ -59,13 +69,28 @@ def random_rcpsp(seed: int, jobs: int = 30, resources: int = 4) -> Dataset:
     for j in range(jobs):
         preds = rng.sample(range(j), k=min(j, rng.randint(0, 3))) if j else []
         need = {f"r{k}": rng.randint(1, capacity[k] // 2) for k in range(resources) if rng.random() < 0.4}
-        sites.append(Site(f"job{j:02d}", "p", "other", 0.0, rng.randint(1, 10), depends_on=tuple(f"job{p:02d}" for p in preds),
-                          crew_need=tuple(sorted((k, float(v)) for k, v in need.items()))))
+        sites.append(
+            Site(
+                f"job{j:02d}",
+                "p",
+                "other",
+                0.0,
+                rng.randint(1, 10),
+                depends_on=tuple(f"job{p:02d}" for p in preds),
+                crew_need=tuple(sorted((k, float(v)) for k, v in need.items())),
+            )
+        )
     crews = tuple(CrewPool("p", f"r{k}", float(c)) for k, c in enumerate(capacity))
     horizon = sum(s.duration_months for s in sites)
-    return Dataset((Carrier("p", "project", "NA", 0),), crews, tuple(sites), name=f"random30-{seed}",
-                   default_scenario=Scenario(fund_usd=0, objective="makespan", horizon=horizon, deadline=horizon,
-                                             mip_gap=0.0, time_limit_s=60))
+    return Dataset(
+        (Carrier("p", "project", "NA", 0),),
+        crews,
+        tuple(sites),
+        name=f"random30-{seed}",
+        default_scenario=Scenario(
+            fund_usd=0, objective="makespan", horizon=horizon, deadline=horizon, mip_gap=0.0, time_limit_s=60
+        ),
+    )
 
 
 def bench_psplib() -> None:
@@ -77,8 +102,10 @@ def bench_psplib() -> None:
         result = planner.plan(dataset, workers=1)
         seconds = time.perf_counter() - began
         makespan = planner.summary(result)["makespan"]
-        print(f"{dataset.name:14s} makespan {makespan:4d}  status {result.status:9s} bound {result.bound or 0:7.1f}  "
-              f"{seconds:6.2f} s  valid={not planner.check_plan(result)}")
+        print(
+            f"{dataset.name:14s} makespan {makespan:4d}  status {result.status:9s} bound {result.bound or 0:7.1f}  "
+            f"{seconds:6.2f} s  valid={not planner.check_plan(result)}"
+        )
     print("published optimum of j301_1: 43")
 
 

@@ -9,6 +9,7 @@ serially and on two worker processes and prints the two times and their ratio. P
 `rrplan sweep datasets/rural40 --fund 0.5e9:6e9:12 --rule pro_rata` through the library,
 without the store. Target (issue 5): part 2 under 10 minutes on a 2-core machine.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import planner  # noqa: E402
-from planner.runs.sweep import parse_funds, parse_rules, run_sweep, sweep_scenarios  # noqa: E402
+import planner
+from planner.runs.sweep import parse_funds, parse_rules, run_sweep, sweep_scenarios
 
 SLICE = ("c03", "c05", "c07", "c08", "c09", "c11", "c13", "c19", "c27", "c31", "c40")  # 10-50 sites each
 
@@ -41,8 +42,9 @@ def main() -> None:
     parser.add_argument("--slice-time-limit", type=float, default=10.0, help="solver limit per slice scenario, s")
     parser.add_argument("--full-points", type=int, default=12, help="fund sizes in the full sweep (default 12)")
     parser.add_argument("--rule", default="pro_rata", help="rules of the full sweep, comma list (default pro_rata)")
-    parser.add_argument("--time-limit", type=float, default=None, help="solver limit per full scenario, s "
-                        "(default: the dataset's, 60)")
+    parser.add_argument(
+        "--time-limit", type=float, default=None, help="solver limit per full scenario, s (default: the dataset's, 60)"
+    )
     parser.add_argument("--skip-full", action="store_true", help="only the speed-up part")
     args = parser.parse_args()
 
@@ -52,17 +54,28 @@ def main() -> None:
     print(f"machine           {os.cpu_count()} cores, load average {load:.1f} at start")
 
     keep = set(SLICE)
-    small = replace(full, carriers=tuple(c for c in full.carriers if c.carrier_id in keep),
-                    crews=tuple(p for p in full.crews if p.carrier_id in keep),
-                    sites=tuple(s for s in full.sites if s.carrier_id in keep), name="rural40-slice", sha256="")
+    small = replace(
+        full,
+        carriers=tuple(c for c in full.carriers if c.carrier_id in keep),
+        crews=tuple(p for p in full.crews if p.carrier_id in keep),
+        sites=tuple(s for s in full.sites if s.carrier_id in keep),
+        name="rural40-slice",
+        sha256="",
+    )
     funds = parse_funds(f"0:{small.total_demand_usd * 1.1:.0f}:{args.slice_points}")
-    scenarios = sweep_scenarios(base.with_overrides(admin_reserve_usd=0.0, time_limit_s=args.slice_time_limit),
-                                funds, ["pro_rata", "optimal"])
-    print(f"speed-up sweep    {len(small.carriers)} carriers, {len(small.sites)} sites, {len(scenarios)} scenarios "
-          f"(pro_rata and optimal at {args.slice_points} funds, time limit {args.slice_time_limit:g} s)")
+    scenarios = sweep_scenarios(
+        base.with_overrides(admin_reserve_usd=0.0, time_limit_s=args.slice_time_limit), funds, ["pro_rata", "optimal"]
+    )
+    print(
+        f"speed-up sweep    {len(small.carriers)} carriers, {len(small.sites)} sites, {len(scenarios)} scenarios "
+        f"(pro_rata and optimal at {args.slice_points} funds, time limit {args.slice_time_limit:g} s)"
+    )
     one, serial = timed_sweep(small, scenarios, workers=1)
     two, parallel = timed_sweep(small, scenarios, workers=2)
-    same = serial.curve["population_left_without_service"].tolist() == parallel.curve["population_left_without_service"].tolist()
+    same = (
+        serial.curve["population_left_without_service"].tolist()
+        == parallel.curve["population_left_without_service"].tolist()
+    )
     print(f"  1 worker        {one:.1f} s")
     print(f"  2 workers       {two:.1f} s")
     print(f"  speed-up        {one / two:.2f}x  (figures equal: {same})")
@@ -72,17 +85,23 @@ def main() -> None:
     rules = parse_rules(args.rule)
     full_base = base if args.time_limit is None else base.with_overrides(time_limit_s=args.time_limit)
     scenarios = sweep_scenarios(full_base, parse_funds(f"0.5e9:6e9:{args.full_points}"), rules)
-    print(f"full sweep        rural40 ({len(full.carriers)} carriers, {len(full.sites):,} sites), {len(scenarios)} "
-          f"scenarios: fund 0.5e9:6e9:{args.full_points}, rule {','.join(rules)}, "
-          f"time limit {full_base.time_limit_s:g} s, 2 workers")
+    print(
+        f"full sweep        rural40 ({len(full.carriers)} carriers, {len(full.sites):,} sites), {len(scenarios)} "
+        f"scenarios: fund 0.5e9:6e9:{args.full_points}, rule {','.join(rules)}, "
+        f"time limit {full_base.time_limit_s:g} s, 2 workers"
+    )
     seconds, result = timed_sweep(full, scenarios, workers=2)
     for row in result.curve.itertuples():
         gap = "" if row.gap is None or row.gap != row.gap else f" gap {row.gap:.2%}"
-        print(f"  {row.scenario:<28} {row.status}{gap}, {row.sites_replaced:,} sites, "
-              f"{row.population_left_without_service:,} left without service, "
-              f"{row.carriers_done_by_deadline} carriers on time")
-    print(f"  total           {seconds:.0f} s ({seconds / 60:.1f} min; target under 10 min), "
-          f"{len(result.failures)} failed; load average {os.getloadavg()[0]:.1f} at the end")
+        print(
+            f"  {row.scenario:<28} {row.status}{gap}, {row.sites_replaced:,} sites, "
+            f"{row.population_left_without_service:,} left without service, "
+            f"{row.carriers_done_by_deadline} carriers on time"
+        )
+    print(
+        f"  total           {seconds:.0f} s ({seconds / 60:.1f} min; target under 10 min), "
+        f"{len(result.failures)} failed; load average {os.getloadavg()[0]:.1f} at the end"
+    )
 
 
 if __name__ == "__main__":

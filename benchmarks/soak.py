@@ -12,6 +12,7 @@ the late carriers; every tenth round also goes through the upload path. Resident
 start, after the first solve (imports and solver libraries loaded) and every 25 solves,
 after a garbage collection. A benchmark, not a test: it prints the figures to judge.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,10 +29,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import planner  # noqa: E402
-from planner.analysis.diagnostics import explain  # noqa: E402
-from planner.inputs.tables import dataset_tables  # noqa: E402
-from planner.inputs.uploads import dataset_from_upload  # noqa: E402
+import planner
+from planner.analysis.diagnostics import explain
+from planner.inputs.tables import dataset_tables
+from planner.inputs.uploads import dataset_from_upload
 
 SMALLEST_RURAL40 = ("c19", "c40", "c27", "c31")  # the four carriers with the fewest sites (65 in all)
 
@@ -69,9 +70,13 @@ def load(name: str) -> planner.Dataset:
         return planner.read_dataset(ROOT / "tests" / "fixtures" / "tiny")
     full = planner.read_dataset(ROOT / "datasets" / "rural40")
     keep = set(SMALLEST_RURAL40)
-    return replace(full, carriers=tuple(c for c in full.carriers if c.carrier_id in keep),
-                   crews=tuple(p for p in full.crews if p.carrier_id in keep),
-                   sites=tuple(s for s in full.sites if s.carrier_id in keep), name="rural40-smallest4")
+    return replace(
+        full,
+        carriers=tuple(c for c in full.carriers if c.carrier_id in keep),
+        crews=tuple(p for p in full.crews if p.carrier_id in keep),
+        sites=tuple(s for s in full.sites if s.carrier_id in keep),
+        name="rural40-smallest4",
+    )
 
 
 def random_scenario(rng: random.Random, dataset: planner.Dataset, time_limit_s: float) -> planner.Scenario:
@@ -92,8 +97,9 @@ def random_scenario(rng: random.Random, dataset: planner.Dataset, time_limit_s: 
     )
 
 
-def one_round(rng: random.Random, dataset: planner.Dataset, round_number: int, time_limit_s: float,
-              workdir: Path) -> dict:
+def one_round(
+    rng: random.Random, dataset: planner.Dataset, round_number: int, time_limit_s: float, workdir: Path
+) -> dict:
     if round_number % 10 == 0:  # the upload path too: files written, read, folder removed
         files = [(name, text.encode()) for name, text in dataset_tables(dataset).items()]
         dataset = replace(dataset_from_upload(files, workdir), default_scenario=dataset.default_scenario)
@@ -106,8 +112,13 @@ def one_round(rng: random.Random, dataset: planner.Dataset, round_number: int, t
     planner.schedule_table(result)
     planner.monthly_table(result)
     findings = explain(result)
-    return {"seconds": seconds, "valid": not problems, "status": figures["status"], "findings": len(findings),
-            "late": len(result.dataset.carriers) - figures["carriers_done_by_deadline"]}
+    return {
+        "seconds": seconds,
+        "valid": not problems,
+        "status": figures["status"],
+        "findings": len(findings),
+        "late": len(result.dataset.carriers) - figures["carriers_done_by_deadline"],
+    }
 
 
 def measure(label: str, solves: int) -> dict:
@@ -126,8 +137,11 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(args.seed)
     samples = [measure("start (dataset not loaded)", 0)]
     dataset = load(args.dataset)
-    print(f"soak: {args.solves} solves of {dataset.name} ({len(dataset.carriers)} carriers, {len(dataset.sites)} sites), "
-          f"seed {args.seed}, {args.time_limit:g} s limit each", flush=True)
+    print(
+        f"soak: {args.solves} solves of {dataset.name} ({len(dataset.carriers)} carriers, {len(dataset.sites)} sites), "
+        f"seed {args.seed}, {args.time_limit:g} s limit each",
+        flush=True,
+    )
     rounds = []
     began = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="soak-") as workdir:
@@ -137,8 +151,11 @@ def main(argv: list[str] | None = None) -> int:
                 samples.append(measure("after the first solve", number))
             elif number % 25 == 0 or number == args.solves:
                 samples.append(measure(f"after {number} solves", number))
-                print(f"  {number:4d} solves  RSS {samples[-1]['rss_mib']:7.1f} MiB  fds {samples[-1]['fds']:3d}  "
-                      f"threads {samples[-1]['threads']:2d}  {time.perf_counter() - began:6.1f} s", flush=True)
+                print(
+                    f"  {number:4d} solves  RSS {samples[-1]['rss_mib']:7.1f} MiB  fds {samples[-1]['fds']:3d}  "
+                    f"threads {samples[-1]['threads']:2d}  {time.perf_counter() - began:6.1f} s",
+                    flush=True,
+                )
         leftovers = list(Path(workdir).iterdir())
     wall = time.perf_counter() - began
 
@@ -147,16 +164,22 @@ def main(argv: list[str] | None = None) -> int:
     invalid = sum(not r["valid"] for r in rounds)
     statuses = {s: sum(r["status"] == s for r in rounds) for s in sorted({r["status"] for r in rounds})}
     print()
-    print(f"solves                 {len(rounds)} in {wall:.1f} s (median {seconds[len(seconds) // 2]:.2f} s, "
-          f"max {seconds[-1]:.2f} s)")
+    print(
+        f"solves                 {len(rounds)} in {wall:.1f} s (median {seconds[len(seconds) // 2]:.2f} s, "
+        f"max {seconds[-1]:.2f} s)"
+    )
     print(f"statuses               {', '.join(f'{k} {v}' for k, v in statuses.items())}")
     print(f"plans failing check    {invalid}")
-    print(f"late carriers explained {sum(r['findings'] > 0 for r in rounds if r['late'])} of "
-          f"{sum(1 for r in rounds if r['late'])} rounds with a late carrier")
+    print(
+        f"late carriers explained {sum(r['findings'] > 0 for r in rounds if r['late'])} of "
+        f"{sum(1 for r in rounds if r['late'])} rounds with a late carrier"
+    )
     print(f"RSS at start           {samples[0]['rss_mib']:.1f} MiB")
     print(f"RSS after first solve  {warm['rss_mib']:.1f} MiB")
-    print(f"RSS at end             {end['rss_mib']:.1f} MiB  (growth after warm-up {end['rss_mib'] - warm['rss_mib']:+.1f} MiB, "
-          f"{(end['rss_mib'] - warm['rss_mib']) * 1024 / max(1, len(rounds) - 1):+.1f} KiB per solve)")
+    print(
+        f"RSS at end             {end['rss_mib']:.1f} MiB  (growth after warm-up {end['rss_mib'] - warm['rss_mib']:+.1f} MiB, "
+        f"{(end['rss_mib'] - warm['rss_mib']) * 1024 / max(1, len(rounds) - 1):+.1f} KiB per solve)"
+    )
     peak = max([resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024] + [m["rss_mib"] for m in samples])
     print(f"peak RSS               {peak:.1f} MiB")
     print(f"open files             {warm['fds']} after first solve, {end['fds']} at end")

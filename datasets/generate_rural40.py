@@ -116,17 +116,30 @@ REFERENCE_DIR = HERE / "reference"
 DEFAULT_OUT = HERE / "rural40"
 DEFAULT_SEED = 2019
 
-PROGRAM_STATES = (
-    "CO NE KS WY MT OK AL WA ID SD ND TX NM UT MI MO MN IA WI OR NV".split()
-)
+PROGRAM_STATES = "CO NE KS WY MT OK AL WA ID SD ND TX NM UT MI MO MN IA WI OR NV".split()
 NORTHERN = frozenset("MT ND SD WY NE MN MI ID WA CO UT WI IA KS".split())
 NEIGHBOURS = {
-    "CO": "NE KS WY UT NM OK", "NE": "CO KS WY SD IA MO", "KS": "CO NE OK MO",
-    "WY": "MT SD NE CO UT ID", "MT": "ND SD WY ID", "OK": "KS CO NM TX MO",
-    "AL": "", "WA": "ID OR", "ID": "WA OR MT WY UT NV", "SD": "ND MT WY NE IA MN",
-    "ND": "MT SD MN", "TX": "OK NM", "NM": "CO OK TX UT", "UT": "ID WY CO NM NV",
-    "MI": "WI", "MO": "IA NE KS OK", "MN": "ND SD IA WI", "IA": "MN SD NE MO WI",
-    "WI": "MI MN IA", "OR": "WA ID NV", "NV": "OR ID UT",
+    "CO": "NE KS WY UT NM OK",
+    "NE": "CO KS WY SD IA MO",
+    "KS": "CO NE OK MO",
+    "WY": "MT SD NE CO UT ID",
+    "MT": "ND SD WY ID",
+    "OK": "KS CO NM TX MO",
+    "AL": "",
+    "WA": "ID OR",
+    "ID": "WA OR MT WY UT NV",
+    "SD": "ND MT WY NE IA MN",
+    "ND": "MT SD MN",
+    "TX": "OK NM",
+    "NM": "CO OK TX UT",
+    "UT": "ID WY CO NM NV",
+    "MI": "WI",
+    "MO": "IA NE KS OK",
+    "MN": "ND SD IA WI",
+    "IA": "MN SD NE MO WI",
+    "WI": "MI MN IA",
+    "OR": "WA ID NV",
+    "NV": "OR ID UT",
 }
 
 URBAN_DENSITY_PER_SQMI = 150.0
@@ -147,8 +160,20 @@ TOTAL_SITES_RANGE = (4_000, 6_000)
 SUBSCRIBER_LIMIT_P1 = 2_000_000
 
 SITE_COLUMNS = [
-    "site_id", "carrier_id", "kind", "name", "lat", "lon", "county_fips", "population",
-    "cost_usd", "duration", "lead_time", "depends_on", "crew_core", "crew_backhaul",
+    "site_id",
+    "carrier_id",
+    "kind",
+    "name",
+    "lat",
+    "lon",
+    "county_fips",
+    "population",
+    "cost_usd",
+    "duration",
+    "lead_time",
+    "depends_on",
+    "crew_core",
+    "crew_backhaul",
     "crew_tower",
 ]
 CARRIER_COLUMNS = ["carrier_id", "name", "state", "subscribers", "own_funds_usd", "priority"]
@@ -156,17 +181,39 @@ CREW_COLUMNS = ["carrier_id", "crew_type", "capacity", "winter_capacity"]
 CREW_TYPES = ("core", "backhaul", "tower")
 
 SMALL_CARRIER_NAMES = (
-    "Meadowlark Mobile Cooperative", "Cottonwood Draw Wireless", "Pronghorn Valley Telephone Company",
-    "Sage Hen Cellular LLC", "Lone Cedar Communications", "Bitterbrush Wireless Inc",
-    "Tumbleweed Crossing Mobile", "Sod House Telephone Cooperative", "Bur Oak Wireless LLC",
-    "Willow Slough Telephone Company", "Switchgrass Communications Inc", "Kestrel Ridge Cellular",
-    "Badger Hollow Telephone Company", "Juniper Breaks Wireless", "Blue Grama Mobile LLC",
-    "Chokecherry Telephone Cooperative", "Ironwood Lakes Wireless", "Prairie Smoke Cellular Inc",
-    "Snowberry Mountain Telecom", "Little Muddy Wireless LLC", "Porcupine Hills Communications",
-    "Rimrock Mesa Cellular", "Sandhill Crane Wireless", "Tamarack Bay Telephone Company",
-    "Foxtail Valley Mobile", "Quail Run Telephone Company", "Thistle Creek Wireless LLC",
-    "Wapiti Country Cellular", "Red Clay Hills Wireless", "Bison Trail Telephone Cooperative",
-    "Cattail Marsh Mobile", "Greasewood Flats Communications", "Horned Lark Telephone Company",
+    "Meadowlark Mobile Cooperative",
+    "Cottonwood Draw Wireless",
+    "Pronghorn Valley Telephone Company",
+    "Sage Hen Cellular LLC",
+    "Lone Cedar Communications",
+    "Bitterbrush Wireless Inc",
+    "Tumbleweed Crossing Mobile",
+    "Sod House Telephone Cooperative",
+    "Bur Oak Wireless LLC",
+    "Willow Slough Telephone Company",
+    "Switchgrass Communications Inc",
+    "Kestrel Ridge Cellular",
+    "Badger Hollow Telephone Company",
+    "Juniper Breaks Wireless",
+    "Blue Grama Mobile LLC",
+    "Chokecherry Telephone Cooperative",
+    "Ironwood Lakes Wireless",
+    "Prairie Smoke Cellular Inc",
+    "Snowberry Mountain Telecom",
+    "Little Muddy Wireless LLC",
+    "Porcupine Hills Communications",
+    "Rimrock Mesa Cellular",
+    "Sandhill Crane Wireless",
+    "Tamarack Bay Telephone Company",
+    "Foxtail Valley Mobile",
+    "Quail Run Telephone Company",
+    "Thistle Creek Wireless LLC",
+    "Wapiti Country Cellular",
+    "Red Clay Hills Wireless",
+    "Bison Trail Telephone Cooperative",
+    "Cattail Marsh Mobile",
+    "Greasewood Flats Communications",
+    "Horned Lark Telephone Company",
     "Coyote Butte Wireless",
 )
 
@@ -181,22 +228,21 @@ class CarrierPlan:
     ran_sites: int
     priority: int
     standard_ran_price_usd: float
-    subscribers: int | None = None     # set explicitly for priority 2 and 3
-    own_funds_share: float = 0.0       # share of its cost it can pay itself
+    subscribers: int | None = None  # set explicitly for priority 2 and 3
+    own_funds_share: float = 0.0  # share of its cost it can pay itself
     sites: pd.DataFrame = field(default_factory=pd.DataFrame)
     ran_quotes_usd: list[float] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- inputs
 
+
 def read_reference(reference_dir: Path) -> tuple[pd.DataFrame, dict[str, float]]:
     """Read the Census county table (rural program states only) and the program facts."""
     counties = pd.read_csv(reference_dir / "us_counties_2019.csv", dtype={"fips": str})
     counties = counties[counties["state"].isin(PROGRAM_STATES)].copy()
     counties["density_per_sqmi"] = counties["population_2019"] / counties["land_sqmi"]
-    rural = (counties["density_per_sqmi"] <= URBAN_DENSITY_PER_SQMI) & (
-        counties["population_2019"] <= URBAN_POPULATION
-    )
+    rural = (counties["density_per_sqmi"] <= URBAN_DENSITY_PER_SQMI) & (counties["population_2019"] <= URBAN_POPULATION)
     counties = counties[rural].sort_values("fips").reset_index(drop=True)
     facts = pd.read_csv(reference_dir / "program_facts.csv")
     fact_values = dict(zip(facts["key"], facts["value"].astype(float)))
@@ -209,6 +255,7 @@ def read_reference(reference_dir: Path) -> tuple[pd.DataFrame, dict[str, float]]
 
 
 # --------------------------------------------------------------------------- carriers
+
 
 def design_carriers(rng: np.random.Generator) -> list[CarrierPlan]:
     """Lay out the 40 carriers: anchored large ones, two special priorities, small ones."""
@@ -226,12 +273,26 @@ def design_carriers(rng: np.random.Generator) -> list[CarrierPlan]:
         # WA/ID request
         CarrierPlan("", "Scabland Wireless LP", ["WA", "ID"], 14, 1, 0.70e6),
         # priority 2: the MI university network
-        CarrierPlan("", "Board of Trustees, Copper Range State University", ["MI"], 30, 2,
-                    0.70e6, subscribers=int(rng.integers(2_000, 6_000))),
+        CarrierPlan(
+            "",
+            "Board of Trustees, Copper Range State University",
+            ["MI"],
+            30,
+            2,
+            0.70e6,
+            subscribers=int(rng.integers(2_000, 6_000)),
+        ),
         # priority 3: national wireline/enterprise provider with a small Huawei footprint
-        CarrierPlan("", "Transcontinental Enterprise Networks LLC", ["CO", "NM", "OK"], 24, 3,
-                    0.90e6, subscribers=int(rng.integers(2_600_000, 4_200_000)),
-                    own_funds_share=float(rng.uniform(0.02, 0.05))),
+        CarrierPlan(
+            "",
+            "Transcontinental Enterprise Networks LLC",
+            ["CO", "NM", "OK"],
+            24,
+            3,
+            0.90e6,
+            subscribers=int(rng.integers(2_600_000, 4_200_000)),
+            own_funds_share=float(rng.uniform(0.02, 0.05)),
+        ),
     ]
     small = design_small_carriers(rng, 40 - len(anchored))
     carriers = anchored + small
@@ -247,7 +308,7 @@ def design_small_carriers(rng: np.random.Generator, count: int) -> list[CarrierP
     """Small priority-1 carriers: evenly spread sizes of 10-78 RAN sites with jitter."""
     names = list(rng.permutation(SMALL_CARRIER_NAMES))[:count]
     quantiles = (np.arange(count) + 0.5) / count
-    sizes = 10 + 68 * quantiles ** 0.9
+    sizes = 10 + 68 * quantiles**0.9
     sizes = np.clip(np.round(sizes * rng.uniform(0.9, 1.1, count)), 10, 78).astype(int)
     sizes = rng.permutation(sizes)
     carriers = []
@@ -276,6 +337,7 @@ def give_own_funds(rng: np.random.Generator, carriers: list[CarrierPlan], count:
 
 # --------------------------------------------------------------------------- geography
 
+
 def distance_mi(lat1, lon1, lat2, lon2):
     """Great-circle distance in miles (haversine), broadcasting over numpy arrays."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
@@ -298,8 +360,12 @@ def choose_footprint(rng, counties: pd.DataFrame, carrier: CarrierPlan) -> pd.Da
     others = mine[mine["state"] != carrier.states[0]]
     candidates = primary
     if len(others):
-        gap = distance_mi(primary["lat"].to_numpy()[:, None], primary["lon"].to_numpy()[:, None],
-                          others["lat"].to_numpy()[None, :], others["lon"].to_numpy()[None, :])
+        gap = distance_mi(
+            primary["lat"].to_numpy()[:, None],
+            primary["lon"].to_numpy()[:, None],
+            others["lat"].to_numpy()[None, :],
+            others["lon"].to_numpy()[None, :],
+        )
         near_border = gap.min(axis=1) <= np.quantile(gap.min(axis=1), 0.25)
         candidates = primary[near_border]
     home = candidates.iloc[rng.choice(len(candidates), p=rural_weights(candidates))]
@@ -321,15 +387,16 @@ def place_points(rng, footprint: pd.DataFrame, count: int) -> pd.DataFrame:
     chosen = footprint.iloc[picks].reset_index(drop=True)
     half_side_mi = 0.5 * np.sqrt(chosen["land_sqmi"].to_numpy())
     dlat = rng.uniform(-1, 1, count) * half_side_mi / MILES_PER_DEG_LAT
-    dlon = rng.uniform(-1, 1, count) * half_side_mi / (
-        MILES_PER_DEG_LAT * np.cos(np.radians(chosen["lat"].to_numpy())))
-    return pd.DataFrame({
-        "lat": chosen["lat"].to_numpy() + dlat,
-        "lon": chosen["lon"].to_numpy() + dlon,
-        "county_fips": chosen["fips"].to_numpy(),
-        "county_label": (chosen["county"] + " " + chosen["state"]).to_numpy(),
-        "county_population": chosen["population_2019"].to_numpy(),
-    })
+    dlon = rng.uniform(-1, 1, count) * half_side_mi / (MILES_PER_DEG_LAT * np.cos(np.radians(chosen["lat"].to_numpy())))
+    return pd.DataFrame(
+        {
+            "lat": chosen["lat"].to_numpy() + dlat,
+            "lon": chosen["lon"].to_numpy() + dlon,
+            "county_fips": chosen["fips"].to_numpy(),
+            "county_label": (chosen["county"] + " " + chosen["state"]).to_numpy(),
+            "county_population": chosen["population_2019"].to_numpy(),
+        }
+    )
 
 
 def hub_count(rng, ran_sites: int) -> int:
@@ -363,8 +430,7 @@ def place_hubs(rng, ran: pd.DataFrame, k: int) -> pd.DataFrame:
     bearing = rng.uniform(0, 2 * np.pi, k)
     offset_mi = rng.uniform(1, 3, k)
     hubs["lat"] = hubs["lat"] + offset_mi * np.sin(bearing) / MILES_PER_DEG_LAT
-    hubs["lon"] = hubs["lon"] + offset_mi * np.cos(bearing) / (
-        MILES_PER_DEG_LAT * np.cos(np.radians(hubs["lat"])))
+    hubs["lon"] = hubs["lon"] + offset_mi * np.cos(bearing) / (MILES_PER_DEG_LAT * np.cos(np.radians(hubs["lat"])))
     order = np.lexsort((hubs["lon"].to_numpy(), -hubs["lat"].to_numpy()))
     return hubs.iloc[order].reset_index(drop=True)
 
@@ -378,12 +444,17 @@ def place_core(rng, hubs: pd.DataFrame, primary_state: str) -> pd.DataFrame:
 
 def nearest_hub(ran: pd.DataFrame, hubs: pd.DataFrame) -> np.ndarray:
     """Index of the geographically nearest hub for every RAN site."""
-    d = distance_mi(ran["lat"].to_numpy()[:, None], ran["lon"].to_numpy()[:, None],
-                    hubs["lat"].to_numpy()[None, :], hubs["lon"].to_numpy()[None, :])
+    d = distance_mi(
+        ran["lat"].to_numpy()[:, None],
+        ran["lon"].to_numpy()[:, None],
+        hubs["lat"].to_numpy()[None, :],
+        hubs["lon"].to_numpy()[None, :],
+    )
     return d.argmin(axis=1)
 
 
 # --------------------------------------------------------------------------- sites
+
 
 def build_carrier_sites(rng, counties: pd.DataFrame, carrier: CarrierPlan) -> None:
     """Create the core, hubs and RAN sites of one carrier (prices are set later)."""
@@ -401,28 +472,52 @@ def build_carrier_sites(rng, counties: pd.DataFrame, carrier: CarrierPlan) -> No
     ran_pop = np.clip(ran_pop * rng.lognormal(0, 0.45, len(ran)), 50, 15_000)
 
     hub_ids = [f"{cid}-bh{j + 1:02d}" for j in range(len(hubs))]
-    rows = [site_row(cid, f"{cid}-core", "core", f"Core network, {core['county_label'][0]}",
-                     core.iloc[0], 0, "")]
+    rows = [site_row(cid, f"{cid}-core", "core", f"Core network, {core['county_label'][0]}", core.iloc[0], 0, "")]
     hub_pop = rng.integers(0, 2_001, len(hubs))
     for j, hub in hubs.iterrows():
-        rows.append(site_row(cid, hub_ids[j], "backhaul",
-                             f"Backhaul hub {j + 1:02d}, {hub['county_label']}",
-                             hub, int(hub_pop[j]), f"{cid}-core"))
+        rows.append(
+            site_row(
+                cid,
+                hub_ids[j],
+                "backhaul",
+                f"Backhaul hub {j + 1:02d}, {hub['county_label']}",
+                hub,
+                int(hub_pop[j]),
+                f"{cid}-core",
+            )
+        )
     for i, site in ran.iterrows():
-        rows.append(site_row(cid, f"{cid}-ran{i + 1:04d}", "ran",
-                             f"Cell site {i + 1:04d}, {site['county_label']}",
-                             site, int(round(ran_pop[i])), hub_ids[site["hub"]]))
+        rows.append(
+            site_row(
+                cid,
+                f"{cid}-ran{i + 1:04d}",
+                "ran",
+                f"Cell site {i + 1:04d}, {site['county_label']}",
+                site,
+                int(round(ran_pop[i])),
+                hub_ids[site["hub"]],
+            )
+        )
     carrier.sites = pd.DataFrame(rows)
 
 
 def site_row(cid, site_id, kind, name, place, population, depends_on) -> dict:
     """One sites.csv row with location and structure; cost, times and crews come later."""
     return {
-        "site_id": site_id, "carrier_id": cid, "kind": kind, "name": name,
-        "lat": float(place["lat"]), "lon": float(place["lon"]),
-        "county_fips": str(place["county_fips"]), "population": population,
-        "cost_usd": 0, "duration": 1, "lead_time": 0, "depends_on": depends_on,
-        "crew_core": int(kind == "core"), "crew_backhaul": int(kind == "backhaul"),
+        "site_id": site_id,
+        "carrier_id": cid,
+        "kind": kind,
+        "name": name,
+        "lat": float(place["lat"]),
+        "lon": float(place["lon"]),
+        "county_fips": str(place["county_fips"]),
+        "population": population,
+        "cost_usd": 0,
+        "duration": 1,
+        "lead_time": 0,
+        "depends_on": depends_on,
+        "crew_core": int(kind == "core"),
+        "crew_backhaul": int(kind == "backhaul"),
         "crew_tower": int(kind == "ran"),
     }
 
@@ -433,7 +528,7 @@ def set_schedule(rng, carrier: CarrierPlan, tier: np.ndarray, hub_cost_usd: np.n
     size_share = min(1.0, carrier.ran_sites / LARGEST_RAN_SITES)
     is_core, is_hub, is_ran = (sites["kind"] == k for k in ("core", "backhaul", "ran"))
     sites.loc[is_core, "lead_time"] = int(rng.integers(2, 5))
-    sites.loc[is_core, "duration"] = int(min(6, 3 + round(3 * size_share ** 0.5) + rng.integers(0, 2)))
+    sites.loc[is_core, "duration"] = int(min(6, 3 + round(3 * size_share**0.5) + rng.integers(0, 2)))
     sites.loc[is_hub, "lead_time"] = int(rng.integers(1, 4))
     base = int(rng.integers(1, 3))
     pricey = hub_cost_usd > np.median(hub_cost_usd) if len(hub_cost_usd) > 1 else np.array([False])
@@ -451,14 +546,15 @@ def set_schedule(rng, carrier: CarrierPlan, tier: np.ndarray, hub_cost_usd: np.n
 
 # --------------------------------------------------------------------------- costs
 
+
 @dataclass
 class PriceDraws:
     """The random parts of one carrier's prices, fixed before calibration."""
 
-    quote_factors: np.ndarray   # multipliers of the standard price, one per quote
-    quote_tiers: np.ndarray     # 0 light, 1 standard, 2 heavy, one per quote
-    config: np.ndarray          # quote index of every RAN site
-    hub_base_usd: np.ndarray    # unscaled hub costs
+    quote_factors: np.ndarray  # multipliers of the standard price, one per quote
+    quote_tiers: np.ndarray  # 0 light, 1 standard, 2 heavy, one per quote
+    config: np.ndarray  # quote index of every RAN site
+    hub_base_usd: np.ndarray  # unscaled hub costs
     core_usd: int
 
 
@@ -467,7 +563,7 @@ def draw_prices(rng, carrier: CarrierPlan) -> PriceDraws:
     factors = np.array([rng.uniform(0.6, 0.8), 1.0, rng.uniform(1.2, 1.4)])
     mix = np.array([0.3, 0.5, 0.2])
     tiers = np.array([0, 1, 2])
-    if rng.random() < 0.5:          # a two-quote menu: light+standard or standard+heavy
+    if rng.random() < 0.5:  # a two-quote menu: light+standard or standard+heavy
         tiers = tiers[[0, 1]] if rng.random() < 0.5 else tiers[[1, 2]]
         mix = np.array([0.6, 0.4])
     config = rng.choice(len(tiers), size=carrier.ran_sites, p=mix)
@@ -481,8 +577,7 @@ def draw_prices(rng, carrier: CarrierPlan) -> PriceDraws:
 
 def price_carrier(carrier: CarrierPlan, draws: PriceDraws, scale: float) -> tuple[np.ndarray, np.ndarray]:
     """RAN and hub costs (USD, rounded to $1,000) for one global price scale."""
-    quotes = np.clip(carrier.standard_ran_price_usd * draws.quote_factors * scale,
-                     *RAN_PRICE_RANGE_USD)
+    quotes = np.clip(carrier.standard_ran_price_usd * draws.quote_factors * scale, *RAN_PRICE_RANGE_USD)
     quotes = np.round(quotes, -3)
     hubs = np.round(np.clip(draws.hub_base_usd * scale, *HUB_PRICE_RANGE_USD), -3)
     return quotes, hubs
@@ -517,6 +612,7 @@ def apply_prices(rng, carrier: CarrierPlan, draws: PriceDraws, scale: float) -> 
 
 # --------------------------------------------------------------------------- crews & carriers
 
+
 def crew_rows(rng, carrier: CarrierPlan) -> list[dict]:
     """Monthly crew capacity per type, with winter capacity in northern states."""
     sites = carrier.sites
@@ -535,8 +631,9 @@ def crew_rows(rng, carrier: CarrierPlan) -> list[dict]:
     for crew_type in CREW_TYPES:
         cap = capacity[crew_type]
         winter = "" if not northern else str(cap if crew_type == "core" else math.ceil(cap / 2))
-        rows.append({"carrier_id": carrier.carrier_id, "crew_type": crew_type,
-                     "capacity": cap, "winter_capacity": winter})
+        rows.append(
+            {"carrier_id": carrier.carrier_id, "crew_type": crew_type, "capacity": cap, "winter_capacity": winter}
+        )
     return rows
 
 
@@ -547,14 +644,20 @@ def carrier_row(rng, carrier: CarrierPlan) -> dict:
         ran_pop = sites.loc[sites["kind"] == "ran", "population"].sum()
         carrier.subscribers = int(round(ran_pop * rng.uniform(0.7, 1.3), -1))
     own = int(round(carrier.own_funds_share * sites["cost_usd"].sum(), -3))
-    return {"carrier_id": carrier.carrier_id, "name": carrier.name, "state": carrier.states[0],
-            "subscribers": carrier.subscribers, "own_funds_usd": own, "priority": carrier.priority}
+    return {
+        "carrier_id": carrier.carrier_id,
+        "name": carrier.name,
+        "state": carrier.states[0],
+        "subscribers": carrier.subscribers,
+        "own_funds_usd": own,
+        "priority": carrier.priority,
+    }
 
 
 # --------------------------------------------------------------------------- checks
 
-def check_dataset(carriers: pd.DataFrame, crews: pd.DataFrame, sites: pd.DataFrame,
-                  p1_target_usd: float) -> list[str]:
+
+def check_dataset(carriers: pd.DataFrame, crews: pd.DataFrame, sites: pd.DataFrame, p1_target_usd: float) -> list[str]:
     """Every problem found in the generated tables (empty list when all is well)."""
     problems = []
     ids = set(carriers["carrier_id"])
@@ -632,19 +735,24 @@ def find_cycle(graph: dict[str, list[str]]) -> str | None:
 def check_site_ranges(sites: pd.DataFrame) -> list[str]:
     """Per-kind ranges of cost, duration, lead time and crews from the dataset contract."""
     rules = {
-        "core": dict(cost=CORE_PRICE_RANGE_USD, duration=(3, 6), lead=(2, 4), crew="crew_core"),
-        "backhaul": dict(cost=HUB_PRICE_RANGE_USD, duration=(1, 3), lead=(1, 3), crew="crew_backhaul"),
-        "ran": dict(cost=RAN_PRICE_RANGE_USD, duration=(1, 2), lead=(2, 5), crew="crew_tower"),
+        "core": {"cost": CORE_PRICE_RANGE_USD, "duration": (3, 6), "lead": (2, 4), "crew": "crew_core"},
+        "backhaul": {"cost": HUB_PRICE_RANGE_USD, "duration": (1, 3), "lead": (1, 3), "crew": "crew_backhaul"},
+        "ran": {"cost": RAN_PRICE_RANGE_USD, "duration": (1, 2), "lead": (2, 5), "crew": "crew_tower"},
     }
     problems = []
     for kind, rule in rules.items():
         part = sites[sites["kind"] == kind]
-        for column, (lo, hi) in (("cost_usd", rule["cost"]), ("duration", rule["duration"]),
-                                 ("lead_time", rule["lead"])):
+        for column, (lo, hi) in (
+            ("cost_usd", rule["cost"]),
+            ("duration", rule["duration"]),
+            ("lead_time", rule["lead"]),
+        ):
             bad = part[(part[column] < lo) | (part[column] > hi)]
             if len(bad):
                 problems.append(f"{kind} {column} outside [{lo}, {hi}]: {bad['site_id'].head(3).tolist()}")
-        if (part[rule["crew"]] != 1).any() or (part[["crew_core", "crew_backhaul", "crew_tower"]].sum(axis=1) != 1).any():
+        if (part[rule["crew"]] != 1).any() or (
+            part[["crew_core", "crew_backhaul", "crew_tower"]].sum(axis=1) != 1
+        ).any():
             problems.append(f"{kind} sites must need exactly one unit of {rule['crew']}")
     if (sites["cost_usd"] % 1000 != 0).any():
         problems.append("costs not rounded to $1,000")
@@ -676,6 +784,7 @@ def check_carriers_and_crews(carriers, crews, ids) -> list[str]:
 
 
 # --------------------------------------------------------------------------- output
+
 
 def format_sites(sites: pd.DataFrame) -> pd.DataFrame:
     """Fixed text formatting for sites.csv (6-decimal coordinates, integers)."""
@@ -728,8 +837,7 @@ def summary(carriers: pd.DataFrame, sites: pd.DataFrame, scale: float) -> dict[s
     largest = per["cost"].idxmax()
     kinds = sites["kind"].value_counts()
     small = per[per["sites"] < 100]
-    by_priority = per.groupby("priority").agg(n=("sites", "size"), sites=("sites", "sum"),
-                                              cost=("cost", "sum"))
+    by_priority = per.groupby("priority").agg(n=("sites", "size"), sites=("sites", "sum"), cost=("cost", "sum"))
     ran_pop = sites.loc[sites["kind"] == "ran", "population"]
 
     def musd(value: float) -> str:
@@ -741,18 +849,18 @@ def summary(carriers: pd.DataFrame, sites: pd.DataFrame, scale: float) -> dict[s
         "total cost": f"${per['cost'].sum():,}",
         "priority-1 cost (target $4,640,284,672)": f"${by_priority.at[1, 'cost']:,}",
         "priority-2 / priority-3 cost": f"{musd(by_priority.at[2, 'cost'])} ({by_priority.at[2, 'sites']} sites) / "
-                                         f"{musd(by_priority.at[3, 'cost'])} ({by_priority.at[3, 'sites']} sites)",
+        f"{musd(by_priority.at[3, 'cost'])} ({by_priority.at[3, 'sites']} sites)",
         "largest carrier": f"{largest} {per.at[largest, 'name']} ({per.at[largest, 'state']}): "
-                           f"{per.at[largest, 'sites']} sites, {musd(per.at[largest, 'cost'])}",
+        f"{per.at[largest, 'sites']} sites, {musd(per.at[largest, 'cost'])}",
         "carrier sizes (sites)": f"{per['sites'].min()}-{per['sites'].max()}, median {per['sites'].median():.0f}; "
-                                 f">=800: {(per['sites'] >= 800).sum()}, 100-450: "
-                                 f"{per['sites'].between(100, 450).sum()}, <100: {len(small)} "
-                                 f"({small['sites'].min()}-{small['sites'].max()})",
+        f">=800: {(per['sites'] >= 800).sum()}, 100-450: "
+        f"{per['sites'].between(100, 450).sum()}, <100: {len(small)} "
+        f"({small['sites'].min()}-{small['sites'].max()})",
         "cost per site, carrier averages": f"${per['cost_per_site'].min() / 1e6:.2f}M-"
-                                           f"${per['cost_per_site'].max() / 1e6:.2f}M, "
-                                           f"median ${per['cost_per_site'].median() / 1e6:.2f}M",
+        f"${per['cost_per_site'].max() / 1e6:.2f}M, "
+        f"median ${per['cost_per_site'].median() / 1e6:.2f}M",
         "RAN site population": f"total {ran_pop.sum():,}; median {ran_pop.median():,.0f}, "
-                               f"10-90% {ran_pop.quantile(0.1):,.0f}-{ran_pop.quantile(0.9):,.0f}",
+        f"10-90% {ran_pop.quantile(0.1):,.0f}-{ran_pop.quantile(0.9):,.0f}",
         "global RAN/hub price scale": f"{scale:.4f}",
     }
 
@@ -769,6 +877,7 @@ def update_data_card(card: Path, stats: dict[str, str]) -> None:
 
 
 # --------------------------------------------------------------------------- main
+
 
 def generate(seed: int, reference_dir: Path = REFERENCE_DIR):
     """Build (carriers, crews, sites, facts, scale) for one seed; no files written."""

@@ -9,6 +9,7 @@ dependency graph; `allocation` the funding rules; `heuristics` the list schedule
 `verify` checks any plan independently; `diagnostics` explains missed deadlines;
 `reports` turns a plan into tables and headline figures; `cli` is the `rrplan` command.
 """
+
 from planner.analysis.reports import (
     carriers_table,
     monthly_table,
@@ -16,7 +17,7 @@ from planner.analysis.reports import (
     summary,
 )
 from planner.analysis.verify import check_plan
-from planner.core import __version__  # noqa: F401  (public: planner.__version__)
+from planner.core import __version__
 from planner.core.errors import (
     Infeasible,
     InputError,
@@ -32,7 +33,27 @@ from planner.engine.planning import plan
 from planner.inputs.io import read_dataset, read_scenario
 
 __all__ = [
-    "plan", "read_dataset", "read_scenario", "check_plan", "summary", "schedule_table", "carriers_table",
-    "monthly_table", "objective_value", "pro_rata_factor", "Carrier", "CrewPool", "Dataset", "Plan",
-    "Scenario", "Site", "PlannerError", "InputError", "SolveError", "Infeasible", "NotSolved", "Issue",
+    "__version__",
+    "plan",
+    "read_dataset",
+    "read_scenario",
+    "check_plan",
+    "summary",
+    "schedule_table",
+    "carriers_table",
+    "monthly_table",
+    "objective_value",
+    "pro_rata_factor",
+    "Carrier",
+    "CrewPool",
+    "Dataset",
+    "Plan",
+    "Scenario",
+    "Site",
+    "PlannerError",
+    "InputError",
+    "SolveError",
+    "Infeasible",
+    "NotSolved",
+    "Issue",
 ]

@@ -1,4 +1,5 @@
 """Shared fixtures: tiny datasets built in code, and the embedded dataset."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,11 +12,21 @@ ROOT = Path(__file__).resolve().parent.parent
 RURAL40 = ROOT / "datasets" / "rural40"
 
 
-def site(site_id, carrier_id="a", *, population=0, cost=0.0, duration=1, lead=0, after=(), tower=1.0, kind="ran", **crews):
+def site(
+    site_id, carrier_id="a", *, population=0, cost=0.0, duration=1, lead=0, after=(), tower=1.0, kind="ran", **crews
+):
     need = {"tower": tower, **crews}
-    return Site(site_id=site_id, carrier_id=carrier_id, kind=kind, cost_usd=float(cost), duration_months=duration,
-                lead_time_months=lead, population=population, depends_on=tuple(after),
-                crew_need=tuple(sorted((k, float(v)) for k, v in need.items() if v)))
+    return Site(
+        site_id=site_id,
+        carrier_id=carrier_id,
+        kind=kind,
+        cost_usd=float(cost),
+        duration_months=duration,
+        lead_time_months=lead,
+        population=population,
+        depends_on=tuple(after),
+        crew_need=tuple(sorted((k, float(v)) for k, v in need.items() if v)),
+    )
 
 
 def dataset(sites, crews=None, carriers=None, name="tiny"):
@@ -29,7 +40,7 @@ def dataset(sites, crews=None, carriers=None, name="tiny"):
 
 def scenario(**overrides):
     """A scenario for tiny cases: money enough, no dark penalty surprises, exact optimality."""
-    base = dict(fund_usd=1e12, horizon=12, deadline=12, mip_gap=0.0, time_limit_s=30.0, start="2022-05")
+    base = {"fund_usd": 1e12, "horizon": 12, "deadline": 12, "mip_gap": 0.0, "time_limit_s": 30.0, "start": "2022-05"}
     base.update(overrides)
     return Scenario(**base)
 
@@ -43,4 +54,5 @@ def private_run_store(tmp_path, monkeypatch):
 @pytest.fixture(scope="session")
 def rural40():
     from planner import read_dataset
+
     return read_dataset(RURAL40)

@@ -1,4 +1,5 @@
 """Funding rules reproduce the program's formulas exactly."""
+
 from __future__ import annotations
 
 import pytest
@@ -25,8 +26,11 @@ def test_factor_is_capped_at_full_funding():
 
 
 def two_tier_dataset():
-    carriers = [Carrier("small", "Small", "NE", 10_000), Carrier("school", "School", "MI", 500, priority=2),
-                Carrier("large", "Large", "TX", 3_000_000, priority=3)]
+    carriers = [
+        Carrier("small", "Small", "NE", 10_000),
+        Carrier("school", "School", "MI", 500, priority=2),
+        Carrier("large", "Large", "TX", 3_000_000, priority=3),
+    ]
     sites = [site("s1", "small", cost=600), site("s2", "school", cost=300), site("s3", "large", cost=400)]
     return dataset(sites, carriers=carriers)
 
@@ -57,8 +61,11 @@ def test_pro_rata_gives_everyone_the_same_share():
 
 def test_greedy_funds_the_best_people_per_dollar_with_prerequisites():
     """The RAN site (100 people for $10 plus its $50 hub) beats the lone site (30 people for $20)."""
-    sites = [site("hub", cost=50, kind="backhaul"), site("ran", population=100, cost=10, after=["hub"]),
-             site("lone", "b", population=30, cost=20)]
+    sites = [
+        site("hub", cost=50, kind="backhaul"),
+        site("ran", population=100, cost=10, after=["hub"]),
+        site("lone", "b", population=30, cost=20),
+    ]
     allocation, funded = greedy_funding(dataset(sites), scenario(fund_usd=70))
     assert funded == {"hub": True, "ran": True}
     assert allocation == pytest.approx({"a": 60, "b": 0})

@@ -10,6 +10,7 @@ billion-dollar costs so that the fund presets ($1B, $1.895B, $4.98B) give differ
 Expected figures come from `planner.plan` + `planner.summary` on the same inputs, formatted
 the way the app formats them, plus the hand-derived ones above.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,14 +23,14 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("streamlit")
-from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1 import AppTest
 
-import planner  # noqa: E402
-from planner.core.schema import Carrier, CrewPool, Scenario  # noqa: E402
-from planner.core.wording import usd  # noqa: E402
-from planner.inputs.io import write_dataset  # noqa: E402
-from planner.inputs.tables import dataset_tables  # noqa: E402
-from tests.conftest import ROOT, dataset, site  # noqa: E402
+import planner
+from planner.core.schema import Carrier, CrewPool, Scenario
+from planner.core.wording import usd
+from planner.inputs.io import write_dataset
+from planner.inputs.tables import dataset_tables
+from tests.conftest import ROOT, dataset, site
 
 APP = str(ROOT / "app.py")
 M = 1e6
@@ -38,12 +39,28 @@ TIMEOUT_S = 60
 
 
 def billions_dataset():
-    positions = [(47.9, -97.0), (48.0, -97.5), (48.2, -98.0), (48.4, -97.2), (31.0, -100.0), (31.5, -101.0),
-                 (30.8, -99.5)]
+    positions = [
+        (47.9, -97.0),
+        (48.0, -97.5),
+        (48.2, -98.0),
+        (48.4, -97.2),
+        (31.0, -100.0),
+        (31.5, -101.0),
+        (30.8, -99.5),
+    ]
     sites = [
         site("n-core", "north", kind="core", cost=600 * M, duration=2, lead=1, tower=0, core=1),
-        site("n-bh", "north", kind="backhaul", cost=300 * M, duration=1, after=["n-core"], tower=0, core=1,
-             population=100),
+        site(
+            "n-bh",
+            "north",
+            kind="backhaul",
+            cost=300 * M,
+            duration=1,
+            after=["n-core"],
+            tower=0,
+            core=1,
+            population=100,
+        ),
         site("n-r1", "north", population=5000, cost=400 * M, duration=2, after=["n-bh"]),
         site("n-r2", "north", population=3000, cost=300 * M, duration=1, after=["n-bh"]),
         site("s-core", "south", kind="core", cost=500 * M, duration=1, tower=0, core=1),
@@ -51,12 +68,19 @@ def billions_dataset():
         site("s-r2", "south", population=2000, cost=300 * M, duration=3, lead=2, after=["s-core"]),
     ]
     sites = [replace(s, lat=lat, lon=lon, name=s.site_id) for s, (lat, lon) in zip(sites, positions)]
-    carriers = (Carrier("north", "North Prairie Wireless", "ND", 12000),
-                Carrier("south", "South Mesa Cellular", "TX", 8000, own_funds_usd=50 * M))
-    crews = (CrewPool("north", "core", 1), CrewPool("north", "tower", 1, 0), CrewPool("south", "core", 1),
-             CrewPool("south", "tower", 1))
-    scenario = Scenario(fund_usd=1_895_000_000, rule="pro_rata", start="2023-01", horizon=18, deadline=6,
-                        time_limit_s=10, mip_gap=0.0)
+    carriers = (
+        Carrier("north", "North Prairie Wireless", "ND", 12000),
+        Carrier("south", "South Mesa Cellular", "TX", 8000, own_funds_usd=50 * M),
+    )
+    crews = (
+        CrewPool("north", "core", 1),
+        CrewPool("north", "tower", 1, 0),
+        CrewPool("south", "core", 1),
+        CrewPool("south", "tower", 1),
+    )
+    scenario = Scenario(
+        fund_usd=1_895_000_000, rule="pro_rata", start="2023-01", horizon=18, deadline=6, time_limit_s=10, mip_gap=0.0
+    )
     return replace(dataset(sites, crews=crews, carriers=carriers), default_scenario=scenario)
 
 
@@ -211,9 +235,13 @@ def test_a_bad_upload_shows_every_problem_in_a_table(app, data):
     sites = texts["sites.csv"].replace("s-r2,south,ran", "s-r2,nowhere,ran").replace(",3000,300000000,", ",3000,-5,")
     at = app.run()
     at.switch_page("app_pages/data.py").run()
-    at.file_uploader(key="upload").set_value([("carriers.csv", texts["carriers.csv"].encode(), "text/csv"),
-                                              ("crews.csv", texts["crews.csv"].encode(), "text/csv"),
-                                              ("sites.csv", sites.encode(), "text/csv")]).run()
+    at.file_uploader(key="upload").set_value(
+        [
+            ("carriers.csv", texts["carriers.csv"].encode(), "text/csv"),
+            ("crews.csv", texts["crews.csv"].encode(), "text/csv"),
+            ("sites.csv", sites.encode(), "text/csv"),
+        ]
+    ).run()
     no_exceptions(at)
     assert at.error and "cannot be used" in at.error[0].value
     problems = at.dataframe[-1].value
@@ -241,9 +269,13 @@ def test_a_good_upload_can_be_used_in_every_screen(app, data):
     smaller = texts["sites.csv"].replace("s-r2,south,ran,s-r2", "s-r2,south,ran,Mesa tower two")
     at = app.run()
     at.switch_page("app_pages/data.py").run()
-    at.file_uploader(key="upload").set_value([("carriers.csv", texts["carriers.csv"].encode(), "text/csv"),
-                                              ("crews.csv", texts["crews.csv"].encode(), "text/csv"),
-                                              ("sites.csv", smaller.encode(), "text/csv")]).run()
+    at.file_uploader(key="upload").set_value(
+        [
+            ("carriers.csv", texts["carriers.csv"].encode(), "text/csv"),
+            ("crews.csv", texts["crews.csv"].encode(), "text/csv"),
+            ("sites.csv", smaller.encode(), "text/csv"),
+        ]
+    ).run()
     no_exceptions(at)
     assert at.success and "valid" in at.success[0].value
     at.button(key="use_upload").click().run()

@@ -6,6 +6,7 @@ library computes for that fund, without any request leaving the app's own server
 `chromium` package); no browser is ever downloaded. Outside CI the test skips when that
 browser is missing; in CI (env CI set) it must run, so a missing browser fails it.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,15 @@ from tests.conftest import ROOT
 from tests.test_app import PRESET_FULL, billions_dataset
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 STARTUP_TIMEOUT_S = 60
 SCREEN_TIMEOUT_MS = 60_000
 
@@ -55,7 +63,9 @@ def wait_until_healthy(url: str, server: subprocess.Popen, timeout_s: float) -> 
 @pytest.fixture()
 def chromium_path() -> str:
     if not os.environ.get("CI"):
-        pytest.importorskip("playwright", reason="the Python package playwright is not installed (pip install '.[test]')")
+        pytest.importorskip(
+            "playwright", reason="the Python package playwright is not installed (pip install '.[test]')"
+        )
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing in CI: install Debian's `chromium` package")
@@ -71,10 +81,28 @@ def app_url(tmp_path):
     env = {**os.environ, "RRPLAN_DATASET": str(folder)}
     log = open(tmp_path / "streamlit.log", "w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(url, server, STARTUP_TIMEOUT_S)
@@ -108,8 +136,12 @@ def test_fund_preset_changes_the_national_figures_in_a_real_browser(chromium_pat
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             elsewhere: list[str] = []  # maps and charts must work offline: no tiles, topojson or fonts from the web
-            page.on("request", lambda request: None if request.url.startswith((url, "data:", "blob:"))
-                    else elsewhere.append(request.url))
+            page.on(
+                "request",
+                lambda request: (
+                    None if request.url.startswith((url, "data:", "blob:")) else elsewhere.append(request.url)
+                ),
+            )
             page.goto(url)
             page.get_by_text("People left without service").first.wait_for(timeout=SCREEN_TIMEOUT_MS)
             before = headline(page)
@@ -118,7 +150,9 @@ def test_fund_preset_changes_the_national_figures_in_a_real_browser(chromium_pat
             page.locator('[data-testid="stSidebar"]').get_by_text(PRESET_FULL).click()
             page.wait_for_function(
                 """() => [...document.querySelectorAll('[data-testid="stMetricValue"]')]
-                        .some(e => e.innerText.trim() === '100.0%')""", timeout=SCREEN_TIMEOUT_MS)
+                        .some(e => e.innerText.trim() === '100.0%')""",
+                timeout=SCREEN_TIMEOUT_MS,
+            )
             page.wait_for_timeout(500)  # let the rest of the rerun land
             after = headline(page)
             assert after != before

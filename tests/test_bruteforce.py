@@ -1,4 +1,5 @@
 """Tiny random cases: the engine agrees with exhaustive enumeration of every schedule."""
+
 from __future__ import annotations
 
 import itertools
@@ -25,18 +26,33 @@ def random_case(seed: int):
         for i in range(rng.randint(1, 3)):
             after = [j for j in ids if rng.random() < 0.4]
             sid = f"{c}{i}"
-            sites.append(site(sid, c, population=rng.randint(0, 90), cost=float(rng.choice([0, 40, 100, 150])),
-                              duration=rng.randint(1, 2), lead=rng.randint(0, 2), after=after, tower=rng.choice([1, 1, 2])))
+            sites.append(
+                site(
+                    sid,
+                    c,
+                    population=rng.randint(0, 90),
+                    cost=float(rng.choice([0, 40, 100, 150])),
+                    duration=rng.randint(1, 2),
+                    lead=rng.randint(0, 2),
+                    after=after,
+                    tower=rng.choice([1, 1, 2]),
+                )
+            )
             ids.append(sid)
     ds = planner.Dataset(tuple(carriers), tuple(crews), tuple(sites), name=f"random{seed}")
-    sc = scenario(fund_usd=float(rng.choice([0, 100, 200, 400])), horizon=HORIZON, deadline=rng.randint(1, 4),
-                  start=rng.choice(["2022-01", "2022-11"]), objective=rng.choice(["exposure", "exposure", "makespan"]))
+    sc = scenario(
+        fund_usd=float(rng.choice([0, 100, 200, 400])),
+        horizon=HORIZON,
+        deadline=rng.randint(1, 4),
+        start=rng.choice(["2022-01", "2022-11"]),
+        objective=rng.choice(["exposure", "exposure", "makespan"]),
+    )
     return ds, sc
 
 
 def enumerate_best(ds, sc, allocation, horizon=HORIZON):
     """Try every start (or none) of every site; keep the best schedule the validator accepts."""
-    options = [[None, *range(0, horizon - s.duration_months + 1)] for s in ds.sites]
+    options = [[None, *range(horizon - s.duration_months + 1)] for s in ds.sites]
     best = None
     for choice in itertools.product(*options):
         starts = {s.site_id: t for s, t in zip(ds.sites, choice) if t is not None}
@@ -72,11 +88,15 @@ def test_optimal_rule_is_honest_about_its_bound(seed):
     # Any split of the fund is allowed: give each carrier what it could spend, capped by the fund in total
     # through the validator's own rule (sum of allocations <= available).
     best = None
-    options = [[None, *range(0, HORIZON - s.duration_months + 1)] for s in ds.sites]
+    options = [[None, *range(HORIZON - s.duration_months + 1)] for s in ds.sites]
     for choice in itertools.product(*options):
         starts = {s.site_id: t for s, t in zip(ds.sites, choice) if t is not None}
-        need = {c.carrier_id: max(0.0, sum(s.cost_usd for s in ds.sites_by_carrier[c.carrier_id] if s.site_id in starts)
-                                  - c.own_funds_usd) for c in ds.carriers}
+        need = {
+            c.carrier_id: max(
+                0.0, sum(s.cost_usd for s in ds.sites_by_carrier[c.carrier_id] if s.site_id in starts) - c.own_funds_usd
+            )
+            for c in ds.carriers
+        }
         candidate = Plan(ds, sc, need, starts, "enumerated", 0.0, None, horizon=HORIZON)
         if planner.check_plan(candidate):
             continue

@@ -1,4 +1,5 @@
 """The `rrplan` command: files, columns, figures and exit codes."""
+
 from __future__ import annotations
 
 import json
@@ -10,18 +11,44 @@ from planner.cli.main import run
 from planner.inputs.io import write_dataset
 from tests.conftest import dataset, scenario, site
 
-SUMMARY_KEYS = {"status", "objective", "bound", "gap", "makespan", "fund_usd", "demand_usd", "allocated_usd",
-                "pro_rata_factor", "sites_total", "sites_replaced", "carriers_total", "carriers_done_by_deadline",
-                "population_left_without_service", "exposure_population_months", "build_seconds", "solve_seconds",
-                "solver", "dataset_sha256", "scenario"}
+SUMMARY_KEYS = {
+    "status",
+    "objective",
+    "bound",
+    "gap",
+    "makespan",
+    "fund_usd",
+    "demand_usd",
+    "allocated_usd",
+    "pro_rata_factor",
+    "sites_total",
+    "sites_replaced",
+    "carriers_total",
+    "carriers_done_by_deadline",
+    "population_left_without_service",
+    "exposure_population_months",
+    "build_seconds",
+    "solve_seconds",
+    "solver",
+    "dataset_sha256",
+    "scenario",
+}
 
 
 @pytest.fixture
 def folder(tmp_path):
-    ds = dataset([site("core", cost=100, duration=2, kind="core"), site("r1", population=100, cost=100, after=["core"]),
-                  site("r2", population=40, cost=100, after=["core"]), site("x", "b", population=70, cost=200, lead=1)],
-                 name="small")
-    ds = ds.__class__(ds.carriers, ds.crews, ds.sites, name="small", default_scenario=scenario(fund_usd=300, horizon=6, deadline=3))
+    ds = dataset(
+        [
+            site("core", cost=100, duration=2, kind="core"),
+            site("r1", population=100, cost=100, after=["core"]),
+            site("r2", population=40, cost=100, after=["core"]),
+            site("x", "b", population=70, cost=200, lead=1),
+        ],
+        name="small",
+    )
+    ds = ds.__class__(
+        ds.carriers, ds.crews, ds.sites, name="small", default_scenario=scenario(fund_usd=300, horizon=6, deadline=3)
+    )
     return write_dataset(ds, tmp_path / "small")
 
 
@@ -39,12 +66,23 @@ def test_solve_writes_every_table(folder, tmp_path, capsys):
     assert (replaced["finish"] - replaced["start"] > 0).all()
     assert summary["sites_replaced"] == len(replaced)
     carriers = pd.read_csv(out / "carriers.csv")
-    assert {"allocation_usd", "spend_usd", "completion_period", "on_time", "population_left_without_service",
-            "reason"} <= set(carriers.columns)
+    assert {
+        "allocation_usd",
+        "spend_usd",
+        "completion_period",
+        "on_time",
+        "population_left_without_service",
+        "reason",
+    } <= set(carriers.columns)
     monthly = pd.read_csv(out / "monthly.csv")
     assert len(monthly) == summary["horizon"]
-    assert {"spend_usd", "funds_drawn_usd", "crew_tower_used", "population_on_covered_gear",
-            "population_without_service"} <= set(monthly.columns)
+    assert {
+        "spend_usd",
+        "funds_drawn_usd",
+        "crew_tower_used",
+        "population_on_covered_gear",
+        "population_without_service",
+    } <= set(monthly.columns)
     assert "status" in capsys.readouterr().out
 
 

@@ -4,6 +4,7 @@ The model never becomes infeasible (every site is optional), so each case checks
 findings of `planner.analysis.diagnostics.explain` against figures derived by hand, and the
 relax-and-report re-plans against the plan they relax.
 """
+
 from __future__ import annotations
 
 import os
@@ -72,8 +73,10 @@ def test_lead_time_beyond_the_horizon_says_never_replaced():
 
 def test_zero_crews_of_a_needed_type():
     """South keeps its tower crew row but with capacity 0: its two tower sites can never be worked."""
-    crews = tuple(replace(p, capacity=0.0, winter_capacity=None) if (p.carrier_id, p.crew_type) == ("south", "tower")
-                  else p for p in TINY.crews)
+    crews = tuple(
+        replace(p, capacity=0.0, winter_capacity=None) if (p.carrier_id, p.crew_type) == ("south", "tower") else p
+        for p in TINY.crews
+    )
     no_tower = replace(TINY, crews=crews)
     plan = planner.plan(no_tower, TINY.default_scenario.with_overrides(fund_usd=1e7), workers=1)
     assert {"s-r1", "s-r2"}.isdisjoint(plan.starts)
@@ -89,8 +92,10 @@ def test_crew_months_missing_before_the_deadline():
     plan = planner.plan(dataset(sites), scenario(horizon=6, deadline=2), workers=1)
     (finding,) = explain(plan, relax=True)
     assert (finding.rule, finding.amount, finding.unit) == ("crews", 1.0, "crew-months")
-    assert finding.message == ("1 'tower' crew-month missing: its sites need 3 crew-months before the deadline "
-                               "(month 2), and the carrier has 2")
+    assert finding.message == (
+        "1 'tower' crew-month missing: its sites need 3 crew-months before the deadline "
+        "(month 2), and the carrier has 2"
+    )
     assert finding.baseline.completion_period == 3 and not finding.baseline.on_time
     assert (finding.baseline.sites_done_by_deadline, finding.relaxed.sites_done_by_deadline) == (2, 3)
     assert finding.relaxed.on_time and finding.relaxed.completion_period == 1
@@ -98,8 +103,12 @@ def test_crew_months_missing_before_the_deadline():
 
 def test_crew_months_counted_from_a_later_start():
     """Sites that cannot start before month 2 need 4 crew-months in months 2-3; one crew gives 2."""
-    sites = [site("a", population=10, lead=2), site("b", population=10, lead=2), site("c", population=10, lead=2),
-             site("d", population=10, lead=2)]
+    sites = [
+        site("a", population=10, lead=2),
+        site("b", population=10, lead=2),
+        site("c", population=10, lead=2),
+        site("d", population=10, lead=2),
+    ]
     plan = planner.plan(dataset(sites), scenario(horizon=8, deadline=4), workers=1)
     (finding,) = explain(plan)
     assert finding.amount == 2.0
@@ -142,11 +151,16 @@ def test_a_cycle_introduced_by_an_override_is_named_not_crashed():
     assert issue.row == 2 and issue.column == "depends_on"
 
 
-@pytest.mark.parametrize("field, value, rule", [("cost_usd", float("nan"), "not-finite"),
-                                                ("cost_usd", float("inf"), "not-finite"),
-                                                ("duration_months", 0, "out-of-range"),
-                                                ("lead_time_months", -2, "negative"),
-                                                ("population", -5, "negative")])
+@pytest.mark.parametrize(
+    "field, value, rule",
+    [
+        ("cost_usd", float("nan"), "not-finite"),
+        ("cost_usd", float("inf"), "not-finite"),
+        ("duration_months", 0, "out-of-range"),
+        ("lead_time_months", -2, "negative"),
+        ("population", -5, "negative"),
+    ],
+)
 def test_a_bad_value_set_in_code_is_refused_before_solving(field, value, rule):
     sites = tuple(replace(s, **{field: value}) if s.site_id == "n-r1" else s for s in TINY.sites)
     with pytest.raises(InputError) as excinfo:
@@ -163,8 +177,25 @@ def test_an_empty_selection_made_in_code_plans_to_an_empty_plan():
 def test_contradictory_scenarios_from_the_command_line_are_planned_and_explained(tmp_path, capsys):
     """Deadline 0 and no money: still a plan (exit 0), every carrier late with a reason."""
     out = tmp_path / "out"
-    assert run(["solve", str(TINY_DIR),
-                "--deadline", "0", "--fund", "0", "--out", str(out), "--quiet", "--workers", "1", "--no-store"]) == 0
+    assert (
+        run(
+            [
+                "solve",
+                str(TINY_DIR),
+                "--deadline",
+                "0",
+                "--fund",
+                "0",
+                "--out",
+                str(out),
+                "--quiet",
+                "--workers",
+                "1",
+                "--no-store",
+            ]
+        )
+        == 0
+    )
     carriers = pd.read_csv(out / "carriers.csv")
     assert not carriers["on_time"].any() and carriers["reason"].str.startswith("money").all()
 
@@ -200,9 +231,12 @@ def test_a_time_limited_solve_returns_its_best_plan_with_gap_and_warning(rural40
     models is not limited, and is reported separately as build_seconds).
     """
     keep = {"c01", "c02", "c20"}
-    mid = replace(rural40, carriers=tuple(c for c in rural40.carriers if c.carrier_id in keep),
-                  crews=tuple(p for p in rural40.crews if p.carrier_id in keep),
-                  sites=tuple(s for s in rural40.sites if s.carrier_id in keep))
+    mid = replace(
+        rural40,
+        carriers=tuple(c for c in rural40.carriers if c.carrier_id in keep),
+        crews=tuple(p for p in rural40.crews if p.carrier_id in keep),
+        sites=tuple(s for s in rural40.sites if s.carrier_id in keep),
+    )
     limited = rural40.default_scenario.with_overrides(time_limit_s=1.0, mip_gap=0.0, fund_usd=1e9, admin_reserve_usd=0)
     began = time.perf_counter()
     plan = planner.plan(mid, limited, workers=1)
@@ -220,6 +254,7 @@ def test_a_time_limited_solve_returns_its_best_plan_with_gap_and_warning(rural40
 def test_ctrl_c_exits_130_without_traceback(store, monkeypatch, tmp_path, capsys):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
+
     monkeypatch.setattr("planner.engine.planning.schedule_carriers", interrupted)  # mid-solve, on both CLI paths
     out = tmp_path / "out"
     code = run(["solve", str(TINY_DIR), "--out", str(out), *(a.format(tmp=tmp_path) for a in store)])
@@ -254,12 +289,26 @@ def test_ctrl_c_during_a_parallel_solve_exits_at_once(tmp_path):
     the small carrier it is solving itself (measured: up to 6 s).
     """
     out = tmp_path / "out"
-    command = [sys.executable, "-c", "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
-               "from planner.cli.main import main; sys.argv[0] = 'rrplan'; main()",
-               "solve", str(Path(__file__).parent.parent / "datasets" / "rural40"), "--out", str(out), "--no-store",
-               "--workers", "2", "--mip-gap", "0", "--time-limit", "300"]
-    solver = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              start_new_session=True, cwd=tmp_path)
+    command = [
+        sys.executable,
+        "-c",
+        "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "from planner.cli.main import main; sys.argv[0] = 'rrplan'; main()",
+        "solve",
+        str(Path(__file__).parent.parent / "datasets" / "rural40"),
+        "--out",
+        str(out),
+        "--no-store",
+        "--workers",
+        "2",
+        "--mip-gap",
+        "0",
+        "--time-limit",
+        "300",
+    ]
+    solver = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, cwd=tmp_path
+    )
     try:
         waited = time.perf_counter()
         while len(_group_processes(solver.pid)) < 3:  # the command and two workers (forked, or via a forkserver)
@@ -276,10 +325,13 @@ def test_ctrl_c_during_a_parallel_solve_exits_at_once(tmp_path):
     assert solver.returncode == 130 and "interrupted; nothing was written" in err and "Traceback" not in err
     assert not out.exists()
     time.sleep(0.5)
-    assert [c for c in _group_processes(solver.pid) if "forkserver" not in c or "resource_tracker" in c] == []  # no worker left
+    assert [
+        c for c in _group_processes(solver.pid) if "forkserver" not in c or "resource_tracker" in c
+    ] == []  # no worker left
 
 
 # --- property: every late carrier is explained, every on-time carrier is not ----------------------
+
 
 @st.composite
 def small_cases(draw):
@@ -291,12 +343,26 @@ def small_cases(draw):
         for s in range(draw(st.integers(1, 4))):
             earlier = [x.site_id for x in sites if x.carrier_id == cid]
             after = draw(st.lists(st.sampled_from(earlier), max_size=1, unique=True)) if earlier else []
-            sites.append(site(f"{cid}s{s}", cid, population=draw(st.integers(0, 50)), cost=draw(st.integers(0, 30)),
-                              duration=draw(st.integers(1, 3)), lead=draw(st.integers(0, 4)), after=after,
-                              tower=draw(st.integers(0, 2))))
+            sites.append(
+                site(
+                    f"{cid}s{s}",
+                    cid,
+                    population=draw(st.integers(0, 50)),
+                    cost=draw(st.integers(0, 30)),
+                    duration=draw(st.integers(1, 3)),
+                    lead=draw(st.integers(0, 4)),
+                    after=after,
+                    tower=draw(st.integers(0, 2)),
+                )
+            )
     money = draw(st.integers(0, 100))
-    chosen = scenario(fund_usd=float(money), horizon=draw(st.integers(3, 8)), deadline=draw(st.integers(0, 6)),
-                      rule=draw(st.sampled_from(["pro_rata", "priority", "optimal", "greedy"])), time_limit_s=5.0)
+    chosen = scenario(
+        fund_usd=float(money),
+        horizon=draw(st.integers(3, 8)),
+        deadline=draw(st.integers(0, 6)),
+        rule=draw(st.sampled_from(["pro_rata", "priority", "optimal", "greedy"])),
+        time_limit_s=5.0,
+    )
     return dataset(sites, crews=tuple(crews)), chosen
 
 

@@ -7,6 +7,7 @@ insert stray bytes, change line endings. The outcome must always be a Dataset (a
 the sample that is solved, a plan that passes `check_plan`) or an InputError whose every
 issue names a documented rule; never another exception. About 1,100 cases in all.
 """
+
 from __future__ import annotations
 
 import csv
@@ -30,12 +31,49 @@ TINY = ROOT / "tests" / "fixtures" / "tiny"
 RURAL40 = ROOT / "datasets" / "rural40"
 CSV_FILES = ("carriers.csv", "crews.csv", "sites.csv")
 SUBSET = ("c19", "c27", "c40")  # the three carriers of rural40 with the fewest sites (46 in all)
-FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-                database=None)
+FUZZ = settings(
+    deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], database=None
+)
 
-NASTY_CELLS = ["", " ", "NaN", "nan", "inf", "-inf", "1e309", "-1", "0", "-0", "1.5", "2.0", "1e15", "abc", "$1,000",
-               "1,000", '"', "'", "=1+1", "n-core", "c19-core", "a;b", "\t", "TRUE", "None", "null", "0x10", "1_000",
-               "١٢", "𝟙", "é", "\u200b", "9" * 40, "-9" * 20, "2023-03", "38035", "ND"]
+NASTY_CELLS = [
+    "",
+    " ",
+    "NaN",
+    "nan",
+    "inf",
+    "-inf",
+    "1e309",
+    "-1",
+    "0",
+    "-0",
+    "1.5",
+    "2.0",
+    "1e15",
+    "abc",
+    "$1,000",
+    "1,000",
+    '"',
+    "'",
+    "=1+1",
+    "n-core",
+    "c19-core",
+    "a;b",
+    "\t",
+    "TRUE",
+    "None",
+    "null",
+    "0x10",
+    "1_000",
+    "١٢",
+    "𝟙",
+    "é",
+    "\u200b",
+    "9" * 40,
+    "-9" * 20,
+    "2023-03",
+    "38035",
+    "ND",
+]
 
 
 def subset_of_rural40() -> dict[str, bytes]:
@@ -47,8 +85,10 @@ def subset_of_rural40() -> dict[str, bytes]:
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\n").writerows([rows[0], *(r for r in rows[1:] if r[column] in SUBSET)])
         files[name] = buffer.getvalue().encode()
-    files["scenario.toml"] = (b'fund_usd = 45000000\nrule = "pro_rata"\nstart = "2022-08"\nhorizon = 24\n'
-                              b"deadline = 12\ntime_limit_s = 2\nmip_gap = 0.01\n")
+    files["scenario.toml"] = (
+        b'fund_usd = 45000000\nrule = "pro_rata"\nstart = "2022-08"\nhorizon = 24\n'
+        b"deadline = 12\ntime_limit_s = 2\nmip_gap = 0.01\n"
+    )
     return files
 
 
@@ -59,6 +99,7 @@ BASES = {
 
 
 # --- mutations: each takes the file dict and a Random, and changes one thing -------------------
+
 
 def _rows(data: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
@@ -73,12 +114,14 @@ def _text(rows: list[list[str]]) -> bytes:
 def drop_column(files, name, rng):
     rows = _rows(files[name])
     index = rng.randrange(len(rows[0]))
-    files[name] = _text([r[:index] + r[index + 1:] for r in rows])
+    files[name] = _text([r[:index] + r[index + 1 :] for r in rows])
 
 
 def rename_column(files, name, rng):
     rows = _rows(files[name])
-    rows[0][rng.randrange(len(rows[0]))] = rng.choice(["Cost", "site id", "cost_usd", "crew_", "crew_x", "", "depends_on"])
+    rows[0][rng.randrange(len(rows[0]))] = rng.choice(
+        ["Cost", "site id", "cost_usd", "crew_", "crew_x", "", "depends_on"]
+    )
     files[name] = _text(rows)
 
 
@@ -143,15 +186,63 @@ def drop_file(files, name, rng):
 
 
 def scenario_value(files, name, rng):
-    key = rng.choice(["fund_usd", "horizon", "deadline", "rule", "mip_gap", "time_limit_s", "start", "objective",
-                      "extensions", "dark_weight", "admin_reserve_usd", "bogus"])
-    value = rng.choice(["0", "-1", "1", "3", "nan", "inf", "1e300", '"optimal"', '"greedy"', '"makespan"', '"2023-13"',
-                        "2.5", "[1, 2]", "{a = 1}", "true", '"x"', "600", "601"])
+    key = rng.choice(
+        [
+            "fund_usd",
+            "horizon",
+            "deadline",
+            "rule",
+            "mip_gap",
+            "time_limit_s",
+            "start",
+            "objective",
+            "extensions",
+            "dark_weight",
+            "admin_reserve_usd",
+            "bogus",
+        ]
+    )
+    value = rng.choice(
+        [
+            "0",
+            "-1",
+            "1",
+            "3",
+            "nan",
+            "inf",
+            "1e300",
+            '"optimal"',
+            '"greedy"',
+            '"makespan"',
+            '"2023-13"',
+            "2.5",
+            "[1, 2]",
+            "{a = 1}",
+            "true",
+            '"x"',
+            "600",
+            "601",
+        ]
+    )
     files["scenario.toml"] = files.get("scenario.toml", b"") + f"\n{key} = {value}\n".encode()
 
 
-MUTATIONS = (drop_column, rename_column, swap_columns, corrupt_cell, corrupt_cell, corrupt_cell, shuffle_rows,
-             duplicate_row, delete_row, truncate, insert_bytes, line_endings, drop_file, scenario_value)
+MUTATIONS = (
+    drop_column,
+    rename_column,
+    swap_columns,
+    corrupt_cell,
+    corrupt_cell,
+    corrupt_cell,
+    shuffle_rows,
+    duplicate_row,
+    delete_row,
+    truncate,
+    insert_bytes,
+    line_endings,
+    drop_file,
+    scenario_value,
+)
 
 
 def mutate(base: str, seed: int, count: int) -> tuple[dict[str, bytes], list[str]]:
@@ -239,9 +330,18 @@ def test_valid_mutants_solve_to_valid_plans(seed, count, big, tmp_path):
 
 # --- row order ----------------------------------------------------------------------------------
 
+
 def figures(result) -> dict:
-    keep = ("objective", "sites_replaced", "population_left_without_service", "exposure_population_months",
-            "allocated_usd", "spend_usd", "carriers_done_by_deadline", "makespan")
+    keep = (
+        "objective",
+        "sites_replaced",
+        "population_left_without_service",
+        "exposure_population_months",
+        "allocated_usd",
+        "spend_usd",
+        "carriers_done_by_deadline",
+        "makespan",
+    )
     summary = planner.summary(result)
     return {k: (round(summary[k], 6) if isinstance(summary[k], float) else summary[k]) for k in keep}
 
@@ -270,8 +370,9 @@ def test_row_order_does_not_change_the_rural40_subset_plan(tmp_path):
     reference = planner.plan(original, scenario, workers=1)
     assert reference.status == "optimal"
     reordered = dataset_from_upload(list(shuffled("rural40-subset", 2026).items()), tmp_path)
-    assert [c.carrier_id for c in reordered.carriers] != [c.carrier_id for c in original.carriers] or \
-        [s.site_id for s in reordered.sites] != [s.site_id for s in original.sites]
+    assert [c.carrier_id for c in reordered.carriers] != [c.carrier_id for c in original.carriers] or [
+        s.site_id for s in reordered.sites
+    ] != [s.site_id for s in original.sites]
     again = planner.plan(reordered, scenario, workers=1)
     assert again.status == "optimal"
     assert figures(again) == figures(reference)
@@ -284,10 +385,11 @@ ID_CHARS = st.sampled_from(list("ab1_-. /+[]>:;é") + ["__", "x2dx", "_x5fx"])
 
 
 @settings(FUZZ, max_examples=60)
-@given(ids=st.lists(st.lists(ID_CHARS, min_size=1, max_size=4).map("".join), min_size=2, max_size=5, unique=True),
-       crew_types=st.lists(st.lists(ID_CHARS, min_size=1, max_size=3).map("".join), min_size=1, max_size=3,
-                           unique=True),
-       rule=st.sampled_from(["pro_rata", "optimal"]))
+@given(
+    ids=st.lists(st.lists(ID_CHARS, min_size=1, max_size=4).map("".join), min_size=2, max_size=5, unique=True),
+    crew_types=st.lists(st.lists(ID_CHARS, min_size=1, max_size=3).map("".join), min_size=1, max_size=3, unique=True),
+    rule=st.sampled_from(["pro_rata", "optimal"]),
+)
 def test_ids_differing_only_in_punctuation_are_planned_apart(ids, crew_types, rule):
     """'s-1', 's_1' and 's 1' once became the same solver name and crashed the solve."""
     from planner.core.schema import Carrier, CrewPool, Dataset, Site
@@ -297,10 +399,20 @@ def test_ids_differing_only_in_punctuation_are_planned_apart(ids, crew_types, ru
         return
     carriers = tuple(Carrier(c, c, "TX", 10) for c in valid[:2])
     crews = tuple(CrewPool(c.carrier_id, k, 1.0) for c in carriers for k in crew_types)
-    sites = tuple(Site(f"{c.carrier_id}{suffix}", c.carrier_id, "ran", cost_usd=10.0, duration_months=1,
-                       population=5 + n, crew_need=((crew_types[n % len(crew_types)], 1.0),),
-                       depends_on=(f"{c.carrier_id}{valid[0]}",) if suffix != valid[0] else ())
-                  for c in carriers for n, suffix in enumerate(valid))
+    sites = tuple(
+        Site(
+            f"{c.carrier_id}{suffix}",
+            c.carrier_id,
+            "ran",
+            cost_usd=10.0,
+            duration_months=1,
+            population=5 + n,
+            crew_need=((crew_types[n % len(crew_types)], 1.0),),
+            depends_on=(f"{c.carrier_id}{valid[0]}",) if suffix != valid[0] else (),
+        )
+        for c in carriers
+        for n, suffix in enumerate(valid)
+    )
     if len({s.site_id for s in sites}) < len(sites):
         return
     dataset = Dataset(carriers, crews, sites)
@@ -319,8 +431,11 @@ def test_a_site_that_appears_in_no_constraint_is_planned():
     variable PuLP leaves out of the problem; reading its value crashed with AttributeError."""
     from planner.core.schema import Carrier, CrewPool, Dataset, Site
 
-    dataset = Dataset((Carrier("c0", "c0", "WY", 100),), (CrewPool("c0", "tower", 0.0), CrewPool("c0", "core", 0.0)),
-                      (Site("c0s0", "c0", "ran", 0.0, 1), Site("c0s1", "c0", "ran", 0.0, 1, lead_time_months=2)))
+    dataset = Dataset(
+        (Carrier("c0", "c0", "WY", 100),),
+        (CrewPool("c0", "tower", 0.0), CrewPool("c0", "core", 0.0)),
+        (Site("c0s0", "c0", "ran", 0.0, 1), Site("c0s1", "c0", "ran", 0.0, 1, lead_time_months=2)),
+    )
     for rule in ("pro_rata", "optimal"):
         scenario = planner.Scenario(fund_usd=0, start="2022-01", horizon=3, deadline=0, mip_gap=0.0, rule=rule)
         result = planner.plan(dataset, scenario, workers=1)
@@ -330,13 +445,55 @@ def test_a_site_that_appears_in_no_constraint_is_planned():
 # --- scenario flags: any text on the command line gives a plan or a message ----------------------
 
 FLAG_VALUES = st.one_of(
-    st.sampled_from(["0", "-1", "1", "2", "12", "600", "601", "1e9", "1e400", "nan", "-inf", "0.5", "1.5", "1e-300",
-                     "abc", "", " ", "2023-13", "2024-02", "0000-01", "pro_rata", "priority", "optimal", "greedy",
-                     "exposure", "makespan", "1_000", "0x10", "12 ", "١٢"]),
+    st.sampled_from(
+        [
+            "0",
+            "-1",
+            "1",
+            "2",
+            "12",
+            "600",
+            "601",
+            "1e9",
+            "1e400",
+            "nan",
+            "-inf",
+            "0.5",
+            "1.5",
+            "1e-300",
+            "abc",
+            "",
+            " ",
+            "2023-13",
+            "2024-02",
+            "0000-01",
+            "pro_rata",
+            "priority",
+            "optimal",
+            "greedy",
+            "exposure",
+            "makespan",
+            "1_000",
+            "0x10",
+            "12 ",
+            "١٢",
+        ]
+    ),
     st.text(max_size=8),
 )
-FLAGS = ("--fund", "--admin-reserve", "--rule", "--objective", "--start", "--horizon", "--deadline", "--extensions",
-         "--time-limit", "--mip-gap", "--dark-weight")
+FLAGS = (
+    "--fund",
+    "--admin-reserve",
+    "--rule",
+    "--objective",
+    "--start",
+    "--horizon",
+    "--deadline",
+    "--extensions",
+    "--time-limit",
+    "--mip-gap",
+    "--dark-weight",
+)
 
 
 @settings(FUZZ, max_examples=120)

@@ -1,4 +1,5 @@
 """Hand-derived optima on tiny cases, one per constraint family and objective."""
+
 from __future__ import annotations
 
 import pytest
@@ -65,8 +66,10 @@ def test_budget_funds_the_larger_population():
 
 def test_own_funds_add_to_the_allocation():
     """No fund, but $100 of the carrier's own money: the 100-person site is replaced all the same."""
-    ds = dataset([site("big", population=100, cost=100), site("small", population=60, cost=100)],
-                 carriers=[Carrier("a", "A", "TX", 10, own_funds_usd=100.0)])
+    ds = dataset(
+        [site("big", population=100, cost=100), site("small", population=60, cost=100)],
+        carriers=[Carrier("a", "A", "TX", 10, own_funds_usd=100.0)],
+    )
     result = solve(ds, fund_usd=0, horizon=4, deadline=2)
     assert result.starts == {"big": 0}
 
@@ -80,15 +83,18 @@ def test_horizon_too_short_leaves_site_dark():
 
 def test_crew_units_per_site_are_respected():
     """Each job needs 2 of 3 crew units: they cannot overlap. Pops 30, 20, d=1: 30*1 + 20*2 = 70."""
-    ds = dataset([site("x", population=30, tower=2), site("y", population=20, tower=2)],
-                 crews=[CrewPool("a", "tower", 3.0)])
+    ds = dataset(
+        [site("x", population=30, tower=2), site("y", population=20, tower=2)], crews=[CrewPool("a", "tower", 3.0)]
+    )
     assert solve(ds).objective == pytest.approx(70)
 
 
 def test_makespan_packs_two_crew_types():
     """Jobs a(2 months, tower) and b(2 months, fiber) run together; c(1 month, tower) after a: makespan 3."""
-    ds = dataset([site("a1", duration=2), site("b1", duration=2, tower=0, fiber=1), site("c1", after=["a1"])],
-                 crews=[CrewPool("a", "tower", 1.0), CrewPool("a", "fiber", 1.0)])
+    ds = dataset(
+        [site("a1", duration=2), site("b1", duration=2, tower=0, fiber=1), site("c1", after=["a1"])],
+        crews=[CrewPool("a", "tower", 1.0), CrewPool("a", "fiber", 1.0)],
+    )
     result = solve(ds, objective="makespan")
     assert planner.summary(result)["makespan"] == 3
     assert result.objective == pytest.approx(3)

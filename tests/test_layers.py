@@ -10,6 +10,7 @@ as much as one at the top of a file:
 - the library never imports streamlit, and only `planner.model` and `planner.engine.solve` touch
   PuLP and HiGHS.
 """
+
 from __future__ import annotations
 
 import ast
@@ -96,7 +97,9 @@ def test_imports_run_down_the_layers(module):
         if target == "planner" and module != "planner":
             upward.append(f"line {line}: imports the package root `planner` (the public API sits above every layer)")
         elif own is not None and layer_of(target) is not None and layer_of(target) > own:
-            upward.append(f"line {line}: {LAYERS[own]} imports {target} from the {LAYERS[layer_of(target)]} layer above")
+            upward.append(
+                f"line {line}: {LAYERS[own]} imports {target} from the {LAYERS[layer_of(target)]} layer above"
+            )
     assert not upward, "\n".join(upward)
 
 
@@ -109,8 +112,10 @@ def test_no_import_hides_inside_a_function(module):
         if name.split(".")[0] == "planner":
             hidden.append(f"line {line}: {name} imported inside a function (move the thing down a layer instead)")
         elif name.split(".")[0] not in LAZY_THIRD_PARTY:
-            hidden.append(f"line {line}: {name} imported inside a function; import it at the top, or add it to "
-                          "LAZY_THIRD_PARTY if it is an optional extra")
+            hidden.append(
+                f"line {line}: {name} imported inside a function; import it at the top, or add it to "
+                "LAZY_THIRD_PARTY if it is an optional extra"
+            )
     assert not hidden, "\n".join(hidden)
 
 

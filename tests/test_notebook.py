@@ -1,4 +1,5 @@
 """The funding-scenarios notebook runs top to bottom, so it never rots."""
+
 from __future__ import annotations
 
 import time
@@ -15,8 +16,9 @@ def test_the_funding_notebook_runs_and_shows_its_curve():
     nbclient = pytest.importorskip("nbclient")
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     began = time.perf_counter()
-    nbclient.NotebookClient(notebook, timeout=180, kernel_name="python3",
-                            resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+    nbclient.NotebookClient(
+        notebook, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}
+    ).execute()
     seconds = time.perf_counter() - began
     outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.get("outputs", [])]
     assert not [o for o in outputs if o.output_type == "error"]

@@ -1,4 +1,5 @@
 """planner.present.plots: site states by hand, every figure titled and labelled, maps that never need the network."""
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,13 @@ def tiny_plan():
 
 def test_site_states_follow_the_report_definitions():
     """start 1, duration 2: covered in 0, in work in 1-2, replaced from 3; never started: shut down from the deadline."""
-    schedule = pd.DataFrame({"start": pd.array([1, None], dtype="Int64"), "finish": pd.array([3, None], dtype="Int64"),
-                             "replaced": [True, False]})
+    schedule = pd.DataFrame(
+        {
+            "start": pd.array([1, None], dtype="Int64"),
+            "finish": pd.array([3, None], dtype="Int64"),
+            "replaced": [True, False],
+        }
+    )
     by_period = [list(plots.site_states(schedule, t, deadline=2)) for t in range(4)]
     assert by_period == [
         [plots.COVERED, plots.COVERED],
@@ -40,14 +46,19 @@ def test_site_states_follow_the_report_definitions():
 
 
 def all_figures(plan):
-    schedule, carriers, monthly = planner.schedule_table(plan), planner.carriers_table(plan), planner.monthly_table(plan)
+    schedule, carriers, monthly = (
+        planner.schedule_table(plan),
+        planner.carriers_table(plan),
+        planner.monthly_table(plan),
+    )
     return {
         "coverage": plots.coverage_over_time(monthly, "2022-08"),
         "spend": plots.spend_over_time(monthly, 30.0),
         "cumulative": plots.cumulative_spend(monthly, 30.0),
         "allocation": plots.allocation_by_carrier(carriers),
-        "rules": plots.allocation_by_rule(carriers[["carrier_id", "allocation_usd"]].rename(
-            columns={"allocation_usd": "pro_rata"})),
+        "rules": plots.allocation_by_rule(
+            carriers[["carrier_id", "allocation_usd"]].rename(columns={"allocation_usd": "pro_rata"})
+        ),
         "timeline": plots.timeline(schedule, deadline_month="2022-08"),
         "crews": plots.crews_over_time(monthly),
         "map": plots.site_map(schedule, 3, plan.scenario.effective_deadline, "2022-08"),

@@ -1,4 +1,5 @@
 """planner.analysis.replan: one carrier's part of a national plan, and re-planning it alone."""
+
 from __future__ import annotations
 
 import pytest

@@ -4,6 +4,7 @@ One tiny run (three carriers, one named like a spreadsheet formula, one like a s
 short for some sites) is solved once and written as `rrplan solve --out` would; every report is
 made from that folder.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -13,7 +14,7 @@ import json
 import math
 import re
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 
 import openpyxl
@@ -36,18 +37,25 @@ from tests.conftest import dataset, scenario, site
 FORMULA_NAME = '=HYPERLINK("http://x","y")'
 SCRIPT_NAME = "<script>alert(1)</script>"
 PLAIN_NAME = "Prairie Wireless, Inc."
-REPORT_TIME = datetime(2026, 11, 30, 9, 0, 0, tzinfo=timezone.utc)
-LATER = datetime(2026, 12, 1, 17, 30, 5, tzinfo=timezone.utc)
+REPORT_TIME = datetime(2026, 11, 30, 9, 0, 0, tzinfo=UTC)
+LATER = datetime(2026, 12, 1, 17, 30, 5, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     """Demand $330 against a $200 fund pro rata: some sites go unfunded, so some carriers miss the deadline."""
-    carriers = (Carrier("a", FORMULA_NAME, "TX", 100), Carrier("b", SCRIPT_NAME, "OK", 100),
-                Carrier("c", PLAIN_NAME, "KS", 100))
-    sites = [site("a1", "a", cost=100, population=500, duration=2), site("a2", "a", cost=50, population=300),
-             site("b1", "b", cost=80, population=400, duration=2), site("b2", "b", cost=40, population=100),
-             site("c1", "c", cost=60, population=250)]
+    carriers = (
+        Carrier("a", FORMULA_NAME, "TX", 100),
+        Carrier("b", SCRIPT_NAME, "OK", 100),
+        Carrier("c", PLAIN_NAME, "KS", 100),
+    )
+    sites = [
+        site("a1", "a", cost=100, population=500, duration=2),
+        site("a2", "a", cost=50, population=300),
+        site("b1", "b", cost=80, population=400, duration=2),
+        site("b2", "b", cost=40, population=100),
+        site("c1", "c", cost=60, population=250),
+    ]
     crews = tuple(CrewPool(c, "tower", 1.0) for c in "abc")
     built = dataset(sites, crews=crews, carriers=carriers, name="tiny")
     folder = write_dataset(built, tmp_path_factory.mktemp("data") / "tiny")
@@ -73,6 +81,7 @@ def test_the_tiny_run_is_the_case_described(tiny_run):
 
 
 # ---------------------------------------------------------------- Excel
+
 
 @pytest.fixture(scope="module")
 def workbook(record):
@@ -144,6 +153,7 @@ def test_formula_like_text_stays_text(record):
 
 # ---------------------------------------------------------------- HTML
 
+
 class Links(HTMLParser):
     """Every src/href attribute, and every tag that would load something."""
 
@@ -171,6 +181,7 @@ def test_html_is_self_contained_and_escapes_data(record):
 
 
 # ---------------------------------------------------------------- PDF
+
 
 @pytest.fixture(scope="module")
 def pdf_at_report_time(record):
@@ -214,8 +225,9 @@ def test_pdf_explains_each_late_carrier(pdf_text, record):
 def test_pdf_keeps_characters_beyond_windows_1252(record, pdf_at_report_time):
     """Helvetica (not embedded) when every character allows it; DejaVu Sans embedded when a name needs it."""
     name = "Hāna ʻOhana Wireless – Łódź"
-    carriers = record.carriers.assign(name=[name if cid == "c" else n for cid, n in
-                                            zip(record.carriers["carrier_id"], record.carriers["name"])])
+    carriers = record.carriers.assign(
+        name=[name if cid == "c" else n for cid, n in zip(record.carriers["carrier_id"], record.carriers["name"])]
+    )
     data = report_bytes(dataclasses.replace(record, carriers=carriers), "pdf", REPORT_TIME)
     assert name in pdf_words(data)
     assert b"DejaVuSans" in data
@@ -223,6 +235,7 @@ def test_pdf_keeps_characters_beyond_windows_1252(record, pdf_at_report_time):
 
 
 # ---------------------------------------------------------------- reproducible
+
 
 def test_two_reports_of_one_run_differ_only_in_the_timestamp(record, pdf_at_report_time):
     first, second = utc_timestamp(REPORT_TIME), utc_timestamp(LATER)
@@ -240,10 +253,11 @@ def test_two_reports_of_one_run_differ_only_in_the_timestamp(record, pdf_at_repo
 
 def test_a_report_from_the_plan_is_the_report_from_its_folder(tiny_run, record):
     result, _ = tiny_run
-    made_at = datetime.strptime(record.provenance["made_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    made_at = datetime.strptime(record.provenance["made_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     for fmt in ("xlsx", "html"):
-        assert plan_report_bytes(result, fmt, generated_at=REPORT_TIME, made_at=made_at) == \
-            report_bytes(record, fmt, REPORT_TIME), fmt
+        assert plan_report_bytes(result, fmt, generated_at=REPORT_TIME, made_at=made_at) == report_bytes(
+            record, fmt, REPORT_TIME
+        ), fmt
 
 
 def test_other_rules_are_compared_when_given(tiny_run):
@@ -252,13 +266,18 @@ def test_other_rules_are_compared_when_given(tiny_run):
     book = openpyxl.load_workbook(io.BytesIO(plan_report_bytes(result, "xlsx", plans_by_rule={"greedy": greedy})))
     sheet = book["Allocation by rule"]
     assert [c.value for c in sheet[1]][2:] == ["Allocation, pro rata (USD)", "Allocation, greedy (USD)"]
-    outcomes = {row[0]: row[1] for row in book["Summary"].iter_rows(values_only=True) if row[0] in ("pro rata", "greedy")}
+    outcomes = {
+        row[0]: row[1] for row in book["Summary"].iter_rows(values_only=True) if row[0] in ("pro rata", "greedy")
+    }
     dark = planner.summary(greedy)["population_left_without_service"]
     assert f"{dark:,} people left without service" in outcomes["greedy"]
-    assert math.fsum(column(sheet, "Allocation, greedy (USD)")) == pytest.approx(math.fsum(greedy.allocation_usd.values()))
+    assert math.fsum(column(sheet, "Allocation, greedy (USD)")) == pytest.approx(
+        math.fsum(greedy.allocation_usd.values())
+    )
 
 
 # ---------------------------------------------------------------- rrplan report
+
 
 def test_rrplan_report_writes_every_format(tiny_run, tmp_path, capsys):
     _, folder = tiny_run
@@ -309,8 +328,15 @@ def test_rrplan_report_names_the_bad_row_and_column(tiny_run, tmp_path, capsys):
 # ---------------------------------------------------------------- in a real browser
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.mark.browser
@@ -344,6 +370,7 @@ def test_the_page_opens_offline_and_runs_no_data_script(record, tmp_path):
 
 # ---------------------------------------------------------------- forty carriers
 
+
 @pytest.mark.slow
 def test_forty_carriers_report_in_well_under_a_minute(rural40, tmp_path):
     """The embedded dataset, scheduled by list scheduling (greedy rule: seconds, no solver), reported in every format."""
@@ -361,12 +388,18 @@ def test_forty_carriers_report_in_well_under_a_minute(rural40, tmp_path):
     assert all(re.sub(r"\s+", "", c.name) in re.sub(r"\s+", "", text) for c in rural40.carriers)
 
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda s: s.update(fund_usd="plenty"), "summary.json: fund_usd: must be a number (value: plenty)"),
-    (lambda s: s["scenario"].update(start="August"), "summary.json: scenario.start: must be a month written YYYY-MM"),
-    (lambda s: s["scenario"].pop("deadline"), "summary.json: scenario: must hold the scenario's start, deadline"),
-    (lambda s: s.update(notes="one note"), "summary.json: notes: must be a list of sentences"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda s: s.update(fund_usd="plenty"), "summary.json: fund_usd: must be a number (value: plenty)"),
+        (
+            lambda s: s["scenario"].update(start="August"),
+            "summary.json: scenario.start: must be a month written YYYY-MM",
+        ),
+        (lambda s: s["scenario"].pop("deadline"), "summary.json: scenario: must hold the scenario's start, deadline"),
+        (lambda s: s.update(notes="one note"), "summary.json: notes: must be a list of sentences"),
+    ],
+)
 def test_a_damaged_summary_is_named_not_a_traceback(tiny_run, tmp_path, capsys, damage, message):
     _, folder = tiny_run
     for name in ("schedule.csv", "carriers.csv", "monthly.csv"):
@@ -390,26 +423,44 @@ def test_a_replaced_site_without_a_start_is_named(tiny_run, tmp_path, capsys):
     lines[row] = ",".join(cells)
     (tmp_path / "schedule.csv").write_text("\n".join(lines) + "\n")
     assert run(["report", str(tmp_path), "--format", "xlsx"]) == 2
-    assert f"{tmp_path / 'schedule.csv'}:{row + 1}: finish: a replaced site needs a start and a later finish" \
+    assert (
+        f"{tmp_path / 'schedule.csv'}:{row + 1}: finish: a replaced site needs a start and a later finish"
         in capsys.readouterr().err
+    )
 
 
 def test_rrplan_report_compares_runs_of_other_rules(tiny_run, tmp_path, capsys):
     result, folder = tiny_run
     greedy = planner.plan(result.dataset, result.scenario.with_overrides(rule="greedy"), workers=1)
     write_plan(greedy, tmp_path / "greedy")
-    assert run(["report", str(folder), "--format", "xlsx", "--out", str(tmp_path / "out"),
-                "--compare", str(tmp_path / "greedy")]) == 0
+    assert (
+        run(
+            [
+                "report",
+                str(folder),
+                "--format",
+                "xlsx",
+                "--out",
+                str(tmp_path / "out"),
+                "--compare",
+                str(tmp_path / "greedy"),
+            ]
+        )
+        == 0
+    )
     sheet = openpyxl.load_workbook(tmp_path / "out" / "plan.xlsx")["Allocation by rule"]
-    assert math.fsum(column(sheet, "Allocation, greedy (USD)")) == pytest.approx(math.fsum(greedy.allocation_usd.values()))
+    assert math.fsum(column(sheet, "Allocation, greedy (USD)")) == pytest.approx(
+        math.fsum(greedy.allocation_usd.values())
+    )
     assert run(["report", str(folder), "--compare", str(folder)]) == 2
     assert "compare-one-run-per-rule" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------- any name at all
 
-NAMES = st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=40) | \
-    st.sampled_from(["=1+1", "+SUM(A1)", "-2", "@cmd", "\tx", "=cmd|'/C calc'!A0", "'quoted", "  padded  "])
+NAMES = st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=40) | st.sampled_from(
+    ["=1+1", "+SUM(A1)", "-2", "@cmd", "\tx", "=cmd|'/C calc'!A0", "'quoted", "  padded  "]
+)
 
 
 def renamed(record, name: str):

@@ -1,4 +1,5 @@
 """Named scenarios: every preset's figures come from program_facts.csv, and the CLI takes a preset name."""
+
 from __future__ import annotations
 
 import csv
@@ -21,8 +22,14 @@ from planner.inputs.presets import (
 from tests.conftest import ROOT, dataset, scenario, site
 
 FACTS = {row["key"]: float(row["value"]) for row in csv.DictReader(open(ROOT / "datasets/reference/program_facts.csv"))}
-REQUIRED = {"proposal-2019", "appropriation-2020", "full-funding-2024", "appropriation-2020-extended",
-            "appropriation-2020-extended-twice", "full-funding-2024-extended"}
+REQUIRED = {
+    "proposal-2019",
+    "appropriation-2020",
+    "full-funding-2024",
+    "appropriation-2020-extended",
+    "appropriation-2020-extended-twice",
+    "full-funding-2024-extended",
+}
 
 
 def test_the_program_moments_are_shipped():
@@ -65,7 +72,11 @@ def test_extension_variants_lengthen_the_effective_deadline_by_six_months_each()
     assert load_preset("appropriation-2020-extended-twice", base).effective_deadline == 24
     assert load_preset("full-funding-2024-extended", base).effective_deadline == 18
     extended = load_preset("appropriation-2020-extended", base)
-    assert (extended.fund_usd, extended.admin_reserve_usd, extended.name) == (1.895e9, 62e6, "appropriation-2020-extended")
+    assert (extended.fund_usd, extended.admin_reserve_usd, extended.name) == (
+        1.895e9,
+        62e6,
+        "appropriation-2020-extended",
+    )
 
 
 def test_a_preset_keeps_the_base_calendar_and_solver_settings():
@@ -136,5 +147,17 @@ def test_a_hostile_scenario_file_is_an_input_error_not_a_crash(tmp_path):
     huge = tmp_path / "huge.toml"
     huge.write_text("# padding\n" * 200_000)
     for path in (deep, huge):
-        assert run(["solve", str(ROOT / "tests" / "fixtures" / "tiny"), "--scenario", str(path),
-                    "--out", str(tmp_path / "out"), "--no-store"]) == 2
+        assert (
+            run(
+                [
+                    "solve",
+                    str(ROOT / "tests" / "fixtures" / "tiny"),
+                    "--scenario",
+                    str(path),
+                    "--out",
+                    str(tmp_path / "out"),
+                    "--no-store",
+                ]
+            )
+            == 2
+        )

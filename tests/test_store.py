@@ -1,4 +1,5 @@
 """The run store: reuse by inputs, atomic runs, a versioned schema, and the diff of two runs."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -18,8 +19,14 @@ from tests.conftest import ROOT, dataset, scenario, site
 
 def two_carriers():
     """Carrier a: core (cost 10) then a cell of 30 people (cost 10); carrier b: one cell of 7 people (cost 4)."""
-    return dataset([site("a-core", cost=10, kind="core"), site("a-cell", population=30, cost=10, after=["a-core"]),
-                    site("b-cell", "b", population=7, cost=4)], name="two")
+    return dataset(
+        [
+            site("a-core", cost=10, kind="core"),
+            site("a-cell", population=30, cost=10, after=["a-core"]),
+            site("b-cell", "b", population=7, cost=4),
+        ],
+        name="two",
+    )
 
 
 @pytest.fixture
@@ -34,7 +41,9 @@ def test_a_solved_run_is_found_again_and_not_solved_twice(store, tmp_path, monke
     assert not reused and figures["sites_replaced"] == 3
     calls = []
     monkeypatch.setattr("planner.runs.sweep.plan", lambda *a, **k: calls.append(1))
-    again, same_id, reused = solve_recorded(data, scenario(fund_usd=24, name="another label"), tmp_path / "second", store)
+    again, same_id, reused = solve_recorded(
+        data, scenario(fund_usd=24, name="another label"), tmp_path / "second", store
+    )
     assert reused and same_id == run_id and calls == []
     assert again == figures
     assert (tmp_path / "second" / "carriers.csv").read_text() == (tmp_path / "first" / "carriers.csv").read_text()
@@ -101,8 +110,9 @@ KILLED_WRITER = textwrap.dedent("""
 def test_a_run_killed_half_way_leaves_the_store_readable_and_without_it(store, tmp_path):
     data = two_carriers()
     store.save(data, scenario(fund_usd=24), {"status": "optimal"}, {"carriers.csv": "carrier_id\na\n"})
-    writer = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(store.path)], cwd=ROOT,
-                              stdout=subprocess.PIPE, text=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(store.path)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert writer.stdout.readline().strip() == "half-written"
     finally:
@@ -136,8 +146,16 @@ def test_diff_names_the_changed_inputs_and_how_each_carrier_moved(store, tmp_pat
 
 def test_cli_records_every_solve_unless_told_not_to(tmp_path, monkeypatch, capsys):
     data = two_carriers()
-    folder = write_dataset(data.__class__(data.carriers, data.crews, data.sites, name="two",
-                                          default_scenario=scenario(fund_usd=24, horizon=6, deadline=3)), tmp_path / "two")
+    folder = write_dataset(
+        data.__class__(
+            data.carriers,
+            data.crews,
+            data.sites,
+            name="two",
+            default_scenario=scenario(fund_usd=24, horizon=6, deadline=3),
+        ),
+        tmp_path / "two",
+    )
     path = tmp_path / "cli.sqlite"
     monkeypatch.setenv("RRPLAN_STORE", str(path))
     assert run(["solve", str(folder), "--out", str(tmp_path / "a"), "--workers", "1"]) == 0

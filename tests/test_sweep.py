@@ -1,4 +1,5 @@
 """Sweeps and Monte Carlo: grids, the funding curve, failures, resuming, local processes and a real Dask cluster."""
+
 from __future__ import annotations
 
 import math
@@ -29,9 +30,16 @@ RESULT_COLUMNS = [*CURVE_COLUMNS, "objective", "scenario"]
 def three_carriers():
     """Demand $18: a: a 10-person site ($5) behind which a 20-person one ($5); b: cells of 7 ($3) and 9 people
     ($4, 2 months) on one crew; c: 4 people ($1) whose gear arrives in month 2."""
-    return dataset([site("a1", population=10, cost=5), site("a2", population=20, cost=5, after=["a1"]),
-                    site("b1", "b", population=7, cost=3), site("b2", "b", population=9, cost=4, duration=2),
-                    site("c1", "c", population=4, cost=1, lead=2)], name="three")
+    return dataset(
+        [
+            site("a1", population=10, cost=5),
+            site("a2", population=20, cost=5, after=["a1"]),
+            site("b1", "b", population=7, cost=3),
+            site("b2", "b", population=9, cost=4, duration=2),
+            site("c1", "c", population=4, cost=1, lead=2),
+        ],
+        name="three",
+    )
 
 
 def test_fund_ranges_and_lists():
@@ -42,8 +50,14 @@ def test_fund_ranges_and_lists():
     assert parse_funds("7:7:1") == (7.0,)
     assert parse_rules("pro_rata,optimal,pro_rata") == ("pro_rata", "optimal")
     assert parse_deadlines("12,18,24") == (12, 18, 24)
-    for bad, rule in [("1:2", "bad-range"), ("1:2:0", "bad-range"), ("1:2:x", "not-a-number"), ("-5", "negative"),
-                      ("nan", "not-finite"), ("", "required")]:
+    for bad, rule in [
+        ("1:2", "bad-range"),
+        ("1:2:0", "bad-range"),
+        ("1:2:x", "not-a-number"),
+        ("-5", "negative"),
+        ("nan", "not-finite"),
+        ("", "required"),
+    ]:
         with pytest.raises(InputError) as caught:
             parse_funds(bad)
         assert caught.value.issues[0].rule == rule and caught.value.issues[0].file == "--fund"
@@ -59,7 +73,8 @@ def test_the_grid_is_every_combination_with_distinct_names():
     assert len({p.name for p in points}) == 8
     assert points[0].name == "pro_rata-fund1-d3" and points[-1].name == "optimal-fund2-d6"
     assert {(p.fund_usd, p.rule, p.deadline) for p in points} == {
-        (f, r, d) for f in (1.0, 2.0) for r in ("pro_rata", "optimal") for d in (3, 6)}
+        (f, r, d) for f in (1.0, 2.0) for r in ("pro_rata", "optimal") for d in (3, 6)
+    }
 
 
 def test_more_money_never_makes_the_optimal_rule_worse(tmp_path):
@@ -72,8 +87,12 @@ def test_more_money_never_makes_the_optimal_rule_worse(tmp_path):
     (every site at its earliest finish) is below 12,166 when two sites share one crew, so it cannot prove them.
     """
     funds = [0, 2, 4, 5, 6, 8, 10, 12, 14, 17, 18, 20]
-    curve = run_sweep(three_carriers(), sweep_scenarios(scenario(mip_gap=0.0, horizon=8, deadline=4), funds, ["optimal"]),
-                      tmp_path, workers=1).curve
+    curve = run_sweep(
+        three_carriers(),
+        sweep_scenarios(scenario(mip_gap=0.0, horizon=8, deadline=4), funds, ["optimal"]),
+        tmp_path,
+        workers=1,
+    ).curve
     assert set(curve["status"]) <= {"optimal", "feasible"}
     for figure in ("population_left_without_service", "objective"):
         values = curve[figure].tolist()
@@ -88,11 +107,15 @@ def test_a_sweep_writes_the_curve_and_one_folder_per_run(tmp_path):
     points = sweep_scenarios(scenario(horizon=6, deadline=3), [0, 18], ["pro_rata", "greedy"])
     result = run_sweep(three_carriers(), points, tmp_path, workers=1)
     curve = pd.read_csv(tmp_path / "curve.csv")
-    assert list(curve.columns[:len(CURVE_COLUMNS)]) == list(CURVE_COLUMNS)
+    assert list(curve.columns[: len(CURVE_COLUMNS)]) == list(CURVE_COLUMNS)
     assert len(curve) == 4 and result.solved == 4
     for folder in curve["folder"]:
-        assert {p.name for p in (tmp_path / folder).iterdir()} == {"summary.json", "schedule.csv", "carriers.csv",
-                                                                  "monthly.csv"}
+        assert {p.name for p in (tmp_path / folder).iterdir()} == {
+            "summary.json",
+            "schedule.csv",
+            "carriers.csv",
+            "monthly.csv",
+        }
     full = curve[(curve["fund_usd"] == 18) & (curve["rule"] == "pro_rata")].iloc[0]
     assert full["sites_replaced"] == 5 and full["population_left_without_service"] == 0
 
@@ -149,19 +172,39 @@ def test_a_dask_cluster_gives_the_serial_results(tmp_path):
     distributed = pytest.importorskip("distributed")
     points = sweep_scenarios(scenario(mip_gap=0.0, horizon=8, deadline=4), [3, 9, 18], ["pro_rata", "optimal"])
     serial = run_sweep(three_carriers(), points, tmp_path / "serial", workers=1).curve
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
         on_cluster = run_sweep(three_carriers(), points, tmp_path / "dask", scheduler=cluster.scheduler_address).curve
     pd.testing.assert_frame_equal(serial[RESULT_COLUMNS], on_cluster[RESULT_COLUMNS])
 
 
 def test_rrplan_sweep_end_to_end(tmp_path, capsys):
     data = three_carriers()
-    folder = write_dataset(data.__class__(data.carriers, data.crews, data.sites, name="three",
-                                          default_scenario=scenario(horizon=6, deadline=3)), tmp_path / "three")
+    folder = write_dataset(
+        data.__class__(
+            data.carriers, data.crews, data.sites, name="three", default_scenario=scenario(horizon=6, deadline=3)
+        ),
+        tmp_path / "three",
+    )
     store = str(tmp_path / "s.sqlite")
-    args = ["sweep", str(folder), "--fund", "0:18:3", "--rule", "pro_rata,optimal", "--deadline", "3,5",
-            "--out", str(tmp_path / "out"), "--store", store, "--workers", "1", "--quiet"]
+    args = [
+        "sweep",
+        str(folder),
+        "--fund",
+        "0:18:3",
+        "--rule",
+        "pro_rata,optimal",
+        "--deadline",
+        "3,5",
+        "--out",
+        str(tmp_path / "out"),
+        "--store",
+        store,
+        "--workers",
+        "1",
+        "--quiet",
+    ]
     assert run(args) == 0
     curve = pd.read_csv(tmp_path / "out" / "curve.csv")
     assert len(curve) == 12 and set(curve["deadline"]) == {3, 5} and set(curve["fund_usd"]) == {0, 9, 18}
@@ -204,22 +247,53 @@ def test_known_case_where_one_more_dollar_made_the_optimal_rule_worse(tmp_path):
     """Found by a random search (11 of 336 tiny cases). $28: objective 1,947, 6 people left without service;
     $29 gave 2,545 and 8 left while the selection model alone chose the money. The $28 plan costs $28, so it is a
     valid plan at $29 too. Small cases now solve all carriers in one model with the fund shared."""
-    spec = [("a0", "a", 6, 8, 3, 2, ()), ("a1", "a", 11, 7, 3, 2, ()), ("a2", "a", 7, 8, 2, 1, ()),
-            ("b0", "b", 2, 3, 2, 0, ()), ("b1", "b", 6, 6, 1, 0, ()), ("b2", "b", 3, 4, 3, 0, ("b1",))]
-    data = dataset([site(i, c, population=p, cost=k, duration=d, lead=lead, after=a) for i, c, p, k, d, lead, a in spec])
-    curve = run_sweep(data, sweep_scenarios(scenario(mip_gap=0.0, horizon=8, deadline=5), [28, 29], ["optimal"]),
-                      tmp_path, workers=1).curve
+    spec = [
+        ("a0", "a", 6, 8, 3, 2, ()),
+        ("a1", "a", 11, 7, 3, 2, ()),
+        ("a2", "a", 7, 8, 2, 1, ()),
+        ("b0", "b", 2, 3, 2, 0, ()),
+        ("b1", "b", 6, 6, 1, 0, ()),
+        ("b2", "b", 3, 4, 3, 0, ("b1",)),
+    ]
+    data = dataset(
+        [site(i, c, population=p, cost=k, duration=d, lead=lead, after=a) for i, c, p, k, d, lead, a in spec]
+    )
+    curve = run_sweep(
+        data, sweep_scenarios(scenario(mip_gap=0.0, horizon=8, deadline=5), [28, 29], ["optimal"]), tmp_path, workers=1
+    ).curve
     assert curve["objective"].iloc[1] <= curve["objective"].iloc[0]
     assert curve["population_left_without_service"].iloc[1] <= curve["population_left_without_service"].iloc[0]
 
 
 def test_rrplan_montecarlo_writes_probabilities_per_carrier(tmp_path, capsys):
     data = three_carriers()
-    folder = write_dataset(data.__class__(data.carriers, data.crews, data.sites, name="three",
-                                          default_scenario=scenario(horizon=8, deadline=5)), tmp_path / "three")
+    folder = write_dataset(
+        data.__class__(
+            data.carriers, data.crews, data.sites, name="three", default_scenario=scenario(horizon=8, deadline=5)
+        ),
+        tmp_path / "three",
+    )
     out = tmp_path / "risk"
-    assert run(["montecarlo", str(folder), "--runs", "4", "--seed", "1", "--fund", "30", "--workers", "1",
-                "--out", str(out), "--quiet"]) == 0
+    assert (
+        run(
+            [
+                "montecarlo",
+                str(folder),
+                "--runs",
+                "4",
+                "--seed",
+                "1",
+                "--fund",
+                "30",
+                "--workers",
+                "1",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     carriers = pd.read_csv(out / "montecarlo.csv")
     assert carriers["carrier_id"].tolist() == ["a", "b", "c"]
     assert carriers["probability_on_time"].between(0, 1).all() and (carriers["draws"] == 4).all()
@@ -230,12 +304,28 @@ def test_rrplan_montecarlo_writes_probabilities_per_carrier(tmp_path, capsys):
 
 
 MORE_MONEY_WORSE = {  # found by a random search after the engine's exact small-case model (2 of 318 cases)
-    "A-28-29": ([("a0", "a", 1, 1, 2, 0, ()), ("a1", "a", 26, 9, 2, 0, ()), ("b0", "b", 11, 4, 3, 1, ()),
-                 ("b1", "b", 22, 9, 3, 1, ("b0",)), ("b2", "b", 29, 7, 2, 1, ()), ("b3", "b", 9, 1, 2, 2, ("b0", "b2"))],
-                (28, 29)),
-    "B-32-33": ([("a0", "a", 20, 8, 1, 1, ()), ("a1", "a", 11, 9, 1, 2, ()), ("a2", "a", 20, 7, 3, 1, ()),
-                 ("a3", "a", 5, 5, 3, 2, ("a1", "a2")), ("b0", "b", 20, 3, 1, 0, ()), ("b1", "b", 2, 4, 1, 1, ())],
-                (32, 33)),
+    "A-28-29": (
+        [
+            ("a0", "a", 1, 1, 2, 0, ()),
+            ("a1", "a", 26, 9, 2, 0, ()),
+            ("b0", "b", 11, 4, 3, 1, ()),
+            ("b1", "b", 22, 9, 3, 1, ("b0",)),
+            ("b2", "b", 29, 7, 2, 1, ()),
+            ("b3", "b", 9, 1, 2, 2, ("b0", "b2")),
+        ],
+        (28, 29),
+    ),
+    "B-32-33": (
+        [
+            ("a0", "a", 20, 8, 1, 1, ()),
+            ("a1", "a", 11, 9, 1, 2, ()),
+            ("a2", "a", 20, 7, 3, 1, ()),
+            ("a3", "a", 5, 5, 3, 2, ("a1", "a2")),
+            ("b0", "b", 20, 3, 1, 0, ()),
+            ("b1", "b", 2, 4, 1, 1, ()),
+        ],
+        (32, 33),
+    ),
 }
 
 
@@ -247,8 +337,11 @@ def test_more_money_never_worse_on_cases_that_once_were(case, tmp_path):
     Cause: HiGHS 1.16, warm-started, finished in presolve reporting the better objective but
     returned the warm start's point; `planner.engine.solve._run_mip` now checks the point it returns."""
     spec, funds = MORE_MONEY_WORSE[case]
-    data = dataset([site(i, c, population=p, cost=k, duration=d, lead=lead, after=a) for i, c, p, k, d, lead, a in spec])
-    curve = run_sweep(data, sweep_scenarios(scenario(mip_gap=0.0, horizon=8, deadline=5), funds, ["optimal"]),
-                      tmp_path, workers=1).curve
+    data = dataset(
+        [site(i, c, population=p, cost=k, duration=d, lead=lead, after=a) for i, c, p, k, d, lead, a in spec]
+    )
+    curve = run_sweep(
+        data, sweep_scenarios(scenario(mip_gap=0.0, horizon=8, deadline=5), funds, ["optimal"]), tmp_path, workers=1
+    ).curve
     assert curve["objective"].iloc[1] <= curve["objective"].iloc[0]
     assert curve["population_left_without_service"].iloc[1] <= curve["population_left_without_service"].iloc[0]

@@ -3,6 +3,7 @@
 Hostile zips are built in the test (never committed): bombs, lying headers, `..` and
 absolute names, links, encrypted members, too many members.
 """
+
 from __future__ import annotations
 
 import io
@@ -60,7 +61,9 @@ def test_browser_paths_and_case_in_names_are_ignored(tmp_path):
 
 
 def test_zip_with_one_folder_is_named_after_it(tmp_path):
-    data = make_zip([(f"tiny dataset/{n}", d) for n, d in tiny_files()] + [("__MACOSX/tiny dataset/._sites.csv", b"\0")])
+    data = make_zip(
+        [(f"tiny dataset/{n}", d) for n, d in tiny_files()] + [("__MACOSX/tiny dataset/._sites.csv", b"\0")]
+    )
     uploaded = dataset_from_upload([("export.zip", data)], tmp_path)
     assert uploaded.name == "tiny-dataset" and len(uploaded.sites) == 7
     assert not [w for w in uploaded.warnings if w.rule == "unexpected-file"]  # macOS litter is skipped silently
@@ -104,13 +107,26 @@ def test_folder_is_removed_after_reading_by_default(tmp_path):
 
 
 def test_bad_content_is_reported_with_file_row_column(tmp_path):
-    files = [(n, d.replace(b"n-r2,north,ran,North tower 2,48.3,-97.6,38099,800,120000",
-                           b"n-r2,north,ran,North tower 2,48.3,-97.6,38099,800,lots"))
-             for n, d in tiny_files()]
+    files = [
+        (
+            n,
+            d.replace(
+                b"n-r2,north,ran,North tower 2,48.3,-97.6,38099,800,120000",
+                b"n-r2,north,ran,North tower 2,48.3,-97.6,38099,800,lots",
+            ),
+        )
+        for n, d in tiny_files()
+    ]
     with pytest.raises(InputError) as excinfo:
         dataset_from_upload(files, tmp_path)
     (issue,) = excinfo.value.issues
-    assert (issue.file, issue.row, issue.column, issue.rule, issue.value) == ("sites.csv", 4, "cost_usd", "not-a-number", "lots")
+    assert (issue.file, issue.row, issue.column, issue.rule, issue.value) == (
+        "sites.csv",
+        4,
+        "cost_usd",
+        "not-a-number",
+        "lots",
+    )
 
 
 def test_missing_file_is_named(tmp_path):
@@ -177,13 +193,13 @@ def lie_about_size(data: bytes, member: str, declared: int) -> bytes:
     local = raw.find(b"PK\x03\x04")
     while local != -1:
         name_length = struct.unpack_from("<H", raw, local + 26)[0]
-        if raw[local + 30: local + 30 + name_length] == name:
+        if raw[local + 30 : local + 30 + name_length] == name:
             struct.pack_into("<I", raw, local + 22, declared)
         local = raw.find(b"PK\x03\x04", local + 4)
     central = raw.find(b"PK\x01\x02")
     while central != -1:
         name_length = struct.unpack_from("<H", raw, central + 28)[0]
-        if raw[central + 46: central + 46 + name_length] == name:
+        if raw[central + 46 : central + 46 + name_length] == name:
             struct.pack_into("<I", raw, central + 24, declared)
         central = raw.find(b"PK\x01\x02", central + 4)
     return bytes(raw)
@@ -198,13 +214,16 @@ def test_member_larger_than_its_header_says_is_refused(tmp_path):
     assert list(tmp_path.iterdir()) == []  # nothing was written
 
 
-@pytest.mark.parametrize("member, rule", [
-    ("../sites.csv", "zip-path-escape"),
-    ("data/../../sites.csv", "zip-path-escape"),
-    ("/etc/sites.csv", "zip-absolute-path"),
-    ("C:/temp/sites.csv", "zip-absolute-path"),
-    ("..\\sites.csv", "zip-path-escape"),
-])
+@pytest.mark.parametrize(
+    "member, rule",
+    [
+        ("../sites.csv", "zip-path-escape"),
+        ("data/../../sites.csv", "zip-path-escape"),
+        ("/etc/sites.csv", "zip-absolute-path"),
+        ("C:/temp/sites.csv", "zip-absolute-path"),
+        ("..\\sites.csv", "zip-path-escape"),
+    ],
+)
 def test_names_escaping_the_folder_are_refused(tmp_path, member, rule):
     data = make_zip([*tiny_files(), (member, b"site_id\n")])
     with pytest.raises(InputError) as excinfo:
@@ -285,8 +304,16 @@ def test_write_plan_file_names_do_not_depend_on_the_plan(tmp_path):
     from planner.runs.folder import write_plan
 
     dataset = read_dataset(TINY)
-    odd = make_plan(dataset.__class__(dataset.carriers, dataset.crews, dataset.sites, name="../../../tmp/x",
-                                      default_scenario=dataset.default_scenario), workers=1)
+    odd = make_plan(
+        dataset.__class__(
+            dataset.carriers,
+            dataset.crews,
+            dataset.sites,
+            name="../../../tmp/x",
+            default_scenario=dataset.default_scenario,
+        ),
+        workers=1,
+    )
     write_plan(odd, tmp_path / "out")
     assert {p.name for p in (tmp_path / "out").iterdir()} == PLAN_FILES
     assert {p.name for p in tmp_path.iterdir()} == {"out"}
@@ -311,19 +338,22 @@ def test_no_unsafe_deserialisation_anywhere():
                 names = [node.func.id]
             else:
                 continue
-            found += [f"{path.relative_to(root)}:{node.lineno}: {name}" for name in names
-                      if name.split(".")[0] in ("pickle", "marshal", "shelve", "yaml", "dill", "eval", "exec")]
+            found += [
+                f"{path.relative_to(root)}:{node.lineno}: {name}"
+                for name in names
+                if name.split(".")[0] in ("pickle", "marshal", "shelve", "yaml", "dill", "eval", "exec")
+            ]
     assert found == []
 
 
 # --- damaged zips: found by fuzzing, zlib.error and NotImplementedError used to escape ------------
 
+
 def _tiny_zip() -> bytes:
     return make_zip([(f"tiny/{n}", d) for n, d in tiny_files()])
 
 
-@settings(deadline=None, max_examples=200, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(deadline=None, max_examples=200, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_damaged_zips_load_or_explain(data, tmp_path):
     good = _tiny_zip()
@@ -345,7 +375,7 @@ def test_damaged_zips_load_or_explain(data, tmp_path):
 def test_a_corrupt_deflate_stream_is_a_bad_zip(tmp_path):
     good = bytearray(_tiny_zip())
     start = good.find(b"tiny/sites.csv") + len("tiny/sites.csv")  # first bytes of the compressed member
-    good[start + 5: start + 25] = b"\xff" * 20
+    good[start + 5 : start + 25] = b"\xff" * 20
     with pytest.raises(InputError) as excinfo:
         dataset_from_upload([("corrupt.zip", bytes(good))], tmp_path)
     assert rules_of(excinfo) == ["bad-zip"]

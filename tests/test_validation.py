@@ -4,6 +4,7 @@ The folders live in tests/fixtures/broken (written by make_broken.py from the ti
 one defect each). A user reading a message must find the file, the row, the column, the
 rule and the offending value, and fixing that one thing must make the folder load.
 """
+
 from __future__ import annotations
 
 import time
@@ -24,7 +25,13 @@ BROKEN = FIXTURES / "broken"
 
 DEFECTS = {d.folder: d for d in make_broken.DEFECTS}
 # Rules whose trigger cannot be a small committed folder: tested on their own below.
-RULES_TESTED_ELSEWHERE = {"missing-folder", "file-too-large", "too-many-rows", "lead-time-beyond-horizon", "large-model"}
+RULES_TESTED_ELSEWHERE = {
+    "missing-folder",
+    "file-too-large",
+    "too-many-rows",
+    "lead-time-beyond-horizon",
+    "large-model",
+}
 
 
 def located(issue) -> tuple:
@@ -62,8 +69,12 @@ def test_warnings_do_not_stop_loading(name):
 @pytest.mark.parametrize("name", ["bom", "windows-line-endings"])
 def test_bom_and_windows_line_endings_load_as_the_original(name):
     odd, tiny = read_dataset(BROKEN / name), read_dataset(TINY)
-    assert (odd.carriers, odd.crews, odd.sites, odd.default_scenario) == (tiny.carriers, tiny.crews, tiny.sites,
-                                                                          tiny.default_scenario)
+    assert (odd.carriers, odd.crews, odd.sites, odd.default_scenario) == (
+        tiny.carriers,
+        tiny.crews,
+        tiny.sites,
+        tiny.default_scenario,
+    )
     assert odd.warnings == ()
 
 
@@ -77,7 +88,9 @@ def test_every_rule_is_in_the_documentation():
     from planner.inputs.uploads import UPLOAD_RULES
 
     text = (Path(__file__).parent.parent / "docs" / "hard-inputs.md").read_text(encoding="utf-8")
-    assert [rule for rule in (*DATASET_RULES, *UPLOAD_RULES) if f"| `{rule}`" not in text and f", `{rule}`" not in text] == []
+    assert [
+        rule for rule in (*DATASET_RULES, *UPLOAD_RULES) if f"| `{rule}`" not in text and f", `{rule}`" not in text
+    ] == []
 
 
 def test_committed_folders_match_the_generator(tmp_path):
@@ -96,8 +109,12 @@ def test_all_problems_are_reported_at_once(tmp_path):
         (tmp_path / name).write_bytes(data)
     with pytest.raises(InputError) as excinfo:
         read_dataset(tmp_path)
-    assert sorted(i.rule for i in excinfo.value.issues) == ["bad-state", "dependency-cycle", "negative",
-                                                            "unknown-carrier"]
+    assert sorted(i.rule for i in excinfo.value.issues) == [
+        "bad-state",
+        "dependency-cycle",
+        "negative",
+        "unknown-carrier",
+    ]
 
 
 def test_a_misnamed_column_gets_a_hint():
@@ -187,8 +204,10 @@ def test_lead_time_beyond_the_horizon_is_a_warning_with_its_row():
     dataset = read_dataset(TINY)
     issues = check_against_scenario(dataset, dataset.default_scenario.with_overrides(horizon=3))
     assert sorted((i.row, i.value) for i in issues) == [(3, "0"), (4, "0"), (5, "0"), (7, "0"), (8, "0")]
-    assert all((i.file, i.column, i.rule, i.severity) == ("sites.csv", "lead_time", "lead-time-beyond-horizon", "warning")
-               for i in issues)
+    assert all(
+        (i.file, i.column, i.rule, i.severity) == ("sites.csv", "lead_time", "lead-time-beyond-horizon", "warning")
+        for i in issues
+    )
     n_r3 = next(i for i in issues if i.row == 5)
     assert "(earliest start month 4)" in n_r3.message and "earliest finish at month 6" in n_r3.message
 
@@ -196,22 +215,39 @@ def test_lead_time_beyond_the_horizon_is_a_warning_with_its_row():
 def test_a_horizon_that_makes_the_model_huge_is_warned_about(rural40):
     """rural40 over 600 months: about 2.5 million start variables; 48 months: no warning."""
     assert [i for i in check_against_scenario(rural40, rural40.default_scenario) if i.rule == "large-model"] == []
-    (issue,) = [i for i in check_against_scenario(rural40, rural40.default_scenario.with_overrides(horizon=600))
-                if i.rule == "large-model"]
+    (issue,) = [
+        i
+        for i in check_against_scenario(rural40, rural40.default_scenario.with_overrides(horizon=600))
+        if i.rule == "large-model"
+    ]
     assert issue.severity == "warning" and issue.column == "horizon" and issue.value == "2,466,564 site-months"
 
 
 def test_solve_with_a_lead_time_beyond_the_horizon_still_plans(tmp_path, capsys):
     """It is a warning, not an error: the site is left out and the rest is planned."""
-    code = run(["solve", str(TINY), "--horizon", "2", "--deadline", "2", "--out", str(tmp_path / "out"), "--quiet",
-                "--no-store"])
+    code = run(
+        [
+            "solve",
+            str(TINY),
+            "--horizon",
+            "2",
+            "--deadline",
+            "2",
+            "--out",
+            str(tmp_path / "out"),
+            "--quiet",
+            "--no-store",
+        ]
+    )
     assert code == 0
     err = capsys.readouterr().err
     assert "warning: sites.csv:2: lead_time:" in err and "[rule: lead-time-beyond-horizon]" in err
 
 
-@pytest.mark.parametrize("name", ["dependency-cycle", "not-utf8", "missing-file", "scenario-bad-type",
-                                  "unclosed-quote", "duplicate-crew-row"])
+@pytest.mark.parametrize(
+    "name",
+    ["dependency-cycle", "not-utf8", "missing-file", "scenario-bad-type", "unclosed-quote", "duplicate-crew-row"],
+)
 @pytest.mark.parametrize("command", ["validate", "solve"])
 def test_cli_lists_every_problem_and_exits_2(name, command, tmp_path, capsys):
     out = tmp_path / "out"
@@ -277,7 +313,10 @@ def test_a_workbook_in_place_of_a_csv_gets_a_hint(tmp_path):
     with pytest.raises(InputError) as excinfo:
         read_dataset(folder)
     (issue,) = excinfo.value.issues
-    assert issue.rule == "missing-file" and "the folder has Sites.xlsx: save it as 'CSV UTF-8' named sites.csv" in issue.message
+    assert (
+        issue.rule == "missing-file"
+        and "the folder has Sites.xlsx: save it as 'CSV UTF-8' named sites.csv" in issue.message
+    )
 
 
 def test_cli_on_a_file_instead_of_a_folder(capsys):
@@ -303,8 +342,10 @@ def test_cli_validate_warns_about_extra_columns_and_succeeds(capsys):
     assert "valid" in captured.out
 
 
-@pytest.mark.parametrize("text, said", [(b"sep=;\ncarrier_id;crew_type\n", "';'"),
-                                        (b"carrier_id\tcrew_type\tcapacity\nnorth\ttower\t1\n", "tabs")])
+@pytest.mark.parametrize(
+    "text, said",
+    [(b"sep=;\ncarrier_id;crew_type\n", "';'"), (b"carrier_id\tcrew_type\tcapacity\nnorth\ttower\t1\n", "tabs")],
+)
 def test_other_separators_are_named(text, said):
     from planner.inputs.tables import parse_table
 

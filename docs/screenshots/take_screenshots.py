@@ -8,6 +8,7 @@ national.png, carrier.png, compare.png, data.png and data-upload-errors.png. It 
 long the national screen took to show after a cold start and after a reload (cached).
 The Compare screen solves all four rules, so a cold run takes a few minutes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,8 +24,15 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 VIEWPORT = {"width": 1400, "height": 900}
 SCREENS = ("national", "carrier", "compare", "data")
 LONG_MS = 600_000
@@ -59,8 +67,9 @@ def metric(page, label: str) -> str:
 
 def settle(page, charts: int = 0) -> None:
     """Wait until Streamlit stops running and at least `charts` plotly charts are drawn."""
-    page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {charts}",
-                           timeout=LONG_MS)
+    page.wait_for_function(
+        f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {charts}", timeout=LONG_MS
+    )
     page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=LONG_MS)
     page.wait_for_timeout(1500)
 
@@ -70,8 +79,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dataset", help="dataset folder (default: datasets/rural40)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     parser.add_argument("--carrier", default="c03", help="carrier shown on the Carrier screen")
-    parser.add_argument("--screens", nargs="+", default=list(SCREENS), choices=SCREENS,
-                        help="screens to capture (the national screen is always loaded and timed)")
+    parser.add_argument(
+        "--screens",
+        nargs="+",
+        default=list(SCREENS),
+        choices=SCREENS,
+        help="screens to capture (the national screen is always loaded and timed)",
+    )
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -82,10 +96,29 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     began = time.perf_counter()
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                               "--server.port", str(port), "--server.address", "127.0.0.1",
-                               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         while True:
             try:
@@ -109,17 +142,24 @@ def main(argv: list[str] | None = None) -> int:
 
             if "national" in args.screens:
                 factor = metric(page, "Pro-rata factor")
-                for preset, what in (("$1B: 2019 proposal", "another fund (a new solve)"),
-                                     ("$1.895B: 2020 appropriation", "back to the first fund (cached)")):
+                for preset, what in (
+                    ("$1B: 2019 proposal", "another fund (a new solve)"),
+                    ("$1.895B: 2020 appropriation", "back to the first fund (cached)"),
+                ):
                     settle(page, 3)
                     clicked = time.perf_counter()
                     page.locator('[data-testid="stSidebar"]').get_by_text(preset).click()
                     page.wait_for_function(
                         """old => { const v = [...document.querySelectorAll('[data-testid="stMetric"]')]
                             .find(m => m.innerText.startsWith('Pro-rata factor'));
-                            return v && !v.innerText.includes(old); }""", arg=factor, timeout=LONG_MS)
+                            return v && !v.innerText.includes(old); }""",
+                        arg=factor,
+                        timeout=LONG_MS,
+                    )
                     factor = metric(page, "Pro-rata factor")
-                    print(f"national figures after switching to {what}: {time.perf_counter() - clicked:.1f} s", flush=True)
+                    print(
+                        f"national figures after switching to {what}: {time.perf_counter() - clicked:.1f} s", flush=True
+                    )
 
             if "carrier" in args.screens:
                 page.goto(f"{url}/carrier")
@@ -147,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
                 with tempfile.TemporaryDirectory() as bad:
                     broken_upload(Path(bad))
                     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
-                        [str(p) for p in sorted(Path(bad).glob("*.csv"))])
+                        [str(p) for p in sorted(Path(bad).glob("*.csv"))]
+                    )
                     page.get_by_text("cannot be used").first.wait_for(timeout=LONG_MS)
                     settle(page)
                     page.get_by_text("cannot be used").first.evaluate("e => e.scrollIntoView({block: 'start'})")

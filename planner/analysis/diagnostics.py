@@ -25,6 +25,7 @@ alone with that one rule relaxed (money to its demand, unlimited crews, zero lea
 no dependencies), built as a modified Dataset and Scenario, never by touching the model,
 and the finding says how many more sites and people that would serve.
 """
+
 from __future__ import annotations
 
 import math
@@ -46,15 +47,18 @@ def deadline_reasons(plan: Plan) -> dict[str, str]:
     reasons = {}
     for carrier in dataset.carriers:
         sites = dataset.sites_by_carrier.get(carrier.carrier_id, ())
-        unfinished = [s for s in sites
-                      if s.site_id not in plan.starts or plan.starts[s.site_id] + s.duration_months > deadline]
+        unfinished = [
+            s for s in sites if s.site_id not in plan.starts or plan.starts[s.site_id] + s.duration_months > deadline
+        ]
         if not unfinished:
             continue
         demand = dataset.demand_usd(carrier.carrier_id)
         money = plan.allocation_usd.get(carrier.carrier_id, 0.0) + carrier.own_funds_usd
         if money < demand - 0.5:
-            reasons[carrier.carrier_id] = (f"money: short of {usd(demand - money)} (has {usd(money)} for a demand of "
-                                           f"{usd(demand)}); {sum(1 for s in sites if s.site_id not in plan.starts)} sites not replaced")
+            reasons[carrier.carrier_id] = (
+                f"money: short of {usd(demand - money)} (has {usd(money)} for a demand of "
+                f"{usd(demand)}); {sum(1 for s in sites if s.site_id not in plan.starts)} sites not replaced"
+            )
             continue
         earliest = earliest_starts(sites)
         by_id = {s.site_id: s for s in sites}
@@ -63,12 +67,16 @@ def deadline_reasons(plan: Plan) -> dict[str, str]:
             site = max(blocked, key=lambda s: earliest[s.site_id] + s.duration_months)
             finish = earliest[site.site_id] + site.duration_months
             if earliest[site.site_id] == site.lead_time_months:
-                reasons[carrier.carrier_id] = (f"lead time: site {site.site_id} cannot start before month {site.lead_time_months} "
-                                               f"(equipment delivery), so it finishes in month {finish}, after the deadline (month {deadline})")
+                reasons[carrier.carrier_id] = (
+                    f"lead time: site {site.site_id} cannot start before month {site.lead_time_months} "
+                    f"(equipment delivery), so it finishes in month {finish}, after the deadline (month {deadline})"
+                )
             else:
                 waits = max(site.depends_on, key=lambda j: earliest[j] + by_id[j].duration_months)
-                reasons[carrier.carrier_id] = (f"precedence: site {site.site_id} must wait for {waits}, so it cannot finish "
-                                               f"before month {finish}, after the deadline (month {deadline})")
+                reasons[carrier.carrier_id] = (
+                    f"precedence: site {site.site_id} must wait for {waits}, so it cannot finish "
+                    f"before month {finish}, after the deadline (month {deadline})"
+                )
             continue
         capacity = crew_capacity(dataset, scenario, carrier.carrier_id, horizon=max(deadline, 0))
         shortfalls = []
@@ -78,10 +86,14 @@ def deadline_reasons(plan: Plan) -> dict[str, str]:
             if need > have + 1e-9:
                 shortfalls.append(f"{need - have:,.0f} more {crew_type} crew-months")
         if shortfalls:
-            reasons[carrier.carrier_id] = "crews: needs " + " and ".join(shortfalls) + f" before the deadline (month {deadline})"
+            reasons[carrier.carrier_id] = (
+                "crews: needs " + " and ".join(shortfalls) + f" before the deadline (month {deadline})"
+            )
         else:
-            reasons[carrier.carrier_id] = ("crews and precedence: the crews exist in total, but the order of the work "
-                                           f"cannot be packed before the deadline (month {deadline})")
+            reasons[carrier.carrier_id] = (
+                "crews and precedence: the crews exist in total, but the order of the work "
+                f"cannot be packed before the deadline (month {deadline})"
+            )
     return reasons
 
 
@@ -134,8 +146,9 @@ class Finding:
         return text
 
 
-def explain(plan: Plan, carrier_ids: list[str] | None = None, relax: bool = False,
-            relax_time_limit_s: float = 10.0) -> list[Finding]:
+def explain(
+    plan: Plan, carrier_ids: list[str] | None = None, relax: bool = False, relax_time_limit_s: float = 10.0
+) -> list[Finding]:
     """Every rule that keeps a carrier from finishing on time or leaves its people dark.
 
     Carriers that finish every site by the effective deadline get no finding. `relax`
@@ -182,10 +195,17 @@ def carrier_findings(plan: Plan, carrier_id: str) -> list[Finding]:
     findings += _precedence(carrier_id, sites, earliest, deadline, horizon)
     findings += _crew_months(dataset, scenario, carrier_id, sites, earliest, deadline)
     if not findings:
-        findings.append(Finding(carrier_id, "packing",
-                                "the money, crews and time windows each suffice on their own, but the work cannot be "
-                                f"packed so that every site finishes by the deadline (month {deadline}); crews and "
-                                "precedence bite together", 0.0, "months"))
+        findings.append(
+            Finding(
+                carrier_id,
+                "packing",
+                "the money, crews and time windows each suffice on their own, but the work cannot be "
+                f"packed so that every site finishes by the deadline (month {deadline}); crews and "
+                "precedence bite together",
+                0.0,
+                "months",
+            )
+        )
     return findings
 
 
@@ -211,12 +231,19 @@ def _money(plan: Plan, carrier_id: str, sites) -> list[Finding]:
     if budget >= demand - 0.5:
         return []
     unfunded = [s for s in sites if s.site_id not in plan.starts]
-    return [Finding(carrier_id, "money",
-                    f"short by {usd(demand - budget)}: the sites cost {usd(demand)} and the carrier has "
-                    f"{usd(budget)} ({usd(allocation)} from the fund, {usd(carrier.own_funds_usd)} of its own); "
-                    f"{len(unfunded)} site{'s' if len(unfunded) != 1 else ''} serving {_people(unfunded)} "
-                    f"{'are' if len(unfunded) != 1 else 'is'} not replaced",
-                    demand - budget, "usd", tuple(s.site_id for s in unfunded))]
+    return [
+        Finding(
+            carrier_id,
+            "money",
+            f"short by {usd(demand - budget)}: the sites cost {usd(demand)} and the carrier has "
+            f"{usd(budget)} ({usd(allocation)} from the fund, {usd(carrier.own_funds_usd)} of its own); "
+            f"{len(unfunded)} site{'s' if len(unfunded) != 1 else ''} serving {_people(unfunded)} "
+            f"{'are' if len(unfunded) != 1 else 'is'} not replaced",
+            demand - budget,
+            "usd",
+            tuple(s.site_id for s in unfunded),
+        )
+    ]
 
 
 def _crew_types(dataset: Dataset, scenario: Scenario, carrier_id: str, sites, horizon: int) -> list[Finding]:
@@ -235,30 +262,46 @@ def _crew_types(dataset: Dataset, scenario: Scenario, carrier_id: str, sites, ho
         most = max(capacity.get(crew_type, ()), default=0.0)
         need = max(s.need(crew_type) for s in stuck)
         have = "no" if most == 0 else f"at most {most:g}"
-        findings.append(Finding(carrier_id, "crew-type",
-                                f"{have} '{crew_type}' crews in any month, but {len(stuck)} site"
-                                f"{'s' if len(stuck) != 1 else ''} ({_name_sites([s.site_id for s in stuck])}, "
-                                f"{_people(stuck)}) need{'s' if len(stuck) == 1 else ''} {need:g}; "
-                                f"{missing[crew_type]:g} more '{crew_type}' crew unit{'s' if missing[crew_type] != 1 else ''} "
-                                "needed before they can be worked at all",
-                                missing[crew_type], "crews", tuple(s.site_id for s in stuck)))
+        findings.append(
+            Finding(
+                carrier_id,
+                "crew-type",
+                f"{have} '{crew_type}' crews in any month, but {len(stuck)} site"
+                f"{'s' if len(stuck) != 1 else ''} ({_name_sites([s.site_id for s in stuck])}, "
+                f"{_people(stuck)}) need{'s' if len(stuck) == 1 else ''} {need:g}; "
+                f"{missing[crew_type]:g} more '{crew_type}' crew unit{'s' if missing[crew_type] != 1 else ''} "
+                "needed before they can be worked at all",
+                missing[crew_type],
+                "crews",
+                tuple(s.site_id for s in stuck),
+            )
+        )
     return findings
 
 
 def _lead_times(carrier_id: str, sites, deadline: int, horizon: int) -> list[Finding]:
-    late = sorted((s for s in sites if s.lead_time_months + s.duration_months > deadline),
-                  key=lambda s: (-(s.lead_time_months + s.duration_months), s.site_id))
+    late = sorted(
+        (s for s in sites if s.lead_time_months + s.duration_months > deadline),
+        key=lambda s: (-(s.lead_time_months + s.duration_months), s.site_id),
+    )
     if not late:
         return []
     worst = late[0]
     finish = worst.lead_time_months + worst.duration_months
     beyond = f"; it is also beyond the {horizon}-month horizon, so it is never replaced" if finish > horizon else ""
     others = f" ({len(late) - 1} other site{'s' if len(late) != 2 else ''} too)" if len(late) > 1 else ""
-    return [Finding(carrier_id, "lead-time",
-                    f"site {worst.site_id}'s lead time of {_months(worst.lead_time_months)} puts its earliest finish at "
-                    f"month {finish} (after {_months(worst.duration_months)} of work), {_months(finish - deadline)} after "
-                    f"the deadline (month {deadline}){beyond}{others}",
-                    float(finish - deadline), "months", tuple(s.site_id for s in late))]
+    return [
+        Finding(
+            carrier_id,
+            "lead-time",
+            f"site {worst.site_id}'s lead time of {_months(worst.lead_time_months)} puts its earliest finish at "
+            f"month {finish} (after {_months(worst.duration_months)} of work), {_months(finish - deadline)} after "
+            f"the deadline (month {deadline}){beyond}{others}",
+            float(finish - deadline),
+            "months",
+            tuple(s.site_id for s in late),
+        )
+    ]
 
 
 def critical_chain(sites, earliest: dict[str, int], site_id: str) -> list[str]:
@@ -267,9 +310,13 @@ def critical_chain(sites, earliest: dict[str, int], site_id: str) -> list[str]:
     chain = [site_id]
     while True:
         site = by_id[chain[-1]]
-        waits = [j for j in site.depends_on if j in by_id
-                 and earliest[j] + by_id[j].duration_months == earliest[site.site_id]
-                 and earliest[site.site_id] > site.lead_time_months]
+        waits = [
+            j
+            for j in site.depends_on
+            if j in by_id
+            and earliest[j] + by_id[j].duration_months == earliest[site.site_id]
+            and earliest[site.site_id] > site.lead_time_months
+        ]
         if not waits:
             return chain[::-1]
         chain.append(min(waits))
@@ -277,8 +324,11 @@ def critical_chain(sites, earliest: dict[str, int], site_id: str) -> list[str]:
 
 def _precedence(carrier_id: str, sites, earliest: dict[str, int], deadline: int, horizon: int) -> list[Finding]:
     """Sites whose chain of predecessors, not their own lead time, makes them finish late."""
-    late = [s for s in sites if earliest[s.site_id] + s.duration_months > deadline
-            and s.lead_time_months + s.duration_months <= deadline]
+    late = [
+        s
+        for s in sites
+        if earliest[s.site_id] + s.duration_months > deadline and s.lead_time_months + s.duration_months <= deadline
+    ]
     if not late:
         return []
     worst = max(late, key=lambda s: (earliest[s.site_id] + s.duration_months, s.site_id))
@@ -289,16 +339,24 @@ def _precedence(carrier_id: str, sites, earliest: dict[str, int], deadline: int,
     months = finish - lead
     beyond = f"; that is beyond the {horizon}-month horizon, so it is never replaced" if finish > horizon else ""
     others = f" ({len(late) - 1} other site{'s' if len(late) != 2 else ''} too)" if len(late) > 1 else ""
-    return [Finding(carrier_id, "precedence",
-                    f"precedence chain {' -> '.join(chain)} takes {_months(months)} of work"
-                    + (f" after a {lead}-month lead time" if lead else "")
-                    + f", so {worst.site_id} finishes in month {finish} at the earliest, {_months(finish - deadline)} "
-                    f"after the deadline (month {deadline}){beyond}{others}",
-                    float(finish - deadline), "months", tuple(chain))]
+    return [
+        Finding(
+            carrier_id,
+            "precedence",
+            f"precedence chain {' -> '.join(chain)} takes {_months(months)} of work"
+            + (f" after a {lead}-month lead time" if lead else "")
+            + f", so {worst.site_id} finishes in month {finish} at the earliest, {_months(finish - deadline)} "
+            f"after the deadline (month {deadline}){beyond}{others}",
+            float(finish - deadline),
+            "months",
+            tuple(chain),
+        )
+    ]
 
 
-def _crew_months(dataset: Dataset, scenario: Scenario, carrier_id: str, sites, earliest: dict[str, int],
-                 deadline: int) -> list[Finding]:
+def _crew_months(
+    dataset: Dataset, scenario: Scenario, carrier_id: str, sites, earliest: dict[str, int], deadline: int
+) -> list[Finding]:
     """Crew-months needed before the deadline versus those that exist, from each possible start month.
 
     Only sites that could finish by the deadline on their own count: the others are
@@ -323,20 +381,31 @@ def _crew_months(dataset: Dataset, scenario: Scenario, carrier_id: str, sites, e
         else:
             window = f"in month {start}" if start == deadline - 1 else f"in months {start}-{deadline - 1}"
             which = f"the sites that cannot start before month {start}"
-        findings.append(Finding(carrier_id, "crews",
-                                f"{short:,.0f} '{crew_type}' crew-month{'s' if round(short) != 1 else ''} missing: "
-                                f"{which} need {need:,.0f} crew-months {window}, and the carrier has {have:,.0f}",
-                                short, "crew-months"))
+        findings.append(
+            Finding(
+                carrier_id,
+                "crews",
+                f"{short:,.0f} '{crew_type}' crew-month{'s' if round(short) != 1 else ''} missing: "
+                f"{which} need {need:,.0f} crew-months {window}, and the carrier has {have:,.0f}",
+                short,
+                "crew-months",
+            )
+        )
     return findings
 
 
 # --- relax and report ---------------------------------------------------------------------------
 
+
 def carrier_dataset(dataset: Dataset, carrier_id: str) -> Dataset:
     """The dataset cut down to one carrier (carriers are independent once their money is fixed)."""
-    return replace(dataset, carriers=(dataset.carrier_by_id[carrier_id],),
-                   crews=tuple(p for p in dataset.crews if p.carrier_id == carrier_id),
-                   sites=dataset.sites_by_carrier.get(carrier_id, ()), warnings=())
+    return replace(
+        dataset,
+        carriers=(dataset.carrier_by_id[carrier_id],),
+        crews=tuple(p for p in dataset.crews if p.carrier_id == carrier_id),
+        sites=dataset.sites_by_carrier.get(carrier_id, ()),
+        warnings=(),
+    )
 
 
 def relaxed_case(plan: Plan, carrier_id: str, rule: str | None) -> tuple[Dataset, Scenario]:
@@ -384,9 +453,11 @@ def measure(plan: Plan, carrier_id: str, findings: list[Finding], time_limit_s: 
 def relaxation_sentence(finding: Finding) -> str:
     """'Relaxing it (money up to ...): 11 sites replaced (was 8), 9 by the deadline (was 6), 120 people left dark (was 900).'"""
     before, after = finding.baseline, finding.relaxed
-    parts = [f"{after.sites_replaced} sites replaced (was {before.sites_replaced})",
-             f"{after.sites_done_by_deadline} by the deadline (was {before.sites_done_by_deadline})",
-             f"{after.people_left_dark:,} people left dark (was {before.people_left_dark:,})"]
+    parts = [
+        f"{after.sites_replaced} sites replaced (was {before.sites_replaced})",
+        f"{after.sites_done_by_deadline} by the deadline (was {before.sites_done_by_deadline})",
+        f"{after.people_left_dark:,} people left dark (was {before.people_left_dark:,})",
+    ]
     if after.on_time:
         parts.append(f"every site done by month {after.completion_period}")
     elif after.completion_period is not None:
@@ -399,19 +470,38 @@ def findings_table(findings: list[Finding]):
 
     rows = []
     for f in findings:
-        rows.append({
-            "carrier_id": f.carrier_id, "rule": f.rule, "amount": f.amount, "unit": f.unit, "message": f.message,
-            "sites": ";".join(f.sites),
-            "relaxed": RELAXATIONS[f.rule] if f.relaxed else None,
-            "sites_replaced_before": f.baseline.sites_replaced if f.baseline else None,
-            "sites_replaced_relaxed": f.relaxed.sites_replaced if f.relaxed else None,
-            "sites_by_deadline_before": f.baseline.sites_done_by_deadline if f.baseline else None,
-            "sites_by_deadline_relaxed": f.relaxed.sites_done_by_deadline if f.relaxed else None,
-            "people_dark_before": f.baseline.people_left_dark if f.baseline else None,
-            "people_dark_relaxed": f.relaxed.people_left_dark if f.relaxed else None,
-            "on_time_relaxed": f.relaxed.on_time if f.relaxed else None,
-        })
-    columns = ["carrier_id", "rule", "amount", "unit", "message", "sites", "relaxed", "sites_replaced_before",
-               "sites_replaced_relaxed", "sites_by_deadline_before", "sites_by_deadline_relaxed", "people_dark_before",
-               "people_dark_relaxed", "on_time_relaxed"]
+        rows.append(
+            {
+                "carrier_id": f.carrier_id,
+                "rule": f.rule,
+                "amount": f.amount,
+                "unit": f.unit,
+                "message": f.message,
+                "sites": ";".join(f.sites),
+                "relaxed": RELAXATIONS[f.rule] if f.relaxed else None,
+                "sites_replaced_before": f.baseline.sites_replaced if f.baseline else None,
+                "sites_replaced_relaxed": f.relaxed.sites_replaced if f.relaxed else None,
+                "sites_by_deadline_before": f.baseline.sites_done_by_deadline if f.baseline else None,
+                "sites_by_deadline_relaxed": f.relaxed.sites_done_by_deadline if f.relaxed else None,
+                "people_dark_before": f.baseline.people_left_dark if f.baseline else None,
+                "people_dark_relaxed": f.relaxed.people_left_dark if f.relaxed else None,
+                "on_time_relaxed": f.relaxed.on_time if f.relaxed else None,
+            }
+        )
+    columns = [
+        "carrier_id",
+        "rule",
+        "amount",
+        "unit",
+        "message",
+        "sites",
+        "relaxed",
+        "sites_replaced_before",
+        "sites_replaced_relaxed",
+        "sites_by_deadline_before",
+        "sites_by_deadline_relaxed",
+        "people_dark_before",
+        "people_dark_relaxed",
+        "on_time_relaxed",
+    ]
     return pd.DataFrame(rows, columns=columns)

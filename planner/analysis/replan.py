@@ -8,6 +8,7 @@ administrative reserve. This is what lets an engineer try more crews, shorter le
 times or more of the carrier's own money and see the schedule in seconds, without
 re-solving the other carriers.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -39,11 +40,13 @@ def carrier_dataset(dataset: Dataset, carrier_id: str) -> Dataset:
     """The dataset restricted to one carrier (its record, crews and sites)."""
     if carrier_id not in dataset.carrier_by_id:
         raise KeyError(f"unknown carrier {carrier_id!r}")
-    return replace(dataset,
-                   carriers=(dataset.carrier_by_id[carrier_id],),
-                   crews=tuple(p for p in dataset.crews if p.carrier_id == carrier_id),
-                   sites=tuple(dataset.sites_by_carrier.get(carrier_id, ())),
-                   name=f"{dataset.name}:{carrier_id}")
+    return replace(
+        dataset,
+        carriers=(dataset.carrier_by_id[carrier_id],),
+        crews=tuple(p for p in dataset.crews if p.carrier_id == carrier_id),
+        sites=tuple(dataset.sites_by_carrier.get(carrier_id, ())),
+        name=f"{dataset.name}:{carrier_id}",
+    )
 
 
 def carrier_view(plan: Plan, carrier_id: str) -> Plan:
@@ -57,11 +60,16 @@ def carrier_view(plan: Plan, carrier_id: str) -> Plan:
     starts = {sid: start for sid, start in plan.starts.items() if sid in site_ids}
     outcome = next((o for o in plan.outcomes if o.carrier_id == carrier_id), None)
     horizon = plan.horizon or plan.scenario.horizon
-    return replace(plan, dataset=dataset, allocation_usd={carrier_id: plan.allocation_usd.get(carrier_id, 0.0)},
-                   starts=starts, objective=objective_value(dataset, plan.scenario, starts, horizon, carrier_id),
-                   bound=None if outcome is None else outcome.bound,
-                   status=plan.status if outcome is None else outcome.status,
-                   outcomes=() if outcome is None else (outcome,))
+    return replace(
+        plan,
+        dataset=dataset,
+        allocation_usd={carrier_id: plan.allocation_usd.get(carrier_id, 0.0)},
+        starts=starts,
+        objective=objective_value(dataset, plan.scenario, starts, horizon, carrier_id),
+        bound=None if outcome is None else outcome.bound,
+        status=plan.status if outcome is None else outcome.status,
+        outcomes=() if outcome is None else (outcome,),
+    )
 
 
 def changed_dataset(dataset: Dataset, carrier_id: str, changes: CarrierChanges) -> Dataset:
@@ -75,20 +83,30 @@ def changed_dataset(dataset: Dataset, carrier_id: str, changes: CarrierChanges) 
         pools[crew_type] = CrewPool(carrier_id, crew_type, float(capacity), None if winter is None else float(winter))
     sites = alone.sites
     if changes.lead_time_change_months:
-        sites = tuple(replace(s, lead_time_months=max(0, s.lead_time_months + changes.lead_time_change_months))
-                      for s in sites)
+        sites = tuple(
+            replace(s, lead_time_months=max(0, s.lead_time_months + changes.lead_time_change_months)) for s in sites
+        )
     return replace(alone, carriers=(carrier,), crews=tuple(pools[k] for k in sorted(pools)), sites=sites)
 
 
-def replan_carrier(plan: Plan, carrier_id: str, changes: CarrierChanges = CarrierChanges(),
-                   time_limit_s: float | None = None, progress=None) -> Plan:
+def replan_carrier(
+    plan: Plan,
+    carrier_id: str,
+    changes: CarrierChanges = CarrierChanges(),
+    time_limit_s: float | None = None,
+    progress=None,
+) -> Plan:
     """Re-plan one carrier alone with the money the national plan allocated to it, after `changes`.
 
     The fund stays fixed: the carrier gets exactly its allocation (changing its own funds
     changes only what it can add). Runs in this process (one carrier needs no workers).
     """
     dataset = changed_dataset(plan.dataset, carrier_id, changes)
-    scenario = plan.scenario.with_overrides(rule="pro_rata", fund_usd=plan.allocation_usd.get(carrier_id, 0.0),
-                                            admin_reserve_usd=0.0, time_limit_s=time_limit_s,
-                                            name=f"{plan.scenario.name} / {carrier_id} re-planned")
+    scenario = plan.scenario.with_overrides(
+        rule="pro_rata",
+        fund_usd=plan.allocation_usd.get(carrier_id, 0.0),
+        admin_reserve_usd=0.0,
+        time_limit_s=time_limit_s,
+        name=f"{plan.scenario.name} / {carrier_id} re-planned",
+    )
     return make_plan(dataset, scenario, progress=progress, workers=1)

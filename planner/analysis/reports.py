@@ -10,6 +10,7 @@ effective deadline = term + 6 x extensions):
 - objective (exposure) = exposure_population_months + w x dark_population_months;
 - objective (makespan) = (H + 1) x sites not replaced + sum over carriers of their makespan.
 """
+
 from __future__ import annotations
 
 import math
@@ -28,21 +29,23 @@ def schedule_table(plan: Plan) -> pd.DataFrame:
     rows = []
     for site in plan.dataset.sites:
         start = plan.starts.get(site.site_id)
-        rows.append({
-            "site_id": site.site_id,
-            "carrier_id": site.carrier_id,
-            "kind": site.kind,
-            "start": start,
-            "finish": None if start is None else start + site.duration_months,
-            "month": None if start is None else plan.scenario.month_label(start),
-            "finish_month": None if start is None else plan.scenario.month_label(start + site.duration_months),
-            "replaced": start is not None,
-            "cost_usd": site.cost_usd,
-            "population": site.population,
-            "duration": site.duration_months,
-            "lat": site.lat,
-            "lon": site.lon,
-        })
+        rows.append(
+            {
+                "site_id": site.site_id,
+                "carrier_id": site.carrier_id,
+                "kind": site.kind,
+                "start": start,
+                "finish": None if start is None else start + site.duration_months,
+                "month": None if start is None else plan.scenario.month_label(start),
+                "finish_month": None if start is None else plan.scenario.month_label(start + site.duration_months),
+                "replaced": start is not None,
+                "cost_usd": site.cost_usd,
+                "population": site.population,
+                "duration": site.duration_months,
+                "lat": site.lat,
+                "lon": site.lon,
+            }
+        )
     table = pd.DataFrame(rows)
     for column in ("start", "finish"):
         table[column] = table[column].astype("Int64")
@@ -61,24 +64,26 @@ def carriers_table(plan: Plan) -> pd.DataFrame:
         finishes = [plan.starts[s.site_id] + s.duration_months for s in replaced]
         completion = max(finishes) if replaced and len(replaced) == len(sites) else None
         on_time = len(replaced) == len(sites) and all(f <= deadline for f in finishes)
-        rows.append({
-            "carrier_id": carrier.carrier_id,
-            "name": carrier.name,
-            "state": carrier.state,
-            "priority": carrier.priority,
-            "demand_usd": dataset.demand_usd(carrier.carrier_id),
-            "allocation_usd": plan.allocation_usd.get(carrier.carrier_id, 0.0),
-            "own_funds_usd": carrier.own_funds_usd,
-            "spend_usd": math.fsum(s.cost_usd for s in replaced),
-            "sites": len(sites),
-            "sites_replaced": len(replaced),
-            "completion_period": completion,
-            "completion_month": None if completion is None else scenario.month_label(completion),
-            "on_time": on_time,
-            "population": sum(s.population for s in sites),
-            "population_left_without_service": sum(s.population for s in sites if s.site_id not in plan.starts),
-            "reason": "" if on_time else reasons.get(carrier.carrier_id, ""),
-        })
+        rows.append(
+            {
+                "carrier_id": carrier.carrier_id,
+                "name": carrier.name,
+                "state": carrier.state,
+                "priority": carrier.priority,
+                "demand_usd": dataset.demand_usd(carrier.carrier_id),
+                "allocation_usd": plan.allocation_usd.get(carrier.carrier_id, 0.0),
+                "own_funds_usd": carrier.own_funds_usd,
+                "spend_usd": math.fsum(s.cost_usd for s in replaced),
+                "sites": len(sites),
+                "sites_replaced": len(replaced),
+                "completion_period": completion,
+                "completion_month": None if completion is None else scenario.month_label(completion),
+                "on_time": on_time,
+                "population": sum(s.population for s in sites),
+                "population_left_without_service": sum(s.population for s in sites if s.site_id not in plan.starts),
+                "reason": "" if on_time else reasons.get(carrier.carrier_id, ""),
+            }
+        )
     table = pd.DataFrame(rows)
     table["completion_period"] = table["completion_period"].astype("Int64")
     return table
@@ -130,17 +135,19 @@ def monthly_table(plan: Plan) -> pd.DataFrame:
     for pool in dataset.crews:
         for t in range(horizon):
             capacity[pool.crew_type][t] += pool.available(scenario.calendar_month(t))
-    table = pd.DataFrame({
-        "period": range(horizon),
-        "month": [scenario.month_label(t) for t in range(horizon)],
-        "spend_usd": spend,
-        "funds_drawn_usd": drawn,
-        **{f"crew_{k}_used": used[k] for k in crew_types},
-        **{f"crew_{k}_capacity": capacity[k] for k in crew_types},
-        "population_on_covered_gear": on_covered,
-        "population_on_new_gear": on_new,
-        "population_without_service": dark,
-    })
+    table = pd.DataFrame(
+        {
+            "period": range(horizon),
+            "month": [scenario.month_label(t) for t in range(horizon)],
+            "spend_usd": spend,
+            "funds_drawn_usd": drawn,
+            **{f"crew_{k}_used": used[k] for k in crew_types},
+            **{f"crew_{k}_capacity": capacity[k] for k in crew_types},
+            "population_on_covered_gear": on_covered,
+            "population_on_new_gear": on_new,
+            "population_without_service": dark,
+        }
+    )
     table["cumulative_spend_usd"] = table["spend_usd"].cumsum()
     return table
 
@@ -168,8 +175,9 @@ def summary(plan: Plan) -> dict:
     carriers = carriers_table(plan)
     replaced = [s for s in dataset.sites if s.site_id in plan.starts]
     unreplaced = [s for s in dataset.sites if s.site_id not in plan.starts]
-    exposure = math.fsum(s.population * (plan.starts[s.site_id] + s.duration_months) for s in replaced) \
-        + math.fsum(s.population * deadline for s in unreplaced)
+    exposure = math.fsum(s.population * (plan.starts[s.site_id] + s.duration_months) for s in replaced) + math.fsum(
+        s.population * deadline for s in unreplaced
+    )
     demand = dataset.total_demand_usd
     return {
         "status": plan.status,
@@ -181,7 +189,9 @@ def summary(plan: Plan) -> dict:
         "available_usd": scenario.available_usd,
         "demand_usd": demand,
         "allocated_usd": math.fsum(plan.allocation_usd.values()),
-        "pro_rata_factor": pro_rata_factor(scenario.available_usd, demand) if scenario.rule == "pro_rata" and demand > 0 else None,
+        "pro_rata_factor": pro_rata_factor(scenario.available_usd, demand)
+        if scenario.rule == "pro_rata" and demand > 0
+        else None,
         "spend_usd": math.fsum(s.cost_usd for s in replaced),
         "sites_total": len(dataset.sites),
         "sites_replaced": len(replaced),

@@ -5,6 +5,7 @@ must respect: the fund, each carrier's money, crews per type and month (winter
 included), precedence, lead times and the horizon. It returns the violations as
 sentences; an empty list means the plan is valid. Tests run it on every plan.
 """
+
 from __future__ import annotations
 
 import math
@@ -37,8 +38,10 @@ def check_plan(plan: Plan) -> list[str]:
             if before not in plan.starts:
                 problems.append(f"{site_id}: replaced although {before}, which it depends on, is not")
             elif plan.starts[before] + sites[before].duration_months > start:
-                problems.append(f"{site_id}: starts in {start} before {before} finishes in "
-                                f"{plan.starts[before] + sites[before].duration_months}")
+                problems.append(
+                    f"{site_id}: starts in {start} before {before} finishes in "
+                    f"{plan.starts[before] + sites[before].duration_months}"
+                )
 
     allocated = math.fsum(plan.allocation_usd.values())
     if allocated > scenario.available_usd + TOLERANCE_USD:
@@ -68,6 +71,8 @@ def check_plan(plan: Plan) -> list[str]:
         pool = pools.get((carrier_id, crew_type))
         capacity = pool.available(scenario.calendar_month(month)) if pool else 0.0
         if units > capacity + 1e-9:
-            problems.append(f"{carrier_id}: {units:g} {crew_type} crew units in period {month} "
-                            f"({scenario.month_label(month)}) but only {capacity:g} available")
+            problems.append(
+                f"{carrier_id}: {units:g} {crew_type} crew units in period {month} "
+                f"({scenario.month_label(month)}) but only {capacity:g} available"
+            )
     return problems

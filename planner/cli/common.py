@@ -1,4 +1,5 @@
 """What every `rrplan` command shares: exit codes, the scenario a command's flags describe, and how bad input is printed."""
+
 from __future__ import annotations
 
 import argparse
@@ -12,9 +13,17 @@ from planner.inputs.validation import scenario_from_mapping
 EXIT_OK, EXIT_INPUT, EXIT_NO_PLAN, EXIT_INTERRUPTED = 0, 2, 3, 130
 
 SCENARIO_FLAGS = {  # flag dest -> scenario key
-    "fund": "fund_usd", "admin_reserve": "admin_reserve_usd", "rule": "rule", "start": "start",
-    "horizon": "horizon", "deadline": "deadline", "extensions": "extensions", "objective": "objective",
-    "time_limit": "time_limit_s", "mip_gap": "mip_gap", "dark_weight": "dark_weight",
+    "fund": "fund_usd",
+    "admin_reserve": "admin_reserve_usd",
+    "rule": "rule",
+    "start": "start",
+    "horizon": "horizon",
+    "deadline": "deadline",
+    "extensions": "extensions",
+    "objective": "objective",
+    "time_limit": "time_limit_s",
+    "mip_gap": "mip_gap",
+    "dark_weight": "dark_weight",
 }
 
 

@@ -5,6 +5,7 @@ Exit codes: 0 a plan was written (unfunded sites are an answer, not an error),
 2 bad input (every problem listed as `file:row: column: message`), 3 no plan could be made,
 130 interrupted.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,8 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     solve = commands.add_parser("solve", help="allocate the fund and schedule every carrier")
     solve.add_argument("dataset")
-    solve.add_argument("--scenario", help="scenario TOML file or preset name, e.g. appropriation-2020 "
-                       "(overrides the dataset's scenario.toml)")
+    solve.add_argument(
+        "--scenario",
+        help="scenario TOML file or preset name, e.g. appropriation-2020 (overrides the dataset's scenario.toml)",
+    )
     solve.add_argument("--fund", help="fund size in USD, e.g. 1895000000 or 1.895e9")
     solve.add_argument("--admin-reserve", help="USD held back for administration")
     solve.add_argument("--rule", help="pro_rata | priority | optimal | greedy")
@@ -67,10 +70,17 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--store", help="run store file (default: $RRPLAN_STORE or runs/rrplan.sqlite)")
     report = commands.add_parser("report", help="write plan.xlsx, plan.html and plan.pdf from a solved run folder")
     report.add_argument("run_dir", help="folder written by `rrplan solve --out`")
-    report.add_argument("--format", default="all", choices=("xlsx", "html", "pdf", "all"), help="which report (default: all)")
+    report.add_argument(
+        "--format", default="all", choices=("xlsx", "html", "pdf", "all"), help="which report (default: all)"
+    )
     report.add_argument("--out", help="folder to write the reports to (default: RUN_DIR)")
-    report.add_argument("--compare", nargs="+", default=(), metavar="OTHER_RUN_DIR",
-                        help="runs of the same dataset under other rules, shown in 'allocation by rule'")
+    report.add_argument(
+        "--compare",
+        nargs="+",
+        default=(),
+        metavar="OTHER_RUN_DIR",
+        help="runs of the same dataset under other rules, shown in 'allocation by rule'",
+    )
     report.add_argument("--quiet", action="store_true", help="print nothing but errors")
     add_scale_commands(commands)
     return parser
@@ -110,13 +120,17 @@ def run(argv: list[str] | None = None) -> int:
         for warning in [*dataset.warnings, *checks]:
             print(f"warning: {warning}", file=sys.stderr)
         if args.command == "validate":
-            print(f"{args.dataset}: {len(dataset.carriers)} carriers, {len(dataset.sites)} sites, "
-                  f"{len(dataset.crews)} crew pools: valid")
+            print(
+                f"{args.dataset}: {len(dataset.carriers)} carriers, {len(dataset.sites)} sites, "
+                f"{len(dataset.crews)} crew pools: valid"
+            )
             return EXIT_OK
         progress = None if args.quiet or not sys.stderr.isatty() else _progress_printer()
         if args.no_store:
-            figures, stored = write_plan(make_plan(dataset, scenario, progress=progress, workers=args.workers),
-                                         Path(args.out)), ""
+            figures, stored = (
+                write_plan(make_plan(dataset, scenario, progress=progress, workers=args.workers), Path(args.out)),
+                "",
+            )
         else:
             figures, stored = solve_with_store(dataset, scenario, args, progress)
         if not args.quiet:
@@ -142,8 +156,9 @@ def run_report(args: argparse.Namespace) -> int:
     """`rrplan report RUN_DIR`: re-make the reports of a solved run without solving again."""
     began = time.perf_counter()
     try:
-        written = write_reports(args.run_dir, FORMATS if args.format == "all" else (args.format,), out=args.out,
-                                compare=tuple(args.compare))
+        written = write_reports(
+            args.run_dir, FORMATS if args.format == "all" else (args.format,), out=args.out, compare=tuple(args.compare)
+        )
     except InputError as err:
         return report_input_error(err, f"{args.run_dir} cannot be reported on; no report was written")
     except OSError as err:
@@ -156,8 +171,13 @@ def run_report(args: argparse.Namespace) -> int:
 
 def _progress_printer():
     def report(done: int, total: int, carrier_id: str) -> None:
-        print(f"\r  scheduled {done}/{total} carriers (last: {carrier_id})   ", end="" if done < total else "\n",
-              file=sys.stderr, flush=True)
+        print(
+            f"\r  scheduled {done}/{total} carriers (last: {carrier_id})   ",
+            end="" if done < total else "\n",
+            file=sys.stderr,
+            flush=True,
+        )
+
     return report
 
 

@@ -4,6 +4,7 @@
 they follow its exit codes (0 done, 2 bad input, 3 some scenario gave no plan, 130
 interrupted) and print every input problem as `file:row: column: message`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,10 +41,14 @@ from planner.runs.sweep import (
 
 SCALE_COMMANDS = ("sweep", "montecarlo", "runs", "diff")
 BASE_FLAGS = (  # scenario flags a sweep or Monte Carlo run takes as its base (dest, help)
-    ("admin_reserve", "USD held back for administration"), ("start", "first month, YYYY-MM"),
-    ("horizon", "months planned"), ("extensions", "number of 6-month extensions granted"),
-    ("objective", "exposure | makespan"), ("time_limit", "solver time limit in seconds, per scenario"),
-    ("mip_gap", "relative optimality gap at which to stop"), ("dark_weight", "weight of a person-month without service"),
+    ("admin_reserve", "USD held back for administration"),
+    ("start", "first month, YYYY-MM"),
+    ("horizon", "months planned"),
+    ("extensions", "number of 6-month extensions granted"),
+    ("objective", "exposure | makespan"),
+    ("time_limit", "solver time limit in seconds, per scenario"),
+    ("mip_gap", "relative optimality gap at which to stop"),
+    ("dark_weight", "weight of a person-month without service"),
 )
 
 
@@ -55,8 +60,12 @@ def add_scale_commands(commands) -> None:
     """Register sweep, montecarlo, runs and diff on the `rrplan` subparsers."""
     sweep = commands.add_parser("sweep", help="solve every fund x rule x deadline and write the funding curve")
     sweep.add_argument("dataset")
-    sweep.add_argument("--fund", dest="funds", required=True,
-                       help="START:STOP:COUNT evenly spaced (0.5e9:6e9:12) or a comma list, in USD")
+    sweep.add_argument(
+        "--fund",
+        dest="funds",
+        required=True,
+        help="START:STOP:COUNT evenly spaced (0.5e9:6e9:12) or a comma list, in USD",
+    )
     sweep.add_argument("--rule", dest="rules", default="pro_rata", help="comma list: pro_rata,priority,optimal,greedy")
     sweep.add_argument("--deadline", dest="deadlines", help="comma list of terms in months (default: the scenario's)")
     _add_base_flags(sweep)
@@ -68,7 +77,9 @@ def add_scale_commands(commands) -> None:
     montecarlo.add_argument("--seed", type=int, default=0, help="seed of the random draws (default 0)")
     montecarlo.add_argument("--cost-median", type=float, default=1.10, help="median cost factor per carrier (1.10)")
     montecarlo.add_argument("--cost-sigma", type=float, default=0.20, help="spread of the log cost factor (0.20)")
-    montecarlo.add_argument("--delay-mean", type=float, default=2.0, help="mean extra lead time per carrier, months (2)")
+    montecarlo.add_argument(
+        "--delay-mean", type=float, default=2.0, help="mean extra lead time per carrier, months (2)"
+    )
     montecarlo.add_argument("--fund", help="fund size in USD")
     montecarlo.add_argument("--rule", help="pro_rata | priority | optimal | greedy")
     montecarlo.add_argument("--deadline", help="term in months from start")
@@ -107,8 +118,9 @@ def run_scale_command(args: argparse.Namespace) -> int:
         print(f"rrplan: {err}", file=sys.stderr)
         return EXIT_NO_PLAN
     except KeyboardInterrupt:
-        print("rrplan: interrupted; finished runs are in the store, run the same command again to resume",
-              file=sys.stderr)
+        print(
+            "rrplan: interrupted; finished runs are in the store, run the same command again to resume", file=sys.stderr
+        )
         return EXIT_INTERRUPTED
     except (OSError, sqlite3.Error) as err:
         print(f"rrplan: cannot read or write a file: {err}", file=sys.stderr)
@@ -149,14 +161,23 @@ def progress_bar(quiet: bool, description: str):
     )
 
     console = Console(stderr=True)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("left"), TimeRemainingColumn(), TextColumn("{task.fields[last]}"), console=console) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[last]}"),
+        console=console,
+    ) as bar:
         task = bar.add_task(description, total=None, last="")
 
         def report(done: int, total: int, name: str, status: str) -> None:
             bar.update(task, completed=done, total=total, last=f"{name}: {status}")
             if status == "failed":
                 bar.console.print(f"[red]failed[/red] {name}")
+
         yield report
 
 
@@ -169,16 +190,25 @@ def _sweep(args: argparse.Namespace) -> int:
     store = open_store(args)
     try:
         with progress_bar(args.quiet, f"sweep of {len(scenarios)}") as report:
-            result = run_sweep(dataset, scenarios, args.out, store=store, workers=args.workers,
-                               scheduler=args.scheduler, progress=report)
+            result = run_sweep(
+                dataset,
+                scenarios,
+                args.out,
+                store=store,
+                workers=args.workers,
+                scheduler=args.scheduler,
+                progress=report,
+            )
     finally:
         if store is not None:
             store.close()
     for name, error in result.failures:
         print(f"rrplan: scenario {name} failed: {error}", file=sys.stderr)
     if not args.quiet:
-        print(f"{len(scenarios)} scenarios: {result.solved} solved, {result.reused} reused from the store, "
-              f"{len(result.failures)} failed, in {result.seconds:.1f} s")
+        print(
+            f"{len(scenarios)} scenarios: {result.solved} solved, {result.reused} reused from the store, "
+            f"{len(result.failures)} failed, in {result.seconds:.1f} s"
+        )
         print(f"wrote {Path(args.out) / 'curve.csv'} and one folder per run under {Path(args.out) / 'runs'}")
     return EXIT_NO_PLAN if result.failures else EXIT_OK
 
@@ -189,8 +219,16 @@ def _montecarlo(args: argparse.Namespace) -> int:
     uncertainty = Uncertainty(args.cost_median, args.cost_sigma, args.delay_mean)
     check_inputs(args.runs, uncertainty)
     with progress_bar(args.quiet, f"{args.runs} draws") as report:
-        result = run_montecarlo(dataset, scenario, args.runs, seed=args.seed, uncertainty=uncertainty,
-                                workers=args.workers, scheduler=args.scheduler, progress=report)
+        result = run_montecarlo(
+            dataset,
+            scenario,
+            args.runs,
+            seed=args.seed,
+            uncertainty=uncertainty,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=report,
+        )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "montecarlo.csv", result.carriers.to_csv(index=False))
@@ -199,12 +237,25 @@ def _montecarlo(args: argparse.Namespace) -> int:
         print(f"rrplan: draw {index} failed: {error}", file=sys.stderr)
     if not args.quiet:
         shown = result.carriers.sort_values(["probability_on_time", "carrier_id"])
-        print(f"{args.runs} draws (seed {args.seed}; cost factor median {uncertainty.cost_overrun_median:g}, "
-              f"log-sd {uncertainty.cost_overrun_sigma:g}; delay mean {uncertainty.delay_mean_months:g} months), "
-              f"rule {scenario.rule}, fund {usd(scenario.fund_usd)}, deadline month {scenario.effective_deadline}, "
-              f"{result.seconds:.1f} s")
-        print(shown[["carrier_id", "probability_on_time", "probability_all_replaced", "mean_sites_replaced", "sites",
-                     "completion_period_p50", "completion_period_p90"]].to_string(index=False, float_format="{:.2f}".format))
+        print(
+            f"{args.runs} draws (seed {args.seed}; cost factor median {uncertainty.cost_overrun_median:g}, "
+            f"log-sd {uncertainty.cost_overrun_sigma:g}; delay mean {uncertainty.delay_mean_months:g} months), "
+            f"rule {scenario.rule}, fund {usd(scenario.fund_usd)}, deadline month {scenario.effective_deadline}, "
+            f"{result.seconds:.1f} s"
+        )
+        print(
+            shown[
+                [
+                    "carrier_id",
+                    "probability_on_time",
+                    "probability_all_replaced",
+                    "mean_sites_replaced",
+                    "sites",
+                    "completion_period_p50",
+                    "completion_period_p90",
+                ]
+            ].to_string(index=False, float_format="{:.2f}".format)
+        )
         print(f"wrote {out / 'montecarlo.csv'} and {out / 'draws.csv'}")
     return EXIT_NO_PLAN if result.failures else EXIT_OK
 
@@ -216,12 +267,38 @@ def _runs(args: argparse.Namespace) -> int:
     if args.last:
         table = table.tail(args.last)
     if len(table):
-        shown = table[["run_id", "created_utc", "source", "dataset", "scenario", "fund_usd", "rule", "deadline",
-                       "status", "carriers_done_by_deadline", "sites_replaced", "population_left_without_service"]].copy()
+        shown = table[
+            [
+                "run_id",
+                "created_utc",
+                "source",
+                "dataset",
+                "scenario",
+                "fund_usd",
+                "rule",
+                "deadline",
+                "status",
+                "carriers_done_by_deadline",
+                "sites_replaced",
+                "population_left_without_service",
+            ]
+        ].copy()
         shown["fund_usd"] = shown["fund_usd"].map(usd)
         shown["deadline"] = [f"{d}" if not x else f"{d}+{x}x6" for d, x in zip(table["deadline"], table["extensions"])]
-        shown.columns = ["run", "created (UTC)", "source", "dataset", "scenario", "fund", "rule", "deadline", "status",
-                         "on time", "sites replaced", "left without service"]
+        shown.columns = [
+            "run",
+            "created (UTC)",
+            "source",
+            "dataset",
+            "scenario",
+            "fund",
+            "rule",
+            "deadline",
+            "status",
+            "on time",
+            "sites replaced",
+            "left without service",
+        ]
         print(shown.to_string(index=False, na_rep="-"))
     return EXIT_OK
 
@@ -233,16 +310,19 @@ def _diff(args: argparse.Namespace) -> int:
         except StoreError as err:
             print(f"rrplan: {err}", file=sys.stderr)
             return EXIT_INPUT
-    print(f"run #{args.run_a} ({change.run_a.scenario_name}, {change.run_a.status}) -> "
-          f"run #{args.run_b} ({change.run_b.scenario_name}, {change.run_b.status})")
+    print(
+        f"run #{args.run_a} ({change.run_a.scenario_name}, {change.run_a.status}) -> "
+        f"run #{args.run_b} ({change.run_b.scenario_name}, {change.run_b.status})"
+    )
     print("\ninputs that differ:")
-    print("  none (same dataset and scenario)" if change.inputs.empty
-          else change.inputs.to_string(index=False))
+    print("  none (same dataset and scenario)" if change.inputs.empty else change.inputs.to_string(index=False))
     print("\nheadline figures (change = b - a):")
     print(change.headline.to_string(index=False, na_rep="-"))
     carriers = change.carriers if args.all else change.carriers[change.carriers["changed"].astype(bool)]
-    print(f"\ncarriers whose figures moved: {int(change.carriers['changed'].sum()) if len(change.carriers) else 0}"
-          f" of {len(change.carriers)}")
+    print(
+        f"\ncarriers whose figures moved: {int(change.carriers['changed'].sum()) if len(change.carriers) else 0}"
+        f" of {len(change.carriers)}"
+    )
     if len(carriers):
         print(compact_carrier_changes(carriers).to_string(index=False))
     return EXIT_OK
@@ -250,6 +330,7 @@ def _diff(args: argparse.Namespace) -> int:
 
 def compact_carrier_changes(carriers: pd.DataFrame) -> pd.DataFrame:
     """One `a -> b` cell per figure, for a terminal."""
+
     def cell(value, money: bool = False) -> str:
         if value is None or (isinstance(value, float) and pd.isna(value)):
             return "-"
@@ -258,12 +339,19 @@ def compact_carrier_changes(carriers: pd.DataFrame) -> pd.DataFrame:
         return f"{value:g}" if isinstance(value, float) else str(value)
 
     shown = pd.DataFrame({"carrier": carriers["carrier_id"]})
-    labels = {"allocation_usd": "allocation", "sites_replaced": "sites replaced", "completion_period": "done (period)",
-              "on_time": "on time", "population_left_without_service": "left without service"}
+    labels = {
+        "allocation_usd": "allocation",
+        "sites_replaced": "sites replaced",
+        "completion_period": "done (period)",
+        "on_time": "on time",
+        "population_left_without_service": "left without service",
+    }
     for figure, label in labels.items():
         money = figure == "allocation_usd"
-        shown[label] = [cell(a, money) if cell(a, money) == cell(b, money) else f"{cell(a, money)} -> {cell(b, money)}"
-                        for a, b in zip(carriers[f"{figure}_a"], carriers[f"{figure}_b"])]
+        shown[label] = [
+            cell(a, money) if cell(a, money) == cell(b, money) else f"{cell(a, money)} -> {cell(b, money)}"
+            for a, b in zip(carriers[f"{figure}_a"], carriers[f"{figure}_b"])
+        ]
     return shown
 
 
@@ -276,14 +364,16 @@ def solve_with_store(dataset, scenario, args: argparse.Namespace, progress) -> t
         print(f"warning: run store unusable, solving without it: {err}", file=sys.stderr)
         store = None
     try:
-        figures, run_id, reused = solve_recorded(dataset, scenario, args.out, store, progress=progress,
-                                                 workers=args.workers)
+        figures, run_id, reused = solve_recorded(
+            dataset, scenario, args.out, store, progress=progress, workers=args.workers
+        )
     finally:
         if store is not None:
             store.close()
     if store is None:
         return figures, ""
     if reused:
-        return figures, (f"reused run #{run_id} from {store.path} (same inputs, same planner code); "
-                         "pass --no-store to solve again")
+        return figures, (
+            f"reused run #{run_id} from {store.path} (same inputs, same planner code); pass --no-store to solve again"
+        )
     return figures, f"recorded as run #{run_id} in {store.path}"

@@ -2,4 +2,5 @@
 
 Nothing here imports another layer of the planner.
 """
+
 __version__ = "0.1.0"

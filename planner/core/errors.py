@@ -9,6 +9,7 @@
 Nothing else escapes the library on bad input: loaders collect problems into
 `Issue` records and raise one `InputError` holding all of them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Writing files others open: whole or not at all, and text a spreadsheet will not run as a formula."""
+
 from __future__ import annotations
 
 import os

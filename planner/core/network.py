@@ -3,6 +3,7 @@
 A site depends on others (`depends_on`) when their work must be finished before its
 own can begin: the core before backhaul hubs, a hub before the RAN sites behind it.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -48,8 +49,9 @@ def earliest_starts(sites: Iterable[Site]) -> dict[str, int]:
     earliest: dict[str, int] = {}
     for site_id in topological_order(sites):
         site = by_id[site_id]
-        earliest[site_id] = max([site.lead_time_months]
-                                + [earliest[j] + by_id[j].duration_months for j in site.depends_on if j in earliest])
+        earliest[site_id] = max(
+            [site.lead_time_months] + [earliest[j] + by_id[j].duration_months for j in site.depends_on if j in earliest]
+        )
     return earliest
 
 

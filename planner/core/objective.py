@@ -3,6 +3,7 @@
 exposure:  sum_replaced pop_s * finish_s + sum_unreplaced pop_s * (D + w * max(0, H - D))
 makespan:  (H + 1) * (sites not replaced) + sum over carriers of max finish of their replaced sites
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -10,8 +11,9 @@ from collections.abc import Iterable, Mapping
 from planner.core.schema import Dataset, Scenario, Site
 
 
-def score(sites: Iterable[Site], starts: Mapping[str, int], horizon: int, deadline: int, objective: str,
-          dark_weight: float) -> float:
+def score(
+    sites: Iterable[Site], starts: Mapping[str, int], horizon: int, deadline: int, objective: str, dark_weight: float
+) -> float:
     if objective == "makespan":
         makespans: dict[str, int] = {}
         unreplaced = 0
@@ -34,9 +36,9 @@ def score(sites: Iterable[Site], starts: Mapping[str, int], horizon: int, deadli
     return total
 
 
-def objective_value(dataset: Dataset, scenario: Scenario, starts: dict[str, int], horizon: int,
-                    carrier_id: str | None = None) -> float:
+def objective_value(
+    dataset: Dataset, scenario: Scenario, starts: dict[str, int], horizon: int, carrier_id: str | None = None
+) -> float:
     """The objective of a schedule (the same for every rule; see `score`)."""
     sites = dataset.sites if carrier_id is None else dataset.sites_by_carrier.get(carrier_id, ())
     return score(sites, starts, horizon, scenario.effective_deadline, scenario.objective, scenario.dark_weight)
-

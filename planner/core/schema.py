@@ -6,6 +6,7 @@ Periods are months counted from the scenario's `start` (period 0). A site that
 starts in period s with duration d occupies periods s .. s+d-1 and is in service on
 new gear from period `finish = s + d`.
 """
+
 from __future__ import annotations
 
 import math
@@ -115,7 +116,7 @@ class Scenario:
         index = year * 12 + (month - 1) + period
         return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
-    def with_overrides(self, **overrides) -> "Scenario":
+    def with_overrides(self, **overrides) -> Scenario:
         known = {f.name for f in fields(self)}
         return replace(self, **{k: v for k, v in overrides.items() if k in known and v is not None})
 

@@ -1,4 +1,5 @@
 """Display wording, defined once: money, counts, rule names and status words as every screen and report says them."""
+
 from __future__ import annotations
 
 RULE_NAMES = {"pro_rata": "pro rata", "priority": "priority tiers", "optimal": "optimal", "greedy": "greedy"}

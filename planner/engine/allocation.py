@@ -9,6 +9,7 @@
 
 A = fund - administrative reserve. A carrier's demand is the cost of all its sites.
 """
+
 from __future__ import annotations
 
 import math

@@ -5,6 +5,7 @@ first among those whose predecessors are decided, funds a site if the money left
 covers it, and starts it in the earliest period where its lead time, predecessors and
 crews allow. It never breaks a rule, so its plan is always feasible.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -90,8 +91,9 @@ def priority_rule(case: CarrierCase, per: str = "dollar") -> Callable[[str], tup
     return lambda site_id: (-ratios[site_id], -case.by_id[site_id].population, site_id)
 
 
-def serial_schedule(case: CarrierCase, key: Callable[[str], tuple] | None = None,
-                    funded: Mapping[str, bool] | None = None) -> dict[str, int]:
+def serial_schedule(
+    case: CarrierCase, key: Callable[[str], tuple] | None = None, funded: Mapping[str, bool] | None = None
+) -> dict[str, int]:
     """Start period of every site the list schedule replaces (others are left out).
 
     `funded`, if given, restricts the schedule to those sites (a national greedy
@@ -112,11 +114,14 @@ def serial_schedule(case: CarrierCase, key: Callable[[str], tuple] | None = None
         decided.add(site_id)
         site = case.by_id[site_id]
         start = None
-        eligible = (site_id in windows and all(j in starts for j in site.depends_on)
-                    and (funded is None or funded.get(site_id, False)) and site.cost_usd <= budget_left + 1e-6)
+        eligible = (
+            site_id in windows
+            and all(j in starts for j in site.depends_on)
+            and (funded is None or funded.get(site_id, False))
+            and site.cost_usd <= budget_left + 1e-6
+        )
         if eligible:
-            ready = max([windows[site_id].start]
-                        + [starts[j] + case.by_id[j].duration_months for j in site.depends_on])
+            ready = max([windows[site_id].start] + [starts[j] + case.by_id[j].duration_months for j in site.depends_on])
             start = _first_fit(case, site, usage, ready)
         if start is not None:
             starts[site_id] = start
@@ -134,14 +139,20 @@ def serial_schedule(case: CarrierCase, key: Callable[[str], tuple] | None = None
 def _first_fit(case: CarrierCase, site: Site, usage: dict[str, list[float]], ready: int) -> int | None:
     """The earliest start >= ready within the window where the crews are free."""
     for start in range(ready, case.windows[site.site_id].stop):
-        if all(usage[kind][t] + units <= case.capacity_at(kind, t) + 1e-9
-               for kind, units in site.crew_need for t in range(start, start + site.duration_months)):
+        if all(
+            usage[kind][t] + units <= case.capacity_at(kind, t) + 1e-9
+            for kind, units in site.crew_need
+            for t in range(start, start + site.duration_months)
+        ):
             return start
     return None
 
 
-def alpha_point_schedules(case: CarrierCase, started_by: Mapping[str, Mapping[int, float]],
-                          alphas: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)) -> list[dict[str, int]]:
+def alpha_point_schedules(
+    case: CarrierCase,
+    started_by: Mapping[str, Mapping[int, float]],
+    alphas: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
+) -> list[dict[str, int]]:
     """List schedules in the order of the LP relaxation's alpha-points.
 
     The alpha-point of a site is the first period by which the LP has started at least

@@ -8,6 +8,7 @@ relaxation that also proves a lower bound), then schedules each carrier with the
 money it chose, and keeps the pro-rata plan instead if that scores better, so it is
 never worse than pro-rata on the same scenario.
 """
+
 from __future__ import annotations
 
 import math
@@ -44,8 +45,9 @@ def default_workers() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-def plan(dataset: Dataset, scenario: Scenario | None = None, progress: Progress | None = None,
-         workers: int | None = None) -> Plan:
+def plan(
+    dataset: Dataset, scenario: Scenario | None = None, progress: Progress | None = None, workers: int | None = None
+) -> Plan:
     """Allocate and schedule; the returned plan passes `planner.analysis.verify.check_plan`."""
     scenario = scenario or dataset.default_scenario or Scenario()
     problems = [i for i in check_against_scenario(dataset, scenario) if i.severity == "error"]
@@ -73,19 +75,44 @@ def greedy_plan(dataset: Dataset, scenario: Scenario, horizon: int, notes: list[
         starts.update(serial_schedule(case, funded=funded))
     objective = objective_value(dataset, scenario, starts, horizon)
     seconds = time.perf_counter() - began
-    return Plan(dataset, scenario, allocation, starts, "heuristic", objective, None, build_seconds=seconds,
-                wall_seconds=seconds, solver="list scheduling (no solver)", horizon=horizon, notes=tuple(notes))
+    return Plan(
+        dataset,
+        scenario,
+        allocation,
+        starts,
+        "heuristic",
+        objective,
+        None,
+        build_seconds=seconds,
+        wall_seconds=seconds,
+        solver="list scheduling (no solver)",
+        horizon=horizon,
+        notes=tuple(notes),
+    )
 
 
 def money_needed(dataset: Dataset, replaced: Collection[str]) -> dict[str, float]:
     """What each carrier must get from the fund to pay for these sites, after its own funds."""
-    return {c.carrier_id: max(0.0, math.fsum(s.cost_usd for s in dataset.sites_by_carrier[c.carrier_id]
-                                             if s.site_id in replaced) - c.own_funds_usd)
-            for c in dataset.carriers}
+    return {
+        c.carrier_id: max(
+            0.0,
+            math.fsum(s.cost_usd for s in dataset.sites_by_carrier[c.carrier_id] if s.site_id in replaced)
+            - c.own_funds_usd,
+        )
+        for c in dataset.carriers
+    }
 
 
-def optimal_plan(dataset: Dataset, scenario: Scenario, horizon: int, notes: list[str], began: float, deadline: float,
-                 progress: Progress | None, workers: int) -> Plan:
+def optimal_plan(
+    dataset: Dataset,
+    scenario: Scenario,
+    horizon: int,
+    notes: list[str],
+    began: float,
+    deadline: float,
+    progress: Progress | None,
+    workers: int,
+) -> Plan:
     """The optimiser chooses the allocation; the plan is never worse than pro-rata's.
 
     1. the pro-rata plan (half the time): the yardstick, and a warm start;
@@ -94,26 +121,49 @@ def optimal_plan(dataset: Dataset, scenario: Scenario, horizon: int, notes: list
     3. small cases: every carrier in one MILP with the fund shared, from the better plan so far.
     """
     shares = pro_rata(dataset, scenario)
-    yardstick = assemble(dataset, scenario, shares,
-                         schedule_carriers(dataset, scenario, shares, horizon, time.time() + scenario.time_limit_s / 2,
-                                           progress, workers),
-                         horizon, began, notes)
+    yardstick = assemble(
+        dataset,
+        scenario,
+        shares,
+        schedule_carriers(
+            dataset, scenario, shares, horizon, time.time() + scenario.time_limit_s / 2, progress, workers
+        ),
+        horizon,
+        began,
+        notes,
+    )
     cases = [carrier_case(dataset, scenario, c.carrier_id, 0.0, horizon) for c in dataset.carriers]
     own = {c.carrier_id: c.own_funds_usd for c in dataset.carriers}
     selection = solve_selection(cases, own, scenario.available_usd, max(1.0, deadline - time.time()), scenario.mip_gap)
-    winner, note = yardstick, "the optimiser's allocation scored no better than pro-rata, so the pro-rata allocation is kept"
+    winner, note = (
+        yardstick,
+        "the optimiser's allocation scored no better than pro-rata, so the pro-rata allocation is kept",
+    )
     if selection.status != "heuristic":
         chosen = money_needed(dataset, selection.replaced)
-        candidate = assemble(dataset, scenario, chosen,
-                             schedule_carriers(dataset, scenario, chosen, horizon, deadline, progress, workers),
-                             horizon, began, notes)
+        candidate = assemble(
+            dataset,
+            scenario,
+            chosen,
+            schedule_carriers(dataset, scenario, chosen, horizon, deadline, progress, workers),
+            horizon,
+            began,
+            notes,
+        )
         if candidate.objective <= yardstick.objective:
             winner, note = candidate, "allocation chosen by the national selection model"
     starts, allocation = winner.starts, winner.allocation_usd
     bound, solve_seconds = selection.bound, winner.solve_seconds + selection.seconds
     if sum(len(w) for case in cases for w in case.windows.values()) <= NATIONAL_MODEL_COLUMNS:
-        national = solve_national(cases, own, scenario.available_usd, max(1.0, deadline - time.time()),
-                                  scenario.mip_gap, warm_start=winner.starts, known_bound=selection.bound)
+        national = solve_national(
+            cases,
+            own,
+            scenario.available_usd,
+            max(1.0, deadline - time.time()),
+            scenario.mip_gap,
+            warm_start=winner.starts,
+            known_bound=selection.bound,
+        )
         bound, solve_seconds = max(bound, national.bound), solve_seconds + national.seconds
         if national.objective < winner.objective:
             starts, allocation = national.starts, money_needed(dataset, national.starts)
@@ -121,9 +171,22 @@ def optimal_plan(dataset: Dataset, scenario: Scenario, horizon: int, notes: list
     objective = objective_value(dataset, scenario, starts, horizon)
     bound = min(bound, objective) if math.isfinite(bound) else None
     proven = bound is not None and within_gap(objective, bound, scenario.mip_gap, scenario.objective == "makespan")
-    return Plan(dataset, scenario, allocation, starts, "optimal" if proven else "feasible", objective, bound,
-                build_seconds=winner.build_seconds, solve_seconds=solve_seconds, wall_seconds=time.perf_counter() - began,
-                solver=winner.solver, horizon=horizon, outcomes=winner.outcomes, notes=(*winner.notes, note))
+    return Plan(
+        dataset,
+        scenario,
+        allocation,
+        starts,
+        "optimal" if proven else "feasible",
+        objective,
+        bound,
+        build_seconds=winner.build_seconds,
+        solve_seconds=solve_seconds,
+        wall_seconds=time.perf_counter() - began,
+        solver=winner.solver,
+        horizon=horizon,
+        outcomes=winner.outcomes,
+        notes=(*winner.notes, note),
+    )
 
 
 def planning_horizon(dataset: Dataset, scenario: Scenario) -> tuple[int, list[str]]:
@@ -134,7 +197,9 @@ def planning_horizon(dataset: Dataset, scenario: Scenario) -> tuple[int, list[st
     """
     if scenario.objective != "makespan":
         return scenario.horizon, []
-    longest = max((s.lead_time_months for s in dataset.sites), default=0) + sum(s.duration_months for s in dataset.sites)
+    longest = max((s.lead_time_months for s in dataset.sites), default=0) + sum(
+        s.duration_months for s in dataset.sites
+    )
     needed = 0
     for carrier in dataset.carriers:
         case = carrier_case(dataset, scenario, carrier.carrier_id, math.inf, max(longest, scenario.horizon))
@@ -142,7 +207,9 @@ def planning_horizon(dataset: Dataset, scenario: Scenario) -> tuple[int, list[st
         needed = max([needed] + [starts[s] + case.by_id[s].duration_months for s in starts])
     if needed <= scenario.horizon:
         return scenario.horizon, []
-    return needed, [f"the {scenario.horizon}-month horizon is too short to schedule every site; planned over {needed} months"]
+    return needed, [
+        f"the {scenario.horizon}-month horizon is too short to schedule every site; planned over {needed} months"
+    ]
 
 
 def schedule_carrier(case: CarrierCase, deadline: float, mip_gap: float) -> CaseResult:
@@ -157,11 +224,12 @@ def schedule_carrier(case: CarrierCase, deadline: float, mip_gap: float) -> Case
         return solve_case(case, 1.0, mip_gap)
     candidates = [serial_schedule(case)]
     known_bound = -math.inf
-    selection = solve_selection([case], {case.carrier_id: case.budget_usd}, 0.0,
-                                max(0.5, (deadline - time.time()) / 4), mip_gap / 4)
+    selection = solve_selection(
+        [case], {case.carrier_id: case.budget_usd}, 0.0, max(0.5, (deadline - time.time()) / 4), mip_gap / 4
+    )
     if selection.status != "heuristic":
         known_bound = selection.bound
-        funded = {s: True for s in selection.replaced}
+        funded = dict.fromkeys(selection.replaced, True)
         candidates.append(serial_schedule(case, key=priority_rule(case, per="crew_month"), funded=funded))
         candidates.append(serial_schedule(case, funded=funded))
     warm = min(candidates, key=case.score)
@@ -178,10 +246,20 @@ def worker_context():
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
-def schedule_carriers(dataset: Dataset, scenario: Scenario, allocation: dict[str, float], horizon: int,
-                      deadline: float, progress: Progress | None, workers: int) -> list[CaseResult]:
+def schedule_carriers(
+    dataset: Dataset,
+    scenario: Scenario,
+    allocation: dict[str, float],
+    horizon: int,
+    deadline: float,
+    progress: Progress | None,
+    workers: int,
+) -> list[CaseResult]:
     """Solve every carrier's schedule with its money fixed; largest cases first."""
-    cases = [carrier_case(dataset, scenario, c.carrier_id, allocation.get(c.carrier_id, 0.0), horizon) for c in dataset.carriers]
+    cases = [
+        carrier_case(dataset, scenario, c.carrier_id, allocation.get(c.carrier_id, 0.0), horizon)
+        for c in dataset.carriers
+    ]
     size = {case.carrier_id: sum(len(w) for w in case.windows.values()) for case in cases}
     cases.sort(key=lambda case: -size[case.carrier_id])
     results: list[CaseResult] = []
@@ -196,8 +274,9 @@ def schedule_carriers(dataset: Dataset, scenario: Scenario, allocation: dict[str
     # first (longest-processing-time order), and the parent only waits, so no more solves run than cores.
     if workers > 1 and len(cases) > 1 and size[cases[0].carrier_id] >= SMALL_CASE_VARIABLES:
         context = worker_context()
-        with ProcessPoolExecutor(max_workers=min(workers, len(cases)), mp_context=context,
-                                 initializer=ignore_interrupts) as pool:
+        with ProcessPoolExecutor(
+            max_workers=min(workers, len(cases)), mp_context=context, initializer=ignore_interrupts
+        ) as pool:
             try:
                 futures = [pool.submit(schedule_carrier, c, deadline, scenario.mip_gap) for c in cases]
                 for future in as_completed(futures):
@@ -230,8 +309,15 @@ def stop_workers(pool: ProcessPoolExecutor) -> None:
         process.join(timeout=2.0)
 
 
-def assemble(dataset: Dataset, scenario: Scenario, allocation: dict[str, float], results: list[CaseResult],
-             horizon: int, began: float, notes: list[str]) -> Plan:
+def assemble(
+    dataset: Dataset,
+    scenario: Scenario,
+    allocation: dict[str, float],
+    results: list[CaseResult],
+    horizon: int,
+    began: float,
+    notes: list[str],
+) -> Plan:
     """Join the carriers' schedules into one plan with an honest status and bound."""
     starts: dict[str, int] = {}
     outcomes = []
@@ -241,8 +327,11 @@ def assemble(dataset: Dataset, scenario: Scenario, allocation: dict[str, float],
         objective = objective_value(dataset, scenario, result.starts, horizon, carrier_id=result.carrier_id)
         carrier_bound = objective if result.status == "trivial" else min(result.bound, objective)
         bound += carrier_bound
-        outcomes.append(CarrierOutcome(result.carrier_id, result.status, objective, carrier_bound,
-                                       result.build_seconds + result.solve_seconds))
+        outcomes.append(
+            CarrierOutcome(
+                result.carrier_id, result.status, objective, carrier_bound, result.build_seconds + result.solve_seconds
+            )
+        )
     objective = objective_value(dataset, scenario, starts, horizon)
     # Carriers are independent, so the plan's gap is sum(objective - bound) / sum(objective): the plan is
     # proven within the requested gap when that total is, even if a large carrier alone is not.
@@ -251,11 +340,25 @@ def assemble(dataset: Dataset, scenario: Scenario, allocation: dict[str, float],
     notes = list(notes)
     if unproven:
         worst = sorted(unproven, key=lambda o: -(o.objective - o.bound))[:5]
-        notes.append(f"the time limit stopped the solver before {len(unproven)} carrier(s) were each proven within "
-                     f"the gap: " + ", ".join(f"{o.carrier_id} ({(o.objective - o.bound) / max(abs(o.objective), 1e-9):.1%})"
-                                              for o in worst) + (" ..." if len(unproven) > 5 else ""))
-    return Plan(dataset, scenario, allocation, starts, "optimal" if proven else "feasible", objective,
-                bound if math.isfinite(bound) else None, build_seconds=sum(r.build_seconds for r in results),
-                solve_seconds=sum(r.solve_seconds for r in results), wall_seconds=time.perf_counter() - began,
-                solver=SOLVER_NAME, horizon=horizon,
-                outcomes=tuple(outcomes), notes=tuple(notes))
+        notes.append(
+            f"the time limit stopped the solver before {len(unproven)} carrier(s) were each proven within "
+            f"the gap: "
+            + ", ".join(f"{o.carrier_id} ({(o.objective - o.bound) / max(abs(o.objective), 1e-9):.1%})" for o in worst)
+            + (" ..." if len(unproven) > 5 else "")
+        )
+    return Plan(
+        dataset,
+        scenario,
+        allocation,
+        starts,
+        "optimal" if proven else "feasible",
+        objective,
+        bound if math.isfinite(bound) else None,
+        build_seconds=sum(r.build_seconds for r in results),
+        solve_seconds=sum(r.solve_seconds for r in results),
+        wall_seconds=time.perf_counter() - began,
+        solver=SOLVER_NAME,
+        horizon=horizon,
+        outcomes=tuple(outcomes),
+        notes=tuple(notes),
+    )

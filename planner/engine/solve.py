@@ -9,6 +9,7 @@ A carrier's MILP is solved in two steps: its LP relaxation first (a bound); if t
 start is already within the requested gap of that bound, it is returned as proven
 within the gap, otherwise branch-and-bound runs from the warm start for the time left.
 """
+
 from __future__ import annotations
 
 import math
@@ -26,8 +27,10 @@ from planner.model.build import PlanModel, build_model, build_national_model
 from planner.model.case import CarrierCase
 from planner.model.selection import build_selection
 
-SOLVER_NAME = (f"HiGHS {highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}.{highspy.HIGHS_VERSION_PATCH}"
-               f" (PuLP {pulp.__version__} model)")
+SOLVER_NAME = (
+    f"HiGHS {highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}.{highspy.HIGHS_VERSION_PATCH}"
+    f" (PuLP {pulp.__version__} model)"
+)
 FEASIBLE = 2  # HiGHS primal_solution_status: a feasible point is held
 
 
@@ -102,14 +105,22 @@ def load(problem: pulp.LpProblem, offset: float, threads: int = 1) -> LoadedMode
         row_lower.append(-inf if lb is None else lb)
         row_upper.append(inf if ub is None else ub)
     if starts:
-        highs.addRows(len(starts), np.array(row_lower), np.array(row_upper), len(indices),
-                      np.array(starts, dtype=np.int32), np.array(indices, dtype=np.int32), np.array(values, dtype=float))
+        highs.addRows(
+            len(starts),
+            np.array(row_lower),
+            np.array(row_upper),
+            len(indices),
+            np.array(starts, dtype=np.int32),
+            np.array(indices, dtype=np.int32),
+            np.array(values, dtype=float),
+        )
     integer = np.array([v.index for v in variables if v.cat == pulp.LpInteger], dtype=np.int32)
     return LoadedModel(highs, variables, integer, cost, offset)
 
 
-def _run(loaded: LoadedModel, time_limit_s: float, mip_gap: float,
-         integral: bool = False) -> tuple[str, float, float, list[float] | None]:
+def _run(
+    loaded: LoadedModel, time_limit_s: float, mip_gap: float, integral: bool = False
+) -> tuple[str, float, float, list[float] | None]:
     """Run HiGHS; return (status word, objective, bound, column values or None)."""
     h = loaded.highs
     h.setOptionValue("time_limit", float(max(0.1, time_limit_s)))
@@ -134,8 +145,9 @@ def _run(loaded: LoadedModel, time_limit_s: float, mip_gap: float,
     return status, objective, bound, values
 
 
-def _run_mip(loaded: LoadedModel, deadline: float, mip_gap: float,
-             integral: bool = False) -> tuple[str, float, float, list[float] | None]:
+def _run_mip(
+    loaded: LoadedModel, deadline: float, mip_gap: float, integral: bool = False
+) -> tuple[str, float, float, list[float] | None]:
     """Branch-and-bound until `deadline` (a perf_counter time), checking the point HiGHS returns.
 
     HiGHS 1.16, given a warm start, can finish in presolve reporting a better objective than
@@ -157,8 +169,7 @@ def _run_mip(loaded: LoadedModel, deadline: float, mip_gap: float,
 def _make_integer(loaded: LoadedModel) -> None:
     count = len(loaded.integer_columns)
     if count:
-        loaded.highs.changeColsIntegrality(count, loaded.integer_columns,
-                                           np.full(count, highspy.HighsVarType.kInteger))
+        loaded.highs.changeColsIntegrality(count, loaded.integer_columns, np.full(count, highspy.HighsVarType.kInteger))
         loaded.is_mip = True
 
 
@@ -217,8 +228,14 @@ def within_gap(objective: float, bound: float, gap: float, integral: bool = Fals
     return objective - bound <= gap * max(abs(objective), 1e-9) + 1e-9
 
 
-def solve_case(case: CarrierCase, time_limit_s: float, mip_gap: float, warm_start: dict[str, int] | None = None,
-               threads: int = 1, known_bound: float = -math.inf) -> CaseResult:
+def solve_case(
+    case: CarrierCase,
+    time_limit_s: float,
+    mip_gap: float,
+    warm_start: dict[str, int] | None = None,
+    threads: int = 1,
+    known_bound: float = -math.inf,
+) -> CaseResult:
     """Build and solve one carrier's model within `time_limit_s`; never return worse than the warm start.
 
     1. the LP relaxation gives a bound, and its alpha-points give list schedules;
@@ -242,8 +259,17 @@ def solve_case(case: CarrierCase, time_limit_s: float, mip_gap: float, warm_star
         objective = case.score(best)
         # A whole-valued objective is at least the bound rounded up.
         proven = math.ceil(bound - 1e-6) if case.objective == "makespan" and math.isfinite(bound) else bound
-        return CaseResult(case.carrier_id, best, status, objective, min(proven, objective), built - began,
-                          time.perf_counter() - built, rows, columns)
+        return CaseResult(
+            case.carrier_id,
+            best,
+            status,
+            objective,
+            min(proven, objective),
+            built - began,
+            time.perf_counter() - built,
+            rows,
+            columns,
+        )
 
     status, _, lp_bound, values = _run(loaded, deadline - time.perf_counter(), 0.0)
     lp_seconds = time.perf_counter() - built
@@ -284,8 +310,9 @@ class SelectionResult:
     seconds: float
 
 
-def solve_selection(cases: list[CarrierCase], own_funds: dict[str, float], available_usd: float,
-                    time_limit_s: float, mip_gap: float) -> SelectionResult:
+def solve_selection(
+    cases: list[CarrierCase], own_funds: dict[str, float], available_usd: float, time_limit_s: float, mip_gap: float
+) -> SelectionResult:
     """Solve the national selection model (see `planner.model.selection`)."""
 
     began = time.perf_counter()
@@ -309,8 +336,15 @@ class NationalResult:
     seconds: float
 
 
-def solve_national(cases: list[CarrierCase], own_funds: dict[str, float], available_usd: float, time_limit_s: float,
-                   mip_gap: float, warm_start: dict[str, int], known_bound: float = -math.inf) -> NationalResult:
+def solve_national(
+    cases: list[CarrierCase],
+    own_funds: dict[str, float],
+    available_usd: float,
+    time_limit_s: float,
+    mip_gap: float,
+    warm_start: dict[str, int],
+    known_bound: float = -math.inf,
+) -> NationalResult:
     """Solve every carrier together with the fund shared (see `build_national_model`), from a warm start."""
 
     began = time.perf_counter()
@@ -331,7 +365,9 @@ def solve_national(cases: list[CarrierCase], own_funds: dict[str, float], availa
         for m in national.models:
             values_by_name.update(warm_start_values(m, {s: t for s, t in best.items() if s in m.case.by_id}))
             spend = math.fsum(m.case.by_id[s].cost_usd for s in best if s in m.case.by_id)
-            values_by_name[national.allocation[m.case.carrier_id].name] = max(0.0, spend - own_funds.get(m.case.carrier_id, 0.0))
+            values_by_name[national.allocation[m.case.carrier_id].name] = max(
+                0.0, spend - own_funds.get(m.case.carrier_id, 0.0)
+            )
         _set_start(loaded, values_by_name)
         status, _, mip_bound, values = _run_mip(loaded, deadline, mip_gap)
         bound = max(bound, mip_bound)

@@ -5,6 +5,7 @@ A dataset is a folder with `carriers.csv`, `crews.csv`, `sites.csv` and optional
 `Dataset` or raises one `InputError` listing every problem found in every file; the
 cells are read by `tables` and judged by `validation`.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,8 +30,11 @@ def read_dataset(folder: str | Path) -> Dataset:
     folder = Path(folder)
     issues: list[Issue] = []
     if not folder.is_dir():
-        what = "is a file, not a folder; give the folder holding carriers.csv, crews.csv and sites.csv" \
-            if folder.exists() else "dataset folder does not exist"
+        what = (
+            "is a file, not a folder; give the folder holding carriers.csv, crews.csv and sites.csv"
+            if folder.exists()
+            else "dataset folder does not exist"
+        )
         raise InputError([Issue(str(folder), None, None, "missing-folder", None, what)])
     tables = {name: read_table(folder / name, issues) for name in DATASET_FILES}
     scenario = None
@@ -50,20 +54,44 @@ def read_scenario(path: str | Path, base: Scenario | None = None, issues: list[I
     try:
         size = path.stat().st_size
         if size > MAX_SCENARIO_BYTES:  # refused unread: a scenario is a dozen lines
-            own.append(Issue(path.name, None, None, "file-too-large", f"{size:,} bytes",
-                             f"a scenario file is a few lines; this one is over {MAX_SCENARIO_BYTES // 1024} KiB"))
+            own.append(
+                Issue(
+                    path.name,
+                    None,
+                    None,
+                    "file-too-large",
+                    f"{size:,} bytes",
+                    f"a scenario file is a few lines; this one is over {MAX_SCENARIO_BYTES // 1024} KiB",
+                )
+            )
         else:
             text = path.read_text(encoding="utf-8-sig")
             mapping = tomllib.loads(text)
     except FileNotFoundError:
         own.append(Issue(path.name, None, None, "missing-file", str(path), "scenario file does not exist"))
     except RecursionError:  # tomllib recurses into nested arrays and tables: thousands of '[' exhaust the stack
-        own.append(Issue(path.name, None, None, "toml-syntax", None,
-                         "scenario nests arrays or tables too deeply to be a scenario; it holds plain keys and values"))
+        own.append(
+            Issue(
+                path.name,
+                None,
+                None,
+                "toml-syntax",
+                None,
+                "scenario nests arrays or tables too deeply to be a scenario; it holds plain keys and values",
+            )
+        )
     except tomllib.TOMLDecodeError as err:
         at = re.search(r"at line (\d+)", str(err))
-        own.append(Issue(path.name, int(at.group(1)) if at else None, None, "toml-syntax", None,
-                         f"scenario is not valid TOML: {err}"))
+        own.append(
+            Issue(
+                path.name,
+                int(at.group(1)) if at else None,
+                None,
+                "toml-syntax",
+                None,
+                f"scenario is not valid TOML: {err}",
+            )
+        )
     except UnicodeDecodeError as err:
         own.append(Issue(path.name, None, None, "encoding", None, f"scenario is not UTF-8 text: {err}"))
     scenario = base or Scenario()
@@ -108,5 +136,3 @@ def scenario_toml(scenario: Scenario) -> str:
         else:
             lines.append(f"{key} = {value}")
     return "\n".join(lines) + "\n"
-
-

@@ -26,6 +26,7 @@ Shipped presets (figures from datasets/reference/program_facts.csv):
     full-funding-2024                 $4.98B (total_need_2022), pro rata, 12 months
     full-funding-2024-extended        + one 6-month extension
 """
+
 from __future__ import annotations
 
 import tomllib
@@ -67,8 +68,16 @@ def preset_names() -> tuple[str, ...]:
 def _parse_preset(name: str, mapping: dict, file: str, issues: list[Issue]) -> Preset:
     for key in mapping:
         if key not in PRESET_KEYS:
-            issues.append(Issue(file, None, key, "unknown-key", str(mapping[key])[:60],
-                                f"unknown key in a named scenario; known keys: {', '.join(PRESET_KEYS)}"))
+            issues.append(
+                Issue(
+                    file,
+                    None,
+                    key,
+                    "unknown-key",
+                    str(mapping[key])[:60],
+                    f"unknown key in a named scenario; known keys: {', '.join(PRESET_KEYS)}",
+                )
+            )
     overrides = mapping.get("scenario", {})
     if not isinstance(overrides, dict):
         issues.append(Issue(file, None, "scenario", "bad-type", str(overrides)[:60], "[scenario] must be a table"))
@@ -77,8 +86,13 @@ def _parse_preset(name: str, mapping: dict, file: str, issues: list[Issue]) -> P
     if extends is not None and not isinstance(extends, str):
         issues.append(Issue(file, None, "extends", "bad-type", str(extends), "extends must name a preset"))
         extends = None
-    return Preset(name, str(mapping.get("description", "")), extends, dict(overrides),
-                  dict(mapping.get("sources", {})) if isinstance(mapping.get("sources"), dict) else {})
+    return Preset(
+        name,
+        str(mapping.get("description", "")),
+        extends,
+        dict(overrides),
+        dict(mapping.get("sources", {})) if isinstance(mapping.get("sources"), dict) else {},
+    )
 
 
 def preset(name: str) -> Preset:
@@ -99,17 +113,32 @@ def preset(name: str) -> Preset:
 
 
 def _unknown(name: str) -> Issue:
-    return Issue("--scenario", None, None, "unknown-scenario", name,
-                 f"no scenario file or preset of this name; presets: {', '.join(preset_names())}")
+    return Issue(
+        "--scenario",
+        None,
+        None,
+        "unknown-scenario",
+        name,
+        f"no scenario file or preset of this name; presets: {', '.join(preset_names())}",
+    )
 
 
-def load_preset(name: str, base: Scenario | None = None, issues: list[Issue] | None = None,
-                _seen: tuple[str, ...] = ()) -> Scenario:
+def load_preset(
+    name: str, base: Scenario | None = None, issues: list[Issue] | None = None, _seen: tuple[str, ...] = ()
+) -> Scenario:
     """The scenario of a preset: its `extends` chain applied to `base`, then its own overrides."""
     own = issues if issues is not None else []
     if name in _seen:
-        own.append(Issue(f"{name}.toml", None, "extends", "extends-cycle", " -> ".join((*_seen, name)),
-                         "presets extend each other in a cycle"))
+        own.append(
+            Issue(
+                f"{name}.toml",
+                None,
+                "extends",
+                "extends-cycle",
+                " -> ".join((*_seen, name)),
+                "presets extend each other in a cycle",
+            )
+        )
         scenario = base or Scenario()
     else:
         try:
@@ -173,7 +202,16 @@ def describe_presets(base: Scenario | None = None) -> list[dict]:
     rows = []
     for name in preset_names():
         scenario = load_preset(name, base)
-        rows.append({"name": name, "description": preset(name).description, "fund_usd": scenario.fund_usd,
-                     "available_usd": scenario.available_usd, "rule": scenario.rule, "deadline": scenario.deadline,
-                     "extensions": scenario.extensions, "effective_deadline": scenario.effective_deadline})
+        rows.append(
+            {
+                "name": name,
+                "description": preset(name).description,
+                "fund_usd": scenario.fund_usd,
+                "available_usd": scenario.available_usd,
+                "rule": scenario.rule,
+                "deadline": scenario.deadline,
+                "extensions": scenario.extensions,
+                "effective_deadline": scenario.effective_deadline,
+            }
+        )
     return rows

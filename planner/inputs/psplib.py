@@ -5,6 +5,7 @@ instances with published optimal makespans check it. Jobs become sites, renewabl
 resources become crew types, precedence arcs become `depends_on`. Zero-duration jobs
 (the super source and sink) are dropped and their arcs bridged.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,7 +30,7 @@ def read_psplib(path: str | Path, carrier_id: str = "project") -> Dataset:
         successors: dict[int, list[int]] = {}
         for line in _section(text, "PRECEDENCE RELATIONS:")[1:]:
             numbers = [int(x) for x in line.split()]
-            successors[numbers[0]] = numbers[3:3 + numbers[2]]
+            successors[numbers[0]] = numbers[3 : 3 + numbers[2]]
         requests = _section(text, "REQUESTS/DURATIONS:")
         resource_names = re.findall(r"R\s*(\d+)", requests[0])
         durations: dict[int, int] = {}
@@ -39,11 +40,13 @@ def read_psplib(path: str | Path, carrier_id: str = "project") -> Dataset:
                 continue
             numbers = [int(x) for x in line.split()]
             durations[numbers[0]] = numbers[2]
-            needs[numbers[0]] = numbers[3:3 + len(resource_names)]
+            needs[numbers[0]] = numbers[3 : 3 + len(resource_names)]
         capacity_lines = _section(text, "RESOURCEAVAILABILITIES:")
         capacities = [int(x) for x in capacity_lines[1].split()]
     except (OSError, UnicodeDecodeError, ValueError, IndexError) as err:
-        raise InputError([Issue(path.name, None, None, "psplib-format", None, f"not a PSPLIB .sm file: {err}")]) from None
+        raise InputError(
+            [Issue(path.name, None, None, "psplib-format", None, f"not a PSPLIB .sm file: {err}")]
+        ) from None
 
     predecessors: dict[int, set[int]] = {job: set() for job in durations}
     for job, after in successors.items():
@@ -61,11 +64,19 @@ def read_psplib(path: str | Path, carrier_id: str = "project") -> Dataset:
 
     crew_types = [f"r{n}" for n in resource_names]
     sites = tuple(
-        Site(site_id=f"job{job:03d}", carrier_id=carrier_id, kind="other", cost_usd=0.0, duration_months=durations[job],
-             population=0, depends_on=tuple(f"job{j:03d}" for j in sorted(real_predecessors(job))),
-             crew_need=tuple(sorted((crew_types[i], float(u)) for i, u in enumerate(needs[job]) if u > 0)),
-             name=f"job {job}")
-        for job in sorted(durations) if durations[job] > 0
+        Site(
+            site_id=f"job{job:03d}",
+            carrier_id=carrier_id,
+            kind="other",
+            cost_usd=0.0,
+            duration_months=durations[job],
+            population=0,
+            depends_on=tuple(f"job{j:03d}" for j in sorted(real_predecessors(job))),
+            crew_need=tuple(sorted((crew_types[i], float(u)) for i, u in enumerate(needs[job]) if u > 0)),
+            name=f"job {job}",
+        )
+        for job in sorted(durations)
+        if durations[job] > 0
     )
     crews = tuple(CrewPool(carrier_id, crew_types[i], float(c)) for i, c in enumerate(capacities))
     horizon = sum(s.duration_months for s in sites)
@@ -74,6 +85,13 @@ def read_psplib(path: str | Path, carrier_id: str = "project") -> Dataset:
         crews=crews,
         sites=sites,
         name=path.stem,
-        default_scenario=Scenario(fund_usd=0.0, objective="makespan", horizon=max(1, horizon), deadline=max(1, horizon),
-                                  time_limit_s=60.0, mip_gap=0.0, name=path.stem),
+        default_scenario=Scenario(
+            fund_usd=0.0,
+            objective="makespan",
+            horizon=max(1, horizon),
+            deadline=max(1, horizon),
+            time_limit_s=60.0,
+            mip_gap=0.0,
+            name=path.stem,
+        ),
     )

@@ -7,6 +7,7 @@ line, column and cell; quotes are parsed strictly, so a stray `"` is reported in
 of silently swallowing the rest of the file. Writing neutralises formula-like text
 (`csv_text`) so a dataset opened in a spreadsheet runs nothing.
 """
+
 from __future__ import annotations
 
 import csv
@@ -43,16 +44,34 @@ def read_table(path: Path, issues: list[Issue], max_bytes: int = MAX_FILE_BYTES)
         others = [p.name for p in path.parent.iterdir()] if path.parent.is_dir() else []
         stem = name.rsplit(".", 1)[0]
         near = [o for o in others if o.lower() == name.lower()]
-        workbooks = [o for o in others if o.lower().rsplit(".", 1)[0] == stem
-                     and o.lower().endswith((".xlsx", ".xlsm", ".xls", ".ods"))]
-        hint = (f"; the folder has {near[0]}: rename it to {name}" if near else
-                f"; the folder has {workbooks[0]}: save it as 'CSV UTF-8' named {name}" if workbooks else "")
-        issues.append(Issue(name, None, None, "missing-file", None, f"file {name} is missing from the dataset folder{hint}"))
+        workbooks = [
+            o
+            for o in others
+            if o.lower().rsplit(".", 1)[0] == stem and o.lower().endswith((".xlsx", ".xlsm", ".xls", ".ods"))
+        ]
+        hint = (
+            f"; the folder has {near[0]}: rename it to {name}"
+            if near
+            else f"; the folder has {workbooks[0]}: save it as 'CSV UTF-8' named {name}"
+            if workbooks
+            else ""
+        )
+        issues.append(
+            Issue(name, None, None, "missing-file", None, f"file {name} is missing from the dataset folder{hint}")
+        )
         return None
     size = path.stat().st_size
     if size > max_bytes:
-        issues.append(Issue(name, None, None, "file-too-large", f"{size:,} bytes",
-                            f"file is larger than the {max_bytes // (1024 * 1024)} MiB limit; split the dataset"))
+        issues.append(
+            Issue(
+                name,
+                None,
+                None,
+                "file-too-large",
+                f"{size:,} bytes",
+                f"file is larger than the {max_bytes // (1024 * 1024)} MiB limit; split the dataset",
+            )
+        )
         return None
     return parse_table(name, path.read_bytes(), issues)
 
@@ -62,26 +81,58 @@ def parse_table(name: str, data: bytes, issues: list[Issue], max_rows: int | Non
     max_rows = MAX_ROWS if max_rows is None else max_rows
     lines = max(data.count(b"\n"), data.count(b"\r"))  # at least the number of rows, counted in milliseconds
     if lines > max_rows + 1:
-        issues.append(Issue(name, None, None, "too-many-rows", f"{lines:,} lines",
-                            f"file has more than {max_rows:,} rows; a dataset is a few thousand sites, "
-                            "so this is probably not the file meant (or split it by carrier)"))
+        issues.append(
+            Issue(
+                name,
+                None,
+                None,
+                "too-many-rows",
+                f"{lines:,} lines",
+                f"file has more than {max_rows:,} rows; a dataset is a few thousand sites, "
+                "so this is probably not the file meant (or split it by carrier)",
+            )
+        )
         return None
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        issues.append(Issue(name, 1, None, "encoding", repr(data[:2]),
-                            "file is UTF-16 text (Excel's 'Unicode Text'); save it as 'CSV UTF-8'"))
+        issues.append(
+            Issue(
+                name,
+                1,
+                None,
+                "encoding",
+                repr(data[:2]),
+                "file is UTF-16 text (Excel's 'Unicode Text'); save it as 'CSV UTF-8'",
+            )
+        )
         return None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line, column, cell = _locate_byte(data, err.start)
-        issues.append(Issue(name, line, column, "encoding", cell,
-                            "file is not UTF-8 text (Excel's plain 'CSV' uses Windows-1252); "
-                            "save it as 'CSV UTF-8' or re-encode it to UTF-8"))
+        issues.append(
+            Issue(
+                name,
+                line,
+                column,
+                "encoding",
+                cell,
+                "file is not UTF-8 text (Excel's plain 'CSV' uses Windows-1252); "
+                "save it as 'CSV UTF-8' or re-encode it to UTF-8",
+            )
+        )
         return None
     if "\x00" in text:
         line, column, cell = _locate_byte(data, data.index(b"\x00"))
-        issues.append(Issue(name, line, column, "encoding", cell.replace("\x00", "\\x00"),
-                            "file contains NUL bytes; it is not a CSV text file (a spreadsheet's binary format?)"))
+        issues.append(
+            Issue(
+                name,
+                line,
+                column,
+                "encoding",
+                cell.replace("\x00", "\\x00"),
+                "file contains NUL bytes; it is not a CSV text file (a spreadsheet's binary format?)",
+            )
+        )
         return None
     # strict: a stray double quote is reported instead of silently swallowing the rest of the file
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -95,9 +146,17 @@ def parse_table(name: str, data: bytes, issues: list[Issue], max_rows: int | Non
         record_end = reader.line_num
         separator = _other_separator(header_row)
         if separator:
-            issues.append(Issue(name, 1, None, "wrong-delimiter", header_row[0][:60],
-                                f"the header is separated by {separator}, not commas (Excel in many European "
-                                "locales saves CSV so); save it as 'CSV (comma delimited)' or 'CSV UTF-8'"))
+            issues.append(
+                Issue(
+                    name,
+                    1,
+                    None,
+                    "wrong-delimiter",
+                    header_row[0][:60],
+                    f"the header is separated by {separator}, not commas (Excel in many European "
+                    "locales saves CSV so); save it as 'CSV (comma delimited)' or 'CSV UTF-8'",
+                )
+            )
             return None
         rows: list[tuple[int, dict[str, str]]] = []
         for cells in reader:
@@ -106,9 +165,17 @@ def parse_table(name: str, data: bytes, issues: list[Issue], max_rows: int | Non
             if not any(c.strip() for c in cells):
                 continue  # blank lines carry no data
             if len(cells) > len(header):
-                issues.append(Issue(name, line, None, "extra-cells", ",".join(cells[len(header):])[:60],
-                                    f"row has {len(cells)} cells but the header has {len(header)} columns; "
-                                    "put text that contains commas in double quotes"))
+                issues.append(
+                    Issue(
+                        name,
+                        line,
+                        None,
+                        "extra-cells",
+                        ",".join(cells[len(header) :])[:60],
+                        f"row has {len(cells)} cells but the header has {len(header)} columns; "
+                        "put text that contains commas in double quotes",
+                    )
+                )
             rows.append((line, {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header)}))
     except csv.Error as err:
         issues.append(Issue(name, record_end + 1, None, "csv-syntax", None, _csv_message(str(err))))
@@ -130,8 +197,10 @@ def _other_separator(header_row: list[str]) -> str | None:
 def _csv_message(error: str) -> str:
     """The csv module's complaint, in the words of someone editing a spreadsheet."""
     if "unexpected end of data" in error:
-        return ("a double quote opened in the row starting on this line is never closed, so the rest of the file "
-                "would be read as one cell; close the quote or remove it")
+        return (
+            "a double quote opened in the row starting on this line is never closed, so the rest of the file "
+            "would be read as one cell; close the quote or remove it"
+        )
     if "expected after" in error:
         return "text follows a closing double quote in the row starting on this line; quote the whole cell or remove the quotes"
     if "field limit" in error:
@@ -145,7 +214,7 @@ def _locate_byte(data: bytes, offset: int) -> tuple[int, str | None, str]:
     header = data.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace").strip("\r")
     line_start = data.rfind(b"\n", 0, offset) + 1
     line_end = data.find(b"\n", offset)
-    row_text = data[line_start: len(data) if line_end < 0 else line_end].decode("utf-8", errors="backslashreplace")
+    row_text = data[line_start : len(data) if line_end < 0 else line_end].decode("utf-8", errors="backslashreplace")
     before = data[line_start:offset].decode("utf-8", errors="replace")
     try:
         names = next(csv.reader([header]))
@@ -181,24 +250,56 @@ def dataset_tables(dataset: Dataset) -> dict[str, str]:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["carrier_id", "crew_type", "capacity", "winter_capacity"])
     for p in dataset.crews:
-        writer.writerow([p.carrier_id, p.crew_type, _number(p.capacity),
-                         "" if p.winter_capacity is None else _number(p.winter_capacity)])
+        writer.writerow(
+            [
+                p.carrier_id,
+                p.crew_type,
+                _number(p.capacity),
+                "" if p.winter_capacity is None else _number(p.winter_capacity),
+            ]
+        )
     out["crews.csv"] = buffer.getvalue()
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     crew_types = dataset.crew_types
-    writer.writerow(["site_id", "carrier_id", "kind", "name", "lat", "lon", "county_fips", "population", "cost_usd",
-                     "duration", "lead_time", "depends_on", *[f"crew_{k}" for k in crew_types]])
+    writer.writerow(
+        [
+            "site_id",
+            "carrier_id",
+            "kind",
+            "name",
+            "lat",
+            "lon",
+            "county_fips",
+            "population",
+            "cost_usd",
+            "duration",
+            "lead_time",
+            "depends_on",
+            *[f"crew_{k}" for k in crew_types],
+        ]
+    )
     for s in dataset.sites:
-        writer.writerow([s.site_id, s.carrier_id, s.kind, csv_text(s.name), "" if s.lat is None else s.lat,
-                         "" if s.lon is None else s.lon, s.county_fips, s.population, _number(s.cost_usd),
-                         s.duration_months, s.lead_time_months, ";".join(s.depends_on),
-                         *[_number(s.need(k)) for k in crew_types]])
+        writer.writerow(
+            [
+                s.site_id,
+                s.carrier_id,
+                s.kind,
+                csv_text(s.name),
+                "" if s.lat is None else s.lat,
+                "" if s.lon is None else s.lon,
+                s.county_fips,
+                s.population,
+                _number(s.cost_usd),
+                s.duration_months,
+                s.lead_time_months,
+                ";".join(s.depends_on),
+                *[_number(s.need(k)) for k in crew_types],
+            ]
+        )
     out["sites.csv"] = buffer.getvalue()
     return out
 
 
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
-
-

@@ -11,6 +11,7 @@ other dataset, and removed again unless the caller asks to keep it.
 
 Every problem raises one `InputError` whose issues name file, rule and value.
 """
+
 from __future__ import annotations
 
 import io
@@ -50,19 +51,35 @@ UPLOAD_RULES: dict[str, tuple[str, str]] = {
     "zip-symlink": ("error", "members are plain files, not symbolic links"),
     "zip-encrypted": ("error", "members are not encrypted"),
     "zip-bomb": ("error", f"a member over 1 MiB expands at most {MAX_COMPRESSION_RATIO}x"),
-    "zip-size-mismatch": ("error", "a member yields no more bytes than its header declares or the limit allows "
-                                   "(defence in depth: zipfile itself stops at the declared size and checks the CRC)"),
+    "zip-size-mismatch": (
+        "error",
+        "a member yields no more bytes than its header declares or the limit allows "
+        "(defence in depth: zipfile itself stops at the declared size and checks the CRC)",
+    ),
     "zip-several-folders": ("error", "the dataset files sit together, at the top or in one folder"),
 }
 # What a damaged or hostile zip makes the zipfile module raise (found by fuzzing: a corrupt
 # deflate stream raises zlib.error, an odd version field NotImplementedError, a bad header struct.error).
-ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError, RuntimeError,
-              ValueError, zlib.error, struct.error, KeyError, IndexError, OverflowError)
+ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    NotImplementedError,
+    OSError,
+    EOFError,
+    RuntimeError,
+    ValueError,
+    zlib.error,
+    struct.error,
+    KeyError,
+    IndexError,
+    OverflowError,
+)
 IGNORED_MEMBERS = re.compile(r"(^|/)(__MACOSX/|\.DS_Store$|Thumbs\.db$|desktop\.ini$|\._)")
 
 
-def dataset_from_upload(files: list[tuple[str, bytes]], workdir: Path, max_bytes: int = MAX_UPLOAD_BYTES,
-                        keep_files: bool = False) -> Dataset:
+def dataset_from_upload(
+    files: list[tuple[str, bytes]], workdir: Path, max_bytes: int = MAX_UPLOAD_BYTES, keep_files: bool = False
+) -> Dataset:
     """Validate uploaded files and load them as a Dataset; raise InputError on any problem.
 
     `files` is a list of (file name as the browser sent it, content). Either the dataset's
@@ -72,19 +89,49 @@ def dataset_from_upload(files: list[tuple[str, bytes]], workdir: Path, max_bytes
     under `workdir`, read, and the folder is removed afterwards unless `keep_files`.
     """
     if not files:
-        raise InputError([Issue("upload", None, None, "no-files", None,
-                                "no files were uploaded; upload carriers.csv, crews.csv and sites.csv, or one .zip")])
+        raise InputError(
+            [
+                Issue(
+                    "upload",
+                    None,
+                    None,
+                    "no-files",
+                    None,
+                    "no files were uploaded; upload carriers.csv, crews.csv and sites.csv, or one .zip",
+                )
+            ]
+        )
     issues: list[Issue] = []
     total = sum(len(data) for _, data in files)
     if total > max_bytes:
-        raise InputError([Issue("upload", None, None, "upload-too-large", f"{total:,} bytes",
-                                f"the upload is larger than the {_size(max_bytes)} limit; remove unrelated files "
-                                "or split the dataset")])
+        raise InputError(
+            [
+                Issue(
+                    "upload",
+                    None,
+                    None,
+                    "upload-too-large",
+                    f"{total:,} bytes",
+                    f"the upload is larger than the {_size(max_bytes)} limit; remove unrelated files "
+                    "or split the dataset",
+                )
+            ]
+        )
     zips = [(name, data) for name, data in files if _base_name(name).endswith(".zip")]
     if zips:
         if len(files) > 1:
-            raise InputError([Issue(_base_name(zips[0][0]), None, None, "zip-with-other-files", str(len(files)),
-                                    "upload either one .zip or the CSV files, not both")])
+            raise InputError(
+                [
+                    Issue(
+                        _base_name(zips[0][0]),
+                        None,
+                        None,
+                        "zip-with-other-files",
+                        str(len(files)),
+                        "upload either one .zip or the CSV files, not both",
+                    )
+                ]
+            )
         contents, label = _unpack_zip(*zips[0], max_bytes, issues)
     else:
         contents, label = _collect_plain(files, issues), "upload"
@@ -122,9 +169,17 @@ def _collect_plain(files: list[tuple[str, bytes]], issues: list[Issue]) -> dict[
     for name, data in files:
         base = _base_name(name)
         if base not in UPLOAD_FILES:
-            issues.append(Issue(name, None, None, "unexpected-file", name,
-                                _unexpected(base, f"not a dataset file ({', '.join(UPLOAD_FILES)}); it was ignored"),
-                                severity="warning"))
+            issues.append(
+                Issue(
+                    name,
+                    None,
+                    None,
+                    "unexpected-file",
+                    name,
+                    _unexpected(base, f"not a dataset file ({', '.join(UPLOAD_FILES)}); it was ignored"),
+                    severity="warning",
+                )
+            )
         elif base in contents:
             issues.append(Issue(name, None, None, "duplicate-file", name, f"{base} was uploaded twice; upload it once"))
         else:
@@ -139,19 +194,30 @@ SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
 def _unexpected(base: str, default: str) -> str:
     """Why a file was ignored; a workbook gets told how to become a dataset."""
     if base.endswith(SPREADSHEET_SUFFIXES):
-        return ("a spreadsheet workbook is not read directly; save its sheets as 'CSV UTF-8' files named "
-                "carriers.csv, crews.csv and sites.csv and upload those")
+        return (
+            "a spreadsheet workbook is not read directly; save its sheets as 'CSV UTF-8' files named "
+            "carriers.csv, crews.csv and sites.csv and upload those"
+        )
     return default
 
 
 def _require_dataset_files(contents: dict[str, bytes], where: str, issues: list[Issue]) -> None:
-    workbook = any(i.rule == "unexpected-file" and (i.value or "").lower().endswith(SPREADSHEET_SUFFIXES)
-                   for i in issues)
+    workbook = any(
+        i.rule == "unexpected-file" and (i.value or "").lower().endswith(SPREADSHEET_SUFFIXES) for i in issues
+    )
     hint = " (a workbook was uploaded: save its sheets as 'CSV UTF-8' files)" if workbook else ""
     for name in DATASET_FILES:
         if name not in contents:
-            issues.append(Issue(name, None, None, "missing-file", None,
-                                f"{name} is missing from the {where}; a dataset needs {', '.join(DATASET_FILES)}{hint}"))
+            issues.append(
+                Issue(
+                    name,
+                    None,
+                    None,
+                    "missing-file",
+                    None,
+                    f"{name} is missing from the {where}; a dataset needs {', '.join(DATASET_FILES)}{hint}",
+                )
+            )
 
 
 def _member_problem(info: zipfile.ZipInfo) -> tuple[str, str] | None:
@@ -182,8 +248,16 @@ def _unpack_zip(name: str, data: bytes, max_bytes: int, issues: list[Issue]) -> 
         issues.append(Issue(file, None, None, "bad-zip", None, f"file is not a readable zip archive ({err})"))
         return {}, label
     if len(members) > MAX_ZIP_MEMBERS:
-        issues.append(Issue(file, None, None, "zip-too-many-members", str(len(members)),
-                            f"zip holds more than {MAX_ZIP_MEMBERS} entries; a dataset is at most four files"))
+        issues.append(
+            Issue(
+                file,
+                None,
+                None,
+                "zip-too-many-members",
+                str(len(members)),
+                f"zip holds more than {MAX_ZIP_MEMBERS} entries; a dataset is at most four files",
+            )
+        )
         return {}, label
 
     declared = 0
@@ -197,29 +271,71 @@ def _unpack_zip(name: str, data: bytes, max_bytes: int, issues: list[Issue]) -> 
         if info.is_dir() or IGNORED_MEMBERS.search(info.filename):
             continue
         declared += info.file_size
-        if info.file_size > RATIO_CHECK_MIN_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
-            issues.append(Issue(file, None, None, "zip-bomb", f"{info.file_size / max(info.compress_size, 1):,.0f}x",
-                                f"member {info.filename} expands {info.compress_size:,} bytes to {info.file_size:,}; "
-                                "that ratio is a zip bomb, not a dataset"))
+        if info.file_size > RATIO_CHECK_MIN_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(
+            info.compress_size, 1
+        ):
+            issues.append(
+                Issue(
+                    file,
+                    None,
+                    None,
+                    "zip-bomb",
+                    f"{info.file_size / max(info.compress_size, 1):,.0f}x",
+                    f"member {info.filename} expands {info.compress_size:,} bytes to {info.file_size:,}; "
+                    "that ratio is a zip bomb, not a dataset",
+                )
+            )
         parts = PurePosixPath(info.filename.replace("\\", "/")).parts
         base = parts[-1].lower()
         if base not in UPLOAD_FILES or len(parts) > 2:
-            issues.append(Issue(file, None, None, "unexpected-file", info.filename,
-                                _unexpected(base, "not a dataset file at the top of the zip or of its one folder; "
-                                                  "it was ignored"), severity="warning"))
+            issues.append(
+                Issue(
+                    file,
+                    None,
+                    None,
+                    "unexpected-file",
+                    info.filename,
+                    _unexpected(base, "not a dataset file at the top of the zip or of its one folder; it was ignored"),
+                    severity="warning",
+                )
+            )
             continue
         folders.add("/".join(parts[:-1]))
         if base in wanted:
-            issues.append(Issue(file, None, None, "duplicate-file", info.filename,
-                                f"the zip holds {base} twice; keep one dataset per zip"))
+            issues.append(
+                Issue(
+                    file,
+                    None,
+                    None,
+                    "duplicate-file",
+                    info.filename,
+                    f"the zip holds {base} twice; keep one dataset per zip",
+                )
+            )
             continue
         wanted[base] = info
     if declared > max_bytes:
-        issues.append(Issue(file, None, None, "upload-too-large", f"{declared:,} bytes",
-                            f"the zip expands to more than the {_size(max_bytes)} limit"))
+        issues.append(
+            Issue(
+                file,
+                None,
+                None,
+                "upload-too-large",
+                f"{declared:,} bytes",
+                f"the zip expands to more than the {_size(max_bytes)} limit",
+            )
+        )
     if len(folders) > 1:
-        issues.append(Issue(file, None, None, "zip-several-folders", ", ".join(sorted(f or "(top)" for f in folders)),
-                            "the dataset files are spread over several folders; put them in one"))
+        issues.append(
+            Issue(
+                file,
+                None,
+                None,
+                "zip-several-folders",
+                ", ".join(sorted(f or "(top)" for f in folders)),
+                "the dataset files are spread over several folders; put them in one",
+            )
+        )
     if not any(i.severity == "error" for i in issues):
         _require_dataset_files(wanted, "zip", issues)
     if any(i.severity == "error" for i in issues):
@@ -239,8 +355,9 @@ def _unpack_zip(name: str, data: bytes, max_bytes: int, issues: list[Issue]) -> 
     return contents, label
 
 
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, file: str,
-                 issues: list[Issue]) -> bytes | None:
+def _read_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, file: str, issues: list[Issue]
+) -> bytes | None:
     """Read at most `limit` bytes; a member that yields more than its header declared is refused."""
     buffer = bytearray()
     try:
@@ -248,11 +365,21 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, fi
             while chunk := stream.read(CHUNK_BYTES):
                 buffer += chunk
                 if len(buffer) > limit:
-                    issues.append(Issue(file, None, None, "zip-size-mismatch", f"more than {limit:,} bytes",
-                                        f"member {info.filename} expands beyond its declared size ({info.file_size:,} bytes) "
-                                        "or the upload limit; the zip is damaged or hostile"))
+                    issues.append(
+                        Issue(
+                            file,
+                            None,
+                            None,
+                            "zip-size-mismatch",
+                            f"more than {limit:,} bytes",
+                            f"member {info.filename} expands beyond its declared size ({info.file_size:,} bytes) "
+                            "or the upload limit; the zip is damaged or hostile",
+                        )
+                    )
                     return None
     except ZIP_ERRORS as err:
-        issues.append(Issue(file, None, None, "bad-zip", info.filename, f"member {info.filename} cannot be read ({err})"))
+        issues.append(
+            Issue(file, None, None, "bad-zip", info.filename, f"member {info.filename} cannot be read ({err})")
+        )
         return None
     return bytes(buffer)

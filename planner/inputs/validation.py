@@ -8,6 +8,7 @@ rows that refer to it (one defect, one message). `check_dataset` applies the sam
 rules to a Dataset made in code; `check_against_scenario` adds the rules that need
 the scenario too.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -73,8 +74,10 @@ DATASET_RULES: dict[str, tuple[str, str]] = {
     "extra-column": ("warning", "columns not in the format are reported and ignored"),
     "extra-cells": ("error", "no row has more cells than the header has columns"),
     "required": ("error", "required cells are not empty"),
-    "bad-id": ("error", "ids have no ';', ',' or line breaks, do not start with a space, =, +, - or @, and have "
-                        "at most 200 characters"),
+    "bad-id": (
+        "error",
+        "ids have no ';', ',' or line breaks, do not start with a space, =, +, - or @, and have at most 200 characters",
+    ),
     "not-a-number": ("error", "numeric cells hold plain numbers (no $, no thousands separators)"),
     "not-finite": ("error", "numbers are not NaN or infinite"),
     "not-an-integer": ("error", "counts and months are whole numbers"),
@@ -92,9 +95,14 @@ DATASET_RULES: dict[str, tuple[str, str]] = {
     "missing-crew-type": ("error", "a site needs only crew types its carrier has in crews.csv"),
     "crew-need-exceeds-capacity": ("warning", "a site needs no more crew units than its carrier ever has"),
     "carrier-without-sites": ("warning", "every carrier has at least one site"),
-    "lead-time-beyond-horizon": ("warning", "a site's earliest finish (lead time, the sites it waits for, its own "
-                                            "work) fits the scenario's horizon"),
-    "large-model": ("warning", "the scenario's horizon does not make the model so large that building it takes minutes"),
+    "lead-time-beyond-horizon": (
+        "warning",
+        "a site's earliest finish (lead time, the sites it waits for, its own work) fits the scenario's horizon",
+    ),
+    "large-model": (
+        "warning",
+        "the scenario's horizon does not make the model so large that building it takes minutes",
+    ),
     "toml-syntax": ("error", "scenario.toml is valid TOML"),
     "unknown-key": ("error", "scenario keys are known ones"),
     "bad-type": ("error", "scenario values have the key's type (number or text)"),
@@ -103,6 +111,7 @@ DATASET_RULES: dict[str, tuple[str, str]] = {
 
 
 # --- cell parsers: text -> value, or CellError naming the rule ------------------------------
+
 
 def parse_id(text: str) -> str:
     if not text:
@@ -114,8 +123,6 @@ def parse_id(text: str) -> str:
     if not ID_PATTERN.match(text):
         raise CellError("bad-id", "ids may not contain ';', ',' or line breaks, nor start with a space")
     return text
-
-
 
 
 def parse_text(text: str) -> str:
@@ -132,9 +139,12 @@ def parse_number(text: str) -> float:
         value = float(text)
     except ValueError:
         if text.startswith("#"):  # #N/A, #VALUE!, #REF!: a formula that failed in the spreadsheet
-            raise CellError("not-a-number", "a spreadsheet error value, not a number; fix the formula or type the "
-                                            "value in") from None
-        raise CellError("not-a-number", "expected a number (digits, optional decimal point, no $ or thousands separators)") from None
+            raise CellError(
+                "not-a-number", "a spreadsheet error value, not a number; fix the formula or type the value in"
+            ) from None
+        raise CellError(
+            "not-a-number", "expected a number (digits, optional decimal point, no $ or thousands separators)"
+        ) from None
     if math.isnan(value):
         raise CellError("not-finite", "NaN is not a value; give a number")
     if math.isinf(value):
@@ -157,6 +167,7 @@ def between(low: float, high: float, parse: Callable[[str], float]) -> Callable[
         if not low <= value <= high:
             raise CellError("out-of-range", f"must be between {low:g} and {high:g}")
         return value
+
     return parse_bounded
 
 
@@ -222,16 +233,35 @@ def parse_rows(table: RawTable, spec: Spec, issues: list[Issue], extra: Iterable
     present = set(table.header)
     missing = [c for c, (_, required, _) in spec.items() if required and c not in present]
     for column in missing:
-        issues.append(Issue(table.file, 1, column, "missing-column", None,
-                            f"required column '{column}' is missing from the header" + _did_you_mean(column, table.header)))
+        issues.append(
+            Issue(
+                table.file,
+                1,
+                column,
+                "missing-column",
+                None,
+                f"required column '{column}' is missing from the header" + _did_you_mean(column, table.header),
+            )
+        )
     allowed = set(spec) | set(extra)
     for column, count in Counter(table.header).items():
         if count > 1:
-            issues.append(Issue(table.file, 1, column, "duplicate-column", column, "column appears more than once in the header"))
+            issues.append(
+                Issue(table.file, 1, column, "duplicate-column", column, "column appears more than once in the header")
+            )
     for column in table.header:
         if column not in allowed:
-            issues.append(Issue(table.file, 1, column, "extra-column", column,
-                                "column is not part of the format and is ignored", severity="warning"))
+            issues.append(
+                Issue(
+                    table.file,
+                    1,
+                    column,
+                    "extra-column",
+                    column,
+                    "column is not part of the format and is ignored",
+                    severity="warning",
+                )
+            )
     if missing:
         return []
     if not table.rows:
@@ -256,14 +286,18 @@ def parse_rows(table: RawTable, spec: Spec, issues: list[Issue], extra: Iterable
 
 def _did_you_mean(column: str, header: Iterable[str]) -> str:
     """A hint when the header holds the column under another spelling ('Site ID', 'cost')."""
+
     def squash(text: str) -> str:
         return re.sub(r"[^a-z0-9]", "", text.lower())
+
     candidates = [h for h in header if squash(h) == squash(column)]
     candidates = candidates or difflib.get_close_matches(column, list(header), n=1, cutoff=0.6)
     return f" (the header has '{candidates[0]}': rename it to '{column}')" if candidates else ""
 
 
-def check_unique(rows: list[tuple[int, dict]], key: Callable[[dict], object], file: str, column: str) -> Iterator[Issue]:
+def check_unique(
+    rows: list[tuple[int, dict]], key: Callable[[dict], object], file: str, column: str
+) -> Iterator[Issue]:
     """Yield one issue per repeated key, naming the line where it first appeared."""
     first_line: dict[object, int] = {}
     for line, record in rows:
@@ -275,8 +309,9 @@ def check_unique(rows: list[tuple[int, dict]], key: Callable[[dict], object], fi
             first_line[value] = line
 
 
-def build_dataset(tables: dict[str, RawTable | None], issues: list[Issue], name: str, sha256: str,
-                  default_scenario: Scenario | None) -> Dataset | None:
+def build_dataset(
+    tables: dict[str, RawTable | None], issues: list[Issue], name: str, sha256: str, default_scenario: Scenario | None
+) -> Dataset | None:
     """Turn raw tables into a Dataset, appending every problem to `issues`."""
     carrier_rows = parse_rows(tables["carriers.csv"], CARRIER_COLUMNS, issues) if tables["carriers.csv"] else []
     crew_rows = parse_rows(tables["crews.csv"], CREW_COLUMNS, issues) if tables["crews.csv"] else []
@@ -303,14 +338,30 @@ def build_dataset(tables: dict[str, RawTable | None], issues: list[Issue], name:
     crew_pairs = _written_ids(tables["crews.csv"], CREW_COLUMNS, lambda c: (c["carrier_id"], c["crew_type"]))
     site_ids = _written_ids(sites_table, SITE_COLUMNS, lambda c: c["site_id"])
     if carrier_ids is not None:
-        for (line, record) in crew_rows:
+        for line, record in crew_rows:
             if record["carrier_id"] not in carrier_ids:
-                issues.append(Issue("crews.csv", line, "carrier_id", "unknown-carrier", record["carrier_id"],
-                                    "carrier_id does not appear in carriers.csv"))
+                issues.append(
+                    Issue(
+                        "crews.csv",
+                        line,
+                        "carrier_id",
+                        "unknown-carrier",
+                        record["carrier_id"],
+                        "carrier_id does not appear in carriers.csv",
+                    )
+                )
         for site in sites:
             if site.carrier_id not in carrier_ids:
-                issues.append(Issue("sites.csv", site_lines[site.site_id], "carrier_id", "unknown-carrier",
-                                    site.carrier_id, "carrier_id does not appear in carriers.csv"))
+                issues.append(
+                    Issue(
+                        "sites.csv",
+                        site_lines[site.site_id],
+                        "carrier_id",
+                        "unknown-carrier",
+                        site.carrier_id,
+                        "carrier_id does not appear in carriers.csv",
+                    )
+                )
     # Sites of an unknown carrier were reported once above; checking their dependencies or
     # crews as well would only repeat the same defect in other words.
     known_sites = [s for s in sites if carrier_ids is None or s.carrier_id in carrier_ids]
@@ -320,15 +371,18 @@ def build_dataset(tables: dict[str, RawTable | None], issues: list[Issue], name:
     issues.extend(check_carriers_have_sites(carriers, sites, carrier_rows))
 
     unique_sites = {s.site_id: s for s in reversed(sites)}  # keep the first of duplicates
-    return _remember_checked(Dataset(
-        carriers=tuple({c.carrier_id: c for c in reversed(carriers)}.values())[::-1],
-        crews=tuple(crews),
-        sites=tuple(s for s in sites if unique_sites.get(s.site_id) is s),
-        name=name,
-        sha256=sha256,
-        default_scenario=default_scenario,
-        warnings=tuple(i for i in issues if i.severity != "error"),
-    ), issues)
+    return _remember_checked(
+        Dataset(
+            carriers=tuple({c.carrier_id: c for c in reversed(carriers)}.values())[::-1],
+            crews=tuple(crews),
+            sites=tuple(s for s in sites if unique_sites.get(s.site_id) is s),
+            name=name,
+            sha256=sha256,
+            default_scenario=default_scenario,
+            warnings=tuple(i for i in issues if i.severity != "error"),
+        ),
+        issues,
+    )
 
 
 # Datasets this module built from files without errors, by id(): `check_dataset` trusts them.
@@ -359,8 +413,10 @@ def check_dataset(dataset: Dataset) -> list[Issue]:
     if ref is not None and ref() is dataset:
         return []
     issues: list[Issue] = []
-    tables = {name: parse_table(name, text.encode("utf-8"), issues, max_rows=NO_ROW_LIMIT)  # made in code: no file limit
-              for name, text in dataset_tables(dataset).items()}
+    tables = {
+        name: parse_table(name, text.encode("utf-8"), issues, max_rows=NO_ROW_LIMIT)  # made in code: no file limit
+        for name, text in dataset_tables(dataset).items()
+    }
     build_dataset(tables, issues, name=dataset.name, sha256=dataset.sha256, default_scenario=None)
     # An empty selection made in code (no sites, no crews) is a question with an empty answer,
     # not the header-only file a user forgot to fill.
@@ -384,17 +440,31 @@ def _carrier(r: dict) -> Carrier:
 
 
 def _site(r: dict, crew_columns: list[str], line: int) -> Site:
-    need = tuple(sorted((c[len(CREW_COLUMN_PREFIX):], r[c]) for c in crew_columns if r[c] > 0))
+    need = tuple(sorted((c[len(CREW_COLUMN_PREFIX) :], r[c]) for c in crew_columns if r[c] > 0))
     return Site(
-        site_id=r["site_id"], carrier_id=r["carrier_id"], kind=r["kind"], cost_usd=r["cost_usd"],
-        duration_months=r["duration"], lead_time_months=r["lead_time"], population=r["population"],
-        depends_on=r["depends_on"], crew_need=need, name=r["name"], lat=r["lat"], lon=r["lon"],
-        county_fips=r["county_fips"], line=line,
+        site_id=r["site_id"],
+        carrier_id=r["carrier_id"],
+        kind=r["kind"],
+        cost_usd=r["cost_usd"],
+        duration_months=r["duration"],
+        lead_time_months=r["lead_time"],
+        population=r["population"],
+        depends_on=r["depends_on"],
+        crew_need=need,
+        name=r["name"],
+        lat=r["lat"],
+        lon=r["lon"],
+        county_fips=r["county_fips"],
+        line=line,
     )
 
 
-def check_dependencies(sites: list[Site], site_lines: dict[str, int], carrier_ids: set[str] | None = None,
-                       written_site_ids: set[str] | None = None) -> Iterator[Issue]:
+def check_dependencies(
+    sites: list[Site],
+    site_lines: dict[str, int],
+    carrier_ids: set[str] | None = None,
+    written_site_ids: set[str] | None = None,
+) -> Iterator[Issue]:
     """Every dependency names a known site of the same carrier, and there are no cycles.
 
     `written_site_ids` are ids present in the file even if their row had other problems:
@@ -410,23 +480,41 @@ def check_dependencies(sites: list[Site], site_lines: dict[str, int], carrier_id
                 yield Issue("sites.csv", line, "depends_on", "self-dependency", other, "a site cannot depend on itself")
             elif other not in by_id:
                 if other not in written:
-                    yield Issue("sites.csv", line, "depends_on", "unknown-site", other, "depends on a site_id not in sites.csv")
+                    yield Issue(
+                        "sites.csv", line, "depends_on", "unknown-site", other, "depends on a site_id not in sites.csv"
+                    )
             elif site.carrier_id not in known or by_id[other].carrier_id not in known:
                 continue  # an unknown carrier is reported once, as unknown-carrier
             elif by_id[other].carrier_id != site.carrier_id:
-                yield Issue("sites.csv", line, "depends_on", "cross-carrier-dependency", other,
-                            f"depends on a site of carrier {by_id[other].carrier_id}; "
-                            f"dependencies must stay within carrier {site.carrier_id}")
+                yield Issue(
+                    "sites.csv",
+                    line,
+                    "depends_on",
+                    "cross-carrier-dependency",
+                    other,
+                    f"depends on a site of carrier {by_id[other].carrier_id}; "
+                    f"dependencies must stay within carrier {site.carrier_id}",
+                )
     for cycle in dependency_cycles(sites):
         at = min(range(len(cycle)), key=lambda i: site_lines[cycle[i]])
         cycle = cycle[at:] + cycle[:at]  # start at the row that comes first in the file
         first = cycle[0]
-        yield Issue("sites.csv", site_lines[first], "depends_on", "dependency-cycle", " -> ".join([*cycle, first]),
-                    "dependencies form a cycle, so none of these sites can ever start")
+        yield Issue(
+            "sites.csv",
+            site_lines[first],
+            "depends_on",
+            "dependency-cycle",
+            " -> ".join([*cycle, first]),
+            "dependencies form a cycle, so none of these sites can ever start",
+        )
 
 
-def check_crew_types(sites: list[Site], crews: list[CrewPool], site_lines: dict[str, int],
-                     written_pairs: set[tuple[str, str]] | None = None) -> Iterator[Issue]:
+def check_crew_types(
+    sites: list[Site],
+    crews: list[CrewPool],
+    site_lines: dict[str, int],
+    written_pairs: set[tuple[str, str]] | None = None,
+) -> Iterator[Issue]:
     """A site may only need crew types its carrier has; needing more than ever exists is a warning.
 
     `written_pairs` are (carrier, crew type) rows present in crews.csv even if they had other problems.
@@ -440,20 +528,40 @@ def check_crew_types(sites: list[Site], crews: list[CrewPool], site_lines: dict[
             if pool is None and (site.carrier_id, crew_type) in written:
                 continue  # that crews.csv row was reported already
             if pool is None:
-                yield Issue("sites.csv", site_lines[site.site_id], column, "missing-crew-type", f"{units:g}",
-                            f"site needs crew type '{crew_type}' but carrier {site.carrier_id} has no such row in crews.csv")
+                yield Issue(
+                    "sites.csv",
+                    site_lines[site.site_id],
+                    column,
+                    "missing-crew-type",
+                    f"{units:g}",
+                    f"site needs crew type '{crew_type}' but carrier {site.carrier_id} has no such row in crews.csv",
+                )
             elif units > max(pool.capacity, pool.winter_capacity or 0):
-                yield Issue("sites.csv", site_lines[site.site_id], column, "crew-need-exceeds-capacity", f"{units:g}",
-                            f"site needs {units:g} units but carrier {site.carrier_id} never has more than "
-                            f"{max(pool.capacity, pool.winter_capacity or 0):g}; it can never be replaced", severity="warning")
+                yield Issue(
+                    "sites.csv",
+                    site_lines[site.site_id],
+                    column,
+                    "crew-need-exceeds-capacity",
+                    f"{units:g}",
+                    f"site needs {units:g} units but carrier {site.carrier_id} never has more than "
+                    f"{max(pool.capacity, pool.winter_capacity or 0):g}; it can never be replaced",
+                    severity="warning",
+                )
 
 
 def check_carriers_have_sites(carriers, sites, carrier_rows) -> Iterator[Issue]:
     with_sites = {s.carrier_id for s in sites}
     for carrier, (line, _) in zip(carriers, carrier_rows):
         if carrier.carrier_id not in with_sites:
-            yield Issue("carriers.csv", line, "carrier_id", "carrier-without-sites", carrier.carrier_id,
-                        "carrier has no sites; it gets no money", severity="warning")
+            yield Issue(
+                "carriers.csv",
+                line,
+                "carrier_id",
+                "carrier-without-sites",
+                carrier.carrier_id,
+                "carrier has no sites; it gets no money",
+                severity="warning",
+            )
 
 
 # --- scenarios -----------------------------------------------------------------------------
@@ -498,8 +606,14 @@ def coerce_scenario_value(key: str, value: object) -> object:
     return number
 
 
-def scenario_from_mapping(mapping: dict, file: str, issues: list[Issue], base: Scenario | None = None,
-                          name: str | None = None, lines: dict[str, int] | None = None) -> Scenario:
+def scenario_from_mapping(
+    mapping: dict,
+    file: str,
+    issues: list[Issue],
+    base: Scenario | None = None,
+    name: str | None = None,
+    lines: dict[str, int] | None = None,
+) -> Scenario:
     """Apply a mapping of overrides to `base`, checking every key and value.
 
     `lines` maps keys to the line they were written on, so messages can point there.
@@ -509,9 +623,20 @@ def scenario_from_mapping(mapping: dict, file: str, issues: list[Issue], base: S
     for key, raw in mapping.items():
         if key not in SCENARIO_KEYS:
             hint = difflib.get_close_matches(key, list(SCENARIO_KEYS), n=1)
-            issues.append(Issue(file, lines.get(key), key, "unknown-key", str(raw)[:80],
-                                (f"unknown scenario key; did you mean '{hint[0]}'?" if hint else
-                                 f"unknown scenario key; known keys: {', '.join(SCENARIO_KEYS)}")))
+            issues.append(
+                Issue(
+                    file,
+                    lines.get(key),
+                    key,
+                    "unknown-key",
+                    str(raw)[:80],
+                    (
+                        f"unknown scenario key; did you mean '{hint[0]}'?"
+                        if hint
+                        else f"unknown scenario key; known keys: {', '.join(SCENARIO_KEYS)}"
+                    ),
+                )
+            )
             continue
         try:
             value = coerce_scenario_value(key, raw)
@@ -527,8 +652,16 @@ def scenario_from_mapping(mapping: dict, file: str, issues: list[Issue], base: S
     if name and "name" not in values and (base is None or base.name == "default"):
         scenario = scenario.with_overrides(name=name)
     if scenario.admin_reserve_usd > scenario.fund_usd:
-        issues.append(Issue(file, lines.get("admin_reserve_usd"), "admin_reserve_usd", "reserve-exceeds-fund", f"{scenario.admin_reserve_usd:g}",
-                            f"the administrative reserve exceeds the fund ({scenario.fund_usd:g})"))
+        issues.append(
+            Issue(
+                file,
+                lines.get("admin_reserve_usd"),
+                "admin_reserve_usd",
+                "reserve-exceeds-fund",
+                f"{scenario.admin_reserve_usd:g}",
+                f"the administrative reserve exceeds the fund ({scenario.fund_usd:g})",
+            )
+        )
     return scenario
 
 
@@ -554,17 +687,37 @@ def check_against_scenario(dataset: Dataset, scenario: Scenario) -> list[Issue]:
             start_variables += max(0, scenario.horizon - finish + 1)
             if finish <= scenario.horizon:
                 continue
-            waits = "" if earliest[site.site_id] == site.lead_time_months else \
-                f", after the sites it depends on (earliest start month {earliest[site.site_id]})"
-            issues.append(Issue("sites.csv", site.line or None, "lead_time", "lead-time-beyond-horizon",
-                                str(site.lead_time_months),
-                                f"lead time {site.lead_time_months} + duration {site.duration_months} months{waits} "
-                                f"puts the earliest finish at month {finish}, beyond the {scenario.horizon}-month "
-                                "horizon; the site cannot be replaced in this scenario", severity="warning"))
+            waits = (
+                ""
+                if earliest[site.site_id] == site.lead_time_months
+                else f", after the sites it depends on (earliest start month {earliest[site.site_id]})"
+            )
+            issues.append(
+                Issue(
+                    "sites.csv",
+                    site.line or None,
+                    "lead_time",
+                    "lead-time-beyond-horizon",
+                    str(site.lead_time_months),
+                    f"lead time {site.lead_time_months} + duration {site.duration_months} months{waits} "
+                    f"puts the earliest finish at month {finish}, beyond the {scenario.horizon}-month "
+                    "horizon; the site cannot be replaced in this scenario",
+                    severity="warning",
+                )
+            )
     if start_variables > LARGE_MODEL_START_VARIABLES:
-        issues.append(Issue("scenario", None, "horizon", "large-model", f"{start_variables:,} site-months",
-                            f"every site may start in any month of its window: about {start_variables:,} start "
-                            f"variables over a {scenario.horizon}-month horizon; building the models takes minutes "
-                            "and is not covered by the time limit (rural40 over 48 months has 157,000); "
-                            "a shorter horizon plans faster", severity="warning"))
+        issues.append(
+            Issue(
+                "scenario",
+                None,
+                "horizon",
+                "large-model",
+                f"{start_variables:,} site-months",
+                f"every site may start in any month of its window: about {start_variables:,} start "
+                f"variables over a {scenario.horizon}-month horizon; building the models takes minutes "
+                "and is not covered by the time limit (rural40 over 48 months has 157,000); "
+                "a shorter horizon plans faster",
+                severity="warning",
+            )
+        )
     return issues

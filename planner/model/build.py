@@ -11,6 +11,7 @@ relaxation is much tighter than the textbook "start-at" binaries with big-M prec
 
 Each constraint family is one function below with its math; `build_model` applies them.
 """
+
 from __future__ import annotations
 
 import math
@@ -90,7 +91,9 @@ def constrain_precedence(m: PlanModel) -> None:
                 before = m.z(j, t - duration)
                 if before is None:  # cannot happen: e_s >= e_j + d_j by construction
                     raise AssertionError(f"window of {site_id} starts before {j} can finish")
-                m.add([(m.started_by[site_id][t], 1), (before, -1)], pulp.LpConstraintLE, 0, "precedence", (site_id, j, t))
+                m.add(
+                    [(m.started_by[site_id][t], 1), (before, -1)], pulp.LpConstraintLE, 0, "precedence", (site_id, j, t)
+                )
 
 
 def running(m: PlanModel, site: Site, period: int) -> list[tuple[pulp.LpVariable, float]]:
@@ -118,8 +121,11 @@ def constrain_crews(m: PlanModel) -> None:
     for crew_type in sorted({k for s in case.sites for k, _ in s.crew_need}):
         users = [s for s in case.sites if s.site_id in case.windows and s.need(crew_type) > 0]
         for t in range(case.horizon):
-            active = [s for s in users
-                      if case.windows[s.site_id].start <= t < case.windows[s.site_id].stop - 1 + s.duration_months]
+            active = [
+                s
+                for s in users
+                if case.windows[s.site_id].start <= t < case.windows[s.site_id].stop - 1 + s.duration_months
+            ]
             capacity = case.capacity_at(crew_type, t)
             if math.fsum(s.need(crew_type) for s in active) <= capacity + 1e-9:
                 continue
@@ -185,16 +191,29 @@ def objective_makespan(m: PlanModel) -> list[tuple[pulp.LpVariable, float]]:
     for site_id, window in case.windows.items():
         duration = case.by_id[site_id].duration_months
         x = m.replaced(site_id)
-        m.add([(going[window.start + duration - 1], 1), (x, -1)], pulp.LpConstraintGE, 0, "makespan", (site_id, window.start))
+        m.add(
+            [(going[window.start + duration - 1], 1), (x, -1)],
+            pulp.LpConstraintGE,
+            0,
+            "makespan",
+            (site_id, window.start),
+        )
         for t in range(window.start + duration, window.stop - 1 + duration):
-            m.add([(going[t], 1), (x, -1), (m.started_by[site_id][t - duration], 1)], pulp.LpConstraintGE, 0,
-                  "makespan", (site_id, t))
+            m.add(
+                [(going[t], 1), (x, -1), (m.started_by[site_id][t - duration], 1)],
+                pulp.LpConstraintGE,
+                0,
+                "makespan",
+                (site_id, t),
+            )
     penalty = case.unreplaced_penalty
     m.objective_constant = penalty * len(case.sites)
     return [(m.replaced(s), -penalty) for s in case.windows] + [(going[t], 1.0) for t in periods]
 
 
-def constrain_fund(models: list[PlanModel], own_funds: dict[str, float], available_usd: float) -> dict[str, pulp.LpVariable]:
+def constrain_fund(
+    models: list[PlanModel], own_funds: dict[str, float], available_usd: float
+) -> dict[str, pulp.LpVariable]:
     """National model: carriers share the fund; each spends at most its allocation plus own funds.
 
     sum_{s in S_c} cost_s * x_s - a_c <= own_c      for c        (a_c >= 0, the allocation)
@@ -207,7 +226,9 @@ def constrain_fund(models: list[PlanModel], own_funds: dict[str, float], availab
         terms = [(m.replaced(s), m.case.by_id[s].cost_usd) for s in m.case.windows if m.case.by_id[s].cost_usd > 0]
         m.add(terms + [(allocation[c], -1.0)], pulp.LpConstraintLE, own_funds.get(c, 0.0), "carrier_money", (c,))
     if models:
-        models[0].add([(a, 1.0) for a in allocation.values()], pulp.LpConstraintLE, available_usd, "fund", ("national",))
+        models[0].add(
+            [(a, 1.0) for a in allocation.values()], pulp.LpConstraintLE, available_usd, "fund", ("national",)
+        )
     return allocation
 
 

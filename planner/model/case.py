@@ -10,6 +10,7 @@ carrier. The case precomputes each site's time window:
 and drops sites that can never be replaced (e_s > L_s, a predecessor that can never be
 replaced, or a crew need larger than the capacity in every period of the window).
 """
+
 from __future__ import annotations
 
 import re
@@ -50,8 +51,11 @@ class CarrierCase:
 
     def fits_crews(self, site: Site, start: int) -> bool:
         """The site's crew need fits the bare capacity (ignoring other work) in every month of its work."""
-        return all(units <= self.capacity_at(kind, t) + 1e-9
-                   for kind, units in site.crew_need for t in range(start, start + site.duration_months))
+        return all(
+            units <= self.capacity_at(kind, t) + 1e-9
+            for kind, units in site.crew_need
+            for t in range(start, start + site.duration_months)
+        )
 
     @cached_property
     def windows(self) -> dict[str, range]:
@@ -61,7 +65,9 @@ class CarrierCase:
             site = self.by_id[site_id]
             if not all(j in windows for j in site.depends_on):
                 continue  # a predecessor can never be replaced, so neither can this site
-            first = max([site.lead_time_months] + [windows[j].start + self.by_id[j].duration_months for j in site.depends_on])
+            first = max(
+                [site.lead_time_months] + [windows[j].start + self.by_id[j].duration_months for j in site.depends_on]
+            )
             feasible = [t for t in range(first, self.latest(site) + 1) if self.fits_crews(site, t)]
             if feasible:
                 windows[site_id] = range(feasible[0], feasible[-1] + 1)
@@ -90,7 +96,9 @@ class CarrierCase:
         return float(self.horizon + 1)
 
 
-def crew_capacity(dataset: Dataset, scenario: Scenario, carrier_id: str, horizon: int | None = None) -> dict[str, tuple[float, ...]]:
+def crew_capacity(
+    dataset: Dataset, scenario: Scenario, carrier_id: str, horizon: int | None = None
+) -> dict[str, tuple[float, ...]]:
     """Units of each crew type a carrier has in each period, winter months applied."""
     horizon = scenario.horizon if horizon is None else horizon
     return {
@@ -99,8 +107,9 @@ def crew_capacity(dataset: Dataset, scenario: Scenario, carrier_id: str, horizon
     }
 
 
-def carrier_case(dataset: Dataset, scenario: Scenario, carrier_id: str, allocation_usd: float,
-                 horizon: int | None = None) -> CarrierCase:
+def carrier_case(
+    dataset: Dataset, scenario: Scenario, carrier_id: str, allocation_usd: float, horizon: int | None = None
+) -> CarrierCase:
     """The scheduling problem of one carrier given the money the fund gives it."""
     carrier = dataset.carrier_by_id[carrier_id]
     sites = dataset.sites_by_carrier.get(carrier_id, ())

@@ -12,6 +12,7 @@ carrier's allocation; the carriers' schedules are then solved one by one.
     exposure:  min sum_s u_s + sum_s (pop_s (e_s + d_s) - u_s) x_s      (finish_s >= e_s + d_s)
     makespan:  min P sum_s (1 - x_s) + sum_c C_c,   C_c >= (e_s + d_s) x_s
 """
+
 from __future__ import annotations
 
 import math
@@ -34,22 +35,39 @@ def build_selection(cases: list[CarrierCase], own_funds: dict[str, float], avail
             replaced[site_id] = pulp.LpVariable(f"replaced__{slug(site_id)}", cat=pulp.LpBinary)
         for site_id in case.windows:
             for j in case.by_id[site_id].depends_on:
-                problem += pulp.LpConstraint(pulp.LpAffineExpression([(replaced[site_id], 1), (replaced[j], -1)]),
-                                             pulp.LpConstraintLE, f"precedence__{slug(site_id)}__{slug(j)}", 0)
+                problem += pulp.LpConstraint(
+                    pulp.LpAffineExpression([(replaced[site_id], 1), (replaced[j], -1)]),
+                    pulp.LpConstraintLE,
+                    f"precedence__{slug(site_id)}__{slug(j)}",
+                    0,
+                )
         money = [(replaced[s], case.by_id[s].cost_usd) for s in case.windows] + [(allocation[c], -1)]
-        problem += pulp.LpConstraint(pulp.LpAffineExpression(money), pulp.LpConstraintLE, f"money__{slug(c)}", own_funds.get(c, 0.0))
+        problem += pulp.LpConstraint(
+            pulp.LpAffineExpression(money), pulp.LpConstraintLE, f"money__{slug(c)}", own_funds.get(c, 0.0)
+        )
         for crew_type, periods in case.capacity.items():
-            work = [(replaced[s], case.by_id[s].need(crew_type) * case.by_id[s].duration_months)
-                    for s in case.windows if case.by_id[s].need(crew_type) > 0]
+            work = [
+                (replaced[s], case.by_id[s].need(crew_type) * case.by_id[s].duration_months)
+                for s in case.windows
+                if case.by_id[s].need(crew_type) > 0
+            ]
             if work and sum(w for _, w in work) > math.fsum(periods):
-                problem += pulp.LpConstraint(pulp.LpAffineExpression(work), pulp.LpConstraintLE,
-                                             f"crew_months__{slug(c)}__{slug(crew_type)}", math.fsum(periods))
+                problem += pulp.LpConstraint(
+                    pulp.LpAffineExpression(work),
+                    pulp.LpConstraintLE,
+                    f"crew_months__{slug(c)}__{slug(crew_type)}",
+                    math.fsum(periods),
+                )
         if case.objective == "makespan":
             finish = pulp.LpVariable(f"makespan__{slug(c)}", lowBound=0)
             for s in case.windows:
                 earliest_finish = case.windows[s].start + case.by_id[s].duration_months
-                problem += pulp.LpConstraint(pulp.LpAffineExpression([(finish, 1), (replaced[s], -earliest_finish)]),
-                                             pulp.LpConstraintGE, f"makespan__{slug(s)}", 0)
+                problem += pulp.LpConstraint(
+                    pulp.LpAffineExpression([(finish, 1), (replaced[s], -earliest_finish)]),
+                    pulp.LpConstraintGE,
+                    f"makespan__{slug(s)}",
+                    0,
+                )
             objective.append((finish, 1.0))
             objective.extend((replaced[s], -case.unreplaced_penalty) for s in case.windows)
             constant += case.unreplaced_penalty * len(case.sites)
@@ -60,7 +78,8 @@ def build_selection(cases: list[CarrierCase], own_funds: dict[str, float], avail
                 if site.site_id in case.windows:
                     earliest_finish = case.windows[site.site_id].start + site.duration_months
                     objective.append((replaced[site.site_id], site.population * earliest_finish - unreplaced))
-    problem += pulp.LpConstraint(pulp.LpAffineExpression([(a, 1) for a in allocation.values()]), pulp.LpConstraintLE,
-                                 "fund", available_usd)
+    problem += pulp.LpConstraint(
+        pulp.LpAffineExpression([(a, 1) for a in allocation.values()]), pulp.LpConstraintLE, "fund", available_usd
+    )
     problem.setObjective(pulp.LpAffineExpression(objective))
     return problem, replaced, allocation, constant

@@ -8,6 +8,7 @@ Two entry points over one record (`planner.present.documents.RunRecord`):
 Every report carries the same provenance, and two reports of one run differ only in the
 "Report made at" timestamp (`generated_at`; now if None).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -37,8 +38,13 @@ def report_bytes(record: RunRecord, fmt: str, generated_at: datetime | None = No
     return WRITERS[fmt](record, generated_at)
 
 
-def plan_report_bytes(plan, fmt: str, plans_by_rule: dict | None = None, generated_at: datetime | None = None,
-                      made_at: datetime | None = None) -> bytes:
+def plan_report_bytes(
+    plan,
+    fmt: str,
+    plans_by_rule: dict | None = None,
+    generated_at: datetime | None = None,
+    made_at: datetime | None = None,
+) -> bytes:
     """One report of a Plan in memory; `plans_by_rule` ({rule: Plan}) adds the other rules for comparison.
 
     `made_at` is when the plan was made (now if None): the app knows it, a Plan does not.
@@ -47,8 +53,13 @@ def plan_report_bytes(plan, fmt: str, plans_by_rule: dict | None = None, generat
     return report_bytes(record, fmt, generated_at)
 
 
-def write_reports(run_dir: str | Path, formats=FORMATS, out: str | Path | None = None,
-                  generated_at: datetime | None = None, compare: tuple = ()) -> list[Path]:
+def write_reports(
+    run_dir: str | Path,
+    formats=FORMATS,
+    out: str | Path | None = None,
+    generated_at: datetime | None = None,
+    compare: tuple = (),
+) -> list[Path]:
     """Write plan.xlsx / plan.html / plan.pdf for a run folder into `out` (the run folder if None).
 
     `compare` names run folders of the same dataset solved under other rules; their allocations
@@ -74,11 +85,27 @@ def with_compared_runs(record: RunRecord, folders) -> RunRecord:
         other = RunRecord.from_folder(folder)
         where = str(Path(folder) / "summary.json")
         if other.summary["dataset_sha256"] != record.summary["dataset_sha256"]:
-            issues.append(Issue(where, None, "dataset_sha256", "compare-same-dataset", other.summary["dataset_sha256"],
-                                f"is a run of another dataset (this run's is {record.summary['dataset_sha256']})"))
+            issues.append(
+                Issue(
+                    where,
+                    None,
+                    "dataset_sha256",
+                    "compare-same-dataset",
+                    other.summary["dataset_sha256"],
+                    f"is a run of another dataset (this run's is {record.summary['dataset_sha256']})",
+                )
+            )
         elif other.rule in rules:
-            issues.append(Issue(where, None, "rule", "compare-one-run-per-rule", other.rule,
-                                "a run with this rule is already in the comparison"))
+            issues.append(
+                Issue(
+                    where,
+                    None,
+                    "rule",
+                    "compare-one-run-per-rule",
+                    other.rule,
+                    "a run with this rule is already in the comparison",
+                )
+            )
         else:
             rules.add(other.rule)
             others.append(other.rules[0])

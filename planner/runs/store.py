@@ -39,6 +39,8 @@ from planner.core.errors import PlannerError
 from planner.inputs.tables import dataset_tables
 from planner.analysis.reports import json_ready
 from planner.core.schema import Dataset, Scenario
+from planner.engine.solve import SOLVER_NAME
+from planner.runs.provenance import library_versions
 
 SCHEMA_VERSION = 1
 DEFAULT_STORE_PATH = Path("runs") / "rrplan.sqlite"
@@ -109,22 +111,29 @@ def inputs_checksum(dataset: Dataset, scenario: Scenario) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-# Modules that only present, orchestrate or store results: editing them does not change a plan, so they
-# are left out of the code checksum. Every other module (and any new one) counts.
-PRESENTATION_MODULES = ("documents", "plots.py", "cli_scale.py", "store.py", "sweep.py", "montecarlo.py",
-                        "scenarios.py", "uploads.py")
+# What makes a stored run's files: the layers below this one, and the run-folder format. The store itself,
+# sweeps, presentation and the command line do not change a plan, so editing them keeps stored runs reusable.
+PLAN_MAKING_LAYERS = ("core", "inputs", "model", "engine", "analysis")
+PLAN_MAKING_MODULES = ("runs/folder.py", "runs/provenance.py")
 
 
 @lru_cache(maxsize=1)
 def code_checksum() -> str:
-    """Checksum of the planner source that makes plans: results of other code are not reused."""
-    root = Path(__file__).resolve().parent
+    """Checksum of the source and library versions that make plans: results of other code are not reused.
+
+    A run is reused only when the planner source of the plan-making layers and the versions of the
+    libraries that shape a plan (the solver above all) are the same as when it was solved.
+    """
+    root = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
-        if path.relative_to(root).parts[0] in PRESENTATION_MODULES:
-            continue
-        digest.update(path.relative_to(root).as_posix().encode())
-        digest.update(path.read_bytes())
+        relative = path.relative_to(root).as_posix()
+        if relative.split("/")[0] in PLAN_MAKING_LAYERS or relative in PLAN_MAKING_MODULES:
+            digest.update(relative.encode())
+            digest.update(path.read_bytes())
+    for library, version in sorted(library_versions().items()):
+        digest.update(f"{library}=={version}".encode())
+    digest.update(SOLVER_NAME.encode())
     return digest.hexdigest()
 
 

@@ -5,6 +5,7 @@ provenance, assumptions and glossary every format shares; `xlsx`, `webpage` and 
 plan.xlsx, plan.html and plan.pdf; `pdf_layout` flows text, tables and charts onto pages and
 `pdf_charts` draws the PDF's matplotlib charts. `planner.present.export` is the entry point.
 """
+
 from planner.runs.folder import RuleResult, RunRecord
 
 __all__ = ["RunRecord", "RuleResult"]

@@ -6,12 +6,13 @@ core font, when every character allows it, else DejaVu Sans embedded as TrueType
 document's creation date is the plan's made-at time, so the only thing that changes between
 two reports of one run is the "Report made at" line.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import partial
 
 import matplotlib
@@ -36,32 +37,44 @@ from planner.runs.provenance import parse_timestamp
 # only covers Windows-1252; a dataset with other characters gets DejaVu Sans embedded as TrueType
 # (both keep the text extractable). Measured on rural40: 8 s against 19 s of CPU for 47 pages.
 COMMON_STYLE = {"axes.titlesize": 10, "axes.labelsize": 8}
-CORE_FONT_STYLE = {"pdf.use14corefonts": True, "font.family": "sans-serif", "font.sans-serif": ["Helvetica"],
-                   "font.weight": "medium", "axes.unicode_minus": False}
-EMBEDDED_FONT_STYLE = {"pdf.use14corefonts": False, "pdf.fonttype": 42, "font.family": "DejaVu Sans",
-                       "font.weight": "normal"}
+CORE_FONT_STYLE = {
+    "pdf.use14corefonts": True,
+    "font.family": "sans-serif",
+    "font.sans-serif": ["Helvetica"],
+    "font.weight": "medium",
+    "axes.unicode_minus": False,
+}
+EMBEDDED_FONT_STYLE = {
+    "pdf.use14corefonts": False,
+    "pdf.fonttype": 42,
+    "font.family": "DejaVu Sans",
+    "font.weight": "normal",
+}
 CORE_FONT_ENCODING = "cp1252"
 # matplotlib's style (rcParams) is process-wide: PDFs made on two threads at once (an app's download
 # buttons) would draw with each other's fonts, so they are drawn one at a time.
 _ONE_AT_A_TIME = threading.Lock()
-FALLBACK_TIME = datetime(2000, 1, 1, tzinfo=timezone.utc)
+FALLBACK_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 LATE = "#B5470B"
 UNFUNDED_LIST_CHARS = 900  # about ten lines of site ids; the full list is in plan.xlsx
 
 
 def pdf_bytes(record: RunRecord, generated_at: datetime | None = None) -> bytes:
     """The whole report as PDF bytes; identical for identical inputs and `generated_at`."""
-    blocks = [*cover(record, generated_at), PageBreak(), *executive_summary(record), PageBreak(),
-              *national(record)]
+    blocks = [*cover(record, generated_at), PageBreak(), *executive_summary(record), PageBreak(), *national(record)]
     for carrier_id in record.carrier_ids:
         blocks += [PageBreak(), *carrier_section(record, carrier_id)]
     blocks += [PageBreak(), *closing(record)]
     f = record.summary
-    footer_left = (f"rrplan {record.provenance.get('tool_version', '')} · dataset {f['dataset']}"
-                   + (f" · SHA-256 {f['dataset_sha256'][:16]}…" if f["dataset_sha256"] else ""))
-    metadata = {"Title": _title(record), "Subject": wording.headline_sentence(record),
-                "Creator": f"rrplan {record.provenance.get('tool_version', '')}".strip(),
-                "Keywords": f"dataset {f['dataset']}; sha256 {f['dataset_sha256']}; rule {f['rule']}"}
+    footer_left = f"rrplan {record.provenance.get('tool_version', '')} · dataset {f['dataset']}" + (
+        f" · SHA-256 {f['dataset_sha256'][:16]}…" if f["dataset_sha256"] else ""
+    )
+    metadata = {
+        "Title": _title(record),
+        "Subject": wording.headline_sentence(record),
+        "Creator": f"rrplan {record.provenance.get('tool_version', '')}".strip(),
+        "Keywords": f"dataset {f['dataset']}; sha256 {f['dataset_sha256']}; rule {f['rule']}",
+    }
     with _ONE_AT_A_TIME, matplotlib.rc_context(font_style(blocks, record)), _quiet_font_fallbacks():
         pages = paginate(blocks)
         return render(pages, lambda n, total: (footer_left, f"page {n} of {total}"), metadata, _made_at(record))
@@ -81,50 +94,98 @@ def cover(record: RunRecord, generated_at) -> list:
     f = record.summary
     return [
         heading("Rip-and-replace plan", 0),
-        Text(f"Scenario “{f['scenario'].get('name', '')}” of dataset {f['dataset']}, funding rule "
-             f"{rule_name(f['rule'])}", size=12, color="#52606d", after_in=0.15),
+        Text(
+            f"Scenario “{f['scenario'].get('name', '')}” of dataset {f['dataset']}, funding rule "
+            f"{rule_name(f['rule'])}",
+            size=12,
+            color="#52606d",
+            after_in=0.15,
+        ),
         Text(wording.headline_sentence(record), size=12, shade=True, after_in=0.2),
         heading("Provenance", 2),
-        pairs_table([(label, wording.show(value, unit)) for label, value, unit in wording.provenance_rows(record, generated_at)],
-                    size=8.5, label_width=0.3),
+        pairs_table(
+            [
+                (label, wording.show(value, unit))
+                for label, value, unit in wording.provenance_rows(record, generated_at)
+            ],
+            size=8.5,
+            label_width=0.3,
+        ),
         heading("Scenario", 2),
-        pairs_table([(label, wording.show(value, unit)) for label, value, unit in wording.scenario_rows(record)],
-                    size=8.5, label_width=0.3),
+        pairs_table(
+            [(label, wording.show(value, unit)) for label, value, unit in wording.scenario_rows(record)],
+            size=8.5,
+            label_width=0.3,
+        ),
     ]
 
 
 def executive_summary(record: RunRecord) -> list:
-    blocks = [heading("Executive summary"), Text(wording.headline_sentence(record), size=12.5, shade=True, after_in=0.15)]
+    blocks = [
+        heading("Executive summary"),
+        Text(wording.headline_sentence(record), size=12.5, shade=True, after_in=0.15),
+    ]
     blocks += [Text(sentence, size=10) for sentence in wording.detail_sentences(record)]
     blocks += [Text(f"Note: {note}", size=9, color="#52606d") for note in record.summary.get("notes") or []]
     figures = [(label, wording.show(value, unit)) for label, value, unit in wording.headline_rows(record)]
     half = (len(figures) + 1) // 2
     left, right = figures[:half], figures[half:] + [("", "")] * (2 * half - len(figures))
-    blocks += [heading("Headline figures", 2),
-               Table((), [(*a, *b) for a, b in zip(left, right)], (0.32, 0.16, 0.36, 0.16), size=8.5,
-                     align=("left", "right", "left", "right")),
-               Chart(partial(pdf_charts.coverage, record=record), height_in=3.3, bottom_in=0.75)]
+    blocks += [
+        heading("Headline figures", 2),
+        Table(
+            (),
+            [(*a, *b) for a, b in zip(left, right)],
+            (0.32, 0.16, 0.36, 0.16),
+            size=8.5,
+            align=("left", "right", "left", "right"),
+        ),
+        Chart(partial(pdf_charts.coverage, record=record), height_in=3.3, bottom_in=0.75),
+    ]
     return blocks
 
 
 def national(record: RunRecord) -> list:
     """Spend over time, the carriers that miss the deadline (a long table fills the page), then allocation by rule."""
-    blocks = [heading("National charts"), Chart(partial(pdf_charts.national_spend, record=record), height_in=3.6,
-                                                bottom_in=0.75, right_in=0.75)]
+    blocks = [
+        heading("National charts"),
+        Chart(partial(pdf_charts.national_spend, record=record), height_in=3.6, bottom_in=0.75, right_in=0.75),
+    ]
     blocks += [*missed(record), PageBreak(), heading("Allocation by rule")]
     if len(record.rules) == 1:
-        blocks.append(Text(f"Only the {rule_name(record.rule)} rule was solved for this run, "
-                           "so the chart shows the allocation under that rule against each carrier's demand.", size=9,
-                           color="#52606d"))
-    blocks.append(Chart(partial(pdf_charts.allocation_by_rule, record=record),
-                        height_in=min(8.6, 0.6 + 0.16 * len(record.carriers) * max(1, len(record.rules) * 0.6)),
-                        left_in=2.6, bottom_in=0.4))
+        blocks.append(
+            Text(
+                f"Only the {rule_name(record.rule)} rule was solved for this run, "
+                "so the chart shows the allocation under that rule against each carrier's demand.",
+                size=9,
+                color="#52606d",
+            )
+        )
+    blocks.append(
+        Chart(
+            partial(pdf_charts.allocation_by_rule, record=record),
+            height_in=min(8.6, 0.6 + 0.16 * len(record.carriers) * max(1, len(record.rules) * 0.6)),
+            left_in=2.6,
+            bottom_in=0.4,
+        )
+    )
     if len(record.rules) > 1:
-        blocks += [heading("Outcome under each rule", 2),
-                   Table(("Rule", "Allocated", "Carriers done by the deadline", "People left without service"),
-                         [(rule_name(r.rule), usd(r.allocated_usd), f"{r.carriers_done_by_deadline:,}",
-                           f"{r.population_left_without_service:,}") for r in record.rules],
-                         (0.3, 0.2, 0.25, 0.25), align=("left", "right", "right", "right"))]
+        blocks += [
+            heading("Outcome under each rule", 2),
+            Table(
+                ("Rule", "Allocated", "Carriers done by the deadline", "People left without service"),
+                [
+                    (
+                        rule_name(r.rule),
+                        usd(r.allocated_usd),
+                        f"{r.carriers_done_by_deadline:,}",
+                        f"{r.population_left_without_service:,}",
+                    )
+                    for r in record.rules
+                ],
+                (0.3, 0.2, 0.25, 0.25),
+                align=("left", "right", "right", "right"),
+            ),
+        ]
     return blocks
 
 
@@ -133,33 +194,56 @@ def missed(record: RunRecord) -> list:
     blocks = [heading("Carriers that miss the deadline")]
     if late.empty:
         return blocks + [Text("Every carrier replaces all its sites by the deadline.")]
-    blocks.append(Text(f"{len(late)} of {len(record.carriers)} carriers do not replace every site by "
-                       f"{record.deadline_month} (month {record.deadline}).", size=10))
-    rows = [(f"{r.name} ({r.carrier_id})", f"{r.sites_replaced:,} of {r.sites:,}", f"{r.population_left_without_service:,}",
-             r.reason) for r in late.itertuples()]
-    blocks.append(Table(("Carrier", "Sites replaced", "People left without service", "Reason"), rows,
-                        (0.27, 0.12, 0.14, 0.47), size=7.5, align=("left", "right", "right", "left")))
+    blocks.append(
+        Text(
+            f"{len(late)} of {len(record.carriers)} carriers do not replace every site by "
+            f"{record.deadline_month} (month {record.deadline}).",
+            size=10,
+        )
+    )
+    rows = [
+        (
+            f"{r.name} ({r.carrier_id})",
+            f"{r.sites_replaced:,} of {r.sites:,}",
+            f"{r.population_left_without_service:,}",
+            r.reason,
+        )
+        for r in late.itertuples()
+    ]
+    blocks.append(
+        Table(
+            ("Carrier", "Sites replaced", "People left without service", "Reason"),
+            rows,
+            (0.27, 0.12, 0.14, 0.47),
+            size=7.5,
+            align=("left", "right", "right", "left"),
+        )
+    )
     return blocks
 
 
 def carrier_section(record: RunRecord, carrier_id: str) -> list:
     row = record.carrier(carrier_id)
-    blocks = [heading(f"{row['name']} ({carrier_id})"),
-              Text(wording.carrier_sentence(record, carrier_id), size=10)]
+    blocks = [heading(f"{row['name']} ({carrier_id})"), Text(wording.carrier_sentence(record, carrier_id), size=10)]
     if row["reason"]:
         blocks.append(Text(f"Reason for missing the deadline: {row['reason']}", size=10, color=LATE))
-    blocks += [Chart(partial(pdf_charts.carrier_timeline, record=record, carrier_id=carrier_id), height_in=3.3,
-                     left_in=0.5),
-               Chart(partial(pdf_charts.carrier_money, record=record, carrier_id=carrier_id), height_in=2.6,
-                     bottom_in=0.75)]
+    blocks += [
+        Chart(partial(pdf_charts.carrier_timeline, record=record, carrier_id=carrier_id), height_in=3.3, left_in=0.5),
+        Chart(partial(pdf_charts.carrier_money, record=record, carrier_id=carrier_id), height_in=2.6, bottom_in=0.75),
+    ]
     sites = record.carrier_sites(carrier_id)
     unfunded = sites[~sites["replaced"]]
     blocks.append(heading("Sites left unfunded", 2))
     if unfunded.empty:
         blocks.append(Text("None: every site of this carrier is paid for.", size=9))
     else:
-        blocks.append(Text(f"{len(unfunded):,} sites ({unfunded['population'].sum():,} people, "
-                           f"{usd(unfunded['cost_usd'].sum())} of work): {_id_list(list(unfunded['site_id']))}", size=7.5))
+        blocks.append(
+            Text(
+                f"{len(unfunded):,} sites ({unfunded['population'].sum():,} people, "
+                f"{usd(unfunded['cost_usd'].sum())} of work): {_id_list(list(unfunded['site_id']))}",
+                size=7.5,
+            )
+        )
     return blocks
 
 
@@ -180,7 +264,9 @@ def _id_list(ids: list[str]) -> str:
         length += len(site_id) + 2
     text = ", ".join(shown)
     if len(shown) < len(ids):
-        text += f", and {len(ids) - len(shown):,} more (every one is listed in plan.xlsx, sheet Schedule, Replaced = FALSE)"
+        text += (
+            f", and {len(ids) - len(shown):,} more (every one is listed in plan.xlsx, sheet Schedule, Replaced = FALSE)"
+        )
     return text
 
 

@@ -5,6 +5,7 @@ screen and on paper. Months are drawn as periods from the start with `YYYY-MM` t
 money ticks read like $1.2B. Labels from the data have `$` escaped so matplotlib never
 reads a carrier's name as mathematics.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -35,8 +36,9 @@ def money_ticks(axis) -> None:
 
 
 def people_ticks(axis) -> None:
-    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value / 1e6:,.1f}M" if abs(value) >= 1e6
-                                           else f"{value:,.0f}"))
+    axis.set_major_formatter(
+        FuncFormatter(lambda value, _: f"{value / 1e6:,.1f}M" if abs(value) >= 1e6 else f"{value:,.0f}")
+    )
 
 
 def month_ticks(ax, record: RunRecord, horizon: int, every_months: int | None = None) -> None:
@@ -53,9 +55,17 @@ def month_ticks(ax, record: RunRecord, horizon: int, every_months: int | None = 
 
 def mark_deadline(ax, record: RunRecord) -> None:
     ax.axvline(record.deadline, color="#333333", linestyle="--", linewidth=0.9)
-    ax.annotate(f"deadline {record.deadline_month}", (record.deadline, 1.0), xycoords=("data", "axes fraction"),
-                xytext=(3, -3), textcoords="offset points", fontsize=SMALL, va="top", color="#333333",
-                bbox=dict(facecolor="white", edgecolor="none", alpha=0.85, pad=1.0))
+    ax.annotate(
+        f"deadline {record.deadline_month}",
+        (record.deadline, 1.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(3, -3),
+        textcoords="offset points",
+        fontsize=SMALL,
+        va="top",
+        color="#333333",
+        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.0},
+    )
 
 
 def _style(ax, title: str) -> None:
@@ -72,11 +82,21 @@ def coverage(ax, record: RunRecord) -> None:
     monthly = record.monthly
     # A month's state holds for the whole month: repeat the last month at its end so the areas reach the horizon.
     periods = np.append(monthly["period"].to_numpy(dtype=float), len(monthly))
-    layers = [np.append(values, values[-1]) for values in
-              (monthly[c].to_numpy(dtype=float) for c in
-               ("population_on_covered_gear", "population_on_new_gear", "population_without_service"))]
-    ax.stackplot(periods, *layers, step="post", labels=["on covered gear", "on new gear", "without service"],
-                 colors=[STATE_COLOURS[COVERED], STATE_COLOURS[REPLACED], STATE_COLOURS[SHUT_DOWN]], linewidth=0)
+    layers = [
+        np.append(values, values[-1])
+        for values in (
+            monthly[c].to_numpy(dtype=float)
+            for c in ("population_on_covered_gear", "population_on_new_gear", "population_without_service")
+        )
+    ]
+    ax.stackplot(
+        periods,
+        *layers,
+        step="post",
+        labels=["on covered gear", "on new gear", "without service"],
+        colors=[STATE_COLOURS[COVERED], STATE_COLOURS[REPLACED], STATE_COLOURS[SHUT_DOWN]],
+        linewidth=0,
+    )
     mark_deadline(ax, record)
     month_ticks(ax, record, record.horizon)
     people_ticks(ax.yaxis)
@@ -89,16 +109,31 @@ def national_spend(ax, record: RunRecord) -> None:
     """Bars of spend per month; a line of cumulative spend against the money available (right axis)."""
     monthly = record.monthly
     periods = monthly["period"].to_numpy(dtype=float)
-    ax.bar(periods + 0.5, monthly["spend_usd"].to_numpy(dtype=float), width=0.8, color=MONEY_COLOURS["allocation"],
-           label="spend per month")
+    ax.bar(
+        periods + 0.5,
+        monthly["spend_usd"].to_numpy(dtype=float),
+        width=0.8,
+        color=MONEY_COLOURS["allocation"],
+        label="spend per month",
+    )
     money_ticks(ax.yaxis)
     ax.set_ylabel("Spend per month", fontsize=SMALL)
     total = ax.twinx()
-    total.step(np.append(periods, periods[-1] + 1), np.append(monthly["cumulative_spend_usd"].to_numpy(dtype=float),
-               monthly["cumulative_spend_usd"].iloc[-1]), where="post", color=MONEY_COLOURS["spend"], linewidth=1.6,
-               label="cumulative spend")
-    total.axhline(record.summary["available_usd"], color=MONEY_COLOURS["available"], linestyle="--", linewidth=1.2,
-                  label=literal(f"money available ({usd(record.summary['available_usd'])})"))
+    total.step(
+        np.append(periods, periods[-1] + 1),
+        np.append(monthly["cumulative_spend_usd"].to_numpy(dtype=float), monthly["cumulative_spend_usd"].iloc[-1]),
+        where="post",
+        color=MONEY_COLOURS["spend"],
+        linewidth=1.6,
+        label="cumulative spend",
+    )
+    total.axhline(
+        record.summary["available_usd"],
+        color=MONEY_COLOURS["available"],
+        linestyle="--",
+        linewidth=1.2,
+        label=literal(f"money available ({usd(record.summary['available_usd'])})"),
+    )
     total.set_ylim(0, max(record.summary["available_usd"], monthly["cumulative_spend_usd"].max()) * 1.08 or 1)
     money_ticks(total.yaxis)
     total.tick_params(labelsize=SMALL)
@@ -116,24 +151,36 @@ def allocation_by_rule(ax, record: RunRecord) -> None:
     """Horizontal bars per carrier: demand behind, then the allocation under each rule solved."""
     carriers = record.carriers.sort_values("carrier_id", ascending=False)  # first carrier at the top
     rows = np.arange(len(carriers))
-    ax.barh(rows, carriers["demand_usd"].to_numpy(dtype=float), height=0.9, color=MONEY_COLOURS["demand"],
-            label="demand")
+    ax.barh(
+        rows, carriers["demand_usd"].to_numpy(dtype=float), height=0.9, color=MONEY_COLOURS["demand"], label="demand"
+    )
     count = len(record.rules)
     width = 0.7 / count
     for index, result in enumerate(record.rules):
         offset = (index - (count - 1) / 2) * width
         values = [result.allocation_usd.get(cid, 0.0) for cid in carriers["carrier_id"]]
-        ax.barh(rows - offset, values, height=width, color=RULE_COLOURS[index % len(RULE_COLOURS)],
-                label=f"allocation, {RULE_NAMES.get(result.rule, result.rule)}")
-    ax.set_yticks(rows, labels=[literal(_short(f"{name} ({cid})", 44)) for name, cid in
-                                zip(carriers["name"], carriers["carrier_id"])])
+        ax.barh(
+            rows - offset,
+            values,
+            height=width,
+            color=RULE_COLOURS[index % len(RULE_COLOURS)],
+            label=f"allocation, {RULE_NAMES.get(result.rule, result.rule)}",
+        )
+    ax.set_yticks(
+        rows,
+        labels=[literal(_short(f"{name} ({cid})", 44)) for name, cid in zip(carriers["name"], carriers["carrier_id"])],
+    )
     ax.set_ylim(-0.7, len(carriers) - 0.3)
     money_ticks(ax.xaxis)
     ax.tick_params(axis="y", labelsize=6.5)
     ax.legend(fontsize=SMALL, loc="lower right", frameon=False)
     only = len(record.rules) == 1  # the page says so in words above the chart
-    _style(ax, f"Allocation by carrier, {RULE_NAMES.get(record.rule, record.rule)} rule" if only
-           else "Allocation by carrier under each rule")
+    _style(
+        ax,
+        f"Allocation by carrier, {RULE_NAMES.get(record.rule, record.rule)} rule"
+        if only
+        else "Allocation by carrier under each rule",
+    )
     ax.grid(axis="x", color="#e4e7eb", linewidth=0.6)
     ax.grid(axis="y", visible=False)
 
@@ -144,10 +191,19 @@ def carrier_timeline(ax, record: RunRecord, carrier_id: str) -> None:
     done = sites[sites["replaced"]].sort_values(["start", "finish", "site_id"])
     rows = np.arange(len(done))[::-1]
     thickness = max(0.6, min(6.0, 150.0 / max(1, len(done))))
-    for kind in sorted(set(done["kind"]), key=lambda k: (k not in KIND_COLOURS, list(KIND_COLOURS).index(k) if k in KIND_COLOURS else 0, k)):
+    for kind in sorted(
+        set(done["kind"]),
+        key=lambda k: (k not in KIND_COLOURS, list(KIND_COLOURS).index(k) if k in KIND_COLOURS else 0, k),
+    ):
         chosen = (done["kind"] == kind).to_numpy()
-        ax.hlines(rows[chosen], done["start"].to_numpy(dtype=float)[chosen], done["finish"].to_numpy(dtype=float)[chosen],
-                  colors=KIND_COLOURS.get(kind, KIND_COLOURS["other"]), linewidth=thickness, label=literal(kind))
+        ax.hlines(
+            rows[chosen],
+            done["start"].to_numpy(dtype=float)[chosen],
+            done["finish"].to_numpy(dtype=float)[chosen],
+            colors=KIND_COLOURS.get(kind, KIND_COLOURS["other"]),
+            linewidth=thickness,
+            label=literal(kind),
+        )
     if len(done):
         ax.set_ylim(-1, len(done))
         ax.legend(fontsize=SMALL, loc="upper right", frameon=False, ncol=4)
@@ -167,15 +223,36 @@ def carrier_money(ax, record: RunRecord, carrier_id: str) -> None:
     monthly = record.carrier_monthly(carrier_id)
     periods = monthly["period"].to_numpy(dtype=float)
     cumulative = monthly["cumulative_spend_usd"].to_numpy(dtype=float)
-    ax.step(np.append(periods, periods[-1] + 1), np.append(cumulative, cumulative[-1]), where="post",
-            color=MONEY_COLOURS["spend"], linewidth=1.6, label="cumulative spend")
-    ax.axhline(row["allocation_usd"], color=MONEY_COLOURS["allocation"], linestyle="--", linewidth=1.1,
-               label=literal(f"allocation ({usd(row['allocation_usd'])})"))
+    ax.step(
+        np.append(periods, periods[-1] + 1),
+        np.append(cumulative, cumulative[-1]),
+        where="post",
+        color=MONEY_COLOURS["spend"],
+        linewidth=1.6,
+        label="cumulative spend",
+    )
+    ax.axhline(
+        row["allocation_usd"],
+        color=MONEY_COLOURS["allocation"],
+        linestyle="--",
+        linewidth=1.1,
+        label=literal(f"allocation ({usd(row['allocation_usd'])})"),
+    )
     if row["own_funds_usd"] > 0:
-        ax.axhline(row["allocation_usd"] + row["own_funds_usd"], color=MONEY_COLOURS["available"], linestyle=":",
-                   linewidth=1.3, label=literal(f"with own funds ({usd(row['allocation_usd'] + row['own_funds_usd'])})"))
-    ax.axhline(row["demand_usd"], color="#999999", linestyle="-.", linewidth=1.0,
-               label=literal(f"demand ({usd(row['demand_usd'])})"))
+        ax.axhline(
+            row["allocation_usd"] + row["own_funds_usd"],
+            color=MONEY_COLOURS["available"],
+            linestyle=":",
+            linewidth=1.3,
+            label=literal(f"with own funds ({usd(row['allocation_usd'] + row['own_funds_usd'])})"),
+        )
+    ax.axhline(
+        row["demand_usd"],
+        color="#999999",
+        linestyle="-.",
+        linewidth=1.0,
+        label=literal(f"demand ({usd(row['demand_usd'])})"),
+    )
     ax.set_ylim(0, max(row["demand_usd"], row["allocation_usd"] + row["own_funds_usd"], cumulative.max(), 1.0) * 1.1)
     money_ticks(ax.yaxis)
     ax.yaxis.set_major_locator(MaxNLocator(5))

@@ -6,14 +6,15 @@ placed line by line with mathtext off (a `$` in a carrier's name or in "$1.90B" 
 sign). A table longer than the room left continues on the next page under a repeated header; a
 heading never ends a page on its own.
 """
+
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Callable
 
 import matplotlib
 from matplotlib.backends.backend_pdf import PdfPages
@@ -63,7 +64,7 @@ def _core_widths(bold: bool) -> dict[str, float]:
     return widths
 
 
-@lru_cache(maxsize=None)
+@cache
 def _advance_em(char: str, bold: bool, core: bool) -> float:
     """Advance width of one character in ems (kerning ignored: lines stay a hair short)."""
     if core and char in _core_widths(bold):
@@ -104,8 +105,17 @@ def wrap(text: str, size_pt: float, width_in: float, bold: bool = False) -> list
 
 
 def _text(fig: Figure, x_in: float, top_in: float, text: str, size: float, **style) -> None:
-    fig.text(x_in / PAGE_WIDTH_IN, 1 - top_in / PAGE_HEIGHT_IN, text, fontsize=size, va="top", ha=style.pop("ha", "left"),
-             parse_math=False, color=style.pop("color", INK), **style)
+    fig.text(
+        x_in / PAGE_WIDTH_IN,
+        1 - top_in / PAGE_HEIGHT_IN,
+        text,
+        fontsize=size,
+        va="top",
+        ha=style.pop("ha", "left"),
+        parse_math=False,
+        color=style.pop("color", INK),
+        **style,
+    )
 
 
 class Block:
@@ -119,7 +129,7 @@ class Block:
     def min_height(self) -> float:
         return self.height()
 
-    def split(self, room_in: float) -> tuple["Block | None", "Block | None"]:
+    def split(self, room_in: float) -> tuple[Block | None, Block | None]:
         return None, self
 
     def draw(self, fig: Figure, top_in: float) -> None:
@@ -153,19 +163,35 @@ class Text(Block):
         left = MARGIN_IN + self.indent_in
         if self.shade:
             box_height = len(lines) * line_height_in(self.size) + 0.2
-            fig.add_artist(Rectangle((left / PAGE_WIDTH_IN, 1 - (top + box_height) / PAGE_HEIGHT_IN),
-                                     (BODY_WIDTH_IN - self.indent_in) / PAGE_WIDTH_IN, box_height / PAGE_HEIGHT_IN,
-                                     transform=fig.transFigure, facecolor="#f0f6fb", edgecolor="#0072B2", linewidth=0.8))
+            fig.add_artist(
+                Rectangle(
+                    (left / PAGE_WIDTH_IN, 1 - (top + box_height) / PAGE_HEIGHT_IN),
+                    (BODY_WIDTH_IN - self.indent_in) / PAGE_WIDTH_IN,
+                    box_height / PAGE_HEIGHT_IN,
+                    transform=fig.transFigure,
+                    facecolor="#f0f6fb",
+                    edgecolor="#0072B2",
+                    linewidth=0.8,
+                )
+            )
             top, left = top + 0.1, left + 0.15
         for index, line in enumerate(lines):
-            _text(fig, left, top + index * line_height_in(self.size), line, self.size,
-                  fontweight="bold" if self.bold else regular_weight(), color=self.color)
+            _text(
+                fig,
+                left,
+                top + index * line_height_in(self.size),
+                line,
+                self.size,
+                fontweight="bold" if self.bold else regular_weight(),
+                color=self.color,
+            )
 
 
 def heading(text: str, level: int = 1) -> Text:
     size = {0: 22.0, 1: 16.0, 2: 11.5}[level]
-    return Text(text, size=size, bold=True, before_in={0: 0.0, 1: 0.12, 2: 0.1}[level], after_in=0.08,
-                keep_with_next=True)
+    return Text(
+        text, size=size, bold=True, before_in={0: 0.0, 1: 0.12, 2: 0.1}[level], after_in=0.08, keep_with_next=True
+    )
 
 
 @dataclass
@@ -181,8 +207,10 @@ class Table(Block):
     bold_first_column: bool = False
 
     def _cells(self, row: tuple[str, ...], bold: bool) -> list[list[str]]:
-        return [wrap(cell, self.size, BODY_WIDTH_IN * width - 0.1, bold or (self.bold_first_column and index == 0))
-                for index, (cell, width) in enumerate(zip(row, self.widths))]
+        return [
+            wrap(cell, self.size, BODY_WIDTH_IN * width - 0.1, bold or (self.bold_first_column and index == 0))
+            for index, (cell, width) in enumerate(zip(row, self.widths))
+        ]
 
     def _row_height(self, row: tuple[str, ...], bold: bool = False) -> float:
         if not row:
@@ -208,17 +236,25 @@ class Table(Block):
         if count < MIN_ROWS_CARRIED:
             return None, self
         head = Table(self.header, self.rows[:count], self.widths, self.size, self.align, 0.0, self.bold_first_column)
-        tail = Table(self.header, self.rows[count:], self.widths, self.size, self.align, self.after_in,
-                     self.bold_first_column)
+        tail = Table(
+            self.header, self.rows[count:], self.widths, self.size, self.align, self.after_in, self.bold_first_column
+        )
         return head, tail
 
     def draw(self, fig: Figure, top_in: float) -> None:
         y = top_in
         if self.header:
             header_height = self._row_height(self.header, True)
-            fig.add_artist(Rectangle((MARGIN_IN / PAGE_WIDTH_IN, 1 - (y + header_height) / PAGE_HEIGHT_IN),
-                                     BODY_WIDTH_IN / PAGE_WIDTH_IN, header_height / PAGE_HEIGHT_IN,
-                                     transform=fig.transFigure, facecolor=SHADE, edgecolor="none"))
+            fig.add_artist(
+                Rectangle(
+                    (MARGIN_IN / PAGE_WIDTH_IN, 1 - (y + header_height) / PAGE_HEIGHT_IN),
+                    BODY_WIDTH_IN / PAGE_WIDTH_IN,
+                    header_height / PAGE_HEIGHT_IN,
+                    transform=fig.transFigure,
+                    facecolor=SHADE,
+                    edgecolor="none",
+                )
+            )
         rows = [(self.header, True)] if self.header else []
         for row, bold in [*rows, *((r, False) for r in self.rows)]:
             cells, x = self._cells(row, bold), MARGIN_IN
@@ -226,12 +262,26 @@ class Table(Block):
                 right = (self.align[index] if index < len(self.align) else "left") == "right"
                 heavy = bold or (self.bold_first_column and index == 0)
                 for k, line in enumerate(lines):
-                    _text(fig, x + (BODY_WIDTH_IN * width - 0.05 if right else 0.05), y + 0.03 + k * line_height_in(self.size),
-                          line, self.size, ha="right" if right else "left", fontweight="bold" if heavy else regular_weight())
+                    _text(
+                        fig,
+                        x + (BODY_WIDTH_IN * width - 0.05 if right else 0.05),
+                        y + 0.03 + k * line_height_in(self.size),
+                        line,
+                        self.size,
+                        ha="right" if right else "left",
+                        fontweight="bold" if heavy else regular_weight(),
+                    )
                 x += BODY_WIDTH_IN * width
             y += max(len(c) for c in cells) * line_height_in(self.size) + 0.06
-            fig.add_artist(Line2D([MARGIN_IN / PAGE_WIDTH_IN, (MARGIN_IN + BODY_WIDTH_IN) / PAGE_WIDTH_IN],
-                                  [1 - y / PAGE_HEIGHT_IN] * 2, transform=fig.transFigure, color=RULE, linewidth=0.5))
+            fig.add_artist(
+                Line2D(
+                    [MARGIN_IN / PAGE_WIDTH_IN, (MARGIN_IN + BODY_WIDTH_IN) / PAGE_WIDTH_IN],
+                    [1 - y / PAGE_HEIGHT_IN] * 2,
+                    transform=fig.transFigure,
+                    color=RULE,
+                    linewidth=0.5,
+                )
+            )
 
 
 def pairs_table(rows: list[tuple[str, str]], size: float = 9.0, label_width: float = 0.34) -> Table:
@@ -256,10 +306,12 @@ class Chart(Block):
 
     def draw(self, fig: Figure, top_in: float) -> None:
         inner_height = self.height_in - self.top_in - self.bottom_in
-        rect = ((MARGIN_IN + self.left_in) / PAGE_WIDTH_IN,
-                1 - (top_in + self.top_in + inner_height) / PAGE_HEIGHT_IN,
-                (BODY_WIDTH_IN - self.left_in - self.right_in) / PAGE_WIDTH_IN,
-                inner_height / PAGE_HEIGHT_IN)
+        rect = (
+            (MARGIN_IN + self.left_in) / PAGE_WIDTH_IN,
+            1 - (top_in + self.top_in + inner_height) / PAGE_HEIGHT_IN,
+            (BODY_WIDTH_IN - self.left_in - self.right_in) / PAGE_WIDTH_IN,
+            inner_height / PAGE_HEIGHT_IN,
+        )
         self.draw_axes(fig.add_axes(rect))
 
 
@@ -314,8 +366,12 @@ def paginate(blocks: list[Block]) -> list[list[tuple[Block, float]]]:
     return [page for page in pages if page]
 
 
-def render(pages: list[list[tuple[Block, float]]], footer: Callable[[int, int], tuple[str, str]],
-           metadata: dict, creation_date: datetime) -> bytes:
+def render(
+    pages: list[list[tuple[Block, float]]],
+    footer: Callable[[int, int], tuple[str, str]],
+    metadata: dict,
+    creation_date: datetime,
+) -> bytes:
     """Draw every page into one PDF; `footer(n, total)` gives the left and right footer text."""
     buffer = io.BytesIO()
     info = {**metadata, "CreationDate": creation_date, "ModDate": creation_date}
@@ -326,9 +382,15 @@ def render(pages: list[list[tuple[Block, float]]], footer: Callable[[int, int], 
                 block.draw(fig, TOP_IN + used)
             left, right = footer(number, len(pages))
             footer_top = PAGE_HEIGHT_IN - BOTTOM_IN + 0.3
-            fig.add_artist(Line2D([MARGIN_IN / PAGE_WIDTH_IN, (MARGIN_IN + BODY_WIDTH_IN) / PAGE_WIDTH_IN],
-                                  [1 - (footer_top - 0.06) / PAGE_HEIGHT_IN] * 2, transform=fig.transFigure,
-                                  color=RULE, linewidth=0.5))
+            fig.add_artist(
+                Line2D(
+                    [MARGIN_IN / PAGE_WIDTH_IN, (MARGIN_IN + BODY_WIDTH_IN) / PAGE_WIDTH_IN],
+                    [1 - (footer_top - 0.06) / PAGE_HEIGHT_IN] * 2,
+                    transform=fig.transFigure,
+                    color=RULE,
+                    linewidth=0.5,
+                )
+            )
             _text(fig, MARGIN_IN, footer_top, left, 7.5, color=MUTED)
             _text(fig, MARGIN_IN + BODY_WIDTH_IN, footer_top, right, 7.5, color=MUTED, ha="right")
             pdf.savefig(fig)

@@ -6,6 +6,7 @@ and the charts of `planner.present.plots`. Every piece of text that comes from t
 `<script>alert(1)</script>` is shown as those characters. Chart divs get fixed ids, so two pages
 made from the same run are identical apart from the report's timestamp.
 """
+
 from __future__ import annotations
 
 import html
@@ -61,7 +62,8 @@ code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; 
 # open them before printing, and open the one a link points at. Plotly sizes a chart to the
 # screen once; narrow every chart to the printed page before printing and give it back after.
 PRINT_WIDTH_PX = 700  # US Letter or A4 less the browser's default margins, at 96 px per inch
-PAGE_SCRIPT = """
+PAGE_SCRIPT = (
+    """
 function chartsTo(width) {
   document.querySelectorAll('.plotly-graph-div').forEach(function (div) {
     Plotly.relayout(div, width ? {width: width} : {width: null, autosize: true});
@@ -78,7 +80,9 @@ function openLinkedBlock() {
 }
 window.addEventListener('hashchange', openLinkedBlock);
 window.addEventListener('DOMContentLoaded', openLinkedBlock);
-""" % PRINT_WIDTH_PX
+"""
+    % PRINT_WIDTH_PX
+)
 
 
 def esc(value) -> str:
@@ -97,46 +101,75 @@ def page_bytes(record: RunRecord, generated_at: datetime | None = None) -> bytes
         ("carriers", "Each carrier", carriers_section(record)),
         ("scenario", "Scenario", rows_table(wording.scenario_rows(record))),
         ("provenance", "Provenance", rows_table(wording.provenance_rows(record, generated_at))),
-        ("assumptions", "Assumptions", "<ul>" + "".join(f"<li>{esc(a)}</li>" for a in wording.assumptions(record)) + "</ul>"),
-        ("glossary", "Glossary", "<dl>" + "".join(f"<dt><b>{esc(t)}</b></dt><dd>{esc(d)}</dd>" for t, d in wording.GLOSSARY) + "</dl>"),
+        (
+            "assumptions",
+            "Assumptions",
+            "<ul>" + "".join(f"<li>{esc(a)}</li>" for a in wording.assumptions(record)) + "</ul>",
+        ),
+        (
+            "glossary",
+            "Glossary",
+            "<dl>" + "".join(f"<dt><b>{esc(t)}</b></dt><dd>{esc(d)}</dd>" for t, d in wording.GLOSSARY) + "</dl>",
+        ),
     ]
-    body = [f"<h1>{esc(title)}</h1>",
-            f"<p class=\"sub\">Dataset {esc(record.summary['dataset'])} &middot; rule {esc(record.rule)} &middot; "
-            f"status {esc(record.summary['status'])} &middot; report made at "
-            f"{esc(utc_timestamp(generated_at))}</p>",
-            "<nav><ol>" + "".join(f"<li><a href=\"#{key}\">{esc(name)}</a></li>" for key, name, _ in sections) + "</ol></nav>"]
-    body += [f"<section id=\"{key}\"><h2>{esc(name)}</h2>{content}</section>" for key, name, content in sections]
-    page = ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            f"<title>{esc(title)}</title>\n<style>{STYLE}</style>\n"
-            f"<script>{get_plotlyjs()}</script>\n<script>{PAGE_SCRIPT}</script>\n</head>\n"
-            "<body>\n<main>\n" + "\n".join(body) + "\n</main>\n</body>\n</html>\n")
+    body = [
+        f"<h1>{esc(title)}</h1>",
+        f'<p class="sub">Dataset {esc(record.summary["dataset"])} &middot; rule {esc(record.rule)} &middot; '
+        f"status {esc(record.summary['status'])} &middot; report made at "
+        f"{esc(utc_timestamp(generated_at))}</p>",
+        "<nav><ol>"
+        + "".join(f'<li><a href="#{key}">{esc(name)}</a></li>' for key, name, _ in sections)
+        + "</ol></nav>",
+    ]
+    body += [f'<section id="{key}"><h2>{esc(name)}</h2>{content}</section>' for key, name, content in sections]
+    page = (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{esc(title)}</title>\n<style>{STYLE}</style>\n"
+        f"<script>{get_plotlyjs()}</script>\n<script>{PAGE_SCRIPT}</script>\n</head>\n"
+        "<body>\n<main>\n" + "\n".join(body) + "\n</main>\n</body>\n</html>\n"
+    )
     return page.encode("utf-8")
 
 
 def summary_section(record: RunRecord) -> str:
-    cards = "".join(f"<div><dt>{esc(label)}</dt><dd>{esc(wording.show(value, unit))}</dd></div>"
-                    for label, value, unit in wording.headline_rows(record))
+    cards = "".join(
+        f"<div><dt>{esc(label)}</dt><dd>{esc(wording.show(value, unit))}</dd></div>"
+        for label, value, unit in wording.headline_rows(record)
+    )
     details = "".join(f"<p>{esc(s)}</p>" for s in wording.detail_sentences(record))
     notes = "".join(f"<p><b>Note:</b> {esc(n)}</p>" for n in record.summary.get("notes") or [])
-    return f"<p class=\"headline\">{esc(wording.headline_sentence(record))}</p>{details}{notes}<dl class=\"figures\">{cards}</dl>"
+    return f'<p class="headline">{esc(wording.headline_sentence(record))}</p>{details}{notes}<dl class="figures">{cards}</dl>'
 
 
 def national_section(record: RunRecord) -> str:
     monthly = record.monthly
     charts = [
-        ("coverage", plots.coverage_over_time(monthly, deadline_month=record.deadline_month,
-                                              title="People by service state, per month")),
-        ("spend", plots.spend_over_time(monthly, money_available_usd=record.summary["available_usd"],
-                                        title="Spend per month and cumulative spend against the money available")),
+        (
+            "coverage",
+            plots.coverage_over_time(
+                monthly, deadline_month=record.deadline_month, title="People by service state, per month"
+            ),
+        ),
+        (
+            "spend",
+            plots.spend_over_time(
+                monthly,
+                money_available_usd=record.summary["available_usd"],
+                title="Spend per month and cumulative spend against the money available",
+            ),
+        ),
         ("allocation-by-rule", allocation_by_rule_figure(record)),
     ]
     if any(c.startswith("crew_") for c in monthly.columns):
         charts.append(("crews", plots.crews_over_time(monthly, title="Crews in use against capacity, all carriers")))
     parts = [chart_html(key, figure) for key, figure in charts]
     if len(record.rules) == 1:
-        parts.insert(2, f"<p>Only the {esc(rule_name(record.rule))} rule was solved for this run, so the chart below shows its "
-                        "allocation; pass other rules' plans to compare.</p>")
+        parts.insert(
+            2,
+            f"<p>Only the {esc(rule_name(record.rule))} rule was solved for this run, so the chart below shows its "
+            "allocation; pass other rules' plans to compare.</p>",
+        )
     else:
         parts.append(rule_outcomes_table(record))
     return "".join(parts)
@@ -144,8 +177,18 @@ def national_section(record: RunRecord) -> str:
 
 def chart_html(key: str, figure) -> str:
     """A plotly figure as a div with a fixed id (plotly.js is already in the head)."""
-    return "<div class=\"chart\">" + pio.to_html(figure, full_html=False, include_plotlyjs=False, div_id=f"chart-{key}",
-                                                   config=CHART_CONFIG, default_height=figure.layout.height or 450) + "</div>"
+    return (
+        '<div class="chart">'
+        + pio.to_html(
+            figure,
+            full_html=False,
+            include_plotlyjs=False,
+            div_id=f"chart-{key}",
+            config=CHART_CONFIG,
+            default_height=figure.layout.height or 450,
+        )
+        + "</div>"
+    )
 
 
 def allocation_by_rule_figure(record: RunRecord):
@@ -161,7 +204,7 @@ def allocation_by_rule_figure(record: RunRecord):
         table = _rule_table(record)
         figure = plots.allocation_by_rule(table, title=_rule_title(record))
         labels, bars = list(table["name"]), len(record.rules)
-    figure.update_layout(height=max(450, 9 * len(labels) * bars + 200), margin=dict(t=110))
+    figure.update_layout(height=max(450, 9 * len(labels) * bars + 200), margin={"t": 110})
     figure.update_yaxes(tickmode="array", tickvals=labels, automargin=True)
     return figure
 
@@ -182,12 +225,16 @@ def _rule_title(record: RunRecord) -> str:
 
 
 def rule_outcomes_table(record: RunRecord) -> str:
-    rows = "".join(f"<tr><td>{esc(rule_name(r.rule))}</td><td class=\"num\">{esc(usd(r.allocated_usd))}</td>"
-                   f"<td class=\"num\">{r.carriers_done_by_deadline:,}</td><td class=\"num\">{r.population_left_without_service:,}</td></tr>"
-                   for r in record.rules)
-    return ("<h3>Outcome under each rule</h3><table><thead><tr><th>Rule</th><th class=\"num\">Allocated</th>"
-            "<th class=\"num\">Carriers done by the deadline</th><th class=\"num\">People left without service</th>"
-            f"</tr></thead><tbody>{rows}</tbody></table>")
+    rows = "".join(
+        f'<tr><td>{esc(rule_name(r.rule))}</td><td class="num">{esc(usd(r.allocated_usd))}</td>'
+        f'<td class="num">{r.carriers_done_by_deadline:,}</td><td class="num">{r.population_left_without_service:,}</td></tr>'
+        for r in record.rules
+    )
+    return (
+        '<h3>Outcome under each rule</h3><table><thead><tr><th>Rule</th><th class="num">Allocated</th>'
+        '<th class="num">Carriers done by the deadline</th><th class="num">People left without service</th>'
+        f"</tr></thead><tbody>{rows}</tbody></table>"
+    )
 
 
 def missed_section(record: RunRecord) -> str:
@@ -195,28 +242,35 @@ def missed_section(record: RunRecord) -> str:
     if missed.empty:
         return "<p>Every carrier replaces all its sites by the deadline.</p>"
     rows = "".join(
-        f"<tr class=\"late\"><td><a href=\"#carrier-{esc(_anchor(r.carrier_id))}\">{esc(r.name)}</a> ({esc(r.carrier_id)})</td>"
-        f"<td>{esc(r.state)}</td><td class=\"num\">{r.sites_replaced:,} / {r.sites:,}</td>"
-        f"<td class=\"num\">{r.population_left_without_service:,}</td><td class=\"reason\">{esc(r.reason)}</td></tr>"
-        for r in missed.itertuples())
-    return (f"<p>{len(missed)} of {len(record.carriers)} carriers do not finish every site by "
-            f"{esc(record.deadline_month)}.</p><table><thead><tr><th>Carrier</th><th>State</th>"
-            "<th class=\"num\">Sites replaced</th><th class=\"num\">People left without service</th><th>Reason</th>"
-            f"</tr></thead><tbody>{rows}</tbody></table>")
+        f'<tr class="late"><td><a href="#carrier-{esc(_anchor(r.carrier_id))}">{esc(r.name)}</a> ({esc(r.carrier_id)})</td>'
+        f'<td>{esc(r.state)}</td><td class="num">{r.sites_replaced:,} / {r.sites:,}</td>'
+        f'<td class="num">{r.population_left_without_service:,}</td><td class="reason">{esc(r.reason)}</td></tr>'
+        for r in missed.itertuples()
+    )
+    return (
+        f"<p>{len(missed)} of {len(record.carriers)} carriers do not finish every site by "
+        f"{esc(record.deadline_month)}.</p><table><thead><tr><th>Carrier</th><th>State</th>"
+        '<th class="num">Sites replaced</th><th class="num">People left without service</th><th>Reason</th>'
+        f"</tr></thead><tbody>{rows}</tbody></table>"
+    )
 
 
 def allocation_section(record: RunRecord) -> str:
     rows = "".join(
-        ("<tr class=\"late\">" if not r.on_time else "<tr>") + f"<td>{esc(r.carrier_id)}</td><td>{esc(r.name)}</td><td>{esc(r.state)}</td>"
-        f"<td class=\"num\">{esc(usd(r.demand_usd))}</td><td class=\"num\">{esc(usd(r.allocation_usd))}</td>"
-        f"<td class=\"num\">{esc(usd(r.own_funds_usd))}</td><td class=\"num\">{esc(usd(r.spend_usd))}</td>"
-        f"<td class=\"num\">{r.sites_replaced:,} / {r.sites:,}</td><td>{esc(r.completion_month or 'not all')}</td>"
-        f"<td class=\"num\">{r.population_left_without_service:,}</td></tr>"
-        for r in record.carriers.sort_values("carrier_id").itertuples())
-    return ("<table><thead><tr><th>ID</th><th>Carrier</th><th>State</th><th class=\"num\">Demand</th>"
-            "<th class=\"num\">Allocation</th><th class=\"num\">Own funds</th><th class=\"num\">Spend</th>"
-            "<th class=\"num\">Sites replaced</th><th>Completion</th><th class=\"num\">People left without service</th>"
-            f"</tr></thead><tbody>{rows}</tbody></table>")
+        ('<tr class="late">' if not r.on_time else "<tr>")
+        + f"<td>{esc(r.carrier_id)}</td><td>{esc(r.name)}</td><td>{esc(r.state)}</td>"
+        f'<td class="num">{esc(usd(r.demand_usd))}</td><td class="num">{esc(usd(r.allocation_usd))}</td>'
+        f'<td class="num">{esc(usd(r.own_funds_usd))}</td><td class="num">{esc(usd(r.spend_usd))}</td>'
+        f'<td class="num">{r.sites_replaced:,} / {r.sites:,}</td><td>{esc(r.completion_month or "not all")}</td>'
+        f'<td class="num">{r.population_left_without_service:,}</td></tr>'
+        for r in record.carriers.sort_values("carrier_id").itertuples()
+    )
+    return (
+        '<table><thead><tr><th>ID</th><th>Carrier</th><th>State</th><th class="num">Demand</th>'
+        '<th class="num">Allocation</th><th class="num">Own funds</th><th class="num">Spend</th>'
+        '<th class="num">Sites replaced</th><th>Completion</th><th class="num">People left without service</th>'
+        f"</tr></thead><tbody>{rows}</tbody></table>"
+    )
 
 
 def carriers_section(record: RunRecord) -> str:
@@ -228,27 +282,39 @@ def carriers_section(record: RunRecord) -> str:
         unfunded = sites[~sites["replaced"]]
         parts = [f"<p>{esc(wording.carrier_sentence(record, carrier_id))}</p>"]
         if row["reason"]:
-            parts.append(f"<p class=\"reason\"><b>Why it misses the deadline:</b> {esc(row['reason'])}</p>")
+            parts.append(f'<p class="reason"><b>Why it misses the deadline:</b> {esc(row["reason"])}</p>')
         if len(unfunded):
-            parts.append(f"<p><b>{len(unfunded):,} sites left unfunded</b> "
-                         f"({unfunded['population'].sum():,} people): <span class=\"ids\">"
-                         + esc(", ".join(unfunded["site_id"])) + "</span></p>")
+            parts.append(
+                f"<p><b>{len(unfunded):,} sites left unfunded</b> "
+                f'({unfunded["population"].sum():,} people): <span class="ids">'
+                + esc(", ".join(unfunded["site_id"]))
+                + "</span></p>"
+            )
         done = sites[sites["replaced"]]
         if len(done):
-            rows = "".join(f"<tr><td class=\"ids\">{esc(s.site_id)}</td><td>{esc(s.kind)}</td><td>{esc(s.month)}</td>"
-                           f"<td>{esc(s.finish_month)}</td><td class=\"num\">{esc(usd(s.cost_usd))}</td>"
-                           f"<td class=\"num\">{s.population:,}</td></tr>" for s in done.itertuples())
-            parts.append("<table><thead><tr><th>Site</th><th>Kind</th><th>Start</th><th>In service on new gear</th>"
-                         f"<th class=\"num\">Cost</th><th class=\"num\">People</th></tr></thead><tbody>{rows}</tbody></table>")
+            rows = "".join(
+                f'<tr><td class="ids">{esc(s.site_id)}</td><td>{esc(s.kind)}</td><td>{esc(s.month)}</td>'
+                f'<td>{esc(s.finish_month)}</td><td class="num">{esc(usd(s.cost_usd))}</td>'
+                f'<td class="num">{s.population:,}</td></tr>'
+                for s in done.itertuples()
+            )
+            parts.append(
+                "<table><thead><tr><th>Site</th><th>Kind</th><th>Start</th><th>In service on new gear</th>"
+                f'<th class="num">Cost</th><th class="num">People</th></tr></thead><tbody>{rows}</tbody></table>'
+            )
         status = "done by the deadline" if row["on_time"] else "misses the deadline"
-        blocks.append(f"<details id=\"carrier-{esc(_anchor(carrier_id))}\"><summary>{esc(row['name'])} "
-                      f"({esc(carrier_id)}) &mdash; {status}</summary>{''.join(parts)}</details>")
+        blocks.append(
+            f'<details id="carrier-{esc(_anchor(carrier_id))}"><summary>{esc(row["name"])} '
+            f"({esc(carrier_id)}) &mdash; {status}</summary>{''.join(parts)}</details>"
+        )
     return "".join(blocks)
 
 
 def rows_table(rows) -> str:
-    body = "".join(f"<tr><th scope=\"row\">{esc(label)}</th><td>{esc(wording.show(value, unit))}</td></tr>"
-                   for label, value, unit in rows)
+    body = "".join(
+        f'<tr><th scope="row">{esc(label)}</th><td>{esc(wording.show(value, unit))}</td></tr>'
+        for label, value, unit in rows
+    )
     return f"<table><tbody>{body}</tbody></table>"
 
 

@@ -3,6 +3,7 @@
 Each function returns plain rows (label, value, unit) or sentences, so the Excel, HTML and PDF
 writers say exactly the same thing; `show` turns a value and its unit into the text a reader sees.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -12,8 +13,16 @@ from planner.runs.folder import RunRecord
 from planner.runs.provenance import utc_timestamp
 
 # Units a value can carry; the writers format and number-format by them.
-USD, PEOPLE, COUNT, MONTHS, RATIO, SECONDS, NUMBER, TEXT = ("usd", "people", "count", "months", "ratio", "seconds",
-                                                         "number", "text")
+USD, PEOPLE, COUNT, MONTHS, RATIO, SECONDS, NUMBER, TEXT = (
+    "usd",
+    "people",
+    "count",
+    "months",
+    "ratio",
+    "seconds",
+    "number",
+    "text",
+)
 
 
 def show(value, unit: str) -> str:
@@ -35,7 +44,6 @@ def show(value, unit: str) -> str:
     return str(value)
 
 
-
 def headline_sentence(record: RunRecord) -> str:
     """The plan in one sentence a policy reader can quote."""
     figures = record.summary
@@ -44,17 +52,21 @@ def headline_sentence(record: RunRecord) -> str:
     after = f" ({usd(figures['available_usd'])} after a {usd(reserve)} administrative reserve)" if reserve > 0.5 else ""
     done, total = figures["carriers_done_by_deadline"], figures["carriers_total"]
     dark = figures["population_left_without_service"]
-    return (f"With a {fund} fund{after} {rule_words(record.rule)}, {done} of {total} carriers replace all their "
-            f"covered gear by {record.deadline_month} (the deadline, month {record.deadline} of the plan); "
-            f"{dark:,} {'person is' if dark == 1 else 'people are'} left without service.")
+    return (
+        f"With a {fund} fund{after} {rule_words(record.rule)}, {done} of {total} carriers replace all their "
+        f"covered gear by {record.deadline_month} (the deadline, month {record.deadline} of the plan); "
+        f"{dark:,} {'person is' if dark == 1 else 'people are'} left without service."
+    )
 
 
 def detail_sentences(record: RunRecord) -> list[str]:
     """Two more sentences: what the money buys, and how sure the solver is."""
     figures = record.summary
     replaced, total = figures["sites_replaced"], figures["sites_total"]
-    money = (f"The plan replaces {replaced:,} of {total:,} sites, spending {usd(figures['spend_usd'])} against a demand "
-             f"of {usd(figures['demand_usd'])}")
+    money = (
+        f"The plan replaces {replaced:,} of {total:,} sites, spending {usd(figures['spend_usd'])} against a demand "
+        f"of {usd(figures['demand_usd'])}"
+    )
     money += "; sites not replaced are shut down at the deadline." if replaced < total else "."
     gap = figures.get("gap")
     sureness = f"The schedule is {STATUS_WORDS.get(figures['status'], figures['status'])}"
@@ -154,23 +166,30 @@ def assumptions(record: RunRecord) -> list[str]:
 
 GLOSSARY = (
     ("Covered gear", "Network equipment from Huawei or ZTE that the FCC requires carriers to remove and replace."),
-    ("Fund", "Money appropriated for reimbursement (the Secure and Trusted Communications Networks "
-             "Reimbursement Program)."),
+    (
+        "Fund",
+        "Money appropriated for reimbursement (the Secure and Trusted Communications Networks Reimbursement Program).",
+    ),
     ("Administrative reserve", "Part of the fund held back and not allocated to carriers."),
     ("Demand", "The cost of replacing every site of a carrier (or of all carriers)."),
     ("Allocation", "Money from the fund assigned to a carrier by the funding rule."),
     ("Pro rata", "Every carrier receives the same fraction of its demand."),
     ("Deadline", "The term (months from the start) plus six months per extension granted (47 CFR 1.50004)."),
     ("Done by the deadline", "Every site of the carrier is replaced and its work finished by the deadline month."),
-    ("Left without service", "People served by sites that are not replaced: their covered gear is shut down at "
-                             "the deadline."),
+    (
+        "Left without service",
+        "People served by sites that are not replaced: their covered gear is shut down at the deadline.",
+    ),
     ("Exposure", "People times months spent on covered gear before it is replaced or shut down."),
     ("Site", "A location whose covered gear must be replaced (core, backhaul or radio access)."),
     ("Crew unit", "A team that can work on one unit of a site's crew need in a month."),
     ("Gap", "Relative distance between the plan's objective and the best bound the solver proved; 0% is optimal."),
     ("Bound", "A value no plan can beat, proven by the solver."),
-    ("Termination status", "optimal: proven within the requested gap; feasible: valid, stopped by the time "
-                           "limit; heuristic: valid, from list scheduling without an optimality claim."),
+    (
+        "Termination status",
+        "optimal: proven within the requested gap; feasible: valid, stopped by the time "
+        "limit; heuristic: valid, from list scheduling without an optimality claim.",
+    ),
 )
 
 
@@ -178,11 +197,15 @@ def carrier_sentence(record: RunRecord, carrier_id: str) -> str:
     """One carrier's outcome in a sentence."""
     row = record.carrier(carrier_id)
     money = row["allocation_usd"] + row["own_funds_usd"]
-    text = (f"{row['name']} ({row['carrier_id']}, {row['state']}) receives {usd(row['allocation_usd'])} against a demand "
-            f"of {usd(row['demand_usd'])}")
+    text = (
+        f"{row['name']} ({row['carrier_id']}, {row['state']}) receives {usd(row['allocation_usd'])} against a demand "
+        f"of {usd(row['demand_usd'])}"
+    )
     text += f" and has {usd(row['own_funds_usd'])} of its own" if row["own_funds_usd"] > 0 else ""
-    text += (f"; it spends {usd(row['spend_usd'])} of the {usd(money)} available and replaces "
-             f"{row['sites_replaced']:,} of {row['sites']:,} sites")
+    text += (
+        f"; it spends {usd(row['spend_usd'])} of the {usd(money)} available and replaces "
+        f"{row['sites_replaced']:,} of {row['sites']:,} sites"
+    )
     if row["on_time"]:
         text += f", finishing in {row['completion_month']}, on time."
     elif row["completion_month"]:

@@ -8,12 +8,13 @@ carriage return) is also marked with Excel's quote prefix so that editing the ce
 text. The file is byte-for-byte reproducible: document dates are the plan's made-at time and
 every zip entry carries that same time.
 """
+
 from __future__ import annotations
 
 import io
 import zipfile
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pandas as pd
 from openpyxl import Workbook
@@ -39,8 +40,17 @@ from planner.runs.provenance import parse_timestamp
 
 MONTH, PERIOD, FLAG, CREW = "month", "period", "flag", "crew"  # units only tables use
 NUMBER_FORMATS = {
-    USD: '"$"#,##0', PEOPLE: "#,##0", COUNT: "#,##0", MONTHS: '0" months"', RATIO: "0.00%", SECONDS: '0.0" s"',
-    MONTH: "yyyy-mm", PERIOD: "0", CREW: "#,##0.0", NUMBER: "#,##0.00", TEXT: "@",
+    USD: '"$"#,##0',
+    PEOPLE: "#,##0",
+    COUNT: "#,##0",
+    MONTHS: '0" months"',
+    RATIO: "0.00%",
+    SECONDS: '0.0" s"',
+    MONTH: "yyyy-mm",
+    PERIOD: "0",
+    CREW: "#,##0.0",
+    NUMBER: "#,##0.00",
+    TEXT: "@",
 }
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 FALLBACK_TIME = datetime(2000, 1, 1)  # document date when the run does not say when it was made
@@ -58,32 +68,49 @@ class Column:
 
 
 CARRIER_COLUMNS = (
-    Column("Carrier ID", "carrier_id", TEXT), Column("Carrier", "name", TEXT), Column("State", "state", TEXT),
-    Column("Priority tier", "priority", COUNT), Column("Demand (USD)", "demand_usd", USD),
-    Column("Allocation (USD)", "allocation_usd", USD), Column("Own funds (USD)", "own_funds_usd", USD),
-    Column("Spend (USD)", "spend_usd", USD), Column("Sites", "sites", COUNT),
-    Column("Sites replaced", "sites_replaced", COUNT), Column("Completion month", "completion_month", MONTH),
-    Column("Done by deadline", "on_time", FLAG), Column("People", "population", PEOPLE),
+    Column("Carrier ID", "carrier_id", TEXT),
+    Column("Carrier", "name", TEXT),
+    Column("State", "state", TEXT),
+    Column("Priority tier", "priority", COUNT),
+    Column("Demand (USD)", "demand_usd", USD),
+    Column("Allocation (USD)", "allocation_usd", USD),
+    Column("Own funds (USD)", "own_funds_usd", USD),
+    Column("Spend (USD)", "spend_usd", USD),
+    Column("Sites", "sites", COUNT),
+    Column("Sites replaced", "sites_replaced", COUNT),
+    Column("Completion month", "completion_month", MONTH),
+    Column("Done by deadline", "on_time", FLAG),
+    Column("People", "population", PEOPLE),
     Column("People left without service", "population_left_without_service", PEOPLE),
 )
 SCHEDULE_COLUMNS = (
-    Column("Site ID", "site_id", TEXT), Column("Carrier ID", "carrier_id", TEXT), Column("Kind", "kind", TEXT),
-    Column("Replaced", "replaced", FLAG), Column("Start month", "month", MONTH),
-    Column("Finish month", "finish_month", MONTH), Column("Start (months from start)", "start", PERIOD),
-    Column("Finish (months from start)", "finish", PERIOD), Column("Cost (USD)", "cost_usd", USD),
+    Column("Site ID", "site_id", TEXT),
+    Column("Carrier ID", "carrier_id", TEXT),
+    Column("Kind", "kind", TEXT),
+    Column("Replaced", "replaced", FLAG),
+    Column("Start month", "month", MONTH),
+    Column("Finish month", "finish_month", MONTH),
+    Column("Start (months from start)", "start", PERIOD),
+    Column("Finish (months from start)", "finish", PERIOD),
+    Column("Cost (USD)", "cost_usd", USD),
     Column("People", "population", PEOPLE),
 )
 MONTHLY_COLUMNS = (
-    Column("Month", "month", MONTH), Column("Period (months from start)", "period", PERIOD),
-    Column("Spend (USD)", "spend_usd", USD), Column("Drawn from the fund (USD)", "funds_drawn_usd", USD),
+    Column("Month", "month", MONTH),
+    Column("Period (months from start)", "period", PERIOD),
+    Column("Spend (USD)", "spend_usd", USD),
+    Column("Drawn from the fund (USD)", "funds_drawn_usd", USD),
     Column("Cumulative spend (USD)", "cumulative_spend_usd", USD),
     Column("People on covered gear", "population_on_covered_gear", PEOPLE),
     Column("People on new gear", "population_on_new_gear", PEOPLE),
     Column("People without service", "population_without_service", PEOPLE),
 )
 MISSED_COLUMNS = (
-    Column("Carrier ID", "carrier_id", TEXT), Column("Carrier", "name", TEXT), Column("State", "state", TEXT),
-    Column("Sites", "sites", COUNT), Column("Sites replaced", "sites_replaced", COUNT),
+    Column("Carrier ID", "carrier_id", TEXT),
+    Column("Carrier", "name", TEXT),
+    Column("State", "state", TEXT),
+    Column("Sites", "sites", COUNT),
+    Column("Sites replaced", "sites_replaced", COUNT),
     Column("Completion month", "completion_month", MONTH),
     Column("People left without service", "population_left_without_service", PEOPLE),
     Column("Reason for missing the deadline", "reason", TEXT),
@@ -97,11 +124,10 @@ def workbook_bytes(record: RunRecord, generated_at: datetime | None = None) -> b
     summary_sheet.title = "Summary"
     write_summary(summary_sheet, record, generated_at)
     write_table(book.create_sheet("Allocation"), CARRIER_COLUMNS, record.carriers.sort_values("carrier_id"))
-    write_table(book.create_sheet("Schedule"), SCHEDULE_COLUMNS,
-                record.schedule.sort_values(["carrier_id", "site_id"]))
+    write_table(book.create_sheet("Schedule"), SCHEDULE_COLUMNS, record.schedule.sort_values(["carrier_id", "site_id"]))
     monthly_columns = MONTHLY_COLUMNS + tuple(
-        Column(_crew_header(name), name, CREW) for name in record.monthly.columns
-        if name.startswith("crew_"))
+        Column(_crew_header(name), name, CREW) for name in record.monthly.columns if name.startswith("crew_")
+    )
     write_table(book.create_sheet("Monthly"), monthly_columns, record.monthly.sort_values("period"))
     write_table(book.create_sheet("Missed deadline"), MISSED_COLUMNS, record.missed)
     if len(record.rules) > 1:
@@ -127,13 +153,26 @@ def write_summary(sheet, record: RunRecord, generated_at: datetime | None) -> No
         sheet.cell(row, 1).alignment = Alignment(wrap_text=True, vertical="top")
         sheet.row_dimensions[row].height = 15 * (1 + len(sentence) // 110)
         row += 1
-    sections = [("Headline figures", wording.headline_rows(record)), ("Scenario", wording.scenario_rows(record)),
-                ("Provenance", wording.provenance_rows(record, generated_at))]
+    sections = [
+        ("Headline figures", wording.headline_rows(record)),
+        ("Scenario", wording.scenario_rows(record)),
+        ("Provenance", wording.provenance_rows(record, generated_at)),
+    ]
     if len(record.rules) > 1:
-        sections.append(("Outcome under each rule", [
-            (rule_name(r.rule),
-             f"allocated {usd(r.allocated_usd)}; {r.carriers_done_by_deadline:,} carriers done by the deadline; "
-             f"{r.population_left_without_service:,} people left without service", TEXT) for r in record.rules]))
+        sections.append(
+            (
+                "Outcome under each rule",
+                [
+                    (
+                        rule_name(r.rule),
+                        f"allocated {usd(r.allocated_usd)}; {r.carriers_done_by_deadline:,} carriers done by the deadline; "
+                        f"{r.population_left_without_service:,} people left without service",
+                        TEXT,
+                    )
+                    for r in record.rules
+                ],
+            )
+        )
     for title, rows in sections:
         row += 1
         _text(sheet.cell(row, 1), title)
@@ -221,14 +260,14 @@ def _width(column: Column, values) -> float:
 
 
 def _crew_header(name: str) -> str:
-    kind, what = name[len("crew_"):].rsplit("_", 1)
+    kind, what = name[len("crew_") :].rsplit("_", 1)
     return f"{kind.capitalize()} crew units {'in use' if what == 'used' else 'available'}"
 
 
 def _document_time(record: RunRecord) -> datetime:
     """The plan's made-at time (naive UTC, as Excel wants), or a fixed date when it is unknown."""
     try:
-        return parse_timestamp(record.provenance["made_at"]).astimezone(timezone.utc).replace(tzinfo=None)
+        return parse_timestamp(record.provenance["made_at"]).astimezone(UTC).replace(tzinfo=None)
     except (KeyError, TypeError, ValueError):
         return FALLBACK_TIME
 
