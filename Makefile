@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# `make run ADDRESS=0.0.0.0` shares the app on a network; by default only this machine reaches it.
+ADDRESS ?= localhost
 
 .PHONY: install run solve report test test-fast bench clean
 
@@ -15,7 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
-	$(BIN)/streamlit run app.py --server.headless true --server.fileWatcherType none
+	$(BIN)/streamlit run app.py --server.address $(ADDRESS)
 
 solve: install
 	$(BIN)/rrplan solve datasets/rural40 --out runs/rural40-default

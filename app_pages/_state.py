@@ -26,6 +26,7 @@ import planner
 from planner.analysis.replan import CarrierChanges, replan_carrier
 from planner.core.errors import PlannerError
 from planner.core.schema import RULES, Scenario
+from planner.inputs.presets import fund_presets
 from planner.core.wording import (
     RULE_LABELS,
     STATUS_LABELS,
@@ -47,13 +48,9 @@ APP_TIME_LIMIT_S = 30.0  # per national solve: rural40 needs ~25 s alone, and th
 REPLAN_TIME_LIMIT_S = 10.0  # the largest rural40 carrier (896 sites) uses all of it; small ones take well under 1 s
 STORE_SIZE = 24  # plans kept in memory (a rural40 plan with its tables is a few MB)
 
-FUND_PRESETS = {
-    "$1B: 2019 proposal": 1_000_000_000.0,
-    "$1.895B: 2020 appropriation": 1_895_000_000.0,
-    "$4.98B: full funding (2024)": 4_980_000_000.0,
-}
+FUND_PRESETS = fund_presets()  # the shipped presets' funds, each cited in its preset file
 CUSTOM_FUND = "Custom amount"
-FUND_MIN_B, FUND_MAX_B = 0.5, 6.0
+FUND_MIN_B, FUND_MAX_B = 0.0, 6.0
 
 # ---------------------------------------------------------------- formats a policy reader expects
 

@@ -34,7 +34,7 @@ from tests.conftest import ROOT, dataset, site
 
 APP = str(ROOT / "app.py")
 M = 1e6
-PRESET_2020, PRESET_FULL, CUSTOM = "$1.895B: 2020 appropriation", "$4.98B: full funding (2024)", "Custom amount"
+PRESET_2020, PRESET_FULL, CUSTOM = "$1.895B: 2020 appropriation", "$4.98B: Full funding (2024)", "Custom amount"
 TIMEOUT_S = 60
 
 

@@ -65,6 +65,19 @@ def preset_names() -> tuple[str, ...]:
     return tuple(sorted(_preset_files()))
 
 
+def fund_presets() -> dict[str, float]:
+    """Each distinct fund the shipped presets name, labelled by its first preset: {"$1.895B: 2020 appropriation": ...}.
+
+    The app's fund chooser shows these, so its figures are the presets' (each cited in its file), never a copy.
+    """
+    titles: dict[float, str] = {}
+    for name in preset_names():
+        found = preset(name)
+        if "fund_usd" in found.overrides and found.extends is None:
+            titles.setdefault(float(found.overrides["fund_usd"]), found.description.split(":")[0].strip() or name)
+    return {f"${fund / 1e9:g}B: {title}": fund for fund, title in sorted(titles.items())}
+
+
 def _parse_preset(name: str, mapping: dict, file: str, issues: list[Issue]) -> Preset:
     for key in mapping:
         if key not in PRESET_KEYS:
