@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 
 import planner
 from planner import InputError
-from planner.analysis.diagnostics import explain, findings_table, relaxed_case
+from planner.analysis.diagnostics import explain, findings_table
+from planner.analysis.relax import relaxed_case
 from planner.cli.main import run
 from planner.core.schema import CrewPool
 from tests.conftest import dataset, scenario, site

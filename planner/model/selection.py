@@ -16,70 +16,127 @@ carrier's allocation; the carriers' schedules are then solved one by one.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import pulp
 
 from planner.model.case import CarrierCase, slug
 
 
+@dataclass
+class SelectionModel:
+    """The selection MILP with its variables by site and carrier, and its objective terms as they are added."""
+
+    problem: pulp.LpProblem
+    replaced: dict[str, pulp.LpVariable] = field(default_factory=dict)
+    allocation: dict[str, pulp.LpVariable] = field(default_factory=dict)
+    objective: list[tuple[pulp.LpVariable, float]] = field(default_factory=list)
+    constant: float = 0.0
+
+    def add(self, terms: list[tuple[pulp.LpVariable, float]], sense: int, rhs: float, name: str) -> None:
+        self.problem += pulp.LpConstraint(pulp.LpAffineExpression(terms), sense, name, rhs)
+
+
+def add_selection_variables(m: SelectionModel, case: CarrierCase) -> None:
+    """x_s binary for each site that fits the horizon, a_c >= 0 for the carrier."""
+    m.allocation[case.carrier_id] = pulp.LpVariable(f"allocation__{slug(case.carrier_id)}", lowBound=0)
+    for site_id in case.windows:
+        m.replaced[site_id] = pulp.LpVariable(f"replaced__{slug(site_id)}", cat=pulp.LpBinary)
+
+
+def constrain_selected_precedence(m: SelectionModel, case: CarrierCase) -> None:
+    """A site is funded only with every site it depends on.
+
+    x_s <= x_j        for s, j in pred(s)
+    """
+    for site_id in case.windows:
+        for j in case.by_id[site_id].depends_on:
+            m.add(
+                [(m.replaced[site_id], 1), (m.replaced[j], -1)],
+                pulp.LpConstraintLE,
+                0,
+                f"precedence__{slug(site_id)}__{slug(j)}",
+            )
+
+
+def constrain_carrier_money(m: SelectionModel, case: CarrierCase, own_funds_usd: float) -> None:
+    """A carrier spends at most its allocation and its own funds.
+
+    sum_{s in S_c} cost_s x_s - a_c <= own_c
+    """
+    money = [(m.replaced[s], case.by_id[s].cost_usd) for s in case.windows]
+    m.add(
+        [*money, (m.allocation[case.carrier_id], -1)],
+        pulp.LpConstraintLE,
+        own_funds_usd,
+        f"money__{slug(case.carrier_id)}",
+    )
+
+
+def constrain_crew_months(m: SelectionModel, case: CarrierCase) -> None:
+    """The work funded fits the crew-months a carrier has over the horizon (rows that cannot bind are left out).
+
+    sum_{s in S_c} need[s,k] d_s x_s <= sum_t cap[c,k,t]        for k
+    """
+    for crew_type, periods in case.capacity.items():
+        work = [
+            (m.replaced[s], case.by_id[s].need(crew_type) * case.by_id[s].duration_months)
+            for s in case.windows
+            if case.by_id[s].need(crew_type) > 0
+        ]
+        if work and sum(w for _, w in work) > math.fsum(periods):
+            m.add(
+                work,
+                pulp.LpConstraintLE,
+                math.fsum(periods),
+                f"crew_months__{slug(case.carrier_id)}__{slug(crew_type)}",
+            )
+
+
+def constrain_fund(m: SelectionModel, available_usd: float) -> None:
+    """The allocations share the fund.
+
+    sum_c a_c <= A
+    """
+    m.add([(a, 1) for a in m.allocation.values()], pulp.LpConstraintLE, available_usd, "fund")
+
+
+def objective_exposure(m: SelectionModel, case: CarrierCase) -> None:
+    """Each funded site finishes no earlier than its earliest finish; an unfunded one costs what it costs unreplaced.
+
+    sum_s u_s + sum_s (pop_s (e_s + d_s) - u_s) x_s
+    """
+    for site in case.sites:
+        unreplaced = case.unreplaced_cost(site)
+        m.constant += unreplaced
+        if site.site_id in case.windows:
+            earliest_finish = case.windows[site.site_id].start + site.duration_months
+            m.objective.append((m.replaced[site.site_id], site.population * earliest_finish - unreplaced))
+
+
+def objective_makespan(m: SelectionModel, case: CarrierCase) -> None:
+    """A penalty P per site not replaced, plus the carrier's last earliest finish.
+
+    P sum_s (1 - x_s) + C_c,   C_c >= (e_s + d_s) x_s
+    """
+    finish = pulp.LpVariable(f"makespan__{slug(case.carrier_id)}", lowBound=0)
+    for s in case.windows:
+        earliest_finish = case.windows[s].start + case.by_id[s].duration_months
+        m.add([(finish, 1), (m.replaced[s], -earliest_finish)], pulp.LpConstraintGE, 0, f"makespan__{slug(s)}")
+    m.objective.append((finish, 1.0))
+    m.objective.extend((m.replaced[s], -case.unreplaced_penalty) for s in case.windows)
+    m.constant += case.unreplaced_penalty * len(case.sites)
+
+
 def build_selection(cases: list[CarrierCase], own_funds: dict[str, float], available_usd: float):
     """The selection MILP over all carriers; returns (problem, replaced vars, allocation vars, constant)."""
-    problem = pulp.LpProblem("national_selection", pulp.LpMinimize)
-    replaced: dict[str, pulp.LpVariable] = {}
-    allocation: dict[str, pulp.LpVariable] = {}
-    objective, constant = [], 0.0
+    m = SelectionModel(pulp.LpProblem("national_selection", pulp.LpMinimize))
     for case in cases:
-        c = case.carrier_id
-        allocation[c] = pulp.LpVariable(f"allocation__{slug(c)}", lowBound=0)
-        for site_id in case.windows:
-            replaced[site_id] = pulp.LpVariable(f"replaced__{slug(site_id)}", cat=pulp.LpBinary)
-        for site_id in case.windows:
-            for j in case.by_id[site_id].depends_on:
-                problem += pulp.LpConstraint(
-                    pulp.LpAffineExpression([(replaced[site_id], 1), (replaced[j], -1)]),
-                    pulp.LpConstraintLE,
-                    f"precedence__{slug(site_id)}__{slug(j)}",
-                    0,
-                )
-        money = [(replaced[s], case.by_id[s].cost_usd) for s in case.windows] + [(allocation[c], -1)]
-        problem += pulp.LpConstraint(
-            pulp.LpAffineExpression(money), pulp.LpConstraintLE, f"money__{slug(c)}", own_funds.get(c, 0.0)
-        )
-        for crew_type, periods in case.capacity.items():
-            work = [
-                (replaced[s], case.by_id[s].need(crew_type) * case.by_id[s].duration_months)
-                for s in case.windows
-                if case.by_id[s].need(crew_type) > 0
-            ]
-            if work and sum(w for _, w in work) > math.fsum(periods):
-                problem += pulp.LpConstraint(
-                    pulp.LpAffineExpression(work),
-                    pulp.LpConstraintLE,
-                    f"crew_months__{slug(c)}__{slug(crew_type)}",
-                    math.fsum(periods),
-                )
-        if case.objective == "makespan":
-            finish = pulp.LpVariable(f"makespan__{slug(c)}", lowBound=0)
-            for s in case.windows:
-                earliest_finish = case.windows[s].start + case.by_id[s].duration_months
-                problem += pulp.LpConstraint(
-                    pulp.LpAffineExpression([(finish, 1), (replaced[s], -earliest_finish)]),
-                    pulp.LpConstraintGE,
-                    f"makespan__{slug(s)}",
-                    0,
-                )
-            objective.append((finish, 1.0))
-            objective.extend((replaced[s], -case.unreplaced_penalty) for s in case.windows)
-            constant += case.unreplaced_penalty * len(case.sites)
-        else:
-            for site in case.sites:
-                unreplaced = case.unreplaced_cost(site)
-                constant += unreplaced
-                if site.site_id in case.windows:
-                    earliest_finish = case.windows[site.site_id].start + site.duration_months
-                    objective.append((replaced[site.site_id], site.population * earliest_finish - unreplaced))
-    problem += pulp.LpConstraint(
-        pulp.LpAffineExpression([(a, 1) for a in allocation.values()]), pulp.LpConstraintLE, "fund", available_usd
-    )
-    problem.setObjective(pulp.LpAffineExpression(objective))
-    return problem, replaced, allocation, constant
+        add_selection_variables(m, case)
+        constrain_selected_precedence(m, case)
+        constrain_carrier_money(m, case, own_funds.get(case.carrier_id, 0.0))
+        constrain_crew_months(m, case)
+        (objective_makespan if case.objective == "makespan" else objective_exposure)(m, case)
+    constrain_fund(m, available_usd)
+    m.problem.setObjective(pulp.LpAffineExpression(m.objective))
+    return m.problem, m.replaced, m.allocation, m.constant
