@@ -1,13 +1,13 @@
 """Rip-and-replace planner: who gets how much money, which site is replaced in which month.
 
-Architecture, one job per module, imports in one direction (cli/app -> engine -> model/solve -> schema):
-`schema` holds the frozen records; `io` reads folders and TOML keeping file and line;
-`validation` states every input rule and collects all problems; `network` is the
-dependency graph; `allocation` the funding rules; `heuristics` the list scheduler;
-`model` the per-carrier time-indexed MILP and the national selection model (PuLP);
-`solve` the only place that knows solver statuses; `engine.plan` joins them;
-`verify` checks any plan independently; `diagnostics` explains missed deadlines;
-`reports` turns a plan into tables and headline figures; `cli` is the `rrplan` command.
+The folders are layers and imports run one way, down them (tests/test_layers.py checks it):
+`core` (records, errors, the objective, the dependency graph, display wording) <- `inputs`
+(read and validate datasets and scenarios) <- `model` (the per-carrier time-indexed MILP, one
+function per constraint family, and the national selection model) <- `engine` (funding rules,
+list schedules, `solve`, the only module that knows solver statuses, and `plan`) <- `analysis`
+(tables and figures, the independent validator, explanations) <- `runs` (the run-folder format,
+the run store, sweeps) <- `present` (plots and report documents) <- `cli` (the `rrplan` command).
+This module is the public API.
 """
 
 from planner.analysis.reports import (
