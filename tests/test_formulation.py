@@ -71,10 +71,10 @@ def precedence_case() -> CarrierCase:
     """One crew; 1-month jobs: `town` (100 people), `core` (no people) and `ran` (10 people) behind `core`.
 
     Horizon = deadline = 4. `town` first (100 * 1), then `core` in month 1, then `ran` in month 2,
-    finishing at 3: 100 + 10 * 3 = 130 (`core` first costs `town` two months: 10 * 2 + 100 * 3 = 320;
-    leaving `ran` alone costs 10 * 4 = 40 > 30). The window of `ran` opens at 1 (when `core` could
-    finish at the earliest), so only the precedence rows make it wait for `core`; without them `ran`
-    runs in month 1 and `core` is not needed at all: 100 + 10 * 2 = 120.
+    finishing at 3: 100 + 10 * 3 = 130 (`core` first delays `town` to month 1 or 2: at least
+    100 * 2 + 10 * 3 = 230; leaving `ran` alone costs 10 * 4 = 40 > 30). The window of `ran` opens
+    at 1 (when `core` could finish at the earliest), so only the precedence rows make it wait for
+    `core`; without them `ran` runs in month 1 and `core` is not needed at all: 100 + 10 * 2 = 120.
     """
     sites = [site("town", population=100), site("core", kind="core"), site("ran", population=10, after=["core"])]
     return case_of(dataset(sites), scenario(horizon=4, deadline=4))
@@ -110,8 +110,9 @@ def winter_at_the_end_case() -> CarrierCase:
     `tower` (100 people) needs the tower crew, which stops in December, so its last start is
     November (period 2), not H - d = 5; `splice` (50 people) needs the splice crew, which works all
     year. Buy `tower`, finish at 1: 100 * 1 + 50 * 6 = 400 (buying `splice` instead: 50 + 100 * 6 = 650).
-    An objective that charged a replaced site pop * (H - months of its window it was started in)
-    instead of pop * finish counted `tower` as finishing at 4 (100 * 4 + 300 = 700) and chose `splice`.
+    An objective that charged a replaced site pop * (H - periods before L_s in which it has started)
+    instead of pop * finish counted `tower` as finishing at 6 - 2 = 4 (100 * 4 + 300 = 700) and chose
+    `splice`.
     """
     ds = dataset(
         [site("tower", population=100, cost=100), site("splice", population=50, cost=100, tower=0, splice=1)],
