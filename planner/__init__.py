@@ -19,7 +19,6 @@ from planner.analysis.reports import (
 from planner.analysis.verify import check_plan
 from planner.core import __version__
 from planner.core.errors import (
-    Infeasible,
     InputError,
     Issue,
     NotSolved,
@@ -53,7 +52,6 @@ __all__ = [
     "PlannerError",
     "InputError",
     "SolveError",
-    "Infeasible",
     "NotSolved",
     "Issue",
 ]

@@ -3,11 +3,14 @@
     PlannerError
     ├── InputError          bad dataset or scenario; carries every Issue found
     └── SolveError          the solver could not give a usable plan
-        ├── Infeasible      no plan satisfies the hard rules
-        └── NotSolved       stopped (time limit, solver failure) with no plan at all
+        └── NotSolved       HiGHS found no plan for a model that always has one
 
 Nothing else escapes the library on bad input: loaders collect problems into
 `Issue` records and raise one `InputError` holding all of them.
+
+There is no "infeasible scenario" error: replacing nothing breaks no rule (money, crews
+and lead times only limit work that is done), so every valid input has a plan, and a
+model HiGHS calls infeasible is a bug in the model, reported as `NotSolved`.
 """
 
 from __future__ import annotations
@@ -63,9 +66,8 @@ class SolveError(PlannerError):
     """The optimiser could not produce a plan."""
 
 
-class Infeasible(SolveError):
-    """No plan satisfies the hard rules of the scenario."""
-
-
 class NotSolved(SolveError):
-    """The solver stopped (time limit or failure) before finding any plan."""
+    """HiGHS called a model infeasible or unbounded, or stopped with no point, though replacing nothing is a plan.
+
+    Raised by `planner.engine.solve` rather than returning an empty "feasible" plan that hides a broken model.
+    """

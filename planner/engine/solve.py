@@ -22,6 +22,7 @@ import highspy
 import numpy as np
 import pulp
 
+from planner.core.errors import NotSolved
 from planner.engine.heuristics import alpha_point_schedules
 from planner.model.build import PlanModel, build_model, build_national_model
 from planner.model.case import CarrierCase
@@ -228,6 +229,61 @@ def within_gap(objective: float, bound: float, gap: float, integral: bool = Fals
     return objective - bound <= gap * max(abs(objective), 1e-9) + 1e-9
 
 
+@dataclass(frozen=True)
+class ExactSolution:
+    """A model's proven optimum as HiGHS reports it, and the schedule read from its point."""
+
+    objective: float  # HiGHS's optimal objective, constant terms included
+    starts: dict[str, int]
+
+
+EXACT_OPTIONS = {
+    "presolve": "off",
+    "mip_heuristic_effort": 0.0,
+    "mip_heuristic_run_feasibility_jump": False,
+    "mip_heuristic_run_rins": False,
+    "mip_heuristic_run_rens": False,
+    "mip_heuristic_run_root_reduced_cost": False,
+    "mip_heuristic_run_zi_round": False,
+    "mip_heuristic_run_shifting": False,
+}
+
+
+def solve_model_exactly(m: PlanModel, time_limit_s: float = 60.0) -> ExactSolution:
+    """The proven optimum of one carrier's MILP as built, by HiGHS's LP-based branch-and-bound alone.
+
+    No warm start, no primal heuristics, no presolve, no selection bound and no list schedules:
+    every figure comes from the model's rows, so a test that compares it with a hand-derived or
+    enumerated optimum tests the formulation itself (the engine's shortcuts often prove a plan
+    optimal before the MILP runs). The gap is zero. Replacing nothing satisfies every row
+    (all z = 0), so a model HiGHS calls infeasible or unbounded, or cannot solve within
+    `time_limit_s`, raises `NotSolved`.
+    """
+    loaded = load(m.problem, m.objective_constant)
+    if not loaded.variables:  # no site matters to the objective or any row: HiGHS calls that an empty model
+        return ExactSolution(m.objective_constant, {})
+    for option, value in EXACT_OPTIONS.items():
+        loaded.highs.setOptionValue(option, value)
+    _make_integer(loaded)
+    status, objective, _, values = _run(loaded, time_limit_s, 0.0)
+    if status == "infeasible":
+        raise broken_model(f"carrier {m.case.carrier_id}")
+    if status != "optimal" or values is None:
+        raise NotSolved(f"carrier {m.case.carrier_id}: no proven optimum within {time_limit_s:g} s (HiGHS: {status})")
+    return ExactSolution(objective, read_starts(m, values))
+
+
+def broken_model(what: str) -> NotSolved:
+    """The error for a model HiGHS proves infeasible or unbounded: it cannot be either, so the model is wrong.
+
+    Replacing nothing (every z = 0, no allocation) satisfies every row, and every variable is bounded.
+    """
+    return NotSolved(
+        f"{what}: HiGHS reports the model infeasible or unbounded, yet replacing nothing satisfies every rule; "
+        "this is a bug in planner.model.build, please report it with the dataset"
+    )
+
+
 def solve_case(
     case: CarrierCase,
     time_limit_s: float,
@@ -272,6 +328,8 @@ def solve_case(
         )
 
     status, _, lp_bound, values = _run(loaded, deadline - time.perf_counter(), 0.0)
+    if status == "infeasible":  # never hand back the warm start (or no work at all) as a plan from a broken model
+        raise broken_model(f"carrier {case.carrier_id}")
     lp_seconds = time.perf_counter() - built
     if status == "optimal" and values is not None:
         bound = max(bound, lp_bound)
@@ -357,6 +415,8 @@ def solve_national(
 
     best, bound = dict(warm_start), known_bound
     status, _, lp_bound, _ = _run(loaded, deadline - time.perf_counter(), 0.0)
+    if status == "infeasible":
+        raise broken_model("national model")
     if status == "optimal":
         bound = max(bound, lp_bound)
     if not within_gap(score(best), bound, mip_gap) and deadline - time.perf_counter() > 1.0:

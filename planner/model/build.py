@@ -15,7 +15,7 @@ Each constraint family is one function below with its math; `build_model` applie
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import pulp
@@ -155,7 +155,11 @@ def objective_exposure(m: PlanModel) -> list[tuple[pulp.LpVariable, float]]:
 
     With start_s = e_s + sum_{t<L_s} (x_s - z[s,t]) this is linear in z:
 
-    min  sum_s [ (pop_s * H - u_s) * z[s,L_s] - pop_s * sum_{t=e_s}^{L_s-1} z[s,t] ]  +  sum_s u_s
+    min  sum_s [ (pop_s * (L_s + d_s) - u_s) * z[s,L_s] - pop_s * sum_{t=e_s}^{L_s-1} z[s,t] ]  +  sum_s u_s
+
+    L_s is the window's last start: H - d_s, or earlier when the crews a site needs are missing
+    at the end of the horizon (winter). pop_s * H in place of pop_s * (L_s + d_s) would overcharge
+    such a site by pop_s * (H - d_s - L_s) and steer the MILP away from replacing it.
     """
     case = m.case
     terms = []
@@ -167,7 +171,7 @@ def objective_exposure(m: PlanModel) -> list[tuple[pulp.LpVariable, float]]:
             continue
         z = m.started_by[site.site_id]
         last = case.windows[site.site_id].stop - 1
-        terms.append((z[last], site.population * case.horizon - unreplaced))
+        terms.append((z[last], site.population * (last + site.duration_months) - unreplaced))
         terms.extend((z[t], -float(site.population)) for t in z if t != last)
     m.objective_constant = constant
     return terms
@@ -244,11 +248,14 @@ OBJECTIVES: dict[str, Callable[[PlanModel], list[tuple[pulp.LpVariable, float]]]
 }
 
 
-def build_model(case: CarrierCase) -> PlanModel:
-    """The carrier's MILP: variables, every constraint family, then the objective."""
+def build_model(case: CarrierCase, families: Iterable[Callable[[PlanModel], None]] | None = None) -> PlanModel:
+    """The carrier's MILP: variables, every constraint family, then the objective.
+
+    `families` replaces CONSTRAINT_FAMILIES; tests drop one to show its rows change an optimum.
+    """
     m = PlanModel(case, pulp.LpProblem(f"schedule__{slug(case.carrier_id)}", pulp.LpMinimize))
     add_started_by_variables(m)
-    for family in CONSTRAINT_FAMILIES:
+    for family in CONSTRAINT_FAMILIES if families is None else families:
         family(m)
     m.problem.setObjective(Expression(OBJECTIVES[case.objective](m)))
     return m
