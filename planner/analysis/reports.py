@@ -20,7 +20,7 @@ import pandas as pd
 
 from planner.analysis.diagnostics import deadline_reasons
 from planner.core.schema import Plan
-from planner.engine.allocation import pro_rata_factor
+from planner.engine.allocation import applied_pro_rata_factor, priority_tier_factors
 from planner.engine.solve import SOLVER_NAME
 
 
@@ -189,8 +189,11 @@ def summary(plan: Plan) -> dict:
         "available_usd": scenario.available_usd,
         "demand_usd": demand,
         "allocated_usd": math.fsum(plan.allocation_usd.values()),
-        "pro_rata_factor": pro_rata_factor(scenario.available_usd, demand)
-        if scenario.rule == "pro_rata" and demand > 0
+        "pro_rata_factor": applied_pro_rata_factor(dataset, scenario) if demand > 0 else None,
+        "priority_tier_factors": {
+            str(tier): factor for tier, factor in priority_tier_factors(dataset, scenario).items()
+        }
+        if scenario.rule == "priority"
         else None,
         "spend_usd": math.fsum(s.cost_usd for s in replaced),
         "sites_total": len(dataset.sites),
