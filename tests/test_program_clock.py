@@ -8,16 +8,25 @@ what happens to a site not replaced by its carrier's deadline.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
+import random
+from dataclasses import replace
 
 import pytest
 
 import planner
+from planner import InputError
 from planner.cli.main import run
-from planner.core.schema import Carrier, Scenario
-from planner.engine.allocation import allocate, applied_pro_rata_factor
-from planner.inputs.io import write_dataset
+from planner.core.clock import fund_arrivals
+from planner.core.schema import Carrier, CrewPool, Plan, Scenario
+from planner.engine.allocation import allocate, applied_pro_rata_factor, pro_rata
+from planner.engine.heuristics import serial_schedule
+from planner.engine.solve import solve_case
+from planner.inputs.io import read_scenario, scenario_toml, write_dataset
 from planner.inputs.presets import load_preset
+from planner.model.build import build_model
+from planner.model.case import carrier_case
 from tests.conftest import ROOT, dataset, scenario, site
 
 FACTS = {row["key"]: float(row["value"]) for row in csv.DictReader(open(ROOT / "datasets/reference/program_facts.csv"))}
@@ -67,3 +76,181 @@ def test_priority_factor_is_one_when_every_tier_is_paid():
     ds = dataset([site("a1", "a", cost=100)])
     assert applied_pro_rata_factor(ds, Scenario(fund_usd=500, rule="priority")) == 1.0
     assert applied_pro_rata_factor(ds, Scenario(fund_usd=500, rule="optimal")) is None
+
+
+# --- tranches ------------------------------------------------------------------------------
+
+
+def two_sites(own_funds_usd=0.0):
+    """One carrier, one tower crew, two one-month sites of $100: 20 and 10 people."""
+    carriers = (Carrier("a", "A", "TX", 1000, own_funds_usd=own_funds_usd),)
+    return dataset([site("s1", population=20, cost=100), site("s2", population=10, cost=100)], carriers=carriers)
+
+
+MARCH_AND_MAY = (("2022-03", 100.0), ("2022-05", 100.0))  # start 2022-01: periods 2 and 4
+
+
+def tranche_scenario(tranches=MARCH_AND_MAY, **overrides):
+    fund = sum(usd for _, usd in tranches)
+    return scenario(start="2022-01", horizon=6, fund_usd=fund, tranches=tranches, **overrides)
+
+
+def test_no_work_starts_before_the_money_arrives_and_draws_stay_within_what_arrived():
+    """Half the fund arrives in period 2, half in period 4; the carrier is allocated all $200.
+
+    By period 1 it has $0, by 3 $100, from 4 $200: s1 (20 people) starts in 2 and finishes in 3,
+    s2 starts in 4 and finishes in 5: 20 x 3 + 10 x 5 = 110 (swapped: 10 x 3 + 20 x 5 = 130).
+    With all the money at the start it would be 20 x 1 + 10 x 2 = 40.
+    """
+    ds = two_sites()
+    result = planner.plan(ds, tranche_scenario(), workers=1)
+    assert result.starts == {"s1": 2, "s2": 4}
+    assert result.objective == pytest.approx(110)
+    assert planner.check_plan(result) == []
+    upfront = planner.plan(ds, scenario(start="2022-01", horizon=6, fund_usd=200), workers=1)
+    assert upfront.starts == {"s1": 0, "s2": 1} and upfront.objective == pytest.approx(40)
+
+
+def test_the_milp_itself_holds_the_cumulative_funding_rows():
+    ds = two_sites()
+    case = carrier_case(ds, tranche_scenario(), "a", 200.0)
+    assert case.money_steps == ((1, 0.0), (3, 100.0))
+    model = build_model(case)
+    assert model.families["cumulative_funding"] == [("a", 1), ("a", 3)]
+    result = solve_case(case, 10.0, 0.0)  # the MILP from no warm start
+    assert result.starts == {"s1": 2, "s2": 4} and result.objective == pytest.approx(110)
+    assert serial_schedule(case) == {"s1": 2, "s2": 4}  # the list schedule (warm start) obeys it too
+
+
+def test_own_funds_are_there_from_the_start():
+    """$100 of own funds: s1 starts at once (period 0); s2 needs $200 in hand, which is there from
+    period 2 (own 100 + half of the 200 allocation): 20 x 1 + 10 x 3 = 50."""
+    result = planner.plan(two_sites(own_funds_usd=100), tranche_scenario(), workers=1)
+    assert result.starts == {"s1": 0, "s2": 2} and result.objective == pytest.approx(50)
+    assert planner.check_plan(result) == []
+
+
+def test_each_carrier_draws_only_its_share_of_what_arrived():
+    """$100 arrives in period 0 and $100 in period 3; two carriers get $100 each, so each may draw $50
+    by period 2. Each starts its 10-person site at 0 and its 5-person site at 3: 2 x (10 + 5 x 4) = 60
+    (if a carrier could take the whole first tranche it would finish both by 2: 10 + 5 x 2 = 20)."""
+    sites = [site(f"{c}{i}", c, population=pop, cost=50) for c in "ab" for i, pop in ((1, 10), (2, 5))]
+    ds = dataset(sites)
+    sc = tranche_scenario((("2022-01", 100.0), ("2022-04", 100.0)))
+    result = planner.plan(ds, sc, workers=1)
+    assert result.allocation_usd == {"a": 100.0, "b": 100.0}
+    assert result.starts == {"a1": 0, "a2": 3, "b1": 0, "b2": 3}
+    assert result.objective == pytest.approx(60)
+    assert planner.check_plan(result) == []
+    monthly = planner.monthly_table(result)
+    assert list(monthly["fund_arrived_usd"][:4]) == [100, 0, 0, 100]
+    assert list(monthly["fund_drawn_at_start_usd"][:4]) == [100, 0, 0, 100]
+    assert (monthly["cumulative_fund_drawn_at_start_usd"] <= monthly["cumulative_fund_arrived_usd"] + 1e-9).all()
+
+
+def test_the_validator_catches_a_draw_before_the_money_arrives():
+    ds = two_sites()
+    sc = tranche_scenario()
+    early = Plan(ds, sc, {"a": 200.0}, {"s1": 0, "s2": 4}, "hand", 0.0, None, horizon=6)
+    problems = planner.check_plan(early)
+    assert len(problems) == 1 and "by period 0 (2022-01)" in problems[0] and "0.00 is in hand" in problems[0]
+    assert planner.check_plan(replace(early, starts={"s1": 2, "s2": 4})) == []
+
+
+@pytest.mark.parametrize("rule", ["greedy", "optimal", "priority"])
+def test_every_rule_respects_the_tranches(rule):
+    sites = [site(f"{c}{i}", c, population=pop, cost=50) for c in "ab" for i, pop in ((1, 10), (2, 5))]
+    sc = tranche_scenario((("2022-01", 60.0), ("2022-04", 100.0)), rule=rule)
+    result = planner.plan(dataset(sites), sc, workers=1)
+    assert planner.check_plan(result) == []
+    if rule == "optimal":  # never worse than pro rata, tranches on
+        assert result.objective <= planner.plan(dataset(sites), replace(sc, rule="pro_rata"), workers=1).objective
+
+
+def random_tranche_case(seed: int):
+    rng = random.Random(seed)
+    sites, carriers, crews = [], [], []
+    for c in ("a", "b")[: rng.randint(1, 2)]:
+        carriers.append(Carrier(c, c, "NE", 100, own_funds_usd=float(rng.choice([0, 0, 50]))))
+        crews.append(CrewPool(c, "tower", float(rng.randint(1, 2))))
+        ids = []
+        for i in range(rng.randint(1, 3)):
+            after = [j for j in ids if rng.random() < 0.4]
+            sites.append(
+                site(
+                    f"{c}{i}",
+                    c,
+                    population=rng.randint(0, 90),
+                    cost=float(rng.choice([0, 40, 100, 150])),
+                    duration=rng.randint(1, 2),
+                    lead=rng.randint(0, 1),
+                    after=after,
+                )
+            )
+            ids.append(f"{c}{i}")
+    months = sorted(rng.sample(["2021-12", "2022-01", "2022-02", "2022-03", "2022-04", "2022-06"], rng.randint(1, 3)))
+    tranches = tuple((m, float(rng.choice([50, 100, 200]))) for m in months)
+    sc = scenario(
+        start="2022-01",
+        horizon=5,
+        fund_usd=sum(u for _, u in tranches),
+        tranches=tranches,
+        deadline=rng.randint(1, 4),
+        missed_deadline=rng.choice(["shut_down", "keep_running"]),
+    )
+    return planner.Dataset(tuple(carriers), tuple(crews), tuple(sites), name=f"tranches{seed}"), sc
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_with_tranches_the_solver_agrees_with_enumerating_every_schedule(seed):
+    ds, sc = random_tranche_case(seed)
+    result = planner.plan(ds, sc, workers=1)
+    assert planner.check_plan(result) == []
+    allocation = pro_rata(ds, sc)
+    best = None
+    for choice in itertools.product(*[[None, *range(sc.horizon - s.duration_months + 1)] for s in ds.sites]):
+        starts = {s.site_id: t for s, t in zip(ds.sites, choice, strict=True) if t is not None}
+        if planner.check_plan(Plan(ds, sc, allocation, starts, "enumerated", 0.0, None, horizon=sc.horizon)):
+            continue
+        value = planner.objective_value(ds, sc, starts, sc.horizon)
+        best = value if best is None else min(best, value)
+    assert result.objective == pytest.approx(best)
+    assert result.status == "optimal"
+
+
+def test_tranches_in_a_scenario_file_make_the_fund_and_round_trip(tmp_path):
+    path = tmp_path / "program.toml"
+    path.write_text(
+        'start = "2022-08"\n\n[[tranches]]\nmonth = "2022-07"\nusd = 1895000000\n\n'
+        '[[tranches]]\nmonth = "2025-04"\nusd = 3080000000\n'
+    )
+    chosen = read_scenario(path)
+    assert chosen.fund_usd == 4_975_000_000
+    assert chosen.tranches == (("2022-07", 1.895e9), ("2025-04", 3.08e9))
+    assert fund_arrivals(chosen) == ((0, 1.895e9), (32, 3.08e9))  # July 2022 money is in hand at the start
+    again = tmp_path / "again.toml"
+    again.write_text(scenario_toml(chosen))
+    assert read_scenario(again) == chosen
+    assert chosen.with_overrides(fund_usd=5.0).tranches == ()  # a fund alone is one tranche at the start
+
+
+def test_tranches_that_disagree_with_the_fund_name_the_file_key_and_value(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        'fund_usd = 100\n[[tranches]]\nmonth = "2022-09"\nusd = 60\n[[tranches]]\nmonth = "2022-13"\nusd = 1\n'
+    )
+    with pytest.raises(InputError) as bad:
+        read_scenario(path)
+    found = {(i.file, i.column, i.rule, i.value) for i in bad.value.issues}
+    assert ("bad.toml", "tranches[2].month", "bad-month", "2022-13") in found
+    path.write_text('fund_usd = 100\n[[tranches]]\nmonth = "2022-09"\nusd = 60\n')
+    with pytest.raises(InputError) as disagree:
+        read_scenario(path)
+    (issue,) = disagree.value.issues
+    assert (issue.file, issue.row, issue.column, issue.rule, issue.value) == (
+        "bad.toml",
+        1,
+        "fund_usd",
+        "fund-disagrees-with-tranches",
+        "100",
+    )
