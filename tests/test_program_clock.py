@@ -254,3 +254,103 @@ def test_tranches_that_disagree_with_the_fund_name_the_file_key_and_value(tmp_pa
         "fund-disagrees-with-tranches",
         "100",
     )
+
+
+# --- each applicant's clock, and missing it ------------------------------------------------
+
+
+def unaffordable_pair(extensions_a=2):
+    """Carriers a and b, one $1,000 site of 7 people each; the fund is $10, arriving in March 2022."""
+    carriers = (
+        Carrier("a", "A", "TX", 1000, extensions=extensions_a),
+        Carrier("b", "B", "TX", 1000),  # no extensions of its own: the scenario's one
+    )
+    ds = dataset(
+        [site("a1", "a", population=7, cost=1000), site("b1", "b", population=7, cost=1000)], carriers=carriers
+    )
+    sc = scenario(start="2022-01", horizon=20, deadline=3, extensions=1, fund_usd=10, tranches=(("2022-03", 10.0),))
+    return ds, sc
+
+
+def test_each_carrier_has_its_own_deadline_from_the_first_money_plus_its_extensions():
+    """The money first arrives in period 2. a: 2 + 3 + 2 x 6 = 17 (2023-06); b: 2 + 3 + 1 x 6 = 11
+    (2022-12). Neither can buy its site, so each site is on covered gear to its carrier's deadline and
+    dark after it (weight 100): 7 x (17 + 100 x 3) + 7 x (11 + 100 x 9) = 2219 + 6377 = 8596."""
+    ds, sc = unaffordable_pair()
+    result = planner.plan(ds, sc, workers=1)
+    assert result.starts == {}
+    assert result.objective == pytest.approx(8596)
+    carriers = planner.carriers_table(result).set_index("carrier_id")
+    assert carriers.loc["a", "deadline_period"] == 17 and carriers.loc["a", "deadline_month"] == "2023-06"
+    assert carriers.loc["b", "deadline_period"] == 11 and carriers.loc["b", "deadline_month"] == "2022-12"
+    assert list(carriers["extensions"]) == [2, 1]
+    figures = planner.summary(result)
+    assert figures["dark_population_months"] == 7 * 3 + 7 * 9
+    assert figures["exposure_population_months"] == 7 * 17 + 7 * 11
+    assert figures["carrier_deadline_months"] == ["2022-12", "2023-06"]
+    case = carrier_case(ds, sc, "a", result.allocation_usd["a"])
+    assert case.deadline == 17 and case.score({}) == pytest.approx(2219)  # the MILP's own constant term
+
+
+def test_a_later_deadline_lets_the_optimiser_prefer_the_carrier_whose_people_would_go_dark_sooner():
+    """One crew-month of money, two carriers with a $100 site of 10 people each; the optimal rule buys
+    one. a's deadline is 2 + 12 = 14, b's 2: unreplaced, a's site costs 10 x (14 + 100 x 6) = 6140,
+    b's 10 x (2 + 100 x 18) = 18020, so the fund buys b's."""
+    carriers = (Carrier("a", "A", "TX", 1000, extensions=2), Carrier("b", "B", "TX", 1000, extensions=0))
+    ds = dataset(
+        [site("a1", "a", population=10, cost=100), site("b1", "b", population=10, cost=100)], carriers=carriers
+    )
+    sc = scenario(start="2022-01", horizon=20, deadline=2, fund_usd=100, rule="optimal")
+    result = planner.plan(ds, sc, workers=1)
+    assert set(result.starts) == {"b1"} and result.allocation_usd["b"] == pytest.approx(100)
+    assert result.objective == pytest.approx(6140 + 10 * 1)
+    assert planner.check_plan(result) == []
+
+
+def test_keep_running_leaves_nobody_dark_and_says_so():
+    """Kept running on covered gear past the deadline: each unreplaced site counts 7 x H = 7 x 20."""
+    ds, sc = unaffordable_pair()
+    kept = planner.plan(ds, replace(sc, missed_deadline="keep_running"), workers=1)
+    assert kept.objective == pytest.approx(2 * 7 * 20)
+    figures = planner.summary(kept)
+    assert figures["missed_deadline"] == "keep_running" and "keep running" in figures["missed_deadline_assumed"]
+    assert (figures["population_left_without_service"], figures["dark_population_months"]) == (0, 0)
+    assert figures["population_unreplaced"] == 14
+    assert planner.monthly_table(kept)["population_without_service"].sum() == 0
+    shut = planner.summary(planner.plan(ds, sc, workers=1))
+    assert shut["missed_deadline"] == "shut_down" and "shut down" in shut["missed_deadline_assumed"]
+    assert shut["population_left_without_service"] == 14
+    monthly = planner.monthly_table(planner.plan(ds, sc, workers=1))
+    assert list(monthly["population_without_service"][10:18]) == [0, 7, 7, 7, 7, 7, 7, 14]  # b from 11, a from 17
+
+
+def test_keep_running_changes_what_the_milp_prefers():
+    """Money for one of two $100 sites, one crew: s1 (10 people, 3 months of work), s2 (12 people, 1 month),
+    deadline 2, horizon 6. Shut down: leaving s2 costs 12 x (2 + 100 x 4) = 4824, leaving s1 costs
+    10 x 402 = 4020, so the model buys s2 (12 x 1 + 4020 = 4032 against 10 x 3 + 4824 = 4854). Kept
+    running the unreplaced site counts pop x 6: s2 bought gives 12 + 60 = 72, s1 bought 30 + 72 = 102."""
+    ds = dataset([site("s1", population=10, cost=100, duration=3), site("s2", population=12, cost=100)])
+    sc = scenario(horizon=6, deadline=2, fund_usd=100)
+    for policy, objective in (("shut_down", 4032), ("keep_running", 72)):
+        case = carrier_case(ds, replace(sc, missed_deadline=policy), "a", 100.0)
+        result = solve_case(case, 10.0, 0.0)
+        assert result.starts == {"s2": 0} and result.objective == pytest.approx(objective)
+
+
+def test_carriers_csv_extensions_column_is_read_written_and_shown(tmp_path):
+    ds, sc = unaffordable_pair(extensions_a=3)
+    ds = replace(ds, default_scenario=sc, name="clock")
+    folder = write_dataset(ds, tmp_path / "clock")
+    assert "extensions" in (folder / "carriers.csv").read_text().splitlines()[0]
+    again = planner.read_dataset(folder)
+    assert [c.extensions for c in again.carriers] == [3, None]
+    assert again.default_scenario.tranches == (("2022-03", 10.0),)
+    out = tmp_path / "out"
+    assert run(["solve", str(folder), "--out", str(out), "--quiet"]) == 0
+    shown = {r["carrier_id"]: r for r in csv.DictReader(open(out / "carriers.csv"))}
+    assert (shown["a"]["deadline_month"], shown["b"]["deadline_month"]) == ("2023-12", "2022-12")  # 2+3+18, 2+3+6
+    bad = folder / "carriers.csv"
+    bad.write_text(bad.read_text().replace(",3\n", ",-1\n"))
+    with pytest.raises(InputError) as wrong:
+        planner.read_dataset(folder)
+    assert any(i.column == "extensions" and i.value == "-1" for i in wrong.value.issues)
