@@ -354,3 +354,18 @@ def test_carriers_csv_extensions_column_is_read_written_and_shown(tmp_path):
     with pytest.raises(InputError) as wrong:
         planner.read_dataset(folder)
     assert any(i.column == "extensions" and i.value == "-1" for i in wrong.value.issues)
+
+
+def test_program_as_run_uses_the_two_real_tranches_and_each_applicants_clock(rural40):
+    chosen = load_preset("program-as-run", rural40.default_scenario)
+    assert chosen.tranches == (
+        ("2022-07", FACTS["appropriation_2020"]),
+        ("2025-04", FACTS["second_tranche_available_2025_04"]),
+    )
+    assert chosen.fund_usd == FACTS["appropriation_2020"] + FACTS["shortfall_funded_2024"] == 4.975e9
+    assert chosen.rule == "priority" and chosen.deadline == FACTS["term_months"]
+    # rural40 starts in 2022-08: the July 2022 money is in hand at once, April 2025 is period 32
+    assert fund_arrivals(chosen) == ((0, 1.895e9), (32, 3.08e9))
+    case = carrier_case(rural40, chosen, "c01", 1e9)
+    assert case.arrival_steps == ((31, pytest.approx(1.895 / 4.975)),)
+    assert case.deadline == 12 + 6  # first money in period 0, one extension
