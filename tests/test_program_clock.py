@@ -17,6 +17,7 @@ import pytest
 
 import planner
 from planner import InputError
+from planner.analysis.replan import replan_carrier
 from planner.cli.main import run
 from planner.core.clock import fund_arrivals
 from planner.core.schema import Carrier, CrewPool, Plan, Scenario
@@ -25,6 +26,7 @@ from planner.engine.heuristics import serial_schedule
 from planner.engine.solve import solve_case
 from planner.inputs.io import read_scenario, scenario_toml, write_dataset
 from planner.inputs.presets import load_preset
+from planner.inputs.validation import check_against_scenario
 from planner.model.build import build_model
 from planner.model.case import carrier_case
 from tests.conftest import ROOT, dataset, scenario, site
@@ -369,3 +371,22 @@ def test_program_as_run_uses_the_two_real_tranches_and_each_applicants_clock(rur
     case = carrier_case(rural40, chosen, "c01", 1e9)
     assert case.arrival_steps == ((31, pytest.approx(1.895 / 4.975)),)
     assert case.deadline == 12 + 6  # first money in period 0, one extension
+
+
+def test_replanning_one_carrier_keeps_its_tranche_timing():
+    """The carrier of the two-carrier tranche case, re-planned alone with its $100: still $50 by period 2."""
+    sites = [site(f"{c}{i}", c, population=pop, cost=50) for c in "ab" for i, pop in ((1, 10), (2, 5))]
+    national = planner.plan(dataset(sites), tranche_scenario((("2022-01", 100.0), ("2022-04", 100.0))), workers=1)
+    alone = replan_carrier(national, "a")
+    assert alone.scenario.tranches == (("2022-01", 50.0), ("2022-04", 50.0))
+    assert alone.starts == {"a1": 0, "a2": 3} and planner.check_plan(alone) == []
+
+
+def test_a_tranche_after_the_horizon_is_a_warning_and_its_money_is_never_drawn():
+    """$100 now, $100 in period 8 of a 6-month plan: the carrier may draw $100 only, so buys one site."""
+    ds = two_sites()
+    sc = tranche_scenario((("2022-01", 100.0), ("2022-09", 100.0)))
+    (warning,) = [i for i in check_against_scenario(ds, sc) if i.rule == "tranche-after-horizon"]
+    assert warning.severity == "warning" and warning.column == "tranches[2].month"
+    result = planner.plan(ds, sc, workers=1)
+    assert result.starts == {"s1": 0} and planner.check_plan(result) == []

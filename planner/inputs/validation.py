@@ -749,6 +749,29 @@ def parse_tranches(raw: object, file: str, issues: list[Issue], line: int | None
     return tuple(sorted(found)) if ok else None
 
 
+def check_tranches_within_horizon(scenario: Scenario) -> list[Issue]:
+    """A tranche arriving at or after the horizon can pay for nothing in the plan (a warning: a legitimate what-if)."""
+    year, month = (int(part) for part in scenario.start.split("-"))
+    issues = []
+    for number, (label, usd) in enumerate(scenario.tranches, start=1):
+        tranche_year, tranche_month = (int(part) for part in label.split("-"))
+        period = (tranche_year - year) * 12 + tranche_month - month
+        if period >= scenario.horizon and usd > 0:
+            issues.append(
+                Issue(
+                    "scenario",
+                    None,
+                    f"tranches[{number}].month",
+                    "tranche-after-horizon",
+                    label,
+                    f"this tranche arrives in month {period}, after the {scenario.horizon}-month horizon: "
+                    "its money can pay for no work in this plan",
+                    severity="warning",
+                )
+            )
+    return issues
+
+
 def check_against_scenario(dataset: Dataset, scenario: Scenario) -> list[Issue]:
     """Rules that need both: a site whose earliest finish lies beyond the horizon is never replaced.
 
@@ -763,6 +786,7 @@ def check_against_scenario(dataset: Dataset, scenario: Scenario) -> list[Issue]:
     issues = check_dataset(dataset)
     if any(i.severity == "error" for i in issues):
         return issues  # a cycle or a NaN makes the horizon check meaningless (and would crash it)
+    issues.extend(check_tranches_within_horizon(scenario))
     start_variables = 0
     for carrier_id, sites in dataset.sites_by_carrier.items():
         earliest = earliest_starts(sites)
