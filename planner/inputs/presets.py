@@ -25,6 +25,9 @@ Shipped presets (figures from datasets/reference/program_facts.csv):
     appropriation-2020-optimal        the 2020 money divided by the optimiser
     full-funding-2024                 $4.98B (total_need_2022), pro rata, 12 months
     full-funding-2024-extended        + one 6-month extension
+    program-as-run                    two tranches: $1.895B 2022-07 (appropriation_2020), $3.08B
+                                      2025-04 (second_tranche_available_2025_04); priority tiers;
+                                      one extension each; late sites kept running
 """
 
 from __future__ import annotations
