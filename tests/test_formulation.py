@@ -132,6 +132,20 @@ def budget_case() -> CarrierCase:
     return case_of(dataset(sites), scenario(fund_usd=100, horizon=4, deadline=2))
 
 
+def cumulative_funding_case() -> CarrierCase:
+    """$200 in two tranches, $100 in January and $100 in March (period 2); two crews; horizon = deadline = 4.
+
+    Two $100 one-month sites, 100 and 50 people. By February only $100 has arrived, so `small`
+    waits for March: `big` finishes at 1, `small` at 3: 100 * 1 + 50 * 3 = 250 (leaving `small`
+    unreplaced costs 50 * 4 = 200 > 150). Without the cumulative-funding rows the $200 budget alone
+    lets both start in January: 100 + 50 = 150.
+    """
+    sites = [site("big", population=100, cost=100), site("small", population=50, cost=100)]
+    tranches = (("2022-01", 100.0), ("2022-03", 100.0))
+    sc = scenario(start="2022-01", fund_usd=200, tranches=tranches, horizon=4, deadline=4)
+    return case_of(dataset(sites, crews=[CrewPool("a", "tower", 2.0)]), sc)
+
+
 def exposure_case() -> CarrierCase:
     """One crew; `long` (30 people, 2 months) and `short` (20 people, 1 month); horizon = deadline = 6.
 
@@ -169,6 +183,7 @@ HAND_CASES = {
     "winter": HandCase(winter_case, 40, {"ten": 0, "five": 5}),
     "winter_at_the_end": HandCase(winter_at_the_end_case, 400, {"tower": 0}),
     "budget": HandCase(budget_case, 12_220, {"big": 0}),
+    "cumulative_funding": HandCase(cumulative_funding_case, 250, {"big": 0, "small": 2}),
     "exposure": HandCase(exposure_case, 110, {"short": 0, "long": 1}),
     "makespan": HandCase(makespan_case, 3, {"early": 0, "late": 2}),
 }
@@ -180,6 +195,7 @@ WITHOUT_FAMILY = [
     ("crews", "crews", 150),
     ("winter", "crews", 15),
     ("budget", "budget", 220),
+    ("cumulative_funding", "cumulative_funding", 150),
 ]
 # (hand case, row family of an objective deleted from the built model, hand-derived optimum without it)
 WITHOUT_OBJECTIVE_ROWS = [

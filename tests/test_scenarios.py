@@ -44,10 +44,10 @@ def test_preset_figures_are_the_program_facts():
     assert load_preset("proposal-2019", base).available_usd == 1e9
     appropriation = load_preset("appropriation-2020", base)
     assert appropriation.fund_usd == FACTS["appropriation_2020"] == 1.895e9
-    # what the FCC prorated: 0.395 x $4,640,284,672 = $1,832,912,445, i.e. $1.833B available
-    assert appropriation.available_usd == 1.833e9
-    assert abs(appropriation.available_usd - FACTS["pro_rata_factor_2022"] * FACTS["priority1_estimates_2022"]) < 1e6
-    assert appropriation.rule == "pro_rata"
+    # what the FCC prorated: 0.395 x $4,640,284,672 = $1,832,912,445 available (to the dollar)
+    assert appropriation.available_usd == 1_832_912_445
+    assert abs(appropriation.available_usd - FACTS["pro_rata_factor_2022"] * FACTS["priority1_estimates_2022"]) < 1
+    assert appropriation.rule == "priority"  # 47 CFR 1.50004 tiers: Priority 1 prorated, Priorities 2-3 nothing
     full = load_preset("full-funding-2024", base)
     assert full.fund_usd == FACTS["total_need_2022"] == 4.98e9
     # the NDAA's $3.08B on top of the $1.895B is $4.975B: the same $4.98B to the nearest $10M
@@ -74,7 +74,7 @@ def test_extension_variants_lengthen_the_effective_deadline_by_six_months_each()
     extended = load_preset("appropriation-2020-extended", base)
     assert (extended.fund_usd, extended.admin_reserve_usd, extended.name) == (
         1.895e9,
-        62e6,
+        62_087_555,
         "appropriation-2020-extended",
     )
 
@@ -88,7 +88,7 @@ def test_a_preset_keeps_the_base_calendar_and_solver_settings():
 
 def test_describe_presets_lists_money_and_terms():
     rows = {row["name"]: row for row in describe_presets()}
-    assert rows["appropriation-2020"]["available_usd"] == 1.833e9
+    assert rows["appropriation-2020"]["available_usd"] == 1_832_912_445
     assert rows["appropriation-2020-optimal"]["rule"] == "optimal"
 
 
@@ -127,7 +127,7 @@ def test_rrplan_solve_accepts_a_preset_name(folder, tmp_path, monkeypatch, capsy
     out = tmp_path / "out"
     assert run(["solve", str(folder), "--scenario", "appropriation-2020-extended", "--out", str(out), "--quiet"]) == 0
     chosen = json.loads((out / "summary.json").read_text())["scenario"]
-    assert (chosen["fund_usd"], chosen["admin_reserve_usd"], chosen["extensions"]) == (1.895e9, 62e6, 1)
+    assert (chosen["fund_usd"], chosen["admin_reserve_usd"], chosen["extensions"]) == (1.895e9, 62_087_555, 1)
     assert (chosen["name"], chosen["horizon"]) == ("appropriation-2020-extended", 6)  # calendar from the dataset
     assert run(["solve", str(folder), "--scenario", "no-such-preset", "--out", str(out)]) == 2
     assert "unknown-scenario" in capsys.readouterr().err

@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from planner.analysis.relax import RELAXATIONS, Outcome, carrier_outcome, replan_outcome
+from planner.core.clock import carrier_deadline
 from planner.core.network import earliest_starts
 from planner.core.schema import Dataset, Plan, Scenario, Site
 from planner.core.wording import usd
@@ -41,9 +42,9 @@ from planner.model.case import crew_capacity
 def deadline_reasons(plan: Plan) -> dict[str, str]:
     """carrier_id -> one line saying why it does not finish every site by the effective deadline."""
     dataset, scenario = plan.dataset, plan.scenario
-    deadline = scenario.effective_deadline
     reasons = {}
     for carrier in dataset.carriers:
+        deadline = carrier_deadline(scenario, carrier)  # each applicant's own clock
         sites = dataset.sites_by_carrier.get(carrier.carrier_id, ())
         unfinished = [
             s for s in sites if s.site_id not in plan.starts or plan.starts[s.site_id] + s.duration_months > deadline
@@ -152,7 +153,7 @@ def carrier_findings(plan: Plan, carrier_id: str) -> list[Finding]:
     sites = dataset.sites_by_carrier.get(carrier_id, ())
     if not sites or carrier_outcome(plan, carrier_id).on_time:
         return []
-    deadline = scenario.effective_deadline
+    deadline = carrier_deadline(scenario, dataset.carrier_by_id.get(carrier_id))
     horizon = plan.horizon or scenario.horizon
     findings = [*_money(plan, carrier_id, sites), *_crew_types(dataset, scenario, carrier_id, sites, horizon)]
     earliest = earliest_starts(sites)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+from planner.core.clock import carrier_deadline
 from planner.core.schema import CrewPool, Dataset, Plan, Scenario
 from planner.engine.planning import plan as make_plan
 
@@ -37,7 +38,7 @@ class Outcome:
 
 def carrier_outcome(plan: Plan, carrier_id: str) -> Outcome:
     sites = plan.dataset.sites_by_carrier.get(carrier_id, ())
-    deadline = plan.scenario.effective_deadline
+    deadline = carrier_deadline(plan.scenario, plan.dataset.carrier_by_id.get(carrier_id))
     finishes = [plan.starts[s.site_id] + s.duration_months for s in sites if s.site_id in plan.starts]
     every = len(finishes) == len(sites)
     return Outcome(

@@ -102,9 +102,14 @@ def replan_carrier(
     changes only what it can add). Runs in this process (one carrier needs no workers).
     """
     dataset = changed_dataset(plan.dataset, carrier_id, changes)
+    allocation = plan.allocation_usd.get(carrier_id, 0.0)
     scenario = plan.scenario.with_overrides(
         rule="pro_rata",
-        fund_usd=plan.allocation_usd.get(carrier_id, 0.0),
+        fund_usd=allocation,
+        # the carrier's allocation arrives as the fund did: the same share of every tranche
+        tranches=tuple((month, usd * allocation / plan.scenario.fund_usd) for month, usd in plan.scenario.tranches)
+        if allocation > 0 and plan.scenario.fund_usd > 0
+        else (),
         admin_reserve_usd=0.0,
         time_limit_s=time_limit_s,
         name=f"{plan.scenario.name} / {carrier_id} re-planned",

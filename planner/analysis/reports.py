@@ -1,12 +1,16 @@
 """Plan -> tidy tables and headline figures. Every number the CLI, app and reports show is made here.
 
-Definitions (periods are months from the scenario's start; H the horizon, D the
-effective deadline = term + 6 x extensions):
+Definitions (periods are months from the scenario's start; H the horizon, D_c the
+effective deadline of carrier c = first month the fund has money + term + 6 x the
+carrier's extensions, see `planner.core.clock`):
 - a replaced site is on covered gear until `finish = start + duration`; finishing after
-  D makes its carrier miss the deadline (late, not dark);
-- a site not replaced is shut down at D: its people are left without service from D to H;
-- exposure_population_months = sum_replaced pop x finish + sum_unreplaced pop x D;
-- dark_population_months = sum_unreplaced pop x max(0, H - D);
+  D_c makes its carrier miss the deadline (late, not dark);
+- a site not replaced is shut down at D_c (`missed_deadline = "shut_down"`): its people are
+  left without service from D_c to H; with `keep_running` they stay on covered gear to H;
+- exposure_population_months = sum_replaced pop x finish + sum_unreplaced pop x D_c (x H if kept running);
+- dark_population_months = sum_unreplaced pop x max(0, H - D_c) (0 if kept running);
+- money: a site's cost is drawn in the month its work starts, own funds first, then the
+  fund, which a carrier may draw up to allocation x the fraction of the fund arrived;
 - objective (exposure) = exposure_population_months + w x dark_population_months;
 - objective (makespan) = (H + 1) x sites not replaced + sum over carriers of their makespan.
 """
@@ -19,8 +23,9 @@ from collections import defaultdict
 import pandas as pd
 
 from planner.analysis.diagnostics import deadline_reasons
+from planner.core.clock import arrived_fraction, carrier_deadline, carrier_deadlines, carrier_extensions, fund_arrivals
 from planner.core.schema import Plan
-from planner.engine.allocation import pro_rata_factor
+from planner.engine.allocation import applied_pro_rata_factor, priority_tier_factors
 from planner.engine.solve import SOLVER_NAME
 
 
@@ -55,10 +60,11 @@ def schedule_table(plan: Plan) -> pd.DataFrame:
 def carriers_table(plan: Plan) -> pd.DataFrame:
     """One row per carrier: money, spend, completion, on time, people left dark, and why late."""
     dataset, scenario = plan.dataset, plan.scenario
-    deadline = scenario.effective_deadline
     reasons = deadline_reasons(plan)
+    kept_running = scenario.missed_deadline == "keep_running"
     rows = []
     for carrier in dataset.carriers:
+        deadline = carrier_deadline(scenario, carrier)
         sites = dataset.sites_by_carrier.get(carrier.carrier_id, ())
         replaced = [s for s in sites if s.site_id in plan.starts]
         finishes = [plan.starts[s.site_id] + s.duration_months for s in replaced]
@@ -80,8 +86,14 @@ def carriers_table(plan: Plan) -> pd.DataFrame:
                 "completion_month": None if completion is None else scenario.month_label(completion),
                 "on_time": on_time,
                 "population": sum(s.population for s in sites),
-                "population_left_without_service": sum(s.population for s in sites if s.site_id not in plan.starts),
+                "population_left_without_service": 0
+                if kept_running
+                else sum(s.population for s in sites if s.site_id not in plan.starts),
                 "reason": "" if on_time else reasons.get(carrier.carrier_id, ""),
+                "extensions": carrier_extensions(scenario, carrier),
+                "deadline_period": deadline,
+                "deadline_month": scenario.month_label(deadline),
+                "population_unreplaced": sum(s.population for s in sites if s.site_id not in plan.starts),
             }
         )
     table = pd.DataFrame(rows)
@@ -96,7 +108,9 @@ def monthly_table(plan: Plan) -> pd.DataFrame:
     fund allocation first and on their own funds after it.
     """
     dataset, scenario = plan.dataset, plan.scenario
-    horizon, deadline = plan_horizon(plan), scenario.effective_deadline
+    horizon = plan_horizon(plan)
+    deadlines = carrier_deadlines(dataset, scenario)
+    kept_running = scenario.missed_deadline == "keep_running"
     crew_types = dataset.crew_types
     spend = [0.0] * horizon
     spend_by_carrier: dict[str, list[float]] = defaultdict(lambda: [0.0] * horizon)
@@ -107,6 +121,7 @@ def monthly_table(plan: Plan) -> pd.DataFrame:
     for site in dataset.sites:
         start = plan.starts.get(site.site_id)
         if start is None:
+            deadline = horizon if kept_running else deadlines.get(site.carrier_id, scenario.effective_deadline)
             for t in range(horizon):
                 if t < deadline:
                     on_covered[t] += site.population
@@ -131,6 +146,7 @@ def monthly_table(plan: Plan) -> pd.DataFrame:
             before = min(cumulative, allocation)
             cumulative += amount
             drawn[t] += min(cumulative, allocation) - before
+    arrived, drawn_at_start = fund_by_month(plan, horizon)
     capacity = {k: [0.0] * horizon for k in crew_types}
     for pool in dataset.crews:
         for t in range(horizon):
@@ -141,6 +157,8 @@ def monthly_table(plan: Plan) -> pd.DataFrame:
             "month": [scenario.month_label(t) for t in range(horizon)],
             "spend_usd": spend,
             "funds_drawn_usd": drawn,
+            "fund_arrived_usd": arrived,
+            "fund_drawn_at_start_usd": drawn_at_start,
             **{f"crew_{k}_used": used[k] for k in crew_types},
             **{f"crew_{k}_capacity": capacity[k] for k in crew_types},
             "population_on_covered_gear": on_covered,
@@ -149,7 +167,36 @@ def monthly_table(plan: Plan) -> pd.DataFrame:
         }
     )
     table["cumulative_spend_usd"] = table["spend_usd"].cumsum()
+    table["cumulative_fund_arrived_usd"] = table["fund_arrived_usd"].cumsum()
+    table["cumulative_fund_drawn_at_start_usd"] = table["fund_drawn_at_start_usd"].cumsum()
     return table
+
+
+def fund_by_month(plan: Plan, horizon: int) -> tuple[list[float], list[float]]:
+    """Money arriving in the fund per month, and drawn from it per month by the model's convention.
+
+    Drawn: each site's whole cost in the month its work starts, own funds first, then the fund
+    (the quantity the tranche rule limits to allocation x fraction arrived). `funds_drawn_usd`
+    is the cash-flow view instead: cost spread over the months of work, allocation first.
+    """
+    dataset, scenario = plan.dataset, plan.scenario
+    arrived = [0.0] * horizon
+    for period, usd in fund_arrivals(scenario):
+        if period < horizon:
+            arrived[period] += usd
+    drawn = [0.0] * horizon
+    for carrier in dataset.carriers:
+        committed = [0.0] * horizon
+        for site in dataset.sites_by_carrier.get(carrier.carrier_id, ()):
+            start = plan.starts.get(site.site_id)
+            if start is not None and start < horizon:
+                committed[start] += site.cost_usd
+        allocation, cumulative = plan.allocation_usd.get(carrier.carrier_id, 0.0), 0.0
+        for t, amount in enumerate(committed):
+            before = min(allocation, max(0.0, cumulative - carrier.own_funds_usd))
+            cumulative += amount
+            drawn[t] += min(allocation, max(0.0, cumulative - carrier.own_funds_usd)) - before
+    return arrived, drawn
 
 
 def plan_horizon(plan: Plan) -> int:
@@ -171,12 +218,18 @@ def summary(plan: Plan) -> dict:
     """The headline figures of a plan, as plain JSON-ready values."""
 
     dataset, scenario = plan.dataset, plan.scenario
-    horizon, deadline = plan_horizon(plan), scenario.effective_deadline
+    horizon, deadline = plan_horizon(plan), carrier_deadline(scenario, None)
+    deadlines = carrier_deadlines(dataset, scenario)
+    kept_running = scenario.missed_deadline == "keep_running"
     carriers = carriers_table(plan)
     replaced = [s for s in dataset.sites if s.site_id in plan.starts]
     unreplaced = [s for s in dataset.sites if s.site_id not in plan.starts]
+
+    def shut_down_at(site) -> int:
+        return horizon if kept_running else deadlines.get(site.carrier_id, deadline)
+
     exposure = math.fsum(s.population * (plan.starts[s.site_id] + s.duration_months) for s in replaced) + math.fsum(
-        s.population * deadline for s in unreplaced
+        s.population * shut_down_at(s) for s in unreplaced
     )
     demand = dataset.total_demand_usd
     return {
@@ -189,8 +242,11 @@ def summary(plan: Plan) -> dict:
         "available_usd": scenario.available_usd,
         "demand_usd": demand,
         "allocated_usd": math.fsum(plan.allocation_usd.values()),
-        "pro_rata_factor": pro_rata_factor(scenario.available_usd, demand)
-        if scenario.rule == "pro_rata" and demand > 0
+        "pro_rata_factor": applied_pro_rata_factor(dataset, scenario) if demand > 0 else None,
+        "priority_tier_factors": {
+            str(tier): factor for tier, factor in priority_tier_factors(dataset, scenario).items()
+        }
+        if scenario.rule == "priority"
         else None,
         "spend_usd": math.fsum(s.cost_usd for s in replaced),
         "sites_total": len(dataset.sites),
@@ -198,11 +254,22 @@ def summary(plan: Plan) -> dict:
         "carriers_total": len(dataset.carriers),
         "carriers_done_by_deadline": int(carriers["on_time"].sum()) if len(carriers) else 0,
         "population_total": sum(s.population for s in dataset.sites),
-        "population_left_without_service": sum(s.population for s in unreplaced),
+        "population_left_without_service": 0 if kept_running else sum(s.population for s in unreplaced),
+        "population_unreplaced": sum(s.population for s in unreplaced),
         "exposure_population_months": exposure,
-        "dark_population_months": sum(s.population for s in unreplaced) * max(0, horizon - deadline),
+        "dark_population_months": math.fsum(s.population * max(0, horizon - shut_down_at(s)) for s in unreplaced),
         "horizon": horizon,
         "effective_deadline": deadline,
+        "missed_deadline": scenario.missed_deadline,
+        "missed_deadline_assumed": "sites not replaced by their carrier's deadline keep running on covered gear "
+        "(late, not dark)"
+        if kept_running
+        else "sites not replaced by their carrier's deadline are shut down (their people lose service)",
+        "tranches": [
+            {"month": scenario.month_label(p), "usd": usd, "arrived_fraction": arrived_fraction(scenario, p)}
+            for p, usd in fund_arrivals(scenario)
+        ],
+        "carrier_deadline_months": sorted({scenario.month_label(d) for d in deadlines.values()}),
         "build_seconds": round(plan.build_seconds, 3),
         "solve_seconds": round(plan.solve_seconds, 3),
         "wall_seconds": round(plan.wall_seconds, 3),

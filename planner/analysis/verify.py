@@ -2,7 +2,9 @@
 
 `check_plan` recomputes, from the dataset and the plan alone, the rules the optimiser
 must respect: the fund, each carrier's money, crews per type and month (winter
-included), precedence, lead times and the horizon. It returns the violations as
+included), precedence, lead times, the horizon, and money arriving in tranches (a
+carrier's cost of sites started by each month within its own funds plus its allocation's
+share of the fund arrived by then). It returns the violations as
 sentences; an empty list means the plan is valid. Tests run it on every plan.
 """
 
@@ -58,6 +60,8 @@ def check_plan(plan: Plan) -> list[str]:
         if spend[carrier.carrier_id] > money + TOLERANCE_USD:
             problems.append(f"{carrier.carrier_id}: spends {spend[carrier.carrier_id]:,.2f} but has {money:,.2f}")
 
+    problems.extend(check_tranches(plan, horizon))
+
     in_use: dict[tuple[str, str, int], float] = defaultdict(float)
     for site_id, start in plan.starts.items():
         site = sites.get(site_id)
@@ -75,4 +79,39 @@ def check_plan(plan: Plan) -> list[str]:
                 f"{carrier_id}: {units:g} {crew_type} crew units in period {month} "
                 f"({scenario.month_label(month)}) but only {capacity:g} available"
             )
+    return problems
+
+
+def check_tranches(plan: Plan, horizon: int) -> list[str]:
+    """By every month t, each carrier's cost of sites started by t <= own funds + allocation x arrived(t) / fund.
+
+    A site's cost counts in the month its work starts; a tranche dated before the start counts in period 0.
+    """
+    dataset, scenario = plan.dataset, plan.scenario
+    if not scenario.tranches or scenario.fund_usd <= 0:
+        return []
+    year, month = (int(part) for part in scenario.start.split("-"))
+    arrives = []
+    for label, usd in scenario.tranches:
+        tranche_year, tranche_month = (int(part) for part in label.split("-"))
+        arrives.append((max(0, (tranche_year - year) * 12 + tranche_month - month), usd))
+    problems = []
+    for carrier in dataset.carriers:
+        costs = [
+            (plan.starts[s.site_id], s.cost_usd)
+            for s in dataset.sites_by_carrier.get(carrier.carrier_id, ())
+            if s.site_id in plan.starts
+        ]
+        allocation = plan.allocation_usd.get(carrier.carrier_id, 0.0)
+        for t in range(horizon):
+            spent = math.fsum(cost for start, cost in costs if start <= t)
+            arrived = math.fsum(usd for period, usd in arrives if period <= t)
+            in_hand = carrier.own_funds_usd + allocation * arrived / scenario.fund_usd
+            if spent > in_hand + TOLERANCE_USD:
+                problems.append(
+                    f"{carrier.carrier_id}: has started {spent:,.2f} of work by period {t} "
+                    f"({scenario.month_label(t)}) but only {in_hand:,.2f} is in hand (own funds "
+                    f"{carrier.own_funds_usd:,.2f} + {arrived / scenario.fund_usd:.1%} of its allocation arrived)"
+                )
+                break
     return problems

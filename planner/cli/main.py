@@ -102,6 +102,14 @@ def print_summary(figures: dict) -> None:
         f"time              {figures['wall_seconds']:.1f} s elapsed (model building {figures['build_seconds']:.1f} s, "
         f"solver {figures['solve_seconds']:.1f} s, summed over workers)",
     ]
+    tranches = figures.get("tranches") or []
+    if len(tranches) > 1:
+        lines.insert(3, "money arrives     " + ", ".join(f"{usd(t['usd'])} in {t['month']}" for t in tranches))
+    deadlines = figures.get("carrier_deadline_months") or []
+    if len(deadlines) > 1:
+        lines.insert(-4, f"carrier deadlines {deadlines[0]} to {deadlines[-1]} (each applicant's own clock)")
+    if figures.get("missed_deadline") == "keep_running":
+        lines.insert(-4, "missed deadline   sites not replaced keep running on covered gear (late, not dark)")
     for note in figures["notes"]:
         lines.append(f"note              {note}")
     print("\n".join(lines))

@@ -18,6 +18,7 @@ RULES = ("pro_rata", "priority", "optimal", "greedy")
 OBJECTIVES = ("exposure", "makespan")
 WINTER_MONTHS = (12, 1, 2, 3)  # December-March: tower work is limited in northern states
 EXTENSION_MONTHS = 6  # 47 CFR 1.50004: each extension adds six months
+MISSED_DEADLINE_POLICIES = ("shut_down", "keep_running")  # what happens to a site not replaced by its deadline
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,7 @@ class Carrier:
     subscribers: int
     own_funds_usd: float = 0.0
     priority: int = 1  # 47 CFR 1.50004 tier: 1 is funded first
+    extensions: int | None = None  # six-month extensions granted to this applicant; None = the scenario's
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,14 @@ class Scenario:
     mip_gap: float = 0.01
     dark_weight: float = 100.0  # one person-month without service weighs this many on covered gear
     name: str = "default"
+    # When fund money arrives: ("YYYY-MM", usd) pairs summing to fund_usd; () = all of it at `start`.
+    tranches: tuple[tuple[str, float], ...] = ()
+    missed_deadline: str = "shut_down"  # shut_down: unreplaced sites go dark at the deadline; keep_running: late
+
+    def __post_init__(self):
+        total = math.fsum(usd for _, usd in self.tranches)
+        if self.tranches and abs(total - self.fund_usd) > 0.5:
+            raise ValueError(f"tranches sum to {total:,.2f} but fund_usd is {self.fund_usd:,.2f}")
 
     @property
     def available_usd(self) -> float:
@@ -118,7 +128,14 @@ class Scenario:
 
     def with_overrides(self, **overrides) -> Scenario:
         known = {f.name for f in fields(self)}
-        return replace(self, **{k: v for k, v in overrides.items() if k in known and v is not None})
+        chosen = {k: v for k, v in overrides.items() if k in known and v is not None}
+        # The fund and its tranches say the same thing: a new fund alone is one tranche at start,
+        # new tranches alone make the fund their sum.
+        if "fund_usd" in chosen and "tranches" not in chosen:
+            chosen["tranches"] = ()
+        elif "tranches" in chosen and "fund_usd" not in chosen and chosen["tranches"]:
+            chosen["fund_usd"] = math.fsum(usd for _, usd in chosen["tranches"])
+        return replace(self, **chosen)
 
     def to_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}

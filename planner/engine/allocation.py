@@ -32,22 +32,43 @@ def pro_rata(dataset: Dataset, scenario: Scenario) -> dict[str, float]:
     return {c.carrier_id: factor * dataset.demand_usd(c.carrier_id) for c in dataset.carriers}
 
 
+def priority_tier_factors(dataset: Dataset, scenario: Scenario) -> dict[int, float]:
+    """47 CFR 1.50004: the share of its demand each priority tier receives, tier -> factor.
+
+    Tiers are paid in order: f_p = min(1, R_p / D_p) with R_1 = A and R_{p+1} = R_p - f_p * D_p,
+    so every tier before the first short one gets 1, that tier gets R_p / D_p, later tiers 0.
+    """
+    left = scenario.available_usd
+    factors: dict[int, float] = {}
+    for tier in sorted({c.priority for c in dataset.carriers}):
+        demand = math.fsum(dataset.demand_usd(c.carrier_id) for c in dataset.carriers if c.priority == tier)
+        factors[tier] = pro_rata_factor(left, demand) if left > 0 else 0.0
+        left = max(0.0, left - factors[tier] * demand)
+    return factors
+
+
 def priority_tiers(dataset: Dataset, scenario: Scenario) -> dict[str, float]:
     """47 CFR 1.50004: pay tier 1 in full, then tier 2, ...; prorate the first tier that does not fit.
 
     For the first tier p whose demand D_p exceeds what is left R_p, each carrier of the
     tier receives R_p / D_p of its demand; carriers of later tiers receive nothing.
     """
-    left = scenario.available_usd
-    allocation = {}
-    for tier in sorted({c.priority for c in dataset.carriers}):
-        members = [c for c in dataset.carriers if c.priority == tier]
-        demand = math.fsum(dataset.demand_usd(c.carrier_id) for c in members)
-        factor = pro_rata_factor(left, demand) if left > 0 else 0.0
-        for c in members:
-            allocation[c.carrier_id] = factor * dataset.demand_usd(c.carrier_id)
-        left = max(0.0, left - factor * demand)
-    return allocation
+    factors = priority_tier_factors(dataset, scenario)
+    return {c.carrier_id: factors[c.priority] * dataset.demand_usd(c.carrier_id) for c in dataset.carriers}
+
+
+def applied_pro_rata_factor(dataset: Dataset, scenario: Scenario) -> float | None:
+    """The one share of demand a fixed rule applied, as the FCC reports it (None for other rules).
+
+    pro_rata: min(1, A / total demand). priority: the factor of the first tier that could not be
+    paid in full (the tier that was prorated; later tiers got nothing), or 1 if every tier was.
+    """
+    if scenario.rule == "pro_rata":
+        return pro_rata_factor(scenario.available_usd, dataset.total_demand_usd)
+    if scenario.rule == "priority":
+        factors = priority_tier_factors(dataset, scenario)
+        return next((f for f in factors.values() if f < 1.0), 1.0)
+    return None
 
 
 def greedy_funding(dataset: Dataset, scenario: Scenario) -> tuple[dict[str, float], dict[str, bool]]:

@@ -2,8 +2,8 @@
 
 The serial schedule-generation scheme takes sites one at a time, highest priority
 first among those whose predecessors are decided, funds a site if the money left
-covers it, and starts it in the earliest period where its lead time, predecessors and
-crews allow. It never breaks a rule, so its plan is always feasible.
+covers it, and starts it in the earliest period where its lead time, predecessors,
+crews and the money arrived so far (tranches) allow. It never breaks a rule, so its plan is always feasible.
 """
 
 from __future__ import annotations
@@ -103,6 +103,8 @@ def serial_schedule(
     windows = case.windows
     usage = {k: [0.0] * case.horizon for k in case.capacity}
     budget_left = case.budget_usd
+    steps = case.money_steps  # tranches: money in hand by the end of each stretch
+    spent_by_step = [0.0] * len(steps)
     starts: dict[str, int] = {}
     decided: set[str] = set()
     waiting = {s.site_id: sum(1 for j in s.depends_on) for s in case.sites}
@@ -122,10 +124,14 @@ def serial_schedule(
         )
         if eligible:
             ready = max([windows[site_id].start] + [starts[j] + case.by_id[j].duration_months for j in site.depends_on])
+            ready = max(ready, _first_affordable(steps, spent_by_step, site.cost_usd))
             start = _first_fit(case, site, usage, ready)
         if start is not None:
             starts[site_id] = start
             budget_left -= site.cost_usd
+            for k, (period, _) in enumerate(steps):
+                if start <= period:
+                    spent_by_step[k] += site.cost_usd
             for kind, units in site.crew_need:
                 for t in range(start, start + site.duration_months):
                     usage[kind][t] += units
@@ -134,6 +140,19 @@ def serial_schedule(
             if waiting[child] == 0:
                 heapq.heappush(heap, (key(child), child))
     return starts
+
+
+def _first_affordable(steps: tuple[tuple[int, float], ...], spent_by_step: list[float], cost_usd: float) -> int:
+    """The earliest start at which a site's cost fits the money in hand in every later stretch.
+
+    Starting in t adds the cost to the spend of every stretch ending at or after t, so t must
+    lie after each stretch whose money the cost would exceed.
+    """
+    earliest = 0
+    for (period, money), spent in zip(steps, spent_by_step, strict=True):
+        if cost_usd > 0 and spent + cost_usd > money + 1e-6:
+            earliest = max(earliest, period + 1)
+    return earliest
 
 
 def _first_fit(case: CarrierCase, site: Site, usage: dict[str, list[float]], ready: int) -> int | None:

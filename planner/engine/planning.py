@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Collection
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
+from planner.core.clock import arrival_steps
 from planner.core.errors import InputError
 from planner.core.objective import objective_value
 from planner.core.schema import CarrierOutcome, Dataset, Plan, Scenario
@@ -103,6 +104,22 @@ def money_needed(dataset: Dataset, replaced: Collection[str]) -> dict[str, float
     }
 
 
+def money_needed_with_tranches(dataset: Dataset, scenario: Scenario, starts: dict[str, int]) -> dict[str, float]:
+    """The least allocation each carrier needs for this schedule when money arrives in tranches.
+
+    a_c >= spend_c - own_c, and a_c * phi(t) >= spend_c(t) - own_c for every stretch t of the
+    arrivals (`planner.core.clock.arrival_steps`), spend_c(t) the cost of its sites started by t.
+    """
+    needed = money_needed(dataset, starts)
+    for carrier in dataset.carriers:
+        sites = dataset.sites_by_carrier.get(carrier.carrier_id, ())
+        for period, phi in arrival_steps(scenario):
+            spent = math.fsum(s.cost_usd for s in sites if starts.get(s.site_id, math.inf) <= period)
+            if phi > 0 and spent > carrier.own_funds_usd:
+                needed[carrier.carrier_id] = max(needed[carrier.carrier_id], (spent - carrier.own_funds_usd) / phi)
+    return needed
+
+
 def optimal_plan(
     dataset: Dataset,
     scenario: Scenario,
@@ -166,7 +183,7 @@ def optimal_plan(
         )
         bound, solve_seconds = max(bound, national.bound), solve_seconds + national.seconds
         if national.objective < winner.objective:
-            starts, allocation = national.starts, money_needed(dataset, national.starts)
+            starts, allocation = national.starts, money_needed_with_tranches(dataset, scenario, national.starts)
             note = "allocation and schedules chosen together by the national model"
     objective = objective_value(dataset, scenario, starts, horizon)
     bound = min(bound, objective) if math.isfinite(bound) else None

@@ -394,6 +394,16 @@ class NationalResult:
     seconds: float
 
 
+def warm_draw_allocation(m: PlanModel, starts: dict[str, int]) -> float:
+    """The least allocation under which a warm start's draws stay within the tranches arrived."""
+    case, needed = m.case, 0.0
+    for period, phi in case.arrival_steps:
+        spent = math.fsum(case.by_id[s].cost_usd for s, t in starts.items() if s in case.by_id and t <= period)
+        if phi > 0 and spent > case.own_funds_usd:
+            needed = max(needed, (spent - case.own_funds_usd) / phi)
+    return needed
+
+
 def solve_national(
     cases: list[CarrierCase],
     own_funds: dict[str, float],
@@ -426,7 +436,7 @@ def solve_national(
             values_by_name.update(warm_start_values(m, {s: t for s, t in best.items() if s in m.case.by_id}))
             spend = math.fsum(m.case.by_id[s].cost_usd for s in best if s in m.case.by_id)
             values_by_name[national.allocation[m.case.carrier_id].name] = max(
-                0.0, spend - own_funds.get(m.case.carrier_id, 0.0)
+                0.0, spend - own_funds.get(m.case.carrier_id, 0.0), warm_draw_allocation(m, best)
             )
         _set_start(loaded, values_by_name)
         status, _, mip_bound, values = _run_mip(loaded, deadline, mip_gap)

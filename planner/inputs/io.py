@@ -127,12 +127,14 @@ def write_dataset(dataset: Dataset, folder: str | Path) -> Path:
 
 def scenario_toml(scenario: Scenario) -> str:
     """A scenario as TOML text that `read_scenario` reads back to the same scenario."""
-    lines = []
+    lines, tables = [], []
     for key, value in scenario.to_dict().items():
-        if isinstance(value, str):
+        if key == "tranches":  # an array of tables, written after every plain key
+            tables.extend(f'\n[[tranches]]\nmonth = "{month}"\nusd = {usd!r}' for month, usd in value)
+        elif isinstance(value, str):
             lines.append(f'{key} = "{value}"')
         elif isinstance(value, float):
             lines.append(f"{key} = {value!r}")
         else:
             lines.append(f"{key} = {value}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + tables) + "\n"

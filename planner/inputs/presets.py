@@ -17,14 +17,17 @@ same layout (with `extends` naming a preset) or be a plain flat scenario file.
 Shipped presets (figures from datasets/reference/program_facts.csv):
 
     proposal-2019                     $1B (authorized_fund_2019), pro rata, 12 months
-    appropriation-2020                $1.895B (appropriation_2020) less a $62M reserve = $1.833B
+    appropriation-2020                $1.895B (appropriation_2020) less a $62,087,555 reserve = $1,832,912,445
                                       available (0.395 x $4.64B, pro_rata_factor_2022 x
-                                      priority1_estimates_2022), pro rata as the FCC did
+                                      priority1_estimates_2022), priority tiers (47 CFR 1.50004) as the FCC did
     appropriation-2020-extended       + one 6-month extension (extension_months)
     appropriation-2020-extended-twice + two 6-month extensions
     appropriation-2020-optimal        the 2020 money divided by the optimiser
     full-funding-2024                 $4.98B (total_need_2022), pro rata, 12 months
     full-funding-2024-extended        + one 6-month extension
+    program-as-run                    two tranches: $1.895B 2022-07 (appropriation_2020), $3.08B
+                                      2025-04 (second_tranche_available_2025_04); priority tiers;
+                                      one extension each; late sites kept running
 """
 
 from __future__ import annotations

@@ -242,9 +242,16 @@ def dataset_tables(dataset: Dataset) -> dict[str, str]:
     out: dict[str, str] = {}
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["carrier_id", "name", "state", "subscribers", "own_funds_usd", "priority"])
+    # `extensions` is written only when some carrier has its own (the file stays as it was otherwise)
+    own_extensions = any(c.extensions is not None for c in dataset.carriers)
+    writer.writerow(
+        ["carrier_id", "name", "state", "subscribers", "own_funds_usd", "priority"] + ["extensions"] * own_extensions
+    )
     for c in dataset.carriers:
-        writer.writerow([c.carrier_id, csv_text(c.name), c.state, c.subscribers, _number(c.own_funds_usd), c.priority])
+        extensions = ["" if c.extensions is None else c.extensions] * own_extensions
+        writer.writerow(
+            [c.carrier_id, csv_text(c.name), c.state, c.subscribers, _number(c.own_funds_usd), c.priority, *extensions]
+        )
     out["carriers.csv"] = buffer.getvalue()
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

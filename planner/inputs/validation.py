@@ -22,6 +22,7 @@ from planner.core.errors import Issue
 from planner.core.files import FORMULA_STARTS
 from planner.core.network import dependency_cycles, earliest_starts
 from planner.core.schema import (
+    MISSED_DEADLINE_POLICIES,
     OBJECTIVES,
     RULES,
     SITE_KINDS,
@@ -204,6 +205,7 @@ CARRIER_COLUMNS: Spec = {
     "subscribers": (between(0, MAX_PEOPLE, parse_integer), True, None),
     "own_funds_usd": (between(0, MAX_USD, parse_number), False, 0.0),
     "priority": (between(1, 3, parse_integer), False, None),
+    "extensions": (between(0, 100, parse_integer), False, None),  # six-month extensions; empty = the scenario's
 }
 CREW_COLUMNS: Spec = {
     "carrier_id": (parse_id, True, None),
@@ -436,7 +438,9 @@ def _carrier(r: dict) -> Carrier:
     priority = r["priority"]
     if priority is None:
         priority = 1 if r["subscribers"] <= PRIORITY_SUBSCRIBER_LIMIT else 3
-    return Carrier(r["carrier_id"], r["name"], r["state"], r["subscribers"], r["own_funds_usd"], priority)
+    return Carrier(
+        r["carrier_id"], r["name"], r["state"], r["subscribers"], r["own_funds_usd"], priority, r["extensions"]
+    )
 
 
 def _site(r: dict, crew_columns: list[str], line: int) -> Site:
@@ -579,7 +583,13 @@ SCENARIO_KEYS: dict[str, tuple[type, Callable[[object], str | None]]] = {
     "mip_gap": (float, lambda v: None if 0 <= v < 1 else "must be in [0, 1)"),
     "dark_weight": (float, lambda v: None if 1 <= v <= 1e6 else "must be between 1 and 1e6"),
     "name": (str, lambda v: None),
+    "missed_deadline": (
+        str,
+        lambda v: None if v in MISSED_DEADLINE_POLICIES else f"must be one of {', '.join(MISSED_DEADLINE_POLICIES)}",
+    ),
 }
+SCENARIO_TABLE_KEYS = ("tranches",)  # arrays of tables, read by their own function
+TRANCHE_KEYS = ("month", "usd")
 
 
 def coerce_scenario_value(key: str, value: object) -> object:
@@ -621,8 +631,13 @@ def scenario_from_mapping(
     lines = lines or {}
     values: dict[str, object] = {}
     for key, raw in mapping.items():
+        if key == "tranches":
+            tranches = parse_tranches(raw, file, issues, lines.get(key))
+            if tranches is not None:
+                values[key] = tranches
+            continue
         if key not in SCENARIO_KEYS:
-            hint = difflib.get_close_matches(key, list(SCENARIO_KEYS), n=1)
+            hint = difflib.get_close_matches(key, [*SCENARIO_KEYS, *SCENARIO_TABLE_KEYS], n=1)
             issues.append(
                 Issue(
                     file,
@@ -648,6 +663,20 @@ def scenario_from_mapping(
             issues.append(Issue(file, lines.get(key), key, "out-of-range", str(raw), problem))
             continue
         values[key] = value
+    if "tranches" in values and "fund_usd" in values:
+        total = math.fsum(usd for _, usd in values["tranches"])
+        if abs(total - values["fund_usd"]) > 0.5:
+            issues.append(
+                Issue(
+                    file,
+                    lines.get("fund_usd"),
+                    "fund_usd",
+                    "fund-disagrees-with-tranches",
+                    f"{values['fund_usd']:g}",
+                    f"the tranches sum to {total:,.2f}; give fund_usd equal to their sum, or leave it out",
+                )
+            )
+            del values["fund_usd"]  # the tranches say when and how much; the fund follows them
     scenario = (base or Scenario()).with_overrides(**values)
     if name and "name" not in values and (base is None or base.name == "default"):
         scenario = scenario.with_overrides(name=name)
@@ -665,6 +694,84 @@ def scenario_from_mapping(
     return scenario
 
 
+def parse_tranches(raw: object, file: str, issues: list[Issue], line: int | None) -> tuple | None:
+    """`[[tranches]]` tables -> (("YYYY-MM", usd), ...) sorted by month, or None (issues say why).
+
+    Each table holds `month = "YYYY-MM"` and `usd` (a number >= 0); months are distinct and
+    the money totals more than 0.
+    """
+    if not isinstance(raw, list) or not raw or not all(isinstance(t, dict) for t in raw):
+        issues.append(
+            Issue(
+                file,
+                line,
+                "tranches",
+                "bad-type",
+                str(raw)[:80],
+                'tranches are [[tranches]] tables, each with month = "YYYY-MM" and usd = amount',
+            )
+        )
+        return None
+    found: list[tuple[str, float]] = []
+    ok = True
+    for number, table in enumerate(raw, start=1):
+        where = f"tranches[{number}]"
+        for key in table:
+            if key not in TRANCHE_KEYS:
+                issues.append(
+                    Issue(
+                        file, line, f"{where}.{key}", "unknown-key", str(table[key])[:80], "a tranche has month and usd"
+                    )
+                )
+                ok = False
+        month, usd = table.get("month"), table.get("usd")
+        if not isinstance(month, str) or not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+            issues.append(
+                Issue(file, line, f"{where}.month", "bad-month", str(month)[:80], "must be a month written YYYY-MM")
+            )
+            ok = False
+        if isinstance(usd, bool) or not isinstance(usd, (int, float)) or not math.isfinite(usd) or usd < 0:
+            issues.append(
+                Issue(file, line, f"{where}.usd", "out-of-range", str(usd)[:80], "must be a number of dollars >= 0")
+            )
+            ok = False
+        if ok:
+            found.append((month, float(usd)))
+    months = [m for m, _ in found]
+    for month in sorted({m for m in months if months.count(m) > 1}):
+        issues.append(
+            Issue(file, line, "tranches", "repeated-month", month, "two tranches in one month; give their sum once")
+        )
+        ok = False
+    if ok and math.fsum(usd for _, usd in found) <= 0:
+        issues.append(Issue(file, line, "tranches", "out-of-range", "0", "the tranches bring no money"))
+        ok = False
+    return tuple(sorted(found)) if ok else None
+
+
+def check_tranches_within_horizon(scenario: Scenario) -> list[Issue]:
+    """A tranche arriving at or after the horizon can pay for nothing in the plan (a warning: a legitimate what-if)."""
+    year, month = (int(part) for part in scenario.start.split("-"))
+    issues = []
+    for number, (label, usd) in enumerate(scenario.tranches, start=1):
+        tranche_year, tranche_month = (int(part) for part in label.split("-"))
+        period = (tranche_year - year) * 12 + tranche_month - month
+        if period >= scenario.horizon and usd > 0:
+            issues.append(
+                Issue(
+                    "scenario",
+                    None,
+                    f"tranches[{number}].month",
+                    "tranche-after-horizon",
+                    label,
+                    f"this tranche arrives in month {period}, after the {scenario.horizon}-month horizon: "
+                    "its money can pay for no work in this plan",
+                    severity="warning",
+                )
+            )
+    return issues
+
+
 def check_against_scenario(dataset: Dataset, scenario: Scenario) -> list[Issue]:
     """Rules that need both: a site whose earliest finish lies beyond the horizon is never replaced.
 
@@ -679,6 +786,7 @@ def check_against_scenario(dataset: Dataset, scenario: Scenario) -> list[Issue]:
     issues = check_dataset(dataset)
     if any(i.severity == "error" for i in issues):
         return issues  # a cycle or a NaN makes the horizon check meaningless (and would crash it)
+    issues.extend(check_tranches_within_horizon(scenario))
     start_variables = 0
     for carrier_id, sites in dataset.sites_by_carrier.items():
         earliest = earliest_starts(sites)

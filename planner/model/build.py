@@ -148,6 +148,27 @@ def constrain_budget(m: PlanModel) -> None:
     m.add(terms, pulp.LpConstraintLE, case.budget_usd, "budget", (case.carrier_id,))
 
 
+def constrain_cumulative_funding(m: PlanModel) -> None:
+    """Money arrives in tranches: by every month a carrier has spent at most what it has in hand.
+
+    sum_s cost_s * z[s,t] <= own_c + allocation_c * phi(t)        for t in T_c
+
+    phi(t) is the fraction of the fund arrived by t (`planner.core.clock`); a site's cost is
+    drawn in the month its work starts, so the left side is the cost of the sites started by
+    t (z[s,t] = 0 before e_s and x_s after L_s). phi is constant between arrivals and the
+    left side only grows, so T_c holds only the last month of each stretch with phi < 1;
+    rows whose sites cannot overspend even all together are left out. After the last
+    tranche `constrain_budget` is the same row with phi = 1.
+    """
+    case = m.case
+    for period, money in case.money_steps:
+        started = [s for s in case.windows if case.windows[s].start <= period and case.by_id[s].cost_usd > 0]
+        if math.fsum(case.by_id[s].cost_usd for s in started) <= money + 1e-6:
+            continue
+        terms = [(m.z(s, period), case.by_id[s].cost_usd) for s in started]
+        m.add(terms, pulp.LpConstraintLE, money, "cumulative_funding", (case.carrier_id, period))
+
+
 def objective_exposure(m: PlanModel) -> list[tuple[pulp.LpVariable, float]]:
     """People first, then time on covered gear.
 
@@ -236,12 +257,37 @@ def constrain_fund(
     return allocation
 
 
+def constrain_cumulative_fund_draws(models: list[PlanModel], allocation: dict[str, pulp.LpVariable]) -> None:
+    """National model with tranches: a carrier's draws by t stay within its share of what arrived.
+
+    sum_{s in S_c} cost_s * z[s,t] - phi(t) * a_c <= own_c      for c, t in T (see constrain_cumulative_funding)
+    """
+    for m in models:
+        case = m.case
+        for period, phi in case.arrival_steps:
+            started = [s for s in case.windows if case.windows[s].start <= period and case.by_id[s].cost_usd > 0]
+            if not started:
+                continue
+            terms = [(m.z(s, period), case.by_id[s].cost_usd) for s in started]
+            m.add(
+                terms + [(allocation[case.carrier_id], -phi)],
+                pulp.LpConstraintLE,
+                case.own_funds_usd,
+                "cumulative_fund_draws",
+                (case.carrier_id, period),
+            )
+
+
 SCHEDULE_FAMILIES: tuple[Callable[[PlanModel], None], ...] = (
     constrain_started_once,
     constrain_precedence,
     constrain_crews,
 )
-CONSTRAINT_FAMILIES: tuple[Callable[[PlanModel], None], ...] = (*SCHEDULE_FAMILIES, constrain_budget)
+CONSTRAINT_FAMILIES: tuple[Callable[[PlanModel], None], ...] = (
+    *SCHEDULE_FAMILIES,
+    constrain_budget,
+    constrain_cumulative_funding,
+)
 OBJECTIVES: dict[str, Callable[[PlanModel], list[tuple[pulp.LpVariable, float]]]] = {
     "exposure": objective_exposure,
     "makespan": objective_makespan,
@@ -283,5 +329,6 @@ def build_national_model(cases: list[CarrierCase], own_funds: dict[str, float], 
         terms.extend(OBJECTIVES[case.objective](m))
         models.append(m)
     allocation = constrain_fund(models, own_funds, available_usd)
+    constrain_cumulative_fund_draws(models, allocation)
     problem.setObjective(Expression(terms))
     return NationalModel(problem, models, allocation, sum(m.objective_constant for m in models))

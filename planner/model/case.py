@@ -13,12 +13,14 @@ replaced, or a crew need larger than the capacity in every period of the window)
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from planner.core.clock import arrival_steps, carrier_deadline
 from planner.core.network import earliest_starts, topological_order
-from planner.core.objective import score
+from planner.core.objective import score, unreplaced_months
 from planner.core.schema import Dataset, Scenario, Site
 
 
@@ -29,10 +31,15 @@ class CarrierCase:
     budget_usd: float  # allocation from the fund plus the carrier's own funds
     capacity: dict[str, tuple[float, ...]]  # crew type -> units available in each period
     horizon: int
-    deadline: int  # the effective deadline: term plus extensions
+    deadline: int  # this carrier's effective deadline: first money + term + its extensions
     objective: str = "exposure"
     dark_weight: float = 100.0
     order: tuple[str, ...] = field(default=(), compare=False)  # topological order of site ids
+    # Money arriving over time: (last period, phi) for each stretch where only the fraction phi of the
+    # fund is in hand (`planner.core.clock.arrival_steps`, clamped to the horizon); () = all at start.
+    arrival_steps: tuple[tuple[int, float], ...] = ()
+    own_funds_usd: float = 0.0  # the part of budget_usd that is the carrier's own (there from period 0)
+    missed_deadline: str = "shut_down"
 
     @cached_property
     def by_id(self) -> dict[str, Site]:
@@ -75,20 +82,42 @@ class CarrierCase:
 
     @property
     def dark_months(self) -> int:
-        """Months a shut-down site stays dark within the horizon."""
+        """Months a shut-down site stays dark within the horizon (none if sites keep running)."""
+        if self.missed_deadline == "keep_running":
+            return 0
         return max(0, self.horizon - self.deadline)
 
     def unreplaced_cost(self, site: Site) -> float:
         """Objective contribution of a site that is not replaced (exposure objective).
 
         On covered gear until the deadline, then dark until the horizon:
-        u_s = pop_s * (D + w * max(0, H - D))
+        u_s = pop_s * (D + w * max(0, H - D)); kept running past the deadline: u_s = pop_s * H
         """
-        return site.population * (self.deadline + self.dark_weight * self.dark_months)
+        return site.population * unreplaced_months(
+            site, self.horizon, self.deadline, self.dark_weight, self.missed_deadline
+        )
 
     def score(self, starts: dict[str, int]) -> float:
         """The objective of a schedule of this carrier (see `planner.core.objective`)."""
-        return score(self.sites, starts, self.horizon, self.deadline, self.objective, self.dark_weight)
+        return score(
+            self.sites, starts, self.horizon, self.deadline, self.objective, self.dark_weight, self.missed_deadline
+        )
+
+    @cached_property
+    def money_steps(self) -> tuple[tuple[int, float], ...]:
+        """(last period, money the carrier may have spent by then) where that is less than its budget.
+
+        money(t) = own_c + allocation_c * phi(t), allocation_c = budget - own_c.
+        """
+        allocation = self.budget_usd - self.own_funds_usd
+        if not math.isfinite(allocation):
+            return ()
+        steps = []
+        for period, phi in self.arrival_steps:
+            money = self.own_funds_usd + allocation * phi
+            if money < self.budget_usd - 1e-6:
+                steps.append((period, money))
+        return tuple(steps)
 
     @cached_property
     def unreplaced_penalty(self) -> float:
@@ -120,11 +149,24 @@ def carrier_case(
         budget_usd=allocation_usd + carrier.own_funds_usd,
         capacity=crew_capacity(dataset, scenario, carrier_id, horizon),
         horizon=horizon,
-        deadline=scenario.effective_deadline,
+        deadline=carrier_deadline(scenario, carrier),
         objective=scenario.objective,
         dark_weight=scenario.dark_weight,
         order=tuple(topological_order(sites)),
+        arrival_steps=clamped_arrival_steps(scenario, horizon),
+        own_funds_usd=carrier.own_funds_usd,
+        missed_deadline=scenario.missed_deadline,
     )
+
+
+def clamped_arrival_steps(scenario: Scenario, horizon: int) -> tuple[tuple[int, float], ...]:
+    """The scenario's arrival steps within the horizon: a stretch reaching past it ends at H - 1."""
+    steps = []
+    for period, phi in arrival_steps(scenario):
+        steps.append((min(period, horizon - 1), phi))
+        if period >= horizon - 1:
+            break
+    return tuple(steps)
 
 
 def slug(text: str) -> str:

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.core.errors import InputError, Issue
-from planner.runs.provenance import run_provenance
 from planner.analysis.reports import carriers_table, json_ready, monthly_table, schedule_table, summary
+from planner.core.errors import InputError, Issue
 from planner.core.files import csv_text, write_atomic
 from planner.inputs.validation import parse_text
+from planner.runs.provenance import run_provenance
 
 RUN_FILES = ("summary.json", "schedule.csv", "carriers.csv", "monthly.csv")
 
@@ -44,7 +44,8 @@ TABLE_COLUMNS = {
     "monthly.csv": ("period", "month", "spend_usd", "funds_drawn_usd", "population_on_covered_gear",
                     "population_on_new_gear", "population_without_service", "cumulative_spend_usd"),
 }
-TEXT_COLUMNS = {"carrier_id", "name", "state", "reason", "completion_month", "site_id", "kind", "month", "finish_month"}
+TEXT_COLUMNS = {"carrier_id", "name", "state", "reason", "completion_month", "site_id", "kind", "month", "finish_month",
+                "deadline_month"}
 FLAG_COLUMNS = {"replaced", "on_time"}
 WHOLE_COLUMNS = {"priority", "sites", "sites_replaced", "completion_period", "population",
                  "population_left_without_service", "start", "finish", "period", "population_on_covered_gear",

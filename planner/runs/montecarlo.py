@@ -32,10 +32,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from planner.engine.planning import default_workers, plan
-from planner.core.errors import InputError, Issue
 from planner.analysis.reports import carriers_table
+from planner.core.errors import InputError, Issue
 from planner.core.schema import Dataset, Scenario
+from planner.engine.planning import default_workers, plan
 from planner.runs.sweep import run_tasks
 
 

@@ -35,11 +35,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.core.errors import PlannerError
-from planner.inputs.tables import dataset_tables
 from planner.analysis.reports import json_ready
+from planner.core.errors import PlannerError
 from planner.core.schema import Dataset, Scenario
 from planner.engine.solve import SOLVER_NAME
+from planner.inputs.tables import dataset_tables
 from planner.runs.provenance import library_versions
 
 SCHEMA_VERSION = 1

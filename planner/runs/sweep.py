@@ -26,10 +26,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.engine.planning import default_workers, plan
 from planner.core.errors import InputError, Issue, PlannerError, SolveError
-from planner.core.schema import RULES, Dataset, Plan, Scenario
 from planner.core.files import write_atomic
+from planner.core.schema import RULES, Dataset, Plan, Scenario
+from planner.engine.planning import default_workers, plan
 from planner.runs.folder import run_files, write_run_files
 from planner.runs.provenance import run_provenance
 from planner.runs.store import RunStore

@@ -138,8 +138,20 @@ def scenario_rows(record: RunRecord) -> list[tuple[str, object, str]]:
     """(label, value, unit) of every scenario field, known ones first in a fixed order, then any others."""
     scenario = record.scenario
     rows = [(label, scenario[key], unit) for key, (label, unit) in SCENARIO_LABELS.items() if key in scenario]
-    rows += [(key, scenario[key], TEXT) for key in sorted(scenario) if key not in SCENARIO_LABELS]
+    rows += [(key, _plain(scenario[key]), TEXT) for key in sorted(scenario) if key not in SCENARIO_LABELS]
     return rows
+
+
+def _plain(value: object) -> object:
+    """A list value (the tranches: month and dollars) as one line of text; other values as they are."""
+    if isinstance(value, (list, tuple)):
+        return (
+            "; ".join(
+                " ".join(str(part) for part in item) if isinstance(item, (list, tuple)) else str(item) for item in value
+            )
+            or "none"
+        )
+    return value
 
 
 def assumptions(record: RunRecord) -> list[str]:
