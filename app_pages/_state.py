@@ -64,7 +64,7 @@ def headline_metrics(summary: dict) -> None:
     """The national headline figures as metrics: money in one row, outcomes in the next."""
     figures = list(headline_values(summary).items())
     for row in (figures[:4], figures[4:]):
-        for column, (label, value) in zip(st.columns(len(row)), row):
+        for column, (label, value) in zip(st.columns(len(row)), row, strict=True):
             column.metric(label, value)
 
 
@@ -366,7 +366,7 @@ def report_downloads(views: PlanViews, key: str, plans_by_rule: dict | None = No
     """
 
     columns = st.columns(len(REPORT_LABELS))
-    for column, (fmt, label) in zip(columns, REPORT_LABELS.items()):
+    for column, (fmt, label) in zip(columns, REPORT_LABELS.items(), strict=True):
         column.download_button(
             label,
             (lambda fmt=fmt: plan_report_bytes(views.plan, fmt, plans_by_rule)),

@@ -451,7 +451,11 @@ def measure(plan: Plan, carrier_id: str, findings: list[Finding], time_limit_s: 
 
 
 def relaxation_sentence(finding: Finding) -> str:
-    """'Relaxing it (money up to ...): 11 sites replaced (was 8), 9 by the deadline (was 6), 120 people left dark (was 900).'"""
+    """One sentence of what relaxing a limit changes, e.g.
+
+    'Relaxing it (money up to ...): 11 sites replaced (was 8), 9 by the deadline (was 6),
+    120 people left dark (was 900).'
+    """
     before, after = finding.baseline, finding.relaxed
     parts = [
         f"{after.sites_replaced} sites replaced (was {before.sites_replaced})",

@@ -284,7 +284,9 @@ def _runs(args: argparse.Namespace) -> int:
             ]
         ].copy()
         shown["fund_usd"] = shown["fund_usd"].map(usd)
-        shown["deadline"] = [f"{d}" if not x else f"{d}+{x}x6" for d, x in zip(table["deadline"], table["extensions"])]
+        shown["deadline"] = [
+            f"{d}" if not x else f"{d}+{x}x6" for d, x in zip(table["deadline"], table["extensions"], strict=True)
+        ]
         shown.columns = [
             "run",
             "created (UTC)",
@@ -350,7 +352,7 @@ def compact_carrier_changes(carriers: pd.DataFrame) -> pd.DataFrame:
         money = figure == "allocation_usd"
         shown[label] = [
             cell(a, money) if cell(a, money) == cell(b, money) else f"{cell(a, money)} -> {cell(b, money)}"
-            for a, b in zip(carriers[f"{figure}_a"], carriers[f"{figure}_b"])
+            for a, b in zip(carriers[f"{figure}_a"], carriers[f"{figure}_b"], strict=True)
         ]
     return shown
 

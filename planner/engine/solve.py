@@ -176,7 +176,7 @@ def _make_integer(loaded: LoadedModel) -> None:
 def _set_start(loaded: LoadedModel, values_by_name: dict[str, float]) -> None:
     known = [(v.index, values_by_name[v.name]) for v in loaded.variables if v.name in values_by_name]
     if known:
-        index, value = zip(*known)
+        index, value = zip(*known, strict=True)
         loaded.highs.setSolution(len(index), np.array(index, dtype=np.int32), np.array(value, dtype=float))
 
 

@@ -329,7 +329,7 @@ def build_dataset(
     carriers = [_carrier(r) for _, r in carrier_rows]
     crews = [CrewPool(r["carrier_id"], r["crew_type"], r["capacity"], r["winter_capacity"]) for _, r in crew_rows]
     sites = [_site(r, crew_columns, line) for line, r in site_rows]
-    site_lines = {site.site_id: line for site, (line, _) in zip(sites, site_rows)}
+    site_lines = {site.site_id: line for site, (line, _) in zip(sites, site_rows, strict=True)}
 
     # References are checked against every id written in a file, parsed or not, and not at all
     # against a file whose header is broken: a row already reported (a carrier with a bad state,
@@ -551,7 +551,7 @@ def check_crew_types(
 
 def check_carriers_have_sites(carriers, sites, carrier_rows) -> Iterator[Issue]:
     with_sites = {s.carrier_id for s in sites}
-    for carrier, (line, _) in zip(carriers, carrier_rows):
+    for carrier, (line, _) in zip(carriers, carrier_rows, strict=True):
         if carrier.carrier_id not in with_sites:
             yield Issue(
                 "carriers.csv",
@@ -680,7 +680,7 @@ def check_against_scenario(dataset: Dataset, scenario: Scenario) -> list[Issue]:
     if any(i.severity == "error" for i in issues):
         return issues  # a cycle or a NaN makes the horizon check meaningless (and would crash it)
     start_variables = 0
-    for carrier_id, sites in dataset.sites_by_carrier.items():
+    for sites in dataset.sites_by_carrier.values():
         earliest = earliest_starts(sites)
         for site in sites:
             finish = earliest[site.site_id] + site.duration_months

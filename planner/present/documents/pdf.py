@@ -134,7 +134,7 @@ def executive_summary(record: RunRecord) -> list:
         heading("Headline figures", 2),
         Table(
             (),
-            [(*a, *b) for a, b in zip(left, right)],
+            [(*a, *b) for a, b in zip(left, right, strict=True)],
             (0.32, 0.16, 0.36, 0.16),
             size=8.5,
             align=("left", "right", "left", "right"),

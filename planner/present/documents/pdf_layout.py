@@ -209,7 +209,7 @@ class Table(Block):
     def _cells(self, row: tuple[str, ...], bold: bool) -> list[list[str]]:
         return [
             wrap(cell, self.size, BODY_WIDTH_IN * width - 0.1, bold or (self.bold_first_column and index == 0))
-            for index, (cell, width) in enumerate(zip(row, self.widths))
+            for index, (cell, width) in enumerate(zip(row, self.widths, strict=True))
         ]
 
     def _row_height(self, row: tuple[str, ...], bold: bool = False) -> float:
@@ -258,7 +258,7 @@ class Table(Block):
         rows = [(self.header, True)] if self.header else []
         for row, bold in [*rows, *((r, False) for r in self.rows)]:
             cells, x = self._cells(row, bold), MARGIN_IN
-            for index, (lines, width) in enumerate(zip(cells, self.widths)):
+            for index, (lines, width) in enumerate(zip(cells, self.widths, strict=True)):
                 right = (self.align[index] if index < len(self.align) else "left") == "right"
                 heavy = bold or (self.bold_first_column and index == 0)
                 for k, line in enumerate(lines):
