@@ -131,6 +131,11 @@ def open_store(args: argparse.Namespace) -> RunStore | None:
     """The run store the flags name, or None with --no-store."""
     if getattr(args, "no_store", False):
         return None
+    return named_store(args)
+
+
+def named_store(args: argparse.Namespace) -> RunStore:
+    """The run store --store names, or the default one (for commands that only read the store)."""
     return RunStore(args.store) if getattr(args, "store", None) else RunStore()
 
 
@@ -261,7 +266,7 @@ def _montecarlo(args: argparse.Namespace) -> int:
 
 
 def _runs(args: argparse.Namespace) -> int:
-    with open_store(args) as store:
+    with named_store(args) as store:
         table = store.runs_table()
         print(f"{store.path}: {len(table)} run(s)")
     if args.last:
@@ -306,7 +311,7 @@ def _runs(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    with open_store(args) as store:
+    with named_store(args) as store:
         try:
             change = diff_runs(store, args.run_a, args.run_b)
         except StoreError as err:

@@ -94,7 +94,11 @@ def load(problem: pulp.LpProblem, offset: float, threads: int = 1) -> LoadedMode
     empty = np.zeros(0, dtype=np.int32)
     highs.addCols(len(variables), cost, lower, upper, 0, empty, empty, np.zeros(0))
     highs.changeObjectiveOffset(offset)  # constant terms, so HiGHS measures its gap on the true objective
-    starts, indices, values, row_lower, row_upper = [], [], [], [], []
+    starts: list[int] = []
+    indices: list[int] = []
+    values: list[float] = []
+    row_lower: list[float] = []
+    row_upper: list[float] = []
     for constraint in problem.constraints.values():
         starts.append(len(indices))
         for var, coef in constraint.items():

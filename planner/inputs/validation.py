@@ -17,6 +17,7 @@ import re
 import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from planner.core.errors import Issue
 from planner.core.files import FORMULA_STARTS
@@ -566,7 +567,8 @@ def check_carriers_have_sites(carriers, sites, carrier_rows) -> Iterator[Issue]:
 
 # --- scenarios -----------------------------------------------------------------------------
 
-SCENARIO_KEYS: dict[str, tuple[type, Callable[[object], str | None]]] = {
+# key -> (type, check); a check is given the value already converted to the key's type, hence Any.
+SCENARIO_KEYS: dict[str, tuple[type, Callable[[Any], str | None]]] = {
     "fund_usd": (float, lambda v: None if v >= 0 else "must be >= 0"),
     "admin_reserve_usd": (float, lambda v: None if v >= 0 else "must be >= 0"),
     "rule": (str, lambda v: None if v in RULES else f"must be one of {', '.join(RULES)}"),

@@ -35,7 +35,7 @@ class PlanModel:
     started_by: dict[str, dict[int, pulp.LpVariable]] = field(default_factory=dict)
     objective_constant: float = 0.0
     families: dict[str, list[tuple]] = field(default_factory=dict)
-    extra: dict[str, object] = field(default_factory=dict)
+    extra: dict[str, dict[int, pulp.LpVariable]] = field(default_factory=dict)  # more families: work_going
 
     def z(self, site_id: str, period: int):
         """z[s,t] as a variable, or 0 before the window; after the window it equals x_s."""

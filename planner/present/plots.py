@@ -238,12 +238,12 @@ def allocation_by_carrier(
     table = carriers.sort_values("demand_usd", ascending=True)
     if top is not None and len(table) > top:
         table = table.iloc[-top:]
-    labels = (
+    names = (
         table["name"].where(table["name"].astype(str) != "", table["carrier_id"])
         if "name" in table
         else table["carrier_id"]
     )
-    labels = [f"{name} ({cid})" for name, cid in zip(labels, table["carrier_id"], strict=True)]
+    labels = [f"{name} ({cid})" for name, cid in zip(names, table["carrier_id"], strict=True)]
     fig = go.Figure()
     fig.add_trace(
         go.Bar(
@@ -328,7 +328,7 @@ def timeline(
         begin = month_dates(done["month"])
         end = month_dates(done["finish_month"])
         done["begin"] = begin.values
-        done["width_ms"] = (end - begin).dt.total_seconds().values * 1000.0
+        done["width_ms"] = (end - begin).dt.total_seconds().to_numpy() * 1000.0
         for kind in [k for k in KIND_COLOURS if k in set(done["kind"])] + sorted(set(done["kind"]) - set(KIND_COLOURS)):
             rows = done[done["kind"] == kind]
             fig.add_trace(

@@ -216,15 +216,17 @@ class RunRecord:
         tables = {name: _read_table(where[name], name, texts[name], issues) for name in TABLE_COLUMNS}
         if tables["schedule.csv"] is not None:
             _check_schedule(where["schedule.csv"], tables["schedule.csv"], issues)
-        if issues:
+        carriers, schedule, monthly = tables["carriers.csv"], tables["schedule.csv"], tables["monthly.csv"]
+        # A file that could not be read left its problem in `issues`; the None checks say so to the type checker.
+        if issues or figures is None or carriers is None or schedule is None or monthly is None:
             raise InputError(issues)
         # Runs written before provenance was recorded still make reports, saying "not recorded".
         record = cls(
             summary=figures,
             provenance=figures.get("provenance") or {},
-            carriers=tables["carriers.csv"],
-            schedule=tables["schedule.csv"],
-            monthly=tables["monthly.csv"],
+            carriers=carriers,
+            schedule=schedule,
+            monthly=monthly,
             source=source,
         )
         return record.with_rules([])
@@ -353,7 +355,7 @@ def _check_schedule(name: str, schedule: pd.DataFrame, issues: list[Issue]) -> N
                 int(row) + 2,
                 "finish",
                 "run-value",
-                f"{schedule.at[row, 'start']}..{schedule.at[row, 'finish']}",
+                f"{schedule.at[row, 'start']!s}..{schedule.at[row, 'finish']!s}",
                 "a replaced site needs a start and a later finish",
             )
         )

@@ -193,6 +193,7 @@ def run_montecarlo(
         if error is not None:
             failures.append((index, f"{type(error).__name__}: {error}"))
         else:
+            assert table is not None  # run_tasks yields a result whenever there is no error
             tables.append(table)
         if progress:
             progress(done, runs, f"draw {index}", "failed" if error is not None else "done")
@@ -219,7 +220,7 @@ def summarise(dataset: Dataset, draws: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for carrier in dataset.carriers:
         mine = draws[draws["carrier_id"] == carrier.carrier_id] if len(draws) else draws
-        finished = (
+        finished: pd.Series = (
             pd.to_numeric(mine["completion_period"], errors="coerce").dropna()
             if len(mine)
             else pd.Series([], dtype=float)

@@ -276,6 +276,8 @@ class RunStore:
                 ),
             )
             run_id = cursor.lastrowid
+            if run_id is None:  # sqlite3 sets it after every successful INSERT
+                raise StoreError(f"{self.path}: the run was not recorded")
             for name, content in files.items():
                 data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
                 self._connection.execute(
@@ -428,7 +430,7 @@ class RunDiff:
 def diff_runs(store: RunStore, run_a: int, run_b: int) -> RunDiff:
     """Compare two stored runs: which inputs differ and how each carrier's figures moved (b - a)."""
     a, b = store.get(run_a), store.get(run_b)
-    inputs = []
+    inputs: list[dict[str, object]] = []
     if a.dataset_sha256 != b.dataset_sha256:
         inputs.append(
             {

@@ -24,6 +24,7 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExe
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 
@@ -50,6 +51,7 @@ EXTRA_COLUMNS = ("extensions", "effective_deadline", "objective", "scenario", "r
 PLAN_FILES = ("summary.json", "schedule.csv", "carriers.csv", "monthly.csv")
 MAX_SWEEP_POINTS = 10_000  # a typo in a range should not queue a million solves
 
+Result = TypeVar("Result")
 SweepProgress = Callable[[int, int, str, str], None]  # (done, total, scenario name, status)
 
 
@@ -81,6 +83,7 @@ def parse_funds(text: str, flag: str = "--fund") -> tuple[float, ...]:
                 ]
             )
         count = int(count)
+        values: tuple[float, ...]
         if count == 1:
             values = (start,)
         else:
@@ -217,9 +220,11 @@ def executor_for(workers: int, scheduler: str | None = None) -> Iterator[Executo
 
 
 def run_tasks(
-    function: Callable, arguments: Sequence[tuple], workers: int = 1, scheduler: str | None = None
-) -> Iterator[tuple[int, object, BaseException | None]]:
+    function: Callable[..., Result], arguments: Sequence[tuple], workers: int = 1, scheduler: str | None = None
+) -> Iterator[tuple[int, Result | None, BaseException | None]]:
     """Call `function(*args)` for every tuple of `arguments`; yield (index, result, error) as each ends.
+
+    The result is None when the task raised (its error is then the exception).
 
     An exception in one task is yielded as its error and the others go on. On
     KeyboardInterrupt the tasks not yet started are cancelled.
@@ -298,7 +303,7 @@ def run_sweep(
 
     for index, scenario in enumerate(scenarios):
         stored = store.find(dataset, scenario) if store is not None else None
-        if stored is None:
+        if store is None or stored is None:
             todo.append(index)
             continue
         folder = out / "runs" / scenario.name
@@ -320,6 +325,7 @@ def run_sweep(
             result.failures.append((scenario.name, message))
             finish(index, failed_row(scenario, message, run_id))
             continue
+        assert plan_result is not None  # run_tasks yields a result whenever there is no error
         figures, files = plan_files(plan_result)
         write_run_files(files, folder)
         run_id = store.save(dataset, scenario, figures, files, source).run_id if store is not None else None
@@ -396,7 +402,7 @@ def solve_recorded(
 
     out = Path(out)
     stored = store.find(dataset, scenario) if store is not None else None
-    if stored is not None:
+    if store is not None and stored is not None:
         store.write_files(stored.run_id, out)
         return stored.summary, stored.run_id, True
     try:

@@ -129,7 +129,8 @@ class Block:
     def min_height(self) -> float:
         return self.height()
 
-    def split(self, room_in: float) -> tuple[Block | None, Block | None]:
+    def split(self, room_in: float) -> tuple[Block | None, Block]:
+        """(what fits in `room_in`, the rest); (None, self) when nothing worth placing fits."""
         return None, self
 
     def draw(self, fig: Figure, top_in: float) -> None:
@@ -223,7 +224,7 @@ class Table(Block):
     def min_height(self) -> float:
         return self._row_height(self.header, True) + (self._row_height(self.rows[0]) if self.rows else 0.0)
 
-    def split(self, room_in: float):
+    def split(self, room_in: float) -> tuple[Block | None, Block]:
         used, count = self._row_height(self.header, True), 0
         for row in self.rows:
             if used + self._row_height(row) > room_in:

@@ -10,8 +10,10 @@ made from the same run are identical apart from the report's timestamp.
 from __future__ import annotations
 
 import html
+from collections.abc import Iterator
 from datetime import datetime
 from string import Template
+from typing import Any
 
 import pandas as pd
 import plotly.io as pio
@@ -249,7 +251,7 @@ def missed_section(record: RunRecord) -> str:
         f"({esc(r.carrier_id)})</td>"
         f'<td>{esc(r.state)}</td><td class="num">{r.sites_replaced:,} / {r.sites:,}</td>'
         f'<td class="num">{r.population_left_without_service:,}</td><td class="reason">{esc(r.reason)}</td></tr>'
-        for r in missed.itertuples()
+        for r in _rows(missed)
     )
     return (
         f"<p>{len(missed)} of {len(record.carriers)} carriers do not finish every site by "
@@ -267,7 +269,7 @@ def allocation_section(record: RunRecord) -> str:
         f'<td class="num">{esc(usd(r.own_funds_usd))}</td><td class="num">{esc(usd(r.spend_usd))}</td>'
         f'<td class="num">{r.sites_replaced:,} / {r.sites:,}</td><td>{esc(r.completion_month or "not all")}</td>'
         f'<td class="num">{r.population_left_without_service:,}</td></tr>'
-        for r in record.carriers.sort_values("carrier_id").itertuples()
+        for r in _rows(record.carriers.sort_values("carrier_id"))
     )
     return (
         '<table><thead><tr><th>ID</th><th>Carrier</th><th>State</th><th class="num">Demand</th>'
@@ -300,7 +302,7 @@ def carriers_section(record: RunRecord) -> str:
                 f'<tr><td class="ids">{esc(s.site_id)}</td><td>{esc(s.kind)}</td><td>{esc(s.month)}</td>'
                 f'<td>{esc(s.finish_month)}</td><td class="num">{esc(usd(s.cost_usd))}</td>'
                 f'<td class="num">{s.population:,}</td></tr>'
-                for s in done.itertuples()
+                for s in _rows(done)
             )
             parts.append(
                 "<table><thead><tr><th>Site</th><th>Kind</th><th>Start</th><th>In service on new gear</th>"
@@ -320,6 +322,11 @@ def rows_table(rows) -> str:
         for label, value, unit in rows
     )
     return f"<table><tbody>{body}</tbody></table>"
+
+
+def _rows(table: pd.DataFrame) -> Iterator[Any]:
+    """`table.itertuples()`; a field's type is its column's, which pandas-stubs cannot know (it says any scalar)."""
+    return table.itertuples()
 
 
 def _anchor(carrier_id: str) -> str:
