@@ -36,7 +36,10 @@ def textbook_model(case: CarrierCase) -> tuple[pulp.LpProblem, float]:
     """The start-at model with big-M precedence, same objective (exposure + weighted dark months)."""
     problem = pulp.LpProblem("textbook", pulp.LpMinimize)
     H = case.horizon
-    x = {s: {t: pulp.LpVariable(f"x_{slug(s)}_{t}", cat=pulp.LpBinary) for t in case.windows[s]} for s in case.windows}
+    x = {
+        s: {t: problem.add_variable(f"x_{slug(s)}_{t}", cat=pulp.LpBinary) for t in case.windows[s]}
+        for s in case.windows
+    }
     replaced = {s: pulp.lpSum(x[s].values()) for s in x}
     start = {s: pulp.lpSum(t * v for t, v in x[s].items()) for s in x}
     for s in x:

@@ -99,7 +99,7 @@ def load(problem: pulp.LpProblem, offset: float, threads: int = 1) -> LoadedMode
     values: list[float] = []
     row_lower: list[float] = []
     row_upper: list[float] = []
-    for constraint in problem.constraints.values():
+    for constraint in problem.constraints():
         starts.append(len(indices))
         for var, coef in constraint.items():
             if coef != 0:

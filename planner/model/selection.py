@@ -30,9 +30,9 @@ def build_selection(cases: list[CarrierCase], own_funds: dict[str, float], avail
     objective, constant = [], 0.0
     for case in cases:
         c = case.carrier_id
-        allocation[c] = pulp.LpVariable(f"allocation__{slug(c)}", lowBound=0)
+        allocation[c] = problem.add_variable(f"allocation__{slug(c)}", lowBound=0)
         for site_id in case.windows:
-            replaced[site_id] = pulp.LpVariable(f"replaced__{slug(site_id)}", cat=pulp.LpBinary)
+            replaced[site_id] = problem.add_variable(f"replaced__{slug(site_id)}", cat=pulp.LpBinary)
         for site_id in case.windows:
             for j in case.by_id[site_id].depends_on:
                 problem += pulp.LpConstraint(
@@ -59,7 +59,7 @@ def build_selection(cases: list[CarrierCase], own_funds: dict[str, float], avail
                     math.fsum(periods),
                 )
         if case.objective == "makespan":
-            finish = pulp.LpVariable(f"makespan__{slug(c)}", lowBound=0)
+            finish = problem.add_variable(f"makespan__{slug(c)}", lowBound=0)
             for s in case.windows:
                 earliest_finish = case.windows[s].start + case.by_id[s].duration_months
                 problem += pulp.LpConstraint(
