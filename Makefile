@@ -6,12 +6,16 @@ STAMP  := $(VENV)/.installed
 # `make run ADDRESS=0.0.0.0` shares the app on a network; by default only this machine reaches it.
 ADDRESS ?= localhost
 
-.PHONY: install run solve report test test-fast bench clean
+# requirements.lock pins every package of every extra, with hashes; pyproject.toml keeps the ranges a
+# library user installs from. The venv gets exactly the lock, then the project itself without dependencies.
+LOCK_EXTRAS := --extra app --extra reports --extra scale --extra test --extra dev
 
-$(STAMP): pyproject.toml
+.PHONY: install run solve report test test-fast check lock bench clean
+
+$(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[app,reports,scale,test]"
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -30,6 +34,18 @@ test: install
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
+
+# Lint, format and types; the settings are in pyproject.toml.
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# Re-resolve the lock from pyproject.toml (on Python 3.11); `make lock LOCK_FLAGS=--upgrade` takes the newest
+# versions the ranges allow, otherwise pins that still fit are kept.
+lock: install
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras $(LOCK_EXTRAS) $(LOCK_FLAGS) \
+		-o requirements.lock pyproject.toml
 
 # Benchmarks print their figures; none is a test. Run them on a quiet machine.
 bench: install

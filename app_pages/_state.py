@@ -26,7 +26,6 @@ import planner
 from planner.analysis.replan import CarrierChanges, replan_carrier
 from planner.core.errors import PlannerError
 from planner.core.schema import RULES, Scenario
-from planner.inputs.presets import fund_presets
 from planner.core.wording import (
     RULE_LABELS,
     STATUS_LABELS,
@@ -36,6 +35,7 @@ from planner.core.wording import (
     share,
     usd,
 )
+from planner.inputs.presets import fund_presets
 from planner.present.export import FILE_NAMES, MEDIA_TYPES, plan_report_bytes
 from planner.runs.store import RunStore, StoreError
 from planner.runs.sweep import record_plan
@@ -61,7 +61,7 @@ def headline_metrics(summary: dict) -> None:
     """The national headline figures as metrics: money in one row, outcomes in the next."""
     figures = list(headline_values(summary).items())
     for row in (figures[:4], figures[4:]):
-        for column, (label, value) in zip(st.columns(len(row)), row):
+        for column, (label, value) in zip(st.columns(len(row)), row, strict=True):
             column.metric(label, value)
 
 
@@ -363,7 +363,7 @@ def report_downloads(views: PlanViews, key: str, plans_by_rule: dict | None = No
     """
 
     columns = st.columns(len(REPORT_LABELS))
-    for column, (fmt, label) in zip(columns, REPORT_LABELS.items()):
+    for column, (fmt, label) in zip(columns, REPORT_LABELS.items(), strict=True):
         column.download_button(
             label,
             (lambda fmt=fmt: plan_report_bytes(views.plan, fmt, plans_by_rule)),

@@ -14,8 +14,8 @@ scenario = national.plan.scenario
 
 st.title("Carrier")
 carriers = national.carriers.sort_values("carrier_id")
-names = dict(zip(carriers["carrier_id"], carriers["name"]))
-states = dict(zip(carriers["carrier_id"], carriers["state"]))
+names = dict(zip(carriers["carrier_id"], carriers["name"], strict=True))
+states = dict(zip(carriers["carrier_id"], carriers["state"], strict=True))
 carrier_id = st.selectbox(
     "Carrier", list(carriers["carrier_id"]), key="carrier_id", format_func=lambda c: f"{c}: {names[c]} ({states[c]})"
 )
@@ -107,7 +107,7 @@ carrier = dataset.carrier_by_id[carrier_id]
 with st.form(f"replan_{carrier_id}"):
     crew_changes = []
     columns = st.columns(max(1, len(pools)))
-    for column, (crew_type, pool) in zip(columns, sorted(pools.items())):
+    for column, (crew_type, pool) in zip(columns, sorted(pools.items()), strict=False):
         capacity = column.number_input(
             f"{crew_type} crews per month",
             0.0,

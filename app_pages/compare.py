@@ -58,12 +58,11 @@ _state.report_downloads(views["pro_rata"], key="compare_report", plans_by_rule={
 best = min(views, key=lambda rule: views[rule].summary["objective"])
 pro_rata = views["pro_rata"].summary
 gain = pro_rata["population_left_without_service"] - views[best].summary["population_left_without_service"]
+exposure_gain = pro_rata["exposure_population_months"] - views[best].summary["exposure_population_months"]
 st.caption(
     f"Best objective: {_state.RULE_LABELS[best]}. Against pro rata it leaves "
     f"{_state.people(abs(gain))} {'fewer' if gain >= 0 else 'more'} without service and "
-    f"{_state.person_months(abs(pro_rata['exposure_population_months'] - views[best].summary['exposure_population_months']))} "
-    "population-months "
-    f"{'less' if pro_rata['exposure_population_months'] >= views[best].summary['exposure_population_months'] else 'more'} "
+    f"{_state.person_months(abs(exposure_gain))} population-months {'less' if exposure_gain >= 0 else 'more'} "
     "on covered gear. The objective weighs a person-month without service "
     f"{base.dark_weight:g} times a person-month on covered gear."
 )

@@ -30,7 +30,7 @@ if st.session_state.get("use_uploaded"):
 
 texts = dataset_tables(dataset)
 tabs = st.tabs(list(texts))
-for tab, (name, text) in zip(tabs, texts.items()):
+for tab, (name, text) in zip(tabs, texts.items(), strict=True):
     with tab:
         table = pd.read_csv(
             io.StringIO(text), dtype={"county_fips": "string", "depends_on": "string"}, keep_default_na=False

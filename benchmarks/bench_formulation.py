@@ -36,7 +36,10 @@ def textbook_model(case: CarrierCase) -> tuple[pulp.LpProblem, float]:
     """The start-at model with big-M precedence, same objective (exposure + weighted dark months)."""
     problem = pulp.LpProblem("textbook", pulp.LpMinimize)
     H = case.horizon
-    x = {s: {t: pulp.LpVariable(f"x_{slug(s)}_{t}", cat=pulp.LpBinary) for t in case.windows[s]} for s in case.windows}
+    x = {
+        s: {t: problem.add_variable(f"x_{slug(s)}_{t}", cat=pulp.LpBinary) for t in case.windows[s]}
+        for s in case.windows
+    }
     replaced = {s: pulp.lpSum(x[s].values()) for s in x}
     start = {s: pulp.lpSum(t * v for t, v in x[s].items()) for s in x}
     for s in x:
@@ -86,7 +89,8 @@ def main() -> None:
         (objective - bound) / abs(objective) if math.isfinite(objective) and math.isfinite(bound) else math.inf
     )
     print(
-        f"textbook  {status:9s} objective {objective:16,.0f} bound {bound:16,.0f} gap {textbook_gap:8.2%} {textbook_seconds:6.1f} s"
+        f"textbook  {status:9s} objective {objective:16,.0f} bound {bound:16,.0f} "
+        f"gap {textbook_gap:8.2%} {textbook_seconds:6.1f} s"
     )
 
     began = time.perf_counter()
@@ -94,11 +98,13 @@ def main() -> None:
     ours_seconds = time.perf_counter() - began
     ours_gap = (result.objective - result.bound) / abs(result.objective)
     print(
-        f"planner   {result.status:9s} objective {result.objective:16,.0f} bound {result.bound:16,.0f} gap {ours_gap:8.2%} {ours_seconds:6.1f} s"
+        f"planner   {result.status:9s} objective {result.objective:16,.0f} bound {result.bound:16,.0f} "
+        f"gap {ours_gap:8.2%} {ours_seconds:6.1f} s"
     )
     if ours_gap > 0:
         print(
-            f"gap ratio textbook/planner: {textbook_gap / ours_gap:,.1f}x; time ratio {textbook_seconds / ours_seconds:,.1f}x"
+            f"gap ratio textbook/planner: {textbook_gap / ours_gap:,.1f}x; "
+            f"time ratio {textbook_seconds / ours_seconds:,.1f}x"
         )
     else:
         print(f"planner closed its gap; time ratio textbook/planner {textbook_seconds / ours_seconds:,.1f}x")

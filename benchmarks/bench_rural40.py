@@ -39,7 +39,8 @@ def bench_rural40(args) -> None:
     figures = planner.summary(result)
     problems = planner.check_plan(result)
     print(
-        f"dataset           rural40: {len(dataset.carriers)} carriers, {len(dataset.sites):,} sites (loaded in {loaded:.2f} s)"
+        f"dataset           rural40: {len(dataset.carriers)} carriers, {len(dataset.sites):,} sites "
+        f"(loaded in {loaded:.2f} s)"
     )
     print(
         f"scenario          rule={scenario.rule} fund={scenario.fund_usd:,.0f} objective={scenario.objective} "
@@ -50,10 +51,12 @@ def bench_rural40(args) -> None:
     print(f"solve seconds     {result.solve_seconds:.1f} (summed over workers)")
     gap = "n/a" if result.gap is None else f"{result.gap:.3%}"
     print(
-        f"status            {result.status}, gap {gap}, objective {result.objective:,.0f}, bound {result.bound or float('nan'):,.0f}"
+        f"status            {result.status}, gap {gap}, objective {result.objective:,.0f}, "
+        f"bound {result.bound or float('nan'):,.0f}"
     )
     print(
-        f"sites replaced    {figures['sites_replaced']:,}; people left without service {figures['population_left_without_service']:,}"
+        f"sites replaced    {figures['sites_replaced']:,}; "
+        f"people left without service {figures['population_left_without_service']:,}"
     )
     print(f"validator         {'valid' if not problems else f'{len(problems)} violations'}")
     print(f"peak RSS          {peak_rss_mib():.0f} MiB (parent process)")

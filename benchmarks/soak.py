@@ -177,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"RSS at start           {samples[0]['rss_mib']:.1f} MiB")
     print(f"RSS after first solve  {warm['rss_mib']:.1f} MiB")
     print(
-        f"RSS at end             {end['rss_mib']:.1f} MiB  (growth after warm-up {end['rss_mib'] - warm['rss_mib']:+.1f} MiB, "
+        f"RSS at end             {end['rss_mib']:.1f} MiB  "
+        f"(growth after warm-up {end['rss_mib'] - warm['rss_mib']:+.1f} MiB, "
         f"{(end['rss_mib'] - warm['rss_mib']) * 1024 / max(1, len(rounds) - 1):+.1f} KiB per solve)"
     )
     peak = max([resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024] + [m["rss_mib"] for m in samples])

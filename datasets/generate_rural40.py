@@ -60,8 +60,9 @@ Population
     county), times log-normal noise (sigma 0.45), clipped to 50-15,000; the market share is
     drawn once per carrier in 10-40%. Frontier counties of a few thousand people with
     several of a carrier's towers give a low tail (a third of RAN sites under 200
-    people), which matches the thin subscriber counts per tower of the real carriers. A hub's own cell covers 0-2,000 people; the core
-    covers nobody directly (its outage is modelled through the dependencies). A priority-1
+    people), which matches the thin subscriber counts per tower of the real carriers. A
+    hub's own cell covers 0-2,000 people; the core covers nobody directly (its outage is
+    modelled through the dependencies). A priority-1
     carrier's subscribers are the sum of its RAN populations times U(0.7, 1.3).
 Costs (``price_carrier``, ``calibrate_price_scale``)
     Each carrier gets 2-3 turnkey RAN quotes (light / standard / heavy: 0.6-0.8x, 1x and
@@ -245,7 +246,7 @@ def read_reference(reference_dir: Path) -> tuple[pd.DataFrame, dict[str, float]]
     rural = (counties["density_per_sqmi"] <= URBAN_DENSITY_PER_SQMI) & (counties["population_2019"] <= URBAN_POPULATION)
     counties = counties[rural].sort_values("fips").reset_index(drop=True)
     facts = pd.read_csv(reference_dir / "program_facts.csv")
-    fact_values = dict(zip(facts["key"], facts["value"].astype(float)))
+    fact_values = dict(zip(facts["key"], facts["value"].astype(float), strict=True))
     requests = pd.read_csv(reference_dir / "requests_2022.csv")
     hinted = set("/".join(requests["states"].dropna()).split("/"))
     missing = hinted - set(PROGRAM_STATES)
@@ -312,7 +313,7 @@ def design_small_carriers(rng: np.random.Generator, count: int) -> list[CarrierP
     sizes = np.clip(np.round(sizes * rng.uniform(0.9, 1.1, count)), 10, 78).astype(int)
     sizes = rng.permutation(sizes)
     carriers = []
-    for name, ran_sites in zip(names, sizes):
+    for name, ran_sites in zip(names, sizes, strict=True):
         states = draw_states(rng)
         price = float(rng.uniform(0.65e6, 1.15e6))
         carriers.append(CarrierPlan("", str(name), states, int(ran_sites), 1, price))
@@ -594,7 +595,7 @@ def calibrate_price_scale(carriers, draws, target_usd: float) -> float:
     low, high = 0.2, 5.0
     for _ in range(60):
         mid = (low + high) / 2
-        total = sum(carrier_total_usd(c, d, mid) for c, d in zip(carriers, draws) if c.priority == 1)
+        total = sum(carrier_total_usd(c, d, mid) for c, d in zip(carriers, draws, strict=True) if c.priority == 1)
         low, high = (mid, high) if total < target_usd else (low, mid)
     return (low + high) / 2
 
@@ -808,7 +809,8 @@ def scenario_toml(facts: dict[str, float]) -> str:
     return f"""# Default scenario of the rural40 dataset. Figures from datasets/reference/program_facts.csv.
 # appropriation_2020: Consolidated Appropriations Act 2021 s.906, $1.895B for reimbursements
 fund_usd = {fund}
-# appropriation_2020 minus what was actually prorated (pro_rata_factor_2022 0.395 x priority1_estimates_2022 $4.64B = $1.833B)
+# appropriation_2020 minus what was actually prorated (pro_rata_factor_2022 0.395 x \
+priority1_estimates_2022 $4.64B = $1.833B)
 admin_reserve_usd = {reserve}
 # the July 2022 allocation prorated every Priority 1 estimate by one factor (pro_rata_factor_2022)
 rule = "pro_rata"
@@ -888,7 +890,7 @@ def generate(seed: int, reference_dir: Path = REFERENCE_DIR):
         build_carrier_sites(rng, counties, carrier)
     draws = [draw_prices(rng, c) for c in plans]
     scale = calibrate_price_scale(plans, draws, facts["priority1_estimates_2022"])
-    for carrier, d in zip(plans, draws):
+    for carrier, d in zip(plans, draws, strict=True):
         apply_prices(rng, carrier, d, scale)
     crews = pd.DataFrame([row for c in plans for row in crew_rows(rng, c)], columns=CREW_COLUMNS)
     carriers = pd.DataFrame([carrier_row(rng, c) for c in plans], columns=CARRIER_COLUMNS)

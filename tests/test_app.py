@@ -67,7 +67,7 @@ def billions_dataset():
         site("s-r1", "south", population=8000, cost=600 * M, duration=2, after=["s-core"]),
         site("s-r2", "south", population=2000, cost=300 * M, duration=3, lead=2, after=["s-core"]),
     ]
-    sites = [replace(s, lat=lat, lon=lon, name=s.site_id) for s, (lat, lon) in zip(sites, positions)]
+    sites = [replace(s, lat=lat, lon=lon, name=s.site_id) for s, (lat, lon) in zip(sites, positions, strict=True)]
     carriers = (
         Carrier("north", "North Prairie Wireless", "ND", 12000),
         Carrier("south", "South Mesa Cellular", "TX", 8000, own_funds_usd=50 * M),
@@ -247,7 +247,7 @@ def test_a_bad_upload_shows_every_problem_in_a_table(app, data):
     problems = at.dataframe[-1].value
     assert list(problems.columns) == ["file", "row", "column", "rule", "value", "message", "severity"]
     line = {s.site_id: 2 + index for index, s in enumerate(data.sites)}  # the header is line 1
-    located = set(zip(problems["file"], problems["row"], problems["column"]))
+    located = set(zip(problems["file"], problems["row"], problems["column"], strict=True))
     assert ("sites.csv", line["s-r2"], "carrier_id") in located  # unknown carrier
     assert ("sites.csv", line["n-r2"], "cost_usd") in located  # negative cost
 

@@ -2,9 +2,9 @@
 
 Starts the app on a free port on a tiny dataset, loads the national screen, switches the
 fund to the full-funding preset and checks that the headline figures change to what the
-library computes for that fund, without any request leaving the app's own server. Uses the system browser (/usr/bin/chromium, Debian's
-`chromium` package); no browser is ever downloaded. Outside CI the test skips when that
-browser is missing; in CI (env CI set) it must run, so a missing browser fails it.
+library computes for that fund, without any request leaving the app's own server. Uses the
+system browser (/usr/bin/chromium, Debian's `chromium` package); no browser is ever downloaded.
+Outside CI the test skips when that browser is missing; in CI (env CI set) it must run, so a missing browser fails it.
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ def app_url(tmp_path):
 def headline(page) -> dict[str, str]:
     labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
     values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
-    return {label.strip(): value.strip() for label, value in zip(labels, values)}
+    return {label.strip(): value.strip() for label, value in zip(labels, values, strict=True)}
 
 
 def test_fund_preset_changes_the_national_figures_in_a_real_browser(chromium_path, app_url, tmp_path):

@@ -55,7 +55,7 @@ def enumerate_best(ds, sc, allocation, horizon=HORIZON):
     options = [[None, *range(horizon - s.duration_months + 1)] for s in ds.sites]
     best = None
     for choice in itertools.product(*options):
-        starts = {s.site_id: t for s, t in zip(ds.sites, choice) if t is not None}
+        starts = {s.site_id: t for s, t in zip(ds.sites, choice, strict=True) if t is not None}
         candidate = Plan(ds, sc, allocation, starts, "enumerated", 0.0, None, horizon=horizon)
         if planner.check_plan(candidate):
             continue
@@ -90,7 +90,7 @@ def test_optimal_rule_is_honest_about_its_bound(seed):
     best = None
     options = [[None, *range(HORIZON - s.duration_months + 1)] for s in ds.sites]
     for choice in itertools.product(*options):
-        starts = {s.site_id: t for s, t in zip(ds.sites, choice) if t is not None}
+        starts = {s.site_id: t for s, t in zip(ds.sites, choice, strict=True) if t is not None}
         need = {
             c.carrier_id: max(
                 0.0, sum(s.cost_usd for s in ds.sites_by_carrier[c.carrier_id] if s.site_id in starts) - c.own_funds_usd

@@ -47,8 +47,12 @@ def family_named(name: str):
 
 def without_rows(m: PlanModel, row_family: str) -> PlanModel:
     """The model with every row of one row family (the prefix of its row names) deleted."""
-    for name in [n for n in m.problem.constraints if n.split("__")[0] == row_family]:
-        del m.problem.constraints[name]
+    kept = pulp.LpProblem(m.problem.name, m.problem.sense)
+    kept.setObjective(m.problem.objective)
+    for row in m.problem.constraints():
+        if row.name.split("__")[0] != row_family:
+            kept.addConstraint(row)
+    m.problem = kept
     return m
 
 

@@ -28,7 +28,9 @@ def tiny_plan():
 
 
 def test_site_states_follow_the_report_definitions():
-    """start 1, duration 2: covered in 0, in work in 1-2, replaced from 3; never started: shut down from the deadline."""
+    """start 1, duration 2: covered in 0, in work in 1-2, replaced from 3.
+
+    Never started: shut down from the deadline."""
     schedule = pd.DataFrame(
         {
             "start": pd.array([1, None], dtype="Int64"),

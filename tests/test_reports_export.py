@@ -226,7 +226,10 @@ def test_pdf_keeps_characters_beyond_windows_1252(record, pdf_at_report_time):
     """Helvetica (not embedded) when every character allows it; DejaVu Sans embedded when a name needs it."""
     name = "Hāna ʻOhana Wireless – Łódź"
     carriers = record.carriers.assign(
-        name=[name if cid == "c" else n for cid, n in zip(record.carriers["carrier_id"], record.carriers["name"])]
+        name=[
+            name if cid == "c" else n
+            for cid, n in zip(record.carriers["carrier_id"], record.carriers["name"], strict=True)
+        ]
     )
     data = report_bytes(dataclasses.replace(record, carriers=carriers), "pdf", REPORT_TIME)
     assert name in pdf_words(data)
@@ -373,7 +376,7 @@ def test_the_page_opens_offline_and_runs_no_data_script(record, tmp_path):
 
 @pytest.mark.slow
 def test_forty_carriers_report_in_well_under_a_minute(rural40, tmp_path):
-    """The embedded dataset, scheduled by list scheduling (greedy rule: seconds, no solver), reported in every format."""
+    """The embedded dataset, scheduled by list scheduling (greedy rule, no solver), reported in every format."""
     import time
 
     result = planner.plan(rural40, rural40.default_scenario.with_overrides(rule="greedy"), workers=1)
@@ -464,7 +467,9 @@ NAMES = st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, ma
 
 
 def renamed(record, name: str):
-    names = [name if cid == "b" else n for cid, n in zip(record.carriers["carrier_id"], record.carriers["name"])]
+    names = [
+        name if cid == "b" else n for cid, n in zip(record.carriers["carrier_id"], record.carriers["name"], strict=True)
+    ]
     return dataclasses.replace(record, carriers=record.carriers.assign(name=names))
 
 

@@ -96,7 +96,10 @@ def test_more_money_never_makes_the_optimal_rule_worse(tmp_path):
     assert set(curve["status"]) <= {"optimal", "feasible"}
     for figure in ("population_left_without_service", "objective"):
         values = curve[figure].tolist()
-        assert all(later <= earlier + 1e-9 for earlier, later in zip(values, values[1:])), (figure, values)
+        assert all(later <= earlier + 1e-9 for earlier, later in zip(values, values[1:], strict=False)), (
+            figure,
+            values,
+        )
     by_fund = curve.set_index("fund_usd")
     assert by_fund.loc[8, "objective"] == 12_166
     assert by_fund.loc[0, "population_left_without_service"] == 50

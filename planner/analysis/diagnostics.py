@@ -383,6 +383,8 @@ def relaxation_sentence(finding: Finding) -> str:
     120 people left dark (was 900).'
     """
     before, after = finding.baseline, finding.relaxed
+    if before is None or after is None:
+        raise ValueError(f"{finding.carrier_id}: {finding.rule}: not measured; explain(..., relax=True) measures it")
     parts = [
         f"{after.sites_replaced} sites replaced (was {before.sites_replaced})",
         f"{after.sites_done_by_deadline} by the deadline (was {before.sites_done_by_deadline})",

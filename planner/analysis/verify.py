@@ -64,9 +64,9 @@ def check_plan(plan: Plan) -> list[str]:
 
     in_use: dict[tuple[str, str, int], float] = defaultdict(float)
     for site_id, start in plan.starts.items():
-        site = sites.get(site_id)
-        if site is None:
+        if site_id not in sites:
             continue
+        site = sites[site_id]
         for crew_type, units in site.crew_need:
             for month in range(start, start + site.duration_months):
                 in_use[(site.carrier_id, crew_type, month)] += units

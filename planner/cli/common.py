@@ -1,4 +1,5 @@
-"""What every `rrplan` command shares: exit codes, the scenario a command's flags describe, and how bad input is printed."""
+"""What every `rrplan` command shares: exit codes, the scenario a command's flags describe, and how bad input is
+printed."""
 
 from __future__ import annotations
 

@@ -131,6 +131,11 @@ def open_store(args: argparse.Namespace) -> RunStore | None:
     """The run store the flags name, or None with --no-store."""
     if getattr(args, "no_store", False):
         return None
+    return named_store(args)
+
+
+def named_store(args: argparse.Namespace) -> RunStore:
+    """The run store --store names, or the default one (for commands that only read the store)."""
     return RunStore(args.store) if getattr(args, "store", None) else RunStore()
 
 
@@ -261,7 +266,7 @@ def _montecarlo(args: argparse.Namespace) -> int:
 
 
 def _runs(args: argparse.Namespace) -> int:
-    with open_store(args) as store:
+    with named_store(args) as store:
         table = store.runs_table()
         print(f"{store.path}: {len(table)} run(s)")
     if args.last:
@@ -284,7 +289,9 @@ def _runs(args: argparse.Namespace) -> int:
             ]
         ].copy()
         shown["fund_usd"] = shown["fund_usd"].map(usd)
-        shown["deadline"] = [f"{d}" if not x else f"{d}+{x}x6" for d, x in zip(table["deadline"], table["extensions"])]
+        shown["deadline"] = [
+            f"{d}" if not x else f"{d}+{x}x6" for d, x in zip(table["deadline"], table["extensions"], strict=True)
+        ]
         shown.columns = [
             "run",
             "created (UTC)",
@@ -304,7 +311,7 @@ def _runs(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    with open_store(args) as store:
+    with named_store(args) as store:
         try:
             change = diff_runs(store, args.run_a, args.run_b)
         except StoreError as err:
@@ -350,7 +357,7 @@ def compact_carrier_changes(carriers: pd.DataFrame) -> pd.DataFrame:
         money = figure == "allocation_usd"
         shown[label] = [
             cell(a, money) if cell(a, money) == cell(b, money) else f"{cell(a, money)} -> {cell(b, money)}"
-            for a, b in zip(carriers[f"{figure}_a"], carriers[f"{figure}_b"])
+            for a, b in zip(carriers[f"{figure}_a"], carriers[f"{figure}_b"], strict=True)
         ]
     return shown
 

@@ -81,7 +81,7 @@ def greedy_funding(dataset: Dataset, scenario: Scenario) -> tuple[dict[str, floa
     the funded sites.
     """
     ratio: dict[str, float] = {}
-    for carrier_id, sites in dataset.sites_by_carrier.items():
+    for sites in dataset.sites_by_carrier.values():
         ratio.update(subtree_value_per_dollar(sites))
     by_id = dataset.site_by_id
     rank = {site_id: i for i, site_id in enumerate(topological_order(dataset.sites))}

@@ -186,8 +186,10 @@ def optimal_plan(
             starts, allocation = national.starts, money_needed_with_tranches(dataset, scenario, national.starts)
             note = "allocation and schedules chosen together by the national model"
     objective = objective_value(dataset, scenario, starts, horizon)
-    bound = min(bound, objective) if math.isfinite(bound) else None
-    proven = bound is not None and within_gap(objective, bound, scenario.mip_gap, scenario.objective == "makespan")
+    plan_bound = min(bound, objective) if math.isfinite(bound) else None
+    proven = plan_bound is not None and within_gap(
+        objective, plan_bound, scenario.mip_gap, scenario.objective == "makespan"
+    )
     return Plan(
         dataset,
         scenario,
@@ -195,7 +197,7 @@ def optimal_plan(
         starts,
         "optimal" if proven else "feasible",
         objective,
-        bound,
+        plan_bound,
         build_seconds=winner.build_seconds,
         solve_seconds=solve_seconds,
         wall_seconds=time.perf_counter() - began,

@@ -95,8 +95,12 @@ def load(problem: pulp.LpProblem, offset: float, threads: int = 1) -> LoadedMode
     empty = np.zeros(0, dtype=np.int32)
     highs.addCols(len(variables), cost, lower, upper, 0, empty, empty, np.zeros(0))
     highs.changeObjectiveOffset(offset)  # constant terms, so HiGHS measures its gap on the true objective
-    starts, indices, values, row_lower, row_upper = [], [], [], [], []
-    for constraint in problem.constraints.values():
+    starts: list[int] = []
+    indices: list[int] = []
+    values: list[float] = []
+    row_lower: list[float] = []
+    row_upper: list[float] = []
+    for constraint in problem.constraints():
         starts.append(len(indices))
         for var, coef in constraint.items():
             if coef != 0:
@@ -177,7 +181,7 @@ def _make_integer(loaded: LoadedModel) -> None:
 def _set_start(loaded: LoadedModel, values_by_name: dict[str, float]) -> None:
     known = [(v.index, values_by_name[v.name]) for v in loaded.variables if v.name in values_by_name]
     if known:
-        index, value = zip(*known)
+        index, value = zip(*known, strict=True)
         loaded.highs.setSolution(len(index), np.array(index, dtype=np.int32), np.array(value, dtype=float))
 
 
@@ -237,7 +241,7 @@ class ExactSolution:
     starts: dict[str, int]
 
 
-EXACT_OPTIONS = {
+EXACT_OPTIONS: dict[str, bool | float | str] = {
     "presolve": "off",
     "mip_heuristic_effort": 0.0,
     "mip_heuristic_run_feasibility_jump": False,

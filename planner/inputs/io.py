@@ -127,7 +127,8 @@ def write_dataset(dataset: Dataset, folder: str | Path) -> Path:
 
 def scenario_toml(scenario: Scenario) -> str:
     """A scenario as TOML text that `read_scenario` reads back to the same scenario."""
-    lines, tables = [], []
+    lines: list[str] = []
+    tables: list[str] = []
     for key, value in scenario.to_dict().items():
         if key == "tranches":  # an array of tables, written after every plain key
             tables.extend(f'\n[[tranches]]\nmonth = "{month}"\nusd = {usd!r}' for month, usd in value)

@@ -35,6 +35,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from planner.core.errors import InputError, Issue
@@ -58,7 +59,7 @@ class Preset:
     sources: dict = field(default_factory=dict)
 
 
-def _preset_files() -> dict[str, object]:
+def _preset_files() -> dict[str, Traversable]:
     folder = resources.files(PRESET_PACKAGE).joinpath(*PRESET_FOLDER)
     return {entry.name[:-5]: entry for entry in folder.iterdir() if entry.name.endswith(".toml")}
 

@@ -202,7 +202,10 @@ def _csv_message(error: str) -> str:
             "would be read as one cell; close the quote or remove it"
         )
     if "expected after" in error:
-        return "text follows a closing double quote in the row starting on this line; quote the whole cell or remove the quotes"
+        return (
+            "text follows a closing double quote in the row starting on this line; "
+            "quote the whole cell or remove the quotes"
+        )
     if "field limit" in error:
         return f"a cell in the row starting on this line is longer than {csv.field_size_limit():,} characters"
     return f"CSV syntax error in the row starting on this line: {error}"

@@ -22,6 +22,7 @@ import struct
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
@@ -201,7 +202,7 @@ def _unexpected(base: str, default: str) -> str:
     return default
 
 
-def _require_dataset_files(contents: dict[str, bytes], where: str, issues: list[Issue]) -> None:
+def _require_dataset_files(contents: Mapping[str, object], where: str, issues: list[Issue]) -> None:
     workbook = any(
         i.rule == "unexpected-file" and (i.value or "").lower().endswith(SPREADSHEET_SUFFIXES) for i in issues
     )

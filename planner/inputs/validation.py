@@ -17,6 +17,7 @@ import re
 import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any, cast
 
 from planner.core.errors import Issue
 from planner.core.files import FORMULA_STARTS
@@ -331,7 +332,7 @@ def build_dataset(
     carriers = [_carrier(r) for _, r in carrier_rows]
     crews = [CrewPool(r["carrier_id"], r["crew_type"], r["capacity"], r["winter_capacity"]) for _, r in crew_rows]
     sites = [_site(r, crew_columns, line) for line, r in site_rows]
-    site_lines = {site.site_id: line for site, (line, _) in zip(sites, site_rows)}
+    site_lines = {site.site_id: line for site, (line, _) in zip(sites, site_rows, strict=True)}
 
     # References are checked against every id written in a file, parsed or not, and not at all
     # against a file whose header is broken: a row already reported (a carrier with a bad state,
@@ -555,7 +556,7 @@ def check_crew_types(
 
 def check_carriers_have_sites(carriers, sites, carrier_rows) -> Iterator[Issue]:
     with_sites = {s.carrier_id for s in sites}
-    for carrier, (line, _) in zip(carriers, carrier_rows):
+    for carrier, (line, _) in zip(carriers, carrier_rows, strict=True):
         if carrier.carrier_id not in with_sites:
             yield Issue(
                 "carriers.csv",
@@ -570,7 +571,8 @@ def check_carriers_have_sites(carriers, sites, carrier_rows) -> Iterator[Issue]:
 
 # --- scenarios -----------------------------------------------------------------------------
 
-SCENARIO_KEYS: dict[str, tuple[type, Callable[[object], str | None]]] = {
+# key -> (type, check); a check is given the value already converted to the key's type, hence Any.
+SCENARIO_KEYS: dict[str, tuple[type, Callable[[Any], str | None]]] = {
     "fund_usd": (float, lambda v: None if v >= 0 else "must be >= 0"),
     "admin_reserve_usd": (float, lambda v: None if v >= 0 else "must be >= 0"),
     "rule": (str, lambda v: None if v in RULES else f"must be one of {', '.join(RULES)}"),
@@ -664,8 +666,9 @@ def scenario_from_mapping(
             continue
         values[key] = value
     if "tranches" in values and "fund_usd" in values:
-        total = math.fsum(usd for _, usd in values["tranches"])
-        if abs(total - values["fund_usd"]) > 0.5:
+        tranches = cast(tuple[tuple[str, float], ...], values["tranches"])
+        total = math.fsum(usd for _, usd in tranches)
+        if abs(total - cast(float, values["fund_usd"])) > 0.5:
             issues.append(
                 Issue(
                     file,
@@ -788,7 +791,7 @@ def check_against_scenario(dataset: Dataset, scenario: Scenario) -> list[Issue]:
         return issues  # a cycle or a NaN makes the horizon check meaningless (and would crash it)
     issues.extend(check_tranches_within_horizon(scenario))
     start_variables = 0
-    for carrier_id, sites in dataset.sites_by_carrier.items():
+    for sites in dataset.sites_by_carrier.values():
         earliest = earliest_starts(sites)
         for site in sites:
             finish = earliest[site.site_id] + site.duration_months

@@ -35,7 +35,7 @@ class PlanModel:
     started_by: dict[str, dict[int, pulp.LpVariable]] = field(default_factory=dict)
     objective_constant: float = 0.0
     families: dict[str, list[tuple]] = field(default_factory=dict)
-    extra: dict[str, object] = field(default_factory=dict)
+    extra: dict[str, dict[int, pulp.LpVariable]] = field(default_factory=dict)  # more families: work_going
 
     def z(self, site_id: str, period: int):
         """z[s,t] as a variable, or 0 before the window; after the window it equals x_s."""
@@ -60,7 +60,7 @@ def add_started_by_variables(m: PlanModel) -> None:
     """One binary z[s,t] per replaceable site and period of its window."""
     for site_id, window in m.case.windows.items():
         name = slug(site_id)
-        m.started_by[site_id] = {t: pulp.LpVariable(f"z__{name}__{t}", cat=pulp.LpBinary) for t in window}
+        m.started_by[site_id] = {t: m.problem.add_variable(f"z__{name}__{t}", cat=pulp.LpBinary) for t in window}
 
 
 def constrain_started_once(m: PlanModel) -> None:
@@ -209,7 +209,9 @@ def objective_makespan(m: PlanModel) -> list[tuple[pulp.LpVariable, float]]:
     """
     case = m.case
     periods = range(case.horizon)
-    going = {t: pulp.LpVariable(f"work_going__{slug(case.carrier_id)}__{t}", lowBound=0, upBound=1) for t in periods}
+    going = {
+        t: m.problem.add_variable(f"work_going__{slug(case.carrier_id)}__{t}", lowBound=0, upBound=1) for t in periods
+    }
     m.extra["work_going"] = going
     for t in periods[:-1]:
         m.add([(going[t], 1), (going[t + 1], -1)], pulp.LpConstraintGE, 0, "makespan_order", (case.carrier_id, t))
@@ -247,7 +249,7 @@ def constrain_fund(
     allocation = {}
     for m in models:
         c = m.case.carrier_id
-        allocation[c] = pulp.LpVariable(f"allocation__{slug(c)}", lowBound=0)
+        allocation[c] = m.problem.add_variable(f"allocation__{slug(c)}", lowBound=0)
         terms = [(m.replaced(s), m.case.by_id[s].cost_usd) for s in m.case.windows if m.case.by_id[s].cost_usd > 0]
         m.add(terms + [(allocation[c], -1.0)], pulp.LpConstraintLE, own_funds.get(c, 0.0), "carrier_money", (c,))
     if models:

@@ -39,9 +39,9 @@ class SelectionModel:
 
 def add_selection_variables(m: SelectionModel, case: CarrierCase) -> None:
     """x_s binary for each site that fits the horizon, a_c >= 0 for the carrier."""
-    m.allocation[case.carrier_id] = pulp.LpVariable(f"allocation__{slug(case.carrier_id)}", lowBound=0)
+    m.allocation[case.carrier_id] = m.problem.add_variable(f"allocation__{slug(case.carrier_id)}", lowBound=0)
     for site_id in case.windows:
-        m.replaced[site_id] = pulp.LpVariable(f"replaced__{slug(site_id)}", cat=pulp.LpBinary)
+        m.replaced[site_id] = m.problem.add_variable(f"replaced__{slug(site_id)}", cat=pulp.LpBinary)
 
 
 def constrain_selected_precedence(m: SelectionModel, case: CarrierCase) -> None:
@@ -119,7 +119,7 @@ def objective_makespan(m: SelectionModel, case: CarrierCase) -> None:
 
     P sum_s (1 - x_s) + C_c,   C_c >= (e_s + d_s) x_s
     """
-    finish = pulp.LpVariable(f"makespan__{slug(case.carrier_id)}", lowBound=0)
+    finish = m.problem.add_variable(f"makespan__{slug(case.carrier_id)}", lowBound=0)
     for s in case.windows:
         earliest_finish = case.windows[s].start + case.by_id[s].duration_months
         m.add([(finish, 1), (m.replaced[s], -earliest_finish)], pulp.LpConstraintGE, 0, f"makespan__{slug(s)}")

@@ -73,7 +73,14 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, height: floa
         height=height,
         template="plotly_white",
         margin={"t": 95, "l": 60, "r": 20, "b": 40},
-        legend={"orientation": "h", "yref": "container", "y": 1 - 50 / height, "yanchor": "top", "xanchor": "left", "x": 0},
+        legend={
+            "orientation": "h",
+            "yref": "container",
+            "y": 1 - 50 / height,
+            "yanchor": "top",
+            "xanchor": "left",
+            "x": 0,
+        },
         **more,
     )
     return fig
@@ -231,12 +238,12 @@ def allocation_by_carrier(
     table = carriers.sort_values("demand_usd", ascending=True)
     if top is not None and len(table) > top:
         table = table.iloc[-top:]
-    labels = (
+    names = (
         table["name"].where(table["name"].astype(str) != "", table["carrier_id"])
         if "name" in table
         else table["carrier_id"]
     )
-    labels = [f"{name} ({cid})" for name, cid in zip(labels, table["carrier_id"])]
+    labels = [f"{name} ({cid})" for name, cid in zip(names, table["carrier_id"], strict=True)]
     fig = go.Figure()
     fig.add_trace(
         go.Bar(
@@ -321,7 +328,7 @@ def timeline(
         begin = month_dates(done["month"])
         end = month_dates(done["finish_month"])
         done["begin"] = begin.values
-        done["width_ms"] = (end - begin).dt.total_seconds().values * 1000.0
+        done["width_ms"] = (end - begin).dt.total_seconds().to_numpy() * 1000.0
         for kind in [k for k in KIND_COLOURS if k in set(done["kind"])] + sorted(set(done["kind"]) - set(KIND_COLOURS)):
             rows = done[done["kind"] == kind]
             fig.add_trace(
@@ -332,7 +339,7 @@ def timeline(
                     orientation="h",
                     name=kind,
                     marker_color=KIND_COLOURS.get(kind, KIND_COLOURS["other"]),
-                    customdata=list(zip(rows["month"], rows["finish_month"], rows["population"])),
+                    customdata=list(zip(rows["month"], rows["finish_month"], rows["population"], strict=True)),
                     hovertemplate="%{y}: %{customdata[0]} to %{customdata[1]}, %{customdata[2]:,} people<extra>"
                     + kind
                     + "</extra>",
@@ -391,7 +398,8 @@ def crews_over_time(monthly: pd.DataFrame, title: str = "Crews in use against ca
             col=1,
         )
     _layout(fig, title, "", "", height=max(320, 220 * len(crew_types) + 80))
-    fig.update_layout(legend={"orientation": "v", "yanchor": "top", "y": 1, "xanchor": "left", "x": 1.02})  # clear of panel titles
+    # A legend to the right, clear of the panel titles.
+    fig.update_layout(legend={"orientation": "v", "yanchor": "top", "y": 1, "xanchor": "left", "x": 1.02})
     fig.update_yaxes(title_text="Crew units", rangemode="tozero")
     fig.update_xaxes(tickformat=MONTH_FORMAT)
     fig.update_xaxes(title_text="Month", row=max(1, len(crew_types)), col=1)
@@ -497,7 +505,9 @@ def site_map(
                 mode="markers",
                 name=f"{state} ({len(rows):,})",
                 marker={"color": STATE_COLOURS[state], "size": marker_size, "line": {"width": 0}},
-                customdata=list(zip(rows["site_id"], rows["carrier_id"], rows["kind"], rows["population"])),
+                customdata=list(
+                    zip(rows["site_id"], rows["carrier_id"], rows["kind"], rows["population"], strict=True)
+                ),
                 hovertemplate="%{customdata[0]} (%{customdata[1]}, %{customdata[2]}): %{customdata[3]:,} people<extra>"
                 + state
                 + "</extra>",

@@ -5,6 +5,7 @@ entry, schedule.csv, carriers.csv, monthly.csv), so it can be re-made later with
 `RunRecord.from_plan` turns a Plan into the same files' text and parses it with the same
 reader, so a report made in the app and one made from the folder are the same document.
 """
+
 from __future__ import annotations
 
 import io
@@ -25,31 +26,113 @@ from planner.runs.provenance import run_provenance
 RUN_FILES = ("summary.json", "schedule.csv", "carriers.csv", "monthly.csv")
 
 SUMMARY_KEYS = (
-    "status", "objective", "bound", "gap", "fund_usd", "available_usd", "demand_usd", "allocated_usd", "spend_usd",
-    "sites_total", "sites_replaced", "carriers_total", "carriers_done_by_deadline", "population_total",
-    "population_left_without_service", "horizon", "effective_deadline", "solve_seconds", "wall_seconds", "solver",
-    "dataset", "dataset_sha256", "rule", "scenario",
+    "status",
+    "objective",
+    "bound",
+    "gap",
+    "fund_usd",
+    "available_usd",
+    "demand_usd",
+    "allocated_usd",
+    "spend_usd",
+    "sites_total",
+    "sites_replaced",
+    "carriers_total",
+    "carriers_done_by_deadline",
+    "population_total",
+    "population_left_without_service",
+    "horizon",
+    "effective_deadline",
+    "solve_seconds",
+    "wall_seconds",
+    "solver",
+    "dataset",
+    "dataset_sha256",
+    "rule",
+    "scenario",
 )
 TEXT_FIGURES = {"status", "solver", "dataset", "dataset_sha256", "rule"}
 NULLABLE_FIGURES = {"objective", "bound", "gap"}  # JSON has no NaN: `rrplan solve` writes null
 SCENARIO_KEYS = ("start", "deadline", "extensions", "objective", "time_limit_s", "mip_gap", "dark_weight")
-SCENARIO_NUMBERS = ("fund_usd", "admin_reserve_usd", "horizon", "deadline", "extensions", "time_limit_s", "mip_gap",
-                    "dark_weight")
+SCENARIO_NUMBERS = (
+    "fund_usd",
+    "admin_reserve_usd",
+    "horizon",
+    "deadline",
+    "extensions",
+    "time_limit_s",
+    "mip_gap",
+    "dark_weight",
+)
 TABLE_COLUMNS = {
-    "carriers.csv": ("carrier_id", "name", "state", "priority", "demand_usd", "allocation_usd", "own_funds_usd",
-                     "spend_usd", "sites", "sites_replaced", "completion_period", "completion_month", "on_time",
-                     "population", "population_left_without_service", "reason"),
-    "schedule.csv": ("site_id", "carrier_id", "kind", "start", "finish", "month", "finish_month", "replaced",
-                     "cost_usd", "population"),
-    "monthly.csv": ("period", "month", "spend_usd", "funds_drawn_usd", "population_on_covered_gear",
-                    "population_on_new_gear", "population_without_service", "cumulative_spend_usd"),
+    "carriers.csv": (
+        "carrier_id",
+        "name",
+        "state",
+        "priority",
+        "demand_usd",
+        "allocation_usd",
+        "own_funds_usd",
+        "spend_usd",
+        "sites",
+        "sites_replaced",
+        "completion_period",
+        "completion_month",
+        "on_time",
+        "population",
+        "population_left_without_service",
+        "reason",
+    ),
+    "schedule.csv": (
+        "site_id",
+        "carrier_id",
+        "kind",
+        "start",
+        "finish",
+        "month",
+        "finish_month",
+        "replaced",
+        "cost_usd",
+        "population",
+    ),
+    "monthly.csv": (
+        "period",
+        "month",
+        "spend_usd",
+        "funds_drawn_usd",
+        "population_on_covered_gear",
+        "population_on_new_gear",
+        "population_without_service",
+        "cumulative_spend_usd",
+    ),
 }
-TEXT_COLUMNS = {"carrier_id", "name", "state", "reason", "completion_month", "site_id", "kind", "month", "finish_month",
-                "deadline_month"}
+TEXT_COLUMNS = {
+    "carrier_id",
+    "name",
+    "state",
+    "reason",
+    "completion_month",
+    "site_id",
+    "kind",
+    "month",
+    "finish_month",
+    "deadline_month",
+}
 FLAG_COLUMNS = {"replaced", "on_time"}
-WHOLE_COLUMNS = {"priority", "sites", "sites_replaced", "completion_period", "population",
-                 "population_left_without_service", "start", "finish", "period", "population_on_covered_gear",
-                 "population_on_new_gear", "population_without_service"}
+WHOLE_COLUMNS = {
+    "priority",
+    "sites",
+    "sites_replaced",
+    "completion_period",
+    "population",
+    "population_left_without_service",
+    "start",
+    "finish",
+    "period",
+    "population_on_covered_gear",
+    "population_on_new_gear",
+    "population_without_service",
+}
 
 
 @dataclass(frozen=True)
@@ -81,33 +164,57 @@ class RunRecord:
     # ------------------------------------------------------------ construction
 
     @classmethod
-    def from_folder(cls, folder: str | Path) -> "RunRecord":
+    def from_folder(cls, folder: str | Path) -> RunRecord:
         """Read a run folder; raise InputError naming every missing or malformed file, row and column."""
         folder = Path(folder)
         if not folder.is_dir():
-            raise InputError([Issue(str(folder), None, None, "run-folder", None,
-                                    "is not a folder; give the folder `rrplan solve --out` wrote")])
+            raise InputError(
+                [
+                    Issue(
+                        str(folder),
+                        None,
+                        None,
+                        "run-folder",
+                        None,
+                        "is not a folder; give the folder `rrplan solve --out` wrote",
+                    )
+                ]
+            )
         missing = [name for name in RUN_FILES if not (folder / name).is_file()]
         if missing:
-            raise InputError([Issue(str(folder / name), None, None, "run-folder", None,
-                                    "missing: not a run folder written by `rrplan solve --out`") for name in missing])
+            raise InputError(
+                [
+                    Issue(
+                        str(folder / name),
+                        None,
+                        None,
+                        "run-folder",
+                        None,
+                        "missing: not a run folder written by `rrplan solve --out`",
+                    )
+                    for name in missing
+                ]
+            )
         texts = {name: (folder / name).read_text(encoding="utf-8") for name in RUN_FILES}
         return cls.from_texts(texts, source=str(folder), folder=folder)
 
     @classmethod
-    def from_plan(cls, plan, made_at=None, plans_by_rule: dict | None = None) -> "RunRecord":
+    def from_plan(cls, plan, made_at=None, plans_by_rule: dict | None = None) -> RunRecord:
         """The record `rrplan solve --out` would write for this plan, made at `made_at` (now if None).
 
         `plans_by_rule` ({rule: Plan} of the same dataset) adds other rules for the
         'allocation by rule' comparison; this plan's own rule is always first.
         """
         record = cls.from_texts(run_files(plan, run_provenance(made_at)), source="plan in memory")
-        others = [rule_result_of_plan(other) for rule, other in sorted((plans_by_rule or {}).items())
-                  if other is not plan and rule != record.rule]
+        others = [
+            rule_result_of_plan(other)
+            for rule, other in sorted((plans_by_rule or {}).items())
+            if other is not plan and rule != record.rule
+        ]
         return record.with_rules(others)
 
     @classmethod
-    def from_texts(cls, texts: dict[str, str], source: str = "", folder: Path | None = None) -> "RunRecord":
+    def from_texts(cls, texts: dict[str, str], source: str = "", folder: Path | None = None) -> RunRecord:
         """Parse the run files' text (file name -> text); every problem is collected before raising.
 
         Problems name the file inside `folder` when the text came from one.
@@ -120,24 +227,39 @@ class RunRecord:
         tables = {name: _read_table(where[name], name, texts[name], issues) for name in TABLE_COLUMNS}
         if tables["schedule.csv"] is not None:
             _check_schedule(where["schedule.csv"], tables["schedule.csv"], issues)
-        if issues:
+        carriers, schedule, monthly = tables["carriers.csv"], tables["schedule.csv"], tables["monthly.csv"]
+        # A file that could not be read left its problem in `issues`; the None checks say so to the type checker.
+        if issues or figures is None or carriers is None or schedule is None or monthly is None:
             raise InputError(issues)
         # Runs written before provenance was recorded still make reports, saying "not recorded".
-        record = cls(summary=figures, provenance=figures.get("provenance") or {}, carriers=tables["carriers.csv"],
-                     schedule=tables["schedule.csv"], monthly=tables["monthly.csv"], source=source)
+        record = cls(
+            summary=figures,
+            provenance=figures.get("provenance") or {},
+            carriers=carriers,
+            schedule=schedule,
+            monthly=monthly,
+            source=source,
+        )
         return record.with_rules([])
 
-    def with_rules(self, others: list[RuleResult]) -> "RunRecord":
+    def with_rules(self, others: list[RuleResult]) -> RunRecord:
         """This record with its own rule's result first and `others` after it."""
         own = RuleResult(
             rule=self.rule,
-            allocation_usd=dict(zip(self.carriers["carrier_id"], self.carriers["allocation_usd"])),
+            allocation_usd=dict(zip(self.carriers["carrier_id"], self.carriers["allocation_usd"], strict=True)),
             allocated_usd=float(self.summary["allocated_usd"]),
             carriers_done_by_deadline=int(self.summary["carriers_done_by_deadline"]),
             population_left_without_service=int(self.summary["population_left_without_service"]),
         )
-        return RunRecord(self.summary, self.provenance, self.carriers, self.schedule, self.monthly,
-                         rules=(own, *others), source=self.source)
+        return RunRecord(
+            self.summary,
+            self.provenance,
+            self.carriers,
+            self.schedule,
+            self.monthly,
+            rules=(own, *others),
+            source=self.source,
+        )
 
     # ------------------------------------------------------------ derived views
 
@@ -181,16 +303,20 @@ class RunRecord:
         return sites.sort_values(["replaced", "start", "site_id"], ascending=[False, True, True], na_position="last")
 
     def carrier_monthly(self, carrier_id: str) -> pd.DataFrame:
-        """Per month: the carrier's spend (a site's cost spread evenly over its months of work) and its cumulative sum."""
+        """Per month: the carrier's spend (a site's cost spread evenly over its months of work) and its running sum."""
         spend = [0.0] * self.horizon
         sites = self.schedule[(self.schedule["carrier_id"] == carrier_id) & self.schedule["replaced"]]
-        for start, finish, cost in zip(sites["start"], sites["finish"], sites["cost_usd"]):
+        for start, finish, cost in zip(sites["start"], sites["finish"], sites["cost_usd"], strict=True):
             months = int(finish) - int(start)
             for period in range(int(start), min(int(finish), self.horizon)):
                 spend[period] += cost / months
-        table = pd.DataFrame({"period": range(self.horizon),
-                              "month": [self.month_label(t) for t in range(self.horizon)],
-                              "spend_usd": spend})
+        table = pd.DataFrame(
+            {
+                "period": range(self.horizon),
+                "month": [self.month_label(t) for t in range(self.horizon)],
+                "spend_usd": spend,
+            }
+        )
         table["cumulative_spend_usd"] = table["spend_usd"].cumsum()
         return table
 
@@ -202,6 +328,7 @@ class RunRecord:
 
 def _check_summary(name: str, figures: dict, issues: list[Issue]) -> None:
     """Every figure a report prints is there and has the right type (a report never stops on a traceback)."""
+
     def problem(key, value, message):
         issues.append(Issue(name, None, key, "run-summary", None if value is None else str(value), message))
 
@@ -233,8 +360,16 @@ def _check_schedule(name: str, schedule: pd.DataFrame, issues: list[Issue]) -> N
     replaced = schedule[schedule["replaced"]]
     bad = replaced["start"].isna() | replaced["finish"].isna() | (replaced["finish"] <= replaced["start"]).fillna(True)
     for row in bad[bad].index[:5]:
-        issues.append(Issue(name, int(row) + 2, "finish", "run-value", f"{schedule.at[row, 'start']}..{schedule.at[row, 'finish']}",
-                            "a replaced site needs a start and a later finish"))
+        issues.append(
+            Issue(
+                name,
+                int(row) + 2,
+                "finish",
+                "run-value",
+                f"{schedule.at[row, 'start']!s}..{schedule.at[row, 'finish']!s}",
+                "a replaced site needs a start and a later finish",
+            )
+        )
 
 
 def _is_number(value) -> bool:
@@ -243,10 +378,13 @@ def _is_number(value) -> bool:
 
 def rule_result_of_plan(plan) -> RuleResult:
     figures = summary(plan)
-    return RuleResult(rule=plan.scenario.rule, allocation_usd=dict(plan.allocation_usd),
-                      allocated_usd=figures["allocated_usd"],
-                      carriers_done_by_deadline=figures["carriers_done_by_deadline"],
-                      population_left_without_service=figures["population_left_without_service"])
+    return RuleResult(
+        rule=plan.scenario.rule,
+        allocation_usd=dict(plan.allocation_usd),
+        allocated_usd=figures["allocated_usd"],
+        carriers_done_by_deadline=figures["carriers_done_by_deadline"],
+        population_left_without_service=figures["population_left_without_service"],
+    )
 
 
 def _read_json(name: str, text: str, issues: list[Issue]) -> dict | None:
@@ -291,15 +429,36 @@ def _read_table(name: str, kind: str, text: str, issues: list[Issue]) -> pd.Data
                 numbers = numbers.round().astype("Int64")
             table[column] = numbers
         for row in bad[bad].index[:5]:
-            issues.append(Issue(name, int(row) + 2, column, "run-value", values[row],
-                                "not a " + ("True/False flag" if column in FLAG_COLUMNS else "number")))
+            issues.append(
+                Issue(
+                    name,
+                    int(row) + 2,
+                    column,
+                    "run-value",
+                    values[row],
+                    "not a " + ("True/False flag" if column in FLAG_COLUMNS else "number"),
+                )
+            )
     return table
+
 
 def run_files(result, provenance: dict) -> dict[str, str]:
     """The text of every file of a run folder, the single definition `write_plan` and reports share."""
     recorded = {**summary(result), "provenance": provenance}  # tool, versions and made-at, for `rrplan report`
-    schedule = schedule_table(result)[["site_id", "carrier_id", "kind", "start", "finish", "month", "finish_month",
-                                        "replaced", "cost_usd", "population"]]
+    schedule = schedule_table(result)[
+        [
+            "site_id",
+            "carrier_id",
+            "kind",
+            "start",
+            "finish",
+            "month",
+            "finish_month",
+            "replaced",
+            "cost_usd",
+            "population",
+        ]
+    ]
     carriers = carriers_table(result)
     carriers["name"] = carriers["name"].map(csv_text)  # a name like =HYPERLINK(...) must not run in a spreadsheet
     return {
@@ -309,11 +468,13 @@ def run_files(result, provenance: dict) -> dict[str, str]:
         "monthly.csv": monthly_table(result).to_csv(index=False),
     }
 
+
 def write_run_files(files: dict[str, str], out: Path) -> None:
     """Write a run folder's files (see `run_files`), each atomically."""
     out.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
         write_atomic(out / name, text)
+
 
 def write_plan(result, out: Path) -> dict:
     """Write summary.json, schedule.csv, carriers.csv and monthly.csv; return the summary."""

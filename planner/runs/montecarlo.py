@@ -22,6 +22,7 @@ generator before any solving, so the result does not depend on the number of wor
 or their order. Per carrier the result is the share of draws in which it replaced
 every site by the effective deadline.
 """
+
 from __future__ import annotations
 
 import math
@@ -50,14 +51,38 @@ class Uncertainty:
     def check(self) -> list[Issue]:
         issues = []
         if not (math.isfinite(self.cost_overrun_median) and self.cost_overrun_median > 0):
-            issues.append(Issue("--cost-median", None, None, "out-of-range", f"{self.cost_overrun_median:g}",
-                                "the median cost factor must be > 0 (1.0 = estimates are right on average)"))
+            issues.append(
+                Issue(
+                    "--cost-median",
+                    None,
+                    None,
+                    "out-of-range",
+                    f"{self.cost_overrun_median:g}",
+                    "the median cost factor must be > 0 (1.0 = estimates are right on average)",
+                )
+            )
         if not (math.isfinite(self.cost_overrun_sigma) and 0 <= self.cost_overrun_sigma <= 2):
-            issues.append(Issue("--cost-sigma", None, None, "out-of-range", f"{self.cost_overrun_sigma:g}",
-                                "the spread of log cost factors must be between 0 and 2"))
+            issues.append(
+                Issue(
+                    "--cost-sigma",
+                    None,
+                    None,
+                    "out-of-range",
+                    f"{self.cost_overrun_sigma:g}",
+                    "the spread of log cost factors must be between 0 and 2",
+                )
+            )
         if not (math.isfinite(self.delay_mean_months) and 0 <= self.delay_mean_months <= 60):
-            issues.append(Issue("--delay-mean", None, None, "out-of-range", f"{self.delay_mean_months:g}",
-                                "the mean extra lead time must be between 0 and 60 months"))
+            issues.append(
+                Issue(
+                    "--delay-mean",
+                    None,
+                    None,
+                    "out-of-range",
+                    f"{self.delay_mean_months:g}",
+                    "the mean extra lead time must be between 0 and 60 months",
+                )
+            )
         return issues
 
 
@@ -86,25 +111,47 @@ def make_draws(dataset: Dataset, runs: int, seed: int, uncertainty: Uncertainty 
     carriers = [c.carrier_id for c in dataset.carriers]
     draws = []
     for index in range(runs):
-        factors = uncertainty.cost_overrun_median * np.exp(uncertainty.cost_overrun_sigma * generator.standard_normal(len(carriers)))
+        factors = uncertainty.cost_overrun_median * np.exp(
+            uncertainty.cost_overrun_sigma * generator.standard_normal(len(carriers))
+        )
         delays = generator.poisson(uncertainty.delay_mean_months, len(carriers))
-        draws.append(Draw(index, dict(zip(carriers, map(float, factors))), dict(zip(carriers, map(int, delays)))))
+        draws.append(
+            Draw(
+                index,
+                dict(zip(carriers, map(float, factors), strict=True)),
+                dict(zip(carriers, map(int, delays), strict=True)),
+            )
+        )
     return draws
 
 
 def apply_draw(dataset: Dataset, draw: Draw) -> Dataset:
     """The dataset as the draw has it: costs scaled (to whole dollars) and lead times lengthened."""
-    sites = tuple(replace(s, cost_usd=float(round(s.cost_usd * draw.cost_factor.get(s.carrier_id, 1.0))),
-                          lead_time_months=s.lead_time_months + draw.delay_months.get(s.carrier_id, 0))
-                  for s in dataset.sites)
+    sites = tuple(
+        replace(
+            s,
+            cost_usd=float(round(s.cost_usd * draw.cost_factor.get(s.carrier_id, 1.0))),
+            lead_time_months=s.lead_time_months + draw.delay_months.get(s.carrier_id, 0),
+        )
+        for s in dataset.sites
+    )
     return replace(dataset, sites=sites, name=f"{dataset.name}#draw{draw.index}", sha256="")
 
 
 def evaluate_draw(dataset: Dataset, scenario: Scenario, draw: Draw) -> pd.DataFrame:
     """Plan one draw; one row per carrier with its draw and whether it finished by the deadline."""
     drawn = plan(apply_draw(dataset, draw), scenario, workers=1)
-    table = carriers_table(drawn)[["carrier_id", "on_time", "sites", "sites_replaced", "completion_period",
-                                   "allocation_usd", "population_left_without_service"]].copy()
+    table = carriers_table(drawn)[
+        [
+            "carrier_id",
+            "on_time",
+            "sites",
+            "sites_replaced",
+            "completion_period",
+            "allocation_usd",
+            "population_left_without_service",
+        ]
+    ].copy()
     table.insert(0, "draw", draw.index)
     table["cost_factor"] = table["carrier_id"].map(draw.cost_factor)
     table["delay_months"] = table["carrier_id"].map(draw.delay_months)
@@ -122,25 +169,47 @@ class MonteCarloResult:
     seconds: float
 
 
-def run_montecarlo(dataset: Dataset, scenario: Scenario, runs: int, seed: int = 0,
-                   uncertainty: Uncertainty = Uncertainty(), workers: int | None = None, scheduler: str | None = None,
-                   progress: Callable[[int, int, str, str], None] | None = None) -> MonteCarloResult:
+def run_montecarlo(
+    dataset: Dataset,
+    scenario: Scenario,
+    runs: int,
+    seed: int = 0,
+    uncertainty: Uncertainty = Uncertainty(),
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Callable[[int, int, str, str], None] | None = None,
+) -> MonteCarloResult:
     """Plan `runs` perturbed copies of the dataset and summarise, per carrier, how often it finished."""
     began = time.perf_counter()
     draws = make_draws(dataset, runs, seed, uncertainty)
     workers = default_workers() if workers is None else max(1, workers)
     tables, failures = [], []
     for done, (index, table, error) in enumerate(
-            run_tasks(evaluate_draw, [(dataset, scenario, d) for d in draws], workers=min(workers, runs),
-                      scheduler=scheduler), start=1):
+        run_tasks(
+            evaluate_draw, [(dataset, scenario, d) for d in draws], workers=min(workers, runs), scheduler=scheduler
+        ),
+        start=1,
+    ):
         if error is not None:
             failures.append((index, f"{type(error).__name__}: {error}"))
         else:
+            assert table is not None  # run_tasks yields a result whenever there is no error
             tables.append(table)
         if progress:
             progress(done, runs, f"draw {index}", "failed" if error is not None else "done")
-    columns = ["draw", "carrier_id", "on_time", "sites", "sites_replaced", "completion_period", "allocation_usd",
-               "population_left_without_service", "cost_factor", "delay_months", "status"]
+    columns = [
+        "draw",
+        "carrier_id",
+        "on_time",
+        "sites",
+        "sites_replaced",
+        "completion_period",
+        "allocation_usd",
+        "population_left_without_service",
+        "cost_factor",
+        "delay_months",
+        "status",
+    ]
     frame = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=columns)
     frame = frame.sort_values(["draw", "carrier_id"], ignore_index=True) if len(frame) else frame
     return MonteCarloResult(summarise(dataset, frame), frame, failures, time.perf_counter() - began)
@@ -151,17 +220,27 @@ def summarise(dataset: Dataset, draws: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for carrier in dataset.carriers:
         mine = draws[draws["carrier_id"] == carrier.carrier_id] if len(draws) else draws
-        finished = pd.to_numeric(mine["completion_period"], errors="coerce").dropna() if len(mine) else pd.Series([], dtype=float)
-        rows.append({
-            "carrier_id": carrier.carrier_id,
-            "name": carrier.name,
-            "draws": len(mine),
-            "probability_on_time": float(mine["on_time"].astype(bool).mean()) if len(mine) else math.nan,
-            "probability_all_replaced": float((mine["sites_replaced"] == mine["sites"]).mean()) if len(mine) else math.nan,
-            "mean_sites_replaced": float(mine["sites_replaced"].mean()) if len(mine) else math.nan,
-            "sites": len(dataset.sites_by_carrier.get(carrier.carrier_id, ())),
-            "mean_population_left_without_service": float(mine["population_left_without_service"].mean()) if len(mine) else math.nan,
-            "completion_period_p50": float(finished.quantile(0.5)) if len(finished) else math.nan,
-            "completion_period_p90": float(finished.quantile(0.9)) if len(finished) else math.nan,
-        })
+        finished: pd.Series = (
+            pd.to_numeric(mine["completion_period"], errors="coerce").dropna()
+            if len(mine)
+            else pd.Series([], dtype=float)
+        )
+        rows.append(
+            {
+                "carrier_id": carrier.carrier_id,
+                "name": carrier.name,
+                "draws": len(mine),
+                "probability_on_time": float(mine["on_time"].astype(bool).mean()) if len(mine) else math.nan,
+                "probability_all_replaced": float((mine["sites_replaced"] == mine["sites"]).mean())
+                if len(mine)
+                else math.nan,
+                "mean_sites_replaced": float(mine["sites_replaced"].mean()) if len(mine) else math.nan,
+                "sites": len(dataset.sites_by_carrier.get(carrier.carrier_id, ())),
+                "mean_population_left_without_service": float(mine["population_left_without_service"].mean())
+                if len(mine)
+                else math.nan,
+                "completion_period_p50": float(finished.quantile(0.5)) if len(finished) else math.nan,
+                "completion_period_p90": float(finished.quantile(0.9)) if len(finished) else math.nan,
+            }
+        )
     return pd.DataFrame(rows)

@@ -5,10 +5,11 @@ entries already name the dataset and its SHA-256, the scenario, the rule, the so
 figures), so a report re-made from the folder months later, or from the run store, still says
 which program made the plan and when. Nothing here reads the clock unless `made_at` is left out.
 """
+
 from __future__ import annotations
 
 import platform
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 
 from planner.core import __version__
@@ -19,15 +20,15 @@ LIBRARIES = ("pandas", "numpy", "networkx", "pulp", "highspy")  # the ones whose
 
 def utc_timestamp(moment: datetime | None = None) -> str:
     """`2026-11-30T10:07:09Z`: a moment in UTC to the second (now if None); naive moments are taken as UTC."""
-    moment = moment or datetime.now(timezone.utc)
+    moment = moment or datetime.now(UTC)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_timestamp(text: str) -> datetime:
     """The inverse of `utc_timestamp` (raises ValueError on anything else)."""
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def library_versions() -> dict[str, str]:

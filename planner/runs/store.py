@@ -19,6 +19,7 @@ newer schema is refused rather than misread.
 Default path: `runs/rrplan.sqlite` under the working folder, or the environment
 variable RRPLAN_STORE.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -29,7 +30,7 @@ import sqlite3
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -45,9 +46,23 @@ from planner.runs.provenance import library_versions
 SCHEMA_VERSION = 1
 DEFAULT_STORE_PATH = Path("runs") / "rrplan.sqlite"
 STORE_ENVIRONMENT_VARIABLE = "RRPLAN_STORE"
-HEADLINE_FIGURES = ("objective", "gap", "sites_replaced", "carriers_done_by_deadline",
-                    "population_left_without_service", "exposure_population_months", "allocated_usd", "wall_seconds")
-CARRIER_FIGURES = ("allocation_usd", "sites_replaced", "completion_period", "on_time", "population_left_without_service")
+HEADLINE_FIGURES = (
+    "objective",
+    "gap",
+    "sites_replaced",
+    "carriers_done_by_deadline",
+    "population_left_without_service",
+    "exposure_population_months",
+    "allocated_usd",
+    "wall_seconds",
+)
+CARRIER_FIGURES = (
+    "allocation_usd",
+    "sites_replaced",
+    "completion_period",
+    "on_time",
+    "population_left_without_service",
+)
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -193,11 +208,15 @@ class RunStore:
         row = self._connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         version = int(row[0]) if row else 0
         if version > SCHEMA_VERSION:
-            raise StoreError(f"{self.path}: written by a newer rrplan (store schema {version}, this version reads "
-                             f"up to {SCHEMA_VERSION}); upgrade rrplan or use another store (RRPLAN_STORE)")
+            raise StoreError(
+                f"{self.path}: written by a newer rrplan (store schema {version}, this version reads "
+                f"up to {SCHEMA_VERSION}); upgrade rrplan or use another store (RRPLAN_STORE)"
+            )
         if version < SCHEMA_VERSION:
-            raise StoreError(f"{self.path}: store schema {version} is older than {SCHEMA_VERSION} and cannot be "
-                             "migrated; move the file aside to start a new store")
+            raise StoreError(
+                f"{self.path}: store schema {version} is older than {SCHEMA_VERSION} and cannot be "
+                "migrated; move the file aside to start a new store"
+            )
 
     def _create_schema(self) -> None:
         for statement in SCHEMA.split(";"):
@@ -211,7 +230,7 @@ class RunStore:
     def close(self) -> None:
         self._connection.close()
 
-    def __enter__(self) -> "RunStore":
+    def __enter__(self) -> RunStore:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -219,8 +238,9 @@ class RunStore:
 
     # --- writing -----------------------------------------------------------------------------
 
-    def save(self, dataset: Dataset, scenario: Scenario, summary: dict, files: Mapping[str, str | bytes],
-             source: str = "cli") -> RunRecord:
+    def save(
+        self, dataset: Dataset, scenario: Scenario, summary: dict, files: Mapping[str, str | bytes], source: str = "cli"
+    ) -> RunRecord:
         """Record a solved run and its output files in one transaction; return the record."""
         return self._insert(dataset, scenario, str(summary.get("status", "feasible")), "", summary, files, source)
 
@@ -229,21 +249,41 @@ class RunStore:
         return self._insert(dataset, scenario, "failed", error, {}, {}, source)
 
     def _insert(self, dataset, scenario, status, error, summary, files, source) -> RunRecord:
-        created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         scenario_json = json.dumps(scenario.to_dict(), sort_keys=True)
         with self._transaction():
             cursor = self._connection.execute(
                 "INSERT INTO runs (created_utc, source, dataset_name, dataset_sha256, scenario_name, scenario_json, "
-                "inputs_sha256, code_sha256, status, error, summary_json, fund_usd, rule, deadline, effective_deadline) "
+                "inputs_sha256, code_sha256, status, error, summary_json, "
+                "fund_usd, rule, deadline, effective_deadline) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (created, source, dataset.name, dataset_checksum(dataset), scenario.name, scenario_json,
-                 inputs_checksum(dataset, scenario), code_checksum(), status, error, json.dumps(json_ready(summary)),
-                 scenario.fund_usd, scenario.rule, scenario.deadline, scenario.effective_deadline))
+                (
+                    created,
+                    source,
+                    dataset.name,
+                    dataset_checksum(dataset),
+                    scenario.name,
+                    scenario_json,
+                    inputs_checksum(dataset, scenario),
+                    code_checksum(),
+                    status,
+                    error,
+                    json.dumps(json_ready(summary)),
+                    scenario.fund_usd,
+                    scenario.rule,
+                    scenario.deadline,
+                    scenario.effective_deadline,
+                ),
+            )
             run_id = cursor.lastrowid
+            if run_id is None:  # sqlite3 sets it after every successful INSERT
+                raise StoreError(f"{self.path}: the run was not recorded")
             for name, content in files.items():
                 data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
-                self._connection.execute("INSERT INTO run_files (run_id, name, content_zlib) VALUES (?, ?, ?)",
-                                         (run_id, name, zlib.compress(data, 6)))
+                self._connection.execute(
+                    "INSERT INTO run_files (run_id, name, content_zlib) VALUES (?, ?, ?)",
+                    (run_id, name, zlib.compress(data, 6)),
+                )
         return self.get(run_id)
 
     # --- reading -----------------------------------------------------------------------------
@@ -252,7 +292,9 @@ class RunStore:
         """The latest successful run of the same inputs made by the same code, if any."""
         row = self._connection.execute(
             f"SELECT {_COLUMNS} FROM runs WHERE inputs_sha256 = ? AND code_sha256 = ? AND status != 'failed' "
-            "ORDER BY run_id DESC LIMIT 1", (inputs_checksum(dataset, scenario), code_checksum())).fetchone()
+            "ORDER BY run_id DESC LIMIT 1",
+            (inputs_checksum(dataset, scenario), code_checksum()),
+        ).fetchone()
         return None if row is None else _record(row)
 
     def get(self, run_id: int) -> RunRecord:
@@ -269,23 +311,52 @@ class RunStore:
         """One row per run: id, time, dataset, scenario, status and headline figures."""
         rows = []
         for record in self.runs():
-            rows.append({"run_id": record.run_id, "created_utc": record.created_utc, "source": record.source,
-                         "dataset": record.dataset_name, "scenario": record.scenario_name,
-                         "fund_usd": record.scenario.get("fund_usd"), "rule": record.scenario.get("rule"),
-                         "deadline": record.scenario.get("deadline"), "extensions": record.scenario.get("extensions"),
-                         "status": record.status, **record.headline(), "error": record.error,
-                         "inputs_sha256": record.inputs_sha256})
-        columns = ["run_id", "created_utc", "source", "dataset", "scenario", "fund_usd", "rule", "deadline",
-                   "extensions", "status", *HEADLINE_FIGURES, "error", "inputs_sha256"]
+            rows.append(
+                {
+                    "run_id": record.run_id,
+                    "created_utc": record.created_utc,
+                    "source": record.source,
+                    "dataset": record.dataset_name,
+                    "scenario": record.scenario_name,
+                    "fund_usd": record.scenario.get("fund_usd"),
+                    "rule": record.scenario.get("rule"),
+                    "deadline": record.scenario.get("deadline"),
+                    "extensions": record.scenario.get("extensions"),
+                    "status": record.status,
+                    **record.headline(),
+                    "error": record.error,
+                    "inputs_sha256": record.inputs_sha256,
+                }
+            )
+        columns = [
+            "run_id",
+            "created_utc",
+            "source",
+            "dataset",
+            "scenario",
+            "fund_usd",
+            "rule",
+            "deadline",
+            "extensions",
+            "status",
+            *HEADLINE_FIGURES,
+            "error",
+            "inputs_sha256",
+        ]
         return pd.DataFrame(rows, columns=columns)
 
     def file_names(self, run_id: int) -> list[str]:
-        return [row[0] for row in self._connection.execute(
-            "SELECT name FROM run_files WHERE run_id = ? ORDER BY name", (int(run_id),))]
+        return [
+            row[0]
+            for row in self._connection.execute(
+                "SELECT name FROM run_files WHERE run_id = ? ORDER BY name", (int(run_id),)
+            )
+        ]
 
     def file(self, run_id: int, name: str) -> str:
-        row = self._connection.execute("SELECT content_zlib FROM run_files WHERE run_id = ? AND name = ?",
-                                       (int(run_id), name)).fetchone()
+        row = self._connection.execute(
+            "SELECT content_zlib FROM run_files WHERE run_id = ? AND name = ?", (int(run_id), name)
+        ).fetchone()
         if row is None:
             raise StoreError(f"{self.path}: run #{run_id} has no file {name}")
         return zlib.decompress(row[0]).decode("utf-8")
@@ -305,14 +376,27 @@ class RunStore:
         return folder
 
 
-_COLUMNS = ("run_id, created_utc, source, dataset_name, dataset_sha256, scenario_json, inputs_sha256, code_sha256, "
-            "status, error, summary_json")
+_COLUMNS = (
+    "run_id, created_utc, source, dataset_name, dataset_sha256, scenario_json, inputs_sha256, code_sha256, "
+    "status, error, summary_json"
+)
 
 
 def _record(row) -> RunRecord:
     (run_id, created, source, dataset_name, dataset_sha, scenario_json, inputs, code, status, error, summary) = row
-    return RunRecord(run_id, created, source, dataset_name, dataset_sha, json.loads(scenario_json), inputs, code,
-                     status, error, json.loads(summary))
+    return RunRecord(
+        run_id,
+        created,
+        source,
+        dataset_name,
+        dataset_sha,
+        json.loads(scenario_json),
+        inputs,
+        code,
+        status,
+        error,
+        json.loads(summary),
+    )
 
 
 class _Transaction:
@@ -331,6 +415,7 @@ class _Transaction:
 
 # --- comparing two runs ---------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class RunDiff:
     """What changed between two runs: inputs, headline figures and each carrier's figures."""
@@ -345,10 +430,15 @@ class RunDiff:
 def diff_runs(store: RunStore, run_a: int, run_b: int) -> RunDiff:
     """Compare two stored runs: which inputs differ and how each carrier's figures moved (b - a)."""
     a, b = store.get(run_a), store.get(run_b)
-    inputs = []
+    inputs: list[dict[str, object]] = []
     if a.dataset_sha256 != b.dataset_sha256:
-        inputs.append({"input": "dataset", "a": f"{a.dataset_name} ({a.dataset_sha256[:12]})",
-                       "b": f"{b.dataset_name} ({b.dataset_sha256[:12]})"})
+        inputs.append(
+            {
+                "input": "dataset",
+                "a": f"{a.dataset_name} ({a.dataset_sha256[:12]})",
+                "b": f"{b.dataset_name} ({b.dataset_sha256[:12]})",
+            }
+        )
     for key in sorted(set(a.scenario) | set(b.scenario)):
         if a.scenario.get(key) != b.scenario.get(key):
             inputs.append({"input": key, "a": a.scenario.get(key), "b": b.scenario.get(key)})
@@ -359,8 +449,13 @@ def diff_runs(store: RunStore, run_a: int, run_b: int) -> RunDiff:
         va, vb = a.summary.get(key), b.summary.get(key)
         change = vb - va if isinstance(va, (int, float)) and isinstance(vb, (int, float)) else None
         headline.append({"figure": key, "a": va, "b": vb, "change": change})
-    return RunDiff(a, b, pd.DataFrame(inputs, columns=["input", "a", "b"]),
-                   pd.DataFrame(headline, columns=["figure", "a", "b", "change"]), _carrier_changes(store, a, b))
+    return RunDiff(
+        a,
+        b,
+        pd.DataFrame(inputs, columns=["input", "a", "b"]),
+        pd.DataFrame(headline, columns=["figure", "a", "b", "change"]),
+        _carrier_changes(store, a, b),
+    )
 
 
 def _carrier_changes(store: RunStore, a: RunRecord, b: RunRecord) -> pd.DataFrame:
@@ -374,7 +469,7 @@ def _carrier_changes(store: RunStore, a: RunRecord, b: RunRecord) -> pd.DataFram
     for figure in CARRIER_FIGURES:
         before, after = merged[f"{figure}_a"], merged[f"{figure}_b"]
         if figure == "on_time":
-            merged[f"{figure}_change"] = [None if x == y else f"{x} -> {y}" for x, y in zip(before, after)]
+            merged[f"{figure}_change"] = [None if x == y else f"{x} -> {y}" for x, y in zip(before, after, strict=True)]
             moved = before.astype(object).ne(after.astype(object))
         else:
             before, after = pd.to_numeric(before), pd.to_numeric(after)

@@ -12,6 +12,7 @@ every finished run, and running it again solves only the rest. A scenario that r
 is reported as a `failed` row and does not stop the others (failed runs are tried again
 on the next sweep).
 """
+
 from __future__ import annotations
 
 import json
@@ -23,6 +24,7 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExe
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 
@@ -34,16 +36,27 @@ from planner.runs.folder import run_files, write_run_files
 from planner.runs.provenance import run_provenance
 from planner.runs.store import RunStore
 
-CURVE_COLUMNS = ("fund_usd", "rule", "deadline", "status", "gap", "carriers_done_by_deadline", "sites_replaced",
-                 "population_left_without_service", "exposure_population_months")
+CURVE_COLUMNS = (
+    "fund_usd",
+    "rule",
+    "deadline",
+    "status",
+    "gap",
+    "carriers_done_by_deadline",
+    "sites_replaced",
+    "population_left_without_service",
+    "exposure_population_months",
+)
 EXTRA_COLUMNS = ("extensions", "effective_deadline", "objective", "scenario", "run_id", "reused", "folder", "error")
 PLAN_FILES = ("summary.json", "schedule.csv", "carriers.csv", "monthly.csv")
 MAX_SWEEP_POINTS = 10_000  # a typo in a range should not queue a million solves
 
+Result = TypeVar("Result")
 SweepProgress = Callable[[int, int, str, str], None]  # (done, total, scenario name, status)
 
 
 # --- parsing the grid ------------------------------------------------------------------------
+
 
 def parse_funds(text: str, flag: str = "--fund") -> tuple[float, ...]:
     """`START:STOP:COUNT` (COUNT evenly spaced values, both ends included) or a comma list, in USD."""
@@ -51,13 +64,26 @@ def parse_funds(text: str, flag: str = "--fund") -> tuple[float, ...]:
     if ":" in text:
         parts = text.split(":")
         if len(parts) != 3:
-            raise InputError([Issue(flag, None, None, "bad-range", text, "a range is START:STOP:COUNT, e.g. 0.5e9:6e9:12")])
+            raise InputError(
+                [Issue(flag, None, None, "bad-range", text, "a range is START:STOP:COUNT, e.g. 0.5e9:6e9:12")]
+            )
         start, stop = (_number(p, flag, text) for p in parts[:2])
         count = _number(parts[2], flag, text)
         if count != int(count) or not 1 <= count <= MAX_SWEEP_POINTS:
-            raise InputError([Issue(flag, None, None, "bad-range", text,
-                                    f"COUNT must be a whole number from 1 to {MAX_SWEEP_POINTS}")])
+            raise InputError(
+                [
+                    Issue(
+                        flag,
+                        None,
+                        None,
+                        "bad-range",
+                        text,
+                        f"COUNT must be a whole number from 1 to {MAX_SWEEP_POINTS}",
+                    )
+                ]
+            )
         count = int(count)
+        values: tuple[float, ...]
         if count == 1:
             values = (start,)
         else:
@@ -76,8 +102,18 @@ def parse_rules(text: str, flag: str = "--rule") -> tuple[str, ...]:
     rules = tuple(r.strip() for r in text.split(",") if r.strip())
     bad = [r for r in rules if r not in RULES]
     if bad or not rules:
-        raise InputError([Issue(flag, None, None, "unknown-rule", ",".join(bad) or text,
-                                f"rules are a comma list of {', '.join(RULES)}")])
+        raise InputError(
+            [
+                Issue(
+                    flag,
+                    None,
+                    None,
+                    "unknown-rule",
+                    ",".join(bad) or text,
+                    f"rules are a comma list of {', '.join(RULES)}",
+                )
+            ]
+        )
     return tuple(dict.fromkeys(rules))
 
 
@@ -88,7 +124,9 @@ def parse_deadlines(text: str, flag: str = "--deadline") -> tuple[int, ...]:
             continue
         number = _number(part, flag, text)
         if number != int(number) or not 0 <= number <= 600:
-            raise InputError([Issue(flag, None, None, "out-of-range", part, "a deadline is whole months from 0 to 600")])
+            raise InputError(
+                [Issue(flag, None, None, "out-of-range", part, "a deadline is whole months from 0 to 600")]
+            )
         values.append(int(number))
     if not values:
         raise InputError([Issue(flag, None, None, "required", text, "give at least one deadline in months")])
@@ -99,8 +137,9 @@ def _number(part: str, flag: str, text: str) -> float:
     try:
         value = float(part.strip().replace("_", ""))
     except ValueError:
-        raise InputError([Issue(flag, None, None, "not-a-number", part.strip(),
-                                f"expected a number such as 1.895e9 in {text!r}")]) from None
+        raise InputError(
+            [Issue(flag, None, None, "not-a-number", part.strip(), f"expected a number such as 1.895e9 in {text!r}")]
+        ) from None
     if not math.isfinite(value):
         raise InputError([Issue(flag, None, None, "not-finite", part.strip(), "expected a finite number")])
     return value
@@ -120,22 +159,34 @@ def money_label(amount_usd: float) -> str:
     return f"{amount_usd:.6g}"
 
 
-def sweep_scenarios(base: Scenario, funds: Iterable[float], rules: Iterable[str],
-                    deadlines: Iterable[int] | None = None) -> list[Scenario]:
+def sweep_scenarios(
+    base: Scenario, funds: Iterable[float], rules: Iterable[str], deadlines: Iterable[int] | None = None
+) -> list[Scenario]:
     """Every combination of fund x rule x deadline on `base`, deadlines slowest, funds fastest."""
     scenarios = []
-    for deadline in (tuple(deadlines) if deadlines else (base.deadline,)):
+    for deadline in tuple(deadlines) if deadlines else (base.deadline,):
         for rule in rules:
             for fund in funds:
                 scenario = base.with_overrides(fund_usd=float(fund), rule=rule, deadline=int(deadline))
                 scenarios.append(scenario.with_overrides(name=point_name(scenario)))
     if len({s.name for s in scenarios}) != len(scenarios):
-        raise InputError([Issue("--fund", None, None, "duplicate-point", "",
-                                "two sweep points have the same fund (to six digits), rule and deadline")])
+        raise InputError(
+            [
+                Issue(
+                    "--fund",
+                    None,
+                    None,
+                    "duplicate-point",
+                    "",
+                    "two sweep points have the same fund (to six digits), rule and deadline",
+                )
+            ]
+        )
     return scenarios
 
 
 # --- running tasks on local processes or on a Dask cluster -----------------------------------
+
 
 @contextmanager
 def executor_for(workers: int, scheduler: str | None = None) -> Iterator[Executor | None]:
@@ -168,9 +219,12 @@ def executor_for(workers: int, scheduler: str | None = None) -> Iterator[Executo
         yield None
 
 
-def run_tasks(function: Callable, arguments: Sequence[tuple], workers: int = 1, scheduler: str | None = None
-              ) -> Iterator[tuple[int, object, BaseException | None]]:
+def run_tasks(
+    function: Callable[..., Result], arguments: Sequence[tuple], workers: int = 1, scheduler: str | None = None
+) -> Iterator[tuple[int, Result | None, BaseException | None]]:
     """Call `function(*args)` for every tuple of `arguments`; yield (index, result, error) as each ends.
+
+    The result is None when the task raised (its error is then the exception).
 
     An exception in one task is yielded as its error and the others go on. On
     KeyboardInterrupt the tasks not yet started are cancelled.
@@ -202,6 +256,7 @@ def run_tasks(function: Callable, arguments: Sequence[tuple], workers: int = 1, 
 
 # --- the sweep -------------------------------------------------------------------------------
 
+
 def solve_point(dataset: Dataset, scenario: Scenario, workers: int = 1) -> Plan:
     """One sweep task: the plan of one scenario (the engine's own processes off by default)."""
     return plan(dataset, scenario, workers=workers)
@@ -218,9 +273,17 @@ class SweepResult:
     seconds: float = 0.0
 
 
-def run_sweep(dataset: Dataset, scenarios: Sequence[Scenario], out: str | Path, store: RunStore | None = None,
-              workers: int | None = None, scheduler: str | None = None, progress: SweepProgress | None = None,
-              solve: Callable[[Dataset, Scenario], Plan] = solve_point, source: str = "sweep") -> SweepResult:
+def run_sweep(
+    dataset: Dataset,
+    scenarios: Sequence[Scenario],
+    out: str | Path,
+    store: RunStore | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: SweepProgress | None = None,
+    solve: Callable[[Dataset, Scenario], Plan] = solve_point,
+    source: str = "sweep",
+) -> SweepResult:
     """Solve every scenario (reusing stored runs), write each run's folder and `out/curve.csv`."""
 
     began = time.perf_counter()
@@ -240,7 +303,7 @@ def run_sweep(dataset: Dataset, scenarios: Sequence[Scenario], out: str | Path, 
 
     for index, scenario in enumerate(scenarios):
         stored = store.find(dataset, scenario) if store is not None else None
-        if stored is None:
+        if store is None or stored is None:
             todo.append(index)
             continue
         folder = out / "runs" / scenario.name
@@ -250,8 +313,9 @@ def run_sweep(dataset: Dataset, scenarios: Sequence[Scenario], out: str | Path, 
         finish(index, curve_row(scenario, stored.summary, stored.run_id, True, folder, out))
 
     tasks = [(dataset, scenarios[i]) for i in todo]
-    for position, plan_result, error in run_tasks(solve, tasks, workers=workers if len(todo) > 1 else 1,
-                                                   scheduler=scheduler):
+    for position, plan_result, error in run_tasks(
+        solve, tasks, workers=workers if len(todo) > 1 else 1, scheduler=scheduler
+    ):
         index = todo[position]
         scenario = scenarios[index]
         folder = out / "runs" / scenario.name
@@ -261,6 +325,7 @@ def run_sweep(dataset: Dataset, scenarios: Sequence[Scenario], out: str | Path, 
             result.failures.append((scenario.name, message))
             finish(index, failed_row(scenario, message, run_id))
             continue
+        assert plan_result is not None  # run_tasks yields a result whenever there is no error
         figures, files = plan_files(plan_result)
         write_run_files(files, folder)
         run_id = store.save(dataset, scenario, figures, files, source).run_id if store is not None else None
@@ -274,18 +339,37 @@ def run_sweep(dataset: Dataset, scenarios: Sequence[Scenario], out: str | Path, 
 
 def curve_row(scenario: Scenario, figures: dict, run_id: int | None, reused: bool, folder: Path, out: Path) -> dict:
     row = {key: figures.get(key) for key in CURVE_COLUMNS}
-    row.update(fund_usd=scenario.fund_usd, rule=scenario.rule, deadline=scenario.deadline,
-               extensions=scenario.extensions, effective_deadline=scenario.effective_deadline,
-               objective=figures.get("objective"), scenario=scenario.name, run_id=run_id, reused=reused,
-               folder=folder.relative_to(out).as_posix(), error="")
+    row.update(
+        fund_usd=scenario.fund_usd,
+        rule=scenario.rule,
+        deadline=scenario.deadline,
+        extensions=scenario.extensions,
+        effective_deadline=scenario.effective_deadline,
+        objective=figures.get("objective"),
+        scenario=scenario.name,
+        run_id=run_id,
+        reused=reused,
+        folder=folder.relative_to(out).as_posix(),
+        error="",
+    )
     return row
 
 
 def failed_row(scenario: Scenario, message: str, run_id: int | None) -> dict:
-    row = {key: None for key in (*CURVE_COLUMNS, *EXTRA_COLUMNS)}
-    row.update(fund_usd=scenario.fund_usd, rule=scenario.rule, deadline=scenario.deadline, status="failed",
-               extensions=scenario.extensions, effective_deadline=scenario.effective_deadline,
-               scenario=scenario.name, run_id=run_id, reused=False, folder="", error=message)
+    row = dict.fromkeys((*CURVE_COLUMNS, *EXTRA_COLUMNS))
+    row.update(
+        fund_usd=scenario.fund_usd,
+        rule=scenario.rule,
+        deadline=scenario.deadline,
+        status="failed",
+        extensions=scenario.extensions,
+        effective_deadline=scenario.effective_deadline,
+        scenario=scenario.name,
+        run_id=run_id,
+        reused=False,
+        folder="",
+        error=message,
+    )
     return row
 
 
@@ -302,9 +386,15 @@ def read_curve(out: str | Path) -> pd.DataFrame:
     return pd.read_csv(Path(out) / "curve.csv", keep_default_na=True)
 
 
-def solve_recorded(dataset: Dataset, scenario: Scenario, out: str | Path, store: RunStore | None,
-                   progress: Callable[[int, int, str], None] | None = None, workers: int | None = None,
-                   source: str = "cli") -> tuple[dict, int | None, bool]:
+def solve_recorded(
+    dataset: Dataset,
+    scenario: Scenario,
+    out: str | Path,
+    store: RunStore | None,
+    progress: Callable[[int, int, str], None] | None = None,
+    workers: int | None = None,
+    source: str = "cli",
+) -> tuple[dict, int | None, bool]:
     """One scenario through the store: reuse a stored run of the same inputs or solve and record it.
 
     Writes the plan's files into `out` either way; returns (summary figures, run id, reused).
@@ -312,7 +402,7 @@ def solve_recorded(dataset: Dataset, scenario: Scenario, out: str | Path, store:
 
     out = Path(out)
     stored = store.find(dataset, scenario) if store is not None else None
-    if stored is not None:
+    if store is not None and stored is not None:
         store.write_files(stored.run_id, out)
         return stored.summary, stored.run_id, True
     try:
@@ -326,7 +416,6 @@ def solve_recorded(dataset: Dataset, scenario: Scenario, out: str | Path, store:
     if store is None:
         return figures, None, False
     return figures, store.save(dataset, scenario, figures, files, source).run_id, False
-
 
 
 def plan_files(plan_result: Plan) -> tuple[dict, dict[str, str]]:

@@ -20,6 +20,7 @@ import matplotlib
 from planner.core.wording import rule_name, usd
 from planner.present.documents import pdf_charts, wording
 from planner.present.documents.pdf_layout import (
+    Block,
     Chart,
     PageBreak,
     Table,
@@ -121,7 +122,7 @@ def cover(record: RunRecord, generated_at) -> list:
 
 
 def executive_summary(record: RunRecord) -> list:
-    blocks = [
+    blocks: list[Block] = [
         heading("Executive summary"),
         Text(wording.headline_sentence(record), size=12.5, shade=True, after_in=0.15),
     ]
@@ -134,7 +135,7 @@ def executive_summary(record: RunRecord) -> list:
         heading("Headline figures", 2),
         Table(
             (),
-            [(*a, *b) for a, b in zip(left, right)],
+            [(*a, *b) for a, b in zip(left, right, strict=True)],
             (0.32, 0.16, 0.36, 0.16),
             size=8.5,
             align=("left", "right", "left", "right"),
@@ -191,7 +192,7 @@ def national(record: RunRecord) -> list:
 
 def missed(record: RunRecord) -> list:
     late = record.missed
-    blocks = [heading("Carriers that miss the deadline")]
+    blocks: list[Block] = [heading("Carriers that miss the deadline")]
     if late.empty:
         return blocks + [Text("Every carrier replaces all its sites by the deadline.")]
     blocks.append(
@@ -201,12 +202,12 @@ def missed(record: RunRecord) -> list:
             size=10,
         )
     )
-    rows = [
+    rows: list[tuple[str, ...]] = [
         (
             f"{r.name} ({r.carrier_id})",
             f"{r.sites_replaced:,} of {r.sites:,}",
             f"{r.population_left_without_service:,}",
-            r.reason,
+            str(r.reason),
         )
         for r in late.itertuples()
     ]
@@ -224,7 +225,10 @@ def missed(record: RunRecord) -> list:
 
 def carrier_section(record: RunRecord, carrier_id: str) -> list:
     row = record.carrier(carrier_id)
-    blocks = [heading(f"{row['name']} ({carrier_id})"), Text(wording.carrier_sentence(record, carrier_id), size=10)]
+    blocks: list[Block] = [
+        heading(f"{row['name']} ({carrier_id})"),
+        Text(wording.carrier_sentence(record, carrier_id), size=10),
+    ]
     if row["reason"]:
         blocks.append(Text(f"Reason for missing the deadline: {row['reason']}", size=10, color=LATE))
     blocks += [
@@ -248,7 +252,7 @@ def carrier_section(record: RunRecord, carrier_id: str) -> list:
 
 
 def closing(record: RunRecord) -> list:
-    blocks = [heading("Assumptions")]
+    blocks: list[Block] = [heading("Assumptions")]
     blocks += [Text(f"• {sentence}", size=9.5, indent_in=0.1) for sentence in wording.assumptions(record)]
     blocks += [heading("Glossary"), Table(("Term", "Meaning"), list(wording.GLOSSARY), (0.25, 0.75), size=9)]
     return blocks

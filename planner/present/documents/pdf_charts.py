@@ -168,7 +168,10 @@ def allocation_by_rule(ax, record: RunRecord) -> None:
         )
     ax.set_yticks(
         rows,
-        labels=[literal(_short(f"{name} ({cid})", 44)) for name, cid in zip(carriers["name"], carriers["carrier_id"])],
+        labels=[
+            literal(_short(f"{name} ({cid})", 44))
+            for name, cid in zip(carriers["name"], carriers["carrier_id"], strict=True)
+        ],
     )
     ax.set_ylim(-0.7, len(carriers) - 0.3)
     money_ticks(ax.xaxis)

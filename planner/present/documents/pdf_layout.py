@@ -129,7 +129,8 @@ class Block:
     def min_height(self) -> float:
         return self.height()
 
-    def split(self, room_in: float) -> tuple[Block | None, Block | None]:
+    def split(self, room_in: float) -> tuple[Block | None, Block]:
+        """(what fits in `room_in`, the rest); (None, self) when nothing worth placing fits."""
         return None, self
 
     def draw(self, fig: Figure, top_in: float) -> None:
@@ -209,7 +210,7 @@ class Table(Block):
     def _cells(self, row: tuple[str, ...], bold: bool) -> list[list[str]]:
         return [
             wrap(cell, self.size, BODY_WIDTH_IN * width - 0.1, bold or (self.bold_first_column and index == 0))
-            for index, (cell, width) in enumerate(zip(row, self.widths))
+            for index, (cell, width) in enumerate(zip(row, self.widths, strict=True))
         ]
 
     def _row_height(self, row: tuple[str, ...], bold: bool = False) -> float:
@@ -223,7 +224,7 @@ class Table(Block):
     def min_height(self) -> float:
         return self._row_height(self.header, True) + (self._row_height(self.rows[0]) if self.rows else 0.0)
 
-    def split(self, room_in: float):
+    def split(self, room_in: float) -> tuple[Block | None, Block]:
         used, count = self._row_height(self.header, True), 0
         for row in self.rows:
             if used + self._row_height(row) > room_in:
@@ -258,7 +259,7 @@ class Table(Block):
         rows = [(self.header, True)] if self.header else []
         for row, bold in [*rows, *((r, False) for r in self.rows)]:
             cells, x = self._cells(row, bold), MARGIN_IN
-            for index, (lines, width) in enumerate(zip(cells, self.widths)):
+            for index, (lines, width) in enumerate(zip(cells, self.widths, strict=True)):
                 right = (self.align[index] if index < len(self.align) else "left") == "right"
                 heavy = bold or (self.bold_first_column and index == 0)
                 for k, line in enumerate(lines):

@@ -10,7 +10,10 @@ made from the same run are identical apart from the report's timestamp.
 from __future__ import annotations
 
 import html
+from collections.abc import Iterator
 from datetime import datetime
+from string import Template
+from typing import Any
 
 import pandas as pd
 import plotly.io as pio
@@ -29,7 +32,8 @@ STYLE = """
 body { margin: 0; color: var(--ink); background: #fff; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto,
        "Helvetica Neue", Arial, sans-serif; }
 main { max-width: 1100px; margin: 0 auto; padding: 24px 28px 64px; }
-h1 { font-size: 1.9rem; margin: 0 0 4px; } h2 { font-size: 1.35rem; margin: 36px 0 8px; border-bottom: 2px solid var(--rule); }
+h1 { font-size: 1.9rem; margin: 0 0 4px; }
+h2 { font-size: 1.35rem; margin: 36px 0 8px; border-bottom: 2px solid var(--rule); }
 h3 { font-size: 1.1rem; margin: 20px 0 6px; }
 .sub { color: var(--muted); margin: 0 0 16px; }
 .headline { font-size: 1.2rem; border-left: 4px solid var(--accent); padding: 8px 14px; background: #f5f9fc; }
@@ -62,7 +66,7 @@ code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; 
 # open them before printing, and open the one a link points at. Plotly sizes a chart to the
 # screen once; narrow every chart to the printed page before printing and give it back after.
 PRINT_WIDTH_PX = 700  # US Letter or A4 less the browser's default margins, at 96 px per inch
-PAGE_SCRIPT = (
+PAGE_SCRIPT = Template(
     """
 function chartsTo(width) {
   document.querySelectorAll('.plotly-graph-div').forEach(function (div) {
@@ -71,7 +75,7 @@ function chartsTo(width) {
 }
 window.addEventListener('beforeprint', function () {
   document.querySelectorAll('details').forEach(function (d) { d.open = true; });
-  chartsTo(%d);
+  chartsTo($print_width_px);
 });
 window.addEventListener('afterprint', function () { chartsTo(null); });
 function openLinkedBlock() {
@@ -81,8 +85,7 @@ function openLinkedBlock() {
 window.addEventListener('hashchange', openLinkedBlock);
 window.addEventListener('DOMContentLoaded', openLinkedBlock);
 """
-    % PRINT_WIDTH_PX
-)
+).substitute(print_width_px=PRINT_WIDTH_PX)
 
 
 def esc(value) -> str:
@@ -139,7 +142,8 @@ def summary_section(record: RunRecord) -> str:
     )
     details = "".join(f"<p>{esc(s)}</p>" for s in wording.detail_sentences(record))
     notes = "".join(f"<p><b>Note:</b> {esc(n)}</p>" for n in record.summary.get("notes") or [])
-    return f'<p class="headline">{esc(wording.headline_sentence(record))}</p>{details}{notes}<dl class="figures">{cards}</dl>'
+    headline = f'<p class="headline">{esc(wording.headline_sentence(record))}</p>'
+    return f'{headline}{details}{notes}<dl class="figures">{cards}</dl>'
 
 
 def national_section(record: RunRecord) -> str:
@@ -198,7 +202,7 @@ def allocation_by_rule_figure(record: RunRecord):
         carriers = record.carriers.copy()
         carriers["name"] = [esc(name) for name in carriers["name"]]  # plotly draws labels as a little HTML
         figure = plots.allocation_by_carrier(carriers, title=_rule_title(record))
-        labels = [f"{name} ({cid})" for name, cid in zip(carriers["name"], carriers["carrier_id"])]
+        labels = [f"{name} ({cid})" for name, cid in zip(carriers["name"], carriers["carrier_id"], strict=True)]
         bars = 2 + int((carriers["own_funds_usd"] > 0).any())
     else:
         table = _rule_table(record)
@@ -212,7 +216,7 @@ def allocation_by_rule_figure(record: RunRecord):
 def _rule_table(record: RunRecord) -> pd.DataFrame:
     table = record.carriers[["carrier_id", "name"]].sort_values("carrier_id").copy()
     # Plotly draws tick labels as a little HTML; escaping shows a name exactly as written.
-    table["name"] = [esc(f"{name} ({cid})") for name, cid in zip(table["name"], table["carrier_id"])]
+    table["name"] = [esc(f"{name} ({cid})") for name, cid in zip(table["name"], table["carrier_id"], strict=True)]
     for result in record.rules:
         table[rule_name(result.rule)] = [result.allocation_usd.get(c, 0.0) for c in table["carrier_id"]]
     return table
@@ -227,7 +231,8 @@ def _rule_title(record: RunRecord) -> str:
 def rule_outcomes_table(record: RunRecord) -> str:
     rows = "".join(
         f'<tr><td>{esc(rule_name(r.rule))}</td><td class="num">{esc(usd(r.allocated_usd))}</td>'
-        f'<td class="num">{r.carriers_done_by_deadline:,}</td><td class="num">{r.population_left_without_service:,}</td></tr>'
+        f'<td class="num">{r.carriers_done_by_deadline:,}</td>'
+        f'<td class="num">{r.population_left_without_service:,}</td></tr>'
         for r in record.rules
     )
     return (
@@ -242,10 +247,11 @@ def missed_section(record: RunRecord) -> str:
     if missed.empty:
         return "<p>Every carrier replaces all its sites by the deadline.</p>"
     rows = "".join(
-        f'<tr class="late"><td><a href="#carrier-{esc(_anchor(r.carrier_id))}">{esc(r.name)}</a> ({esc(r.carrier_id)})</td>'
+        f'<tr class="late"><td><a href="#carrier-{esc(_anchor(r.carrier_id))}">{esc(r.name)}</a> '
+        f"({esc(r.carrier_id)})</td>"
         f'<td>{esc(r.state)}</td><td class="num">{r.sites_replaced:,} / {r.sites:,}</td>'
         f'<td class="num">{r.population_left_without_service:,}</td><td class="reason">{esc(r.reason)}</td></tr>'
-        for r in missed.itertuples()
+        for r in _rows(missed)
     )
     return (
         f"<p>{len(missed)} of {len(record.carriers)} carriers do not finish every site by "
@@ -263,7 +269,7 @@ def allocation_section(record: RunRecord) -> str:
         f'<td class="num">{esc(usd(r.own_funds_usd))}</td><td class="num">{esc(usd(r.spend_usd))}</td>'
         f'<td class="num">{r.sites_replaced:,} / {r.sites:,}</td><td>{esc(r.completion_month or "not all")}</td>'
         f'<td class="num">{r.population_left_without_service:,}</td></tr>'
-        for r in record.carriers.sort_values("carrier_id").itertuples()
+        for r in _rows(record.carriers.sort_values("carrier_id"))
     )
     return (
         '<table><thead><tr><th>ID</th><th>Carrier</th><th>State</th><th class="num">Demand</th>'
@@ -296,7 +302,7 @@ def carriers_section(record: RunRecord) -> str:
                 f'<tr><td class="ids">{esc(s.site_id)}</td><td>{esc(s.kind)}</td><td>{esc(s.month)}</td>'
                 f'<td>{esc(s.finish_month)}</td><td class="num">{esc(usd(s.cost_usd))}</td>'
                 f'<td class="num">{s.population:,}</td></tr>'
-                for s in done.itertuples()
+                for s in _rows(done)
             )
             parts.append(
                 "<table><thead><tr><th>Site</th><th>Kind</th><th>Start</th><th>In service on new gear</th>"
@@ -316,6 +322,11 @@ def rows_table(rows) -> str:
         for label, value, unit in rows
     )
     return f"<table><tbody>{body}</tbody></table>"
+
+
+def _rows(table: pd.DataFrame) -> Iterator[Any]:
+    """`table.itertuples()`; a field's type is its column's, which pandas-stubs cannot know (it says any scalar)."""
+    return table.itertuples()
 
 
 def _anchor(carrier_id: str) -> str:

@@ -157,6 +157,12 @@ def _plain(value: object) -> object:
 def assumptions(record: RunRecord) -> list[str]:
     """What the figures assume, in the scenario's own numbers."""
     s = record.scenario
+    if s["objective"] == "exposure":
+        minimised = (
+            f"population-months on covered gear, with each person-month without service weighing {s['dark_weight']:g}"
+        )
+    else:
+        minimised = "the months until every carrier is done (makespan)"
     return [
         f"Months are counted from {s['start']} (period 0); the plan covers {record.horizon} months.",
         f"The deadline is the {s['deadline']}-month term plus {s['extensions']} six-month extension(s): "
@@ -170,7 +176,7 @@ def assumptions(record: RunRecord) -> list[str]:
         "Crews: in each month a carrier's work in progress never needs more crew units of a type than it has "
         "(fewer in December to March where winter capacity is set); a site starts only after its equipment "
         "arrives (lead time) and after the sites it depends on are finished.",
-        f"The solver minimises {'population-months on covered gear, with each person-month without service weighing ' + format(s['dark_weight'], 'g') if s['objective'] == 'exposure' else 'the months until every carrier is done (makespan)'}; "
+        f"The solver minimises {minimised}; "
         f"it stops at a {s['mip_gap']:.2%} gap or at its time limit of {s['time_limit_s']:g} s.",
         "Figures come from the dataset named on the cover; its SHA-256 identifies the exact files.",
     ]

@@ -165,7 +165,8 @@ def write_summary(sheet, record: RunRecord, generated_at: datetime | None) -> No
                 [
                     (
                         rule_name(r.rule),
-                        f"allocated {usd(r.allocated_usd)}; {r.carriers_done_by_deadline:,} carriers done by the deadline; "
+                        f"allocated {usd(r.allocated_usd)}; "
+                        f"{r.carriers_done_by_deadline:,} carriers done by the deadline; "
                         f"{r.population_left_without_service:,} people left without service",
                         TEXT,
                     )
@@ -196,8 +197,8 @@ def write_table(sheet, columns: tuple[Column, ...], table) -> None:
         _text(cell, column.header)
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for row_index, values in enumerate(zip(*(table[c.source] for c in columns)), start=2):
-        for index, (column, value) in enumerate(zip(columns, values), start=1):
+    for row_index, values in enumerate(zip(*(table[c.source] for c in columns), strict=True), start=2):
+        for index, (column, value) in enumerate(zip(columns, values, strict=True), start=1):
             _value(sheet.cell(row_index, index), value, column.unit)
     last_row = max(2, len(table) + 1)
     sheet.freeze_panes = "A2"
