@@ -811,7 +811,7 @@ def calibration_table(carriers, sites, applications, facts, scale: float, remain
         "Priority 1 estimates": (
             f"${facts['priority1_estimates_2022']:,.0f} (`priority1_estimates_2022`)",
             f"${int(sites['cost_usd'].sum()):,}",
-            f"global scale {scale:.4f} by bisection; rounding remainder ${remainder:,} on {largest}'s core",
+            f"global scale {scale:.4f} by bisection; rounding remainder {money(remainder)} on {largest}'s core",
         ),
         "entities over $100M": (
             "15 requests (`requests_2022.csv`; 14 without the >2M-customer provider)",
@@ -858,6 +858,31 @@ def calibration_table(carriers, sites, applications, facts, scale: float, remain
             f"largest subscribers {carriers['subscribers'].max():,}",
         ),
     }
+
+
+def money(usd: float) -> str:
+    """$1,234.5M for millions, exact dollars below $1M ("-$5,608", "$20,253")."""
+    sign = "-" if usd < 0 else ""
+    usd = abs(usd)
+    return f"{sign}${usd / 1e6:,.1f}M" if usd >= TINY_LIMIT_USD else f"{sign}${usd:,.0f}"
+
+
+def anchor_table(sites: pd.DataFrame, applications: list[Application]) -> dict[str, tuple]:
+    """Rows of the data card's table of anchored entities (name -> (ids, sites, cost, echoes))."""
+    cost = sites.groupby("carrier_id")["cost_usd"].sum()
+    count = sites.groupby("carrier_id").size()
+    rows = {}
+    for entity in anchored_entities():
+        ids = [a.plan.carrier_id for a in applications if a.entity.name == entity.name]
+        span = ids[0] if len(ids) == 1 else f"{ids[0]}-{ids[-1]}"
+        rows[entity.name] = (
+            f"{span} ({len(ids)})",
+            entity.technology.replace("_", " "),
+            f"{int(count[ids].sum()):,}",
+            money(cost[ids].sum()),
+            entity.echoes,
+        )
+    return rows
 
 
 # --------------------------------------------------------------------------- main
@@ -915,6 +940,9 @@ def main(argv: list[str] | None = None) -> int:
     update_data_card(
         args.out / "README.md", table, marker="calibration", header=("quantity", "public record", "dataset", "note")
     )
+    anchors = anchor_table(sites, applications)
+    header = ("entity (invented name)", "applications", "technology", "sites", "cost", "stands for (public hint)")
+    update_data_card(args.out / "README.md", anchors, marker="anchors", header=header)
     print(f"wrote {args.out} (seed {args.seed})")
     for key, (public, dataset, _note) in table.items():
         print(f"  {key}: {dataset}  [record: {public}]")
