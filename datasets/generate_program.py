@@ -725,14 +725,16 @@ def check_program(carriers, crews, sites, applications, facts, horizon_months: i
         problems.append(f"duplicate site ids: {sorted(sites.loc[sites['site_id'].duplicated(), 'site_id'])[:5]}")
     if not sites["county_fips"].astype(str).str.fullmatch(r"\d{5}").all():
         problems.append("county_fips must be 5 digits")
-    problems += check_dependencies(sites, PARENT_KIND_126)
+    tree_problems = check_dependencies(sites, PARENT_KIND_126)
+    problems += tree_problems
     for kind, (low, high) in LEAD_MONTHS.items():
         part = sites[sites["kind"] == kind]
         if len(part) and not part["lead_time"].between(low, high).all():
             problems.append(f"{kind} lead times outside {low}-{high} months: {sorted(set(part['lead_time']))}")
         if len(part) and not part["duration"].between(*DURATION_MONTHS[kind]).all():
             problems.append(f"{kind} durations outside {DURATION_MONTHS[kind]}: {sorted(set(part['duration']))}")
-    late = {s: f for s, f in earliest_finish(sites).items() if f > horizon_months}
+    # earliest finishes need a tree whose parents are of an earlier kind (no cycle)
+    late = {} if tree_problems else {s: f for s, f in earliest_finish(sites).items() if f > horizon_months}
     if late:
         problems.append(f"{len(late)} sites cannot finish inside {horizon_months} months, e.g. {sorted(late)[:3]}")
     per_kind = sites.groupby("carrier_id")["kind"].agg(lambda k: (k == "core").sum())
@@ -913,36 +915,61 @@ def generate(seed: int, reference_dir: Path = REFERENCE_DIR):
     return carriers, crews, sites, applications, facts, scale, remainder
 
 
+@dataclass
+class Generated:
+    """Everything one seed produces, before anything is written."""
+
+    carriers: pd.DataFrame
+    crews: pd.DataFrame
+    sites: pd.DataFrame
+    applications: list[Application]
+    facts: dict[str, float]
+    scale: float
+    remainder_usd: int
+
+    @property
+    def scenario(self) -> str:
+        return scenario_toml(self.facts, DATASET_NAME)
+
+    def problems(self) -> list[str]:
+        """Every failed check (empty when the tables may be written)."""
+        horizon = int(next(line.split("=")[1] for line in self.scenario.splitlines() if line.startswith("horizon")))
+        problems = check_program(self.carriers, self.crews, self.sites, self.applications, self.facts, horizon)
+        if abs(self.remainder_usd) > 250_000:  # a few percent of the largest application's core at most
+            problems.append(f"rounding remainder ${self.remainder_usd:,} is too large for one core")
+        return problems
+
+
+def write_dataset(generated: Generated, out: Path) -> dict[str, tuple]:
+    """Write the four tables and refresh the card's generated blocks; returns the calibration table."""
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(generated.carriers, out / "carriers.csv")
+    write_csv(generated.crews, out / "crews.csv")
+    write_csv(format_sites(generated.sites), out / "sites.csv")
+    (out / "scenario.toml").write_text(generated.scenario)
+    g = generated
+    table = calibration_table(g.carriers, g.sites, g.applications, g.facts, g.scale, g.remainder_usd)
+    header = ("quantity", "public record", "dataset", "note")
+    update_data_card(out / "README.md", table, marker="calibration", header=header)
+    header = ("entity (invented name)", "applications", "technology", "sites", "cost", "stands for (public hint)")
+    update_data_card(out / "README.md", anchor_table(g.sites, g.applications), marker="anchors", header=header)
+    return table
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
 
-    carriers, crews, sites, applications, facts, scale, remainder = generate(args.seed)
-    scenario = scenario_toml(facts, DATASET_NAME)
-    horizon = int(next(line.split("=")[1] for line in scenario.splitlines() if line.startswith("horizon")))
-    problems = check_program(carriers, crews, sites, applications, facts, horizon)
-    if abs(remainder) > 250_000:  # a few percent of the largest application's core at most
-        problems.append(f"rounding remainder ${remainder:,} is too large for one core")
+    generated = Generated(*generate(args.seed))
+    problems = generated.problems()
     if problems:
         print("generated data failed its checks; nothing written:", file=sys.stderr)
         for problem in problems:
             print(f"  - {problem}", file=sys.stderr)
         return 1
-
-    args.out.mkdir(parents=True, exist_ok=True)
-    write_csv(carriers, args.out / "carriers.csv")
-    write_csv(crews, args.out / "crews.csv")
-    write_csv(format_sites(sites), args.out / "sites.csv")
-    (args.out / "scenario.toml").write_text(scenario)
-    table = calibration_table(carriers, sites, applications, facts, scale, remainder)
-    update_data_card(
-        args.out / "README.md", table, marker="calibration", header=("quantity", "public record", "dataset", "note")
-    )
-    anchors = anchor_table(sites, applications)
-    header = ("entity (invented name)", "applications", "technology", "sites", "cost", "stands for (public hint)")
-    update_data_card(args.out / "README.md", anchors, marker="anchors", header=header)
+    table = write_dataset(generated, args.out)
     print(f"wrote {args.out} (seed {args.seed})")
     for key, (public, dataset, _note) in table.items():
         print(f"  {key}: {dataset}  [record: {public}]")
