@@ -72,13 +72,17 @@ Schedule (``set_program_schedule``)
 Crews (``program_crew_rows``)
     Each application has its own crews (the format has no crews shared between carriers, so an
     entity's workforce is split over its applications). Tower crews are set so that all RAN work
-    at full capacity takes 10-22 months (1-3 crews for applications under 60 RAN sites); backhaul
+    at full capacity takes 10-22 months (1-3 crews under 60 RAN crew-months); backhaul
     crews so that hubs and wireline locations take 8-18 months; one core team. Winter capacity
     (December-March) is halved for tower and backhaul crews in rural40's ``NORTHERN`` states.
-Subscribers and own funds
-    As rural40: subscribers are the people of the application's leaf sites times U(0.7, 1.3)
-    (tiny applications 50-5,000), all well under the 2,000,000 of Priority 1; twelve
-    applications can add 2-5% of their cost from own funds.
+People, subscribers and own funds
+    As rural40, a leaf site serves its county's people times the application's market share over
+    the application's sites in that county (log-normal noise, 50-15,000), but the share is drawn
+    in 3-10% for wireless (2-6% for fixed wireless and wireline) rather than rural40's 10-40%:
+    the record's two customer counts (about 110,000 for the >900-site entity, about 8,000 for the
+    44-tower one) are a little over 100 customers per tower. Subscribers are the people of the
+    application's leaf sites times U(0.7, 1.3) (tiny applications 50-5,000), all far under the
+    2,000,000 of Priority 1; twelve applications can add 2-5% of their cost from own funds.
 
 Before writing, ``check_program`` verifies ids, the dependency trees (inside each application,
 acyclic), lead-time ranges, that every site can finish inside the horizon, and the calibration
@@ -155,6 +159,11 @@ LEAF_PRICE_USD = {  # unscaled price of one leaf site (RAN cell site or wireline
     "wireless": (0.80e6, 1.40e6),
     "fixed_wireless": (0.25e6, 0.40e6),
     "wireline": (0.08e6, 0.15e6),
+}
+MARKET_SHARE = {  # share of its counties' people an application serves (rural40: 10-40%)
+    "wireless": (0.03, 0.10),
+    "fixed_wireless": (0.02, 0.06),
+    "wireline": (0.02, 0.06),
 }
 LEAD_MONTHS = {"core": (4, 6), "backhaul": (3, 6), "ran": (8, 12), "other": (3, 6)}
 DURATION_MONTHS = {"core": (1, 6), "backhaul": (1, 3), "ran": (1, 2), "other": (1, 1)}
@@ -527,7 +536,7 @@ def build_entity(rng, counties, samoa, entity: EntitySpec, first_number: int) ->
         # an application's states are those of its own patch, most sites first (its row's state)
         states = group["county_label"].str[-2:].value_counts(sort=False).sort_values(ascending=False, kind="stable")
         plan = CarrierPlan(cid, name, list(states.index), len(group), 1, 0.0)
-        build_sites_at(rng, plan, group)
+        build_sites_at(rng, plan, group, MARKET_SHARE[entity.technology])
         if entity.technology == "wireline":
             relabel_wireline(plan.sites)
         applications.append(Application(plan, entity, entity.estimate_usd * float(share)))
@@ -829,6 +838,21 @@ def calibration_table(carriers, sites, applications, facts, scale: float, remain
             "$1.19B requested, >$440M allocated, 22 applications, >900 LTE sites (`requests_2022.csv`)",
             f"${cost[largest_ids].sum():,}, 22 applications, {int(sites['carrier_id'].isin(largest_ids).sum())} sites",
             "estimate = allocation / 0.395 before scaling",
+        ),
+        "customers of the largest entity": (
+            "about 110,000 (`requests_2022.csv` note)",
+            f"{int(carriers.loc[carriers['carrier_id'].isin(largest_ids), 'subscribers'].sum()):,}",
+            "market share of {:.0%}-{:.0%} of its counties' people".format(*MARKET_SHARE["wireless"]),
+        ),
+        "customers of the 44-tower applicant": (
+            "about 8,000 mobile subscribers (`requests_2022.csv` note)",
+            f"{int(carriers.loc[carriers['name'] == 'Beaver Creek Telephone Systems Inc', 'subscribers'].sum()):,}",
+            "at least 50 people per cell site",
+        ),
+        "people served by all sites": (
+            "no public figure",
+            f"{int(sites['population'].sum()):,}",
+            f"RAN sites: median {sites.loc[sites['kind'] == 'ran', 'population'].median():,.0f} people",
         ),
         "radio (RAN) lead times": (
             f"{facts['radio_lead_time_min_2021']:.0f}-{facts['radio_lead_time_max_2021']:.0f} months "

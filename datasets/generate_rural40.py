@@ -463,15 +463,17 @@ def build_carrier_sites(rng, counties: pd.DataFrame, carrier: CarrierPlan) -> No
     build_sites_at(rng, carrier, ran)
 
 
-def build_sites_at(rng, carrier: CarrierPlan, ran: pd.DataFrame) -> None:
-    """Hubs, core and site rows of one carrier whose RAN points (``place_points``) are drawn."""
+def build_sites_at(rng, carrier: CarrierPlan, ran: pd.DataFrame, market_share=(0.10, 0.40)) -> None:
+    """Hubs, core and site rows of one carrier whose RAN points (``place_points``) are drawn.
+
+    ``market_share``: range of the share of its counties' people the carrier serves."""
     hubs = place_hubs(rng, ran, hub_count(rng, carrier.ran_sites))
     ran["hub"] = nearest_hub(ran, hubs)
     ran = ran.sort_values(["hub", "lat", "lon"], ascending=[True, False, True]).reset_index(drop=True)
     core = place_core(rng, hubs, carrier.states[0])
 
     cid = carrier.carrier_id
-    share = rng.uniform(0.10, 0.40)
+    share = rng.uniform(*market_share)
     per_county = ran.groupby("county_fips")["county_fips"].transform("size").to_numpy()
     ran_pop = ran["county_population"].to_numpy() * share / per_county
     ran_pop = np.clip(ran_pop * rng.lognormal(0, 0.45, len(ran)), 50, 15_000)
