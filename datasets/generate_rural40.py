@@ -238,10 +238,10 @@ class CarrierPlan:
 # --------------------------------------------------------------------------- inputs
 
 
-def read_reference(reference_dir: Path) -> tuple[pd.DataFrame, dict[str, float]]:
-    """Read the Census county table (rural program states only) and the program facts."""
+def read_reference(reference_dir: Path, states=PROGRAM_STATES) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Read the Census county table (rural counties of ``states`` only) and the program facts."""
     counties = pd.read_csv(reference_dir / "us_counties_2019.csv", dtype={"fips": str})
-    counties = counties[counties["state"].isin(PROGRAM_STATES)].copy()
+    counties = counties[counties["state"].isin(states)].copy()
     counties["density_per_sqmi"] = counties["population_2019"] / counties["land_sqmi"]
     rural = (counties["density_per_sqmi"] <= URBAN_DENSITY_PER_SQMI) & (counties["population_2019"] <= URBAN_POPULATION)
     counties = counties[rural].sort_values("fips").reset_index(drop=True)
@@ -249,9 +249,9 @@ def read_reference(reference_dir: Path) -> tuple[pd.DataFrame, dict[str, float]]
     fact_values = dict(zip(facts["key"], facts["value"].astype(float), strict=True))
     requests = pd.read_csv(reference_dir / "requests_2022.csv")
     hinted = set("/".join(requests["states"].dropna()).split("/"))
-    missing = hinted - set(PROGRAM_STATES)
+    missing = hinted - set(states)
     if missing:
-        raise SystemExit(f"requests_2022.csv hints states outside PROGRAM_STATES: {missing}")
+        raise SystemExit(f"requests_2022.csv hints states outside the program states: {missing}")
     return counties, fact_values
 
 
@@ -320,10 +320,10 @@ def design_small_carriers(rng: np.random.Generator, count: int) -> list[CarrierP
     return carriers
 
 
-def draw_states(rng: np.random.Generator) -> list[str]:
+def draw_states(rng: np.random.Generator, states=PROGRAM_STATES, neighbours_of=NEIGHBOURS) -> list[str]:
     """A primary state and, for about a third of small carriers, one neighbouring state."""
-    primary = str(rng.choice(PROGRAM_STATES))
-    neighbours = NEIGHBOURS[primary].split()
+    primary = str(rng.choice(states))
+    neighbours = neighbours_of[primary].split()
     if neighbours and rng.random() < 0.35:
         return [primary, str(rng.choice(neighbours))]
     return [primary]
@@ -461,13 +461,20 @@ def build_carrier_sites(rng, counties: pd.DataFrame, carrier: CarrierPlan) -> No
     """Create the core, hubs and RAN sites of one carrier (prices are set later)."""
     footprint = choose_footprint(rng, counties, carrier)
     ran = place_points(rng, footprint, carrier.ran_sites)
+    build_sites_at(rng, carrier, ran)
+
+
+def build_sites_at(rng, carrier: CarrierPlan, ran: pd.DataFrame, market_share=(0.10, 0.40)) -> None:
+    """Hubs, core and site rows of one carrier whose RAN points (``place_points``) are drawn.
+
+    ``market_share``: range of the share of its counties' people the carrier serves."""
     hubs = place_hubs(rng, ran, hub_count(rng, carrier.ran_sites))
     ran["hub"] = nearest_hub(ran, hubs)
     ran = ran.sort_values(["hub", "lat", "lon"], ascending=[True, False, True]).reset_index(drop=True)
     core = place_core(rng, hubs, carrier.states[0])
 
     cid = carrier.carrier_id
-    share = rng.uniform(0.10, 0.40)
+    share = rng.uniform(*market_share)
     per_county = ran.groupby("county_fips")["county_fips"].transform("size").to_numpy()
     ran_pop = ran["county_population"].to_numpy() * share / per_county
     ran_pop = np.clip(ran_pop * rng.lognormal(0, 0.45, len(ran)), 50, 15_000)
@@ -686,7 +693,10 @@ def check_dataset(carriers: pd.DataFrame, crews: pd.DataFrame, sites: pd.DataFra
     return problems
 
 
-def check_dependencies(sites: pd.DataFrame) -> list[str]:
+PARENT_KIND = {"core": None, "backhaul": "core", "ran": "backhaul"}
+
+
+def check_dependencies(sites: pd.DataFrame, parent_kind: dict[str, str | None] = PARENT_KIND) -> list[str]:
     """Dependencies exist, stay inside the carrier, follow core <- hub <- ran, no cycles."""
     problems = []
     by_id = sites.set_index("site_id")
@@ -694,7 +704,7 @@ def check_dependencies(sites: pd.DataFrame) -> list[str]:
     for site_id, row in by_id.iterrows():
         deps = [d for d in row["depends_on"].split(";") if d]
         graph[site_id] = deps
-        expected = {"core": None, "backhaul": "core", "ran": "backhaul"}[row["kind"]]
+        expected = parent_kind[row["kind"]]
         if expected is None and deps:
             problems.append(f"{site_id}: core depends on {deps}")
         if expected is not None and len(deps) != 1:
@@ -800,13 +810,13 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, index=False, lineterminator="\n")
 
 
-def scenario_toml(facts: dict[str, float]) -> str:
+def scenario_toml(facts: dict[str, float], dataset_name: str = "rural40") -> str:
     """The dataset's default scenario, each key citing program_facts.csv."""
     fund = int(facts["appropriation_2020"])
     prorated = facts["pro_rata_factor_2022"] * facts["priority1_estimates_2022"]
     reserve = int(round(fund - prorated, -6))
     term = int(facts["term_months"])
-    return f"""# Default scenario of the rural40 dataset. Figures from datasets/reference/program_facts.csv.
+    return f"""# Default scenario of the {dataset_name} dataset. Figures from datasets/reference/program_facts.csv.
 # appropriation_2020: Consolidated Appropriations Act 2021 s.906, $1.895B for reimbursements
 fund_usd = {fund}
 # appropriation_2020 minus what was actually prorated (pro_rata_factor_2022 0.395 x \
@@ -867,14 +877,19 @@ def summary(carriers: pd.DataFrame, sites: pd.DataFrame, scale: float) -> dict[s
     }
 
 
-def update_data_card(card: Path, stats: dict[str, str]) -> None:
-    """Rewrite the generated summary block of the data card, if the card exists."""
+def update_data_card(card: Path, stats: dict[str, str], marker: str = "summary", header=("statistic", "value")) -> None:
+    """Rewrite the generated ``marker`` block of the data card, if the card exists.
+
+    ``stats`` maps a row's first cell to the rest (one string, or a tuple of cells for wider tables)."""
     if not card.exists():
         return
-    lines = ["| statistic | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in stats.items()]
-    block = "<!-- summary:start -->\n" + "\n".join(lines) + "\n<!-- summary:end -->"
+    cells = [(k,) + (v if isinstance(v, tuple) else (v,)) for k, v in stats.items()]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in cells]
+    block = f"<!-- {marker}:start -->\n" + "\n".join(lines) + f"\n<!-- {marker}:end -->"
     text = card.read_text()
-    new = re.sub(r"<!-- summary:start -->.*?<!-- summary:end -->", lambda _: block, text, flags=re.S)
+    pattern = rf"<!-- {marker}:start -->.*?<!-- {marker}:end -->"
+    new = re.sub(pattern, lambda _: block, text, flags=re.S)
     card.write_text(new)
 
 
