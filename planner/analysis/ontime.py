@@ -1,0 +1,204 @@
+"""What would make a carrier finish on time: the least money, crews or lead-time relief, computed by re-planning.
+
+Each lever is searched alone, re-planning only that carrier (`replan.replan_carrier`: the
+fund's allocation stays fixed) with the makespan objective (finish everything as early as
+possible), so that "on time" means: every site replaced and the last one finished by the
+effective deadline D.
+
+- money: on time needs every site paid for, so the least extra money is the shortfall
+  demand - (allocation + own funds), exactly; one re-plan at that amount tells whether
+  money alone is enough (it is not when crews, lead times or dependencies also bite);
+- crews: every crew pool of the carrier (and its winter capacity) multiplied by m >= 1;
+  m doubles from 1 until the carrier is on time (at most MAX_CREW_FACTOR), then bisection
+  narrows [fails, on time] to CREW_FACTOR_PRECISION, and the answer is the on-time end;
+- before either search, one re-plan without changes: the plan's own objective (people
+  first) can finish late where a finish-early schedule of the same carrier is on time;
+- lead time: every site's lead time shortened by r whole months (never below 0); r starts
+  at the bound max_s(lead_s + d_s - D) (a site alone cannot finish before its lead time
+  plus its duration) and bisection over the integers up to max_s lead_s finds the least r.
+
+Crews and lead time need the money first: while the carrier cannot pay for every site,
+neither lever alone can make it on time, and the search says so without solving.
+
+Monotonicity assumed: more crews or earlier deliveries never make the best schedule finish
+later (a schedule that works with fewer crews or later deliveries still works). The
+solver's plan under a time limit is only as good as the solver found, so a search point can
+fail where a better schedule exists; the answer is then an upper bound on the least
+change, still backed by a re-plan that is on time. Every point tried is kept in `trials`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from planner.analysis.replan import CarrierChanges, replan_carrier
+from planner.core.schema import Plan
+
+LEVERS = ("money", "crews", "lead time")
+MAX_CREW_FACTOR = 16.0  # beyond 16x crews the answer is "crews are not the problem"
+CREW_FACTOR_PRECISION = 0.05  # the crew answer is at most 5 percentage points above the least factor
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One re-plan of the search: the lever's value and what it gave."""
+
+    value: float
+    on_time: bool
+    sites_replaced: int
+    last_finish: int | None  # period of the last finish, None when nothing is replaced
+
+
+@dataclass(frozen=True)
+class LeastChange:
+    """The least change of one lever that makes the carrier finish on time, or why there is none."""
+
+    lever: str  # money | crews | lead time
+    found: bool
+    value: float | None  # extra USD | crew factor | months earlier; None when not found
+    changes: CarrierChanges | None  # the changes that were re-planned on time
+    note: str
+    trials: tuple[Trial, ...] = field(default=())
+
+
+def carrier_on_time(plan: Plan, carrier_id: str) -> tuple[bool, int, int | None]:
+    """(every site replaced and finished by the effective deadline, sites replaced, last finish period)."""
+    sites = plan.dataset.sites_by_carrier.get(carrier_id, ())
+    finishes = [plan.starts[s.site_id] + s.duration_months for s in sites if s.site_id in plan.starts]
+    last = max(finishes) if finishes else None
+    on_time = len(finishes) == len(sites) and (last is None or last <= plan.scenario.effective_deadline)
+    return on_time, len(finishes), last
+
+
+def money_shortfall_usd(plan: Plan, carrier_id: str) -> float:
+    """Demand - (allocation + own funds), at least 0: what the carrier lacks to pay for every site."""
+    carrier = plan.dataset.carrier_by_id[carrier_id]
+    money = plan.allocation_usd.get(carrier_id, 0.0) + carrier.own_funds_usd
+    return max(0.0, plan.dataset.demand_usd(carrier_id) - money)
+
+
+def least_change_to_finish_on_time(
+    plan: Plan, carrier_id: str, lever: str, time_limit_s: float | None = None
+) -> LeastChange:
+    """The least change of `lever` (money, crews, lead time) for the carrier to finish on time (module docstring)."""
+    if lever not in LEVERS:
+        raise ValueError(f"lever must be one of {', '.join(LEVERS)}, not {lever!r}")
+    trials: list[Trial] = []
+    carrier = plan.dataset.carrier_by_id[carrier_id]
+    makespan_plan = replace(plan, scenario=plan.scenario.with_overrides(objective="makespan"))
+
+    def try_changes(value: float, changes: CarrierChanges) -> bool:
+        replanned = replan_carrier(makespan_plan, carrier_id, changes, time_limit_s=time_limit_s)
+        on_time, replaced, last = carrier_on_time(replanned, carrier_id)
+        trials.append(Trial(value, on_time, replaced, last))
+        return on_time
+
+    on_time, _, _ = carrier_on_time(plan, carrier_id)
+    if on_time:
+        return LeastChange(lever, True, 0.0, CarrierChanges(), "already on time: nothing needs to change")
+    shortfall = money_shortfall_usd(plan, carrier_id)
+
+    if lever == "money":
+        if shortfall <= 0.5:
+            return LeastChange(lever, False, None, None, "money is not what is missing: every site is paid for", ())
+        changes = CarrierChanges(own_funds_usd=carrier.own_funds_usd + shortfall)
+        if try_changes(shortfall, changes):
+            return LeastChange(lever, True, shortfall, changes, "the shortfall against demand, exactly", tuple(trials))
+        return LeastChange(
+            lever,
+            False,
+            None,
+            None,
+            "money alone is not enough: even with every site paid for, the carrier finishes late",
+            tuple(trials),
+        )
+
+    if shortfall > 0.5:
+        return LeastChange(
+            lever, False, None, None, "the carrier cannot pay for every site; it needs the money first", ()
+        )
+
+    if try_changes(0.0, CarrierChanges()):
+        return LeastChange(
+            lever,
+            True,
+            0.0,
+            CarrierChanges(),
+            "on time with no change once the schedule aims to finish early rather than to serve people first",
+            tuple(trials),
+        )
+
+    if lever == "crews":
+        pools = plan.dataset.crews_by_carrier.get(carrier_id, {})
+
+        def crews(factor: float) -> CarrierChanges:
+            return CarrierChanges(
+                crews=tuple(
+                    (
+                        kind,
+                        pool.capacity * factor,
+                        None if pool.winter_capacity is None else pool.winter_capacity * factor,
+                    )
+                    for kind, pool in sorted(pools.items())
+                )
+            )
+
+        low, high = 1.0, 2.0
+        while not try_changes(high, crews(high)):
+            low, high = high, high * 2
+            if high > MAX_CREW_FACTOR:
+                return LeastChange(
+                    lever,
+                    False,
+                    None,
+                    None,
+                    f"even {MAX_CREW_FACTOR:g}x crews do not finish on time: lead times or dependencies bite",
+                    tuple(trials),
+                )
+        high = _bisect(low, high, lambda f: try_changes(f, crews(f)), CREW_FACTOR_PRECISION)
+        return LeastChange(
+            lever,
+            True,
+            high,
+            crews(high),
+            f"every crew pool x{high:.2f} (searched to {CREW_FACTOR_PRECISION:g})",
+            tuple(trials),
+        )
+
+    sites = plan.dataset.sites_by_carrier.get(carrier_id, ())
+    deadline = plan.scenario.effective_deadline
+    most = max((s.lead_time_months for s in sites), default=0)
+    bound = max((s.lead_time_months + s.duration_months - deadline for s in sites), default=0)
+
+    def earlier(months: float) -> CarrierChanges:
+        return CarrierChanges(lead_time_change_months=-int(months))
+
+    if most == 0 or not try_changes(most, earlier(most)):
+        return LeastChange(
+            lever,
+            False,
+            None,
+            None,
+            "even with every delivery at the start, the carrier finishes late: crews or dependencies bite",
+            tuple(trials),
+        )
+    low = max(0, bound - 1)  # bound - 1 months fails (a site finishes late whatever else happens)
+    high = _bisect(low, most, lambda r: try_changes(r, earlier(r)), 1, integer=True)
+    return LeastChange(
+        lever, True, float(high), earlier(high), f"every lead time {int(high)} month(s) shorter", tuple(trials)
+    )
+
+
+def _bisect(fails: float, works: float, on_time: Callable[[float], bool], precision: float, integer=False) -> float:
+    """Shrink [fails, works] until works - fails <= precision; return works (on time, assuming monotonicity)."""
+    while works - fails > precision:
+        middle = (fails + works) // 2 if integer else (fails + works) / 2
+        if integer and middle in (fails, works):
+            break
+        if on_time(middle):
+            works = middle
+        else:
+            fails = middle
+    return math.ceil(works) if integer else works

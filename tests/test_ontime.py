@@ -1,0 +1,53 @@
+"""planner.analysis.ontime: the least money, crews and lead-time relief, on cases solved by hand.
+
+crews:  one tower crew; two sites of 2 months needing 1 unit each; deadline 3. One at a time
+        they finish at 4 (late); side by side at 2. Any capacity below 2 runs them one at a
+        time, so the least crew factor is 2 (the search answers within 0.05 above it).
+lead:   one site of 1 month delivered in month 4; deadline 3: it needs delivery by month 2,
+        2 months earlier (the bound lead + d - D = 4 + 1 - 3); crews cannot help.
+money:  two $10 sites and $15 of fund, two crews: short by exactly $5.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import planner
+from planner.analysis.ontime import CREW_FACTOR_PRECISION, carrier_on_time, least_change_to_finish_on_time
+from planner.core.schema import CrewPool
+from tests.conftest import dataset, scenario, site
+
+
+def late_plan(sites, crews=None, **overrides):
+    plan = planner.plan(dataset(sites, crews=crews), scenario(deadline=3, horizon=8, **overrides))
+    assert not carrier_on_time(plan, "a")[0]
+    return plan
+
+
+def test_two_sites_one_crew_need_twice_the_crews():
+    plan = late_plan([site("r1", cost=10, duration=2), site("r2", cost=10, duration=2)])
+    found = least_change_to_finish_on_time(plan, "a", "crews")
+    assert found.found and 2.0 <= found.value <= 2.0 + CREW_FACTOR_PRECISION
+    assert dict((k, c) for k, c, _ in found.changes.crews)["tower"] == pytest.approx(found.value)
+    assert any(not t.on_time and t.value < 2.0 for t in found.trials)  # the search saw the failing side
+    assert least_change_to_finish_on_time(plan, "a", "money").found is False  # every site is already paid for
+
+
+def test_a_late_delivery_needs_exactly_the_months_it_is_late():
+    plan = late_plan([site("x", cost=10, duration=1, lead=4)])
+    found = least_change_to_finish_on_time(plan, "a", "lead time")
+    assert found.found and found.value == 2 and found.changes.lead_time_change_months == -2
+    crews = least_change_to_finish_on_time(plan, "a", "crews")
+    assert not crews.found and "lead times" in crews.note
+
+
+def test_money_short_of_demand_needs_exactly_the_shortfall():
+    plan = late_plan(
+        [site("r1", cost=10, duration=1), site("r2", cost=10, duration=1)],
+        crews=(CrewPool("a", "tower", 2.0),),
+        fund_usd=15,
+    )
+    found = least_change_to_finish_on_time(plan, "a", "money")
+    assert found.found and found.value == pytest.approx(5.0)
+    assert found.changes.own_funds_usd == pytest.approx(5.0)
+    assert "money first" in least_change_to_finish_on_time(plan, "a", "crews").note
