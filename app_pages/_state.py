@@ -23,6 +23,7 @@ import pandas as pd
 import streamlit as st
 
 import planner
+from planner.analysis.ontime import LEVERS, least_change_to_finish_on_time
 from planner.analysis.replan import CarrierChanges, replan_carrier
 from planner.core.errors import PlannerError
 from planner.core.schema import RULES, Scenario
@@ -388,3 +389,43 @@ def replanned_views(views: PlanViews, carrier_id: str, changes: CarrierChanges) 
 
 def month_options(scenario: Scenario, horizon: int) -> list[str]:
     return [scenario.month_label(t) for t in range(horizon)]
+
+
+# ---------------------------------------------------------------- carrier screen (issue 13, carrier engineers)
+
+
+def changes_sentence(changes: CarrierChanges) -> str:
+    """An engineer's re-plan changes in one line: "tower crews 4 per month, 2 in winter; lead times -2 months"."""
+    if changes.is_empty:
+        return "no changes"
+    parts = [f"{kind} crews {capacity:g} per month, {winter:g} in winter" for kind, capacity, winter in changes.crews]
+    if changes.lead_time_change_months:
+        parts.append(f"lead times {changes.lead_time_change_months:+d} months")
+    if changes.own_funds_usd is not None:
+        parts.append(f"own funds {usd(changes.own_funds_usd)}")
+    return "; ".join(parts)
+
+
+@st.cache_resource
+def _least_change_store() -> dict:
+    return {}
+
+
+def least_changes(views: PlanViews, carrier_id: str, compute: bool = False) -> list | None:
+    """The least money, crews and lead-time relief for the carrier to be on time: stored, computed now, or None.
+
+    Each lever takes a few re-plans of the carrier (see `planner.analysis.ontime`), so they are
+    computed only when asked for, and kept for every session by plan and carrier.
+    """
+    key = plan_key(views.plan.dataset, views.plan.scenario, f"least:{carrier_id}")
+    store = _least_change_store()
+    if key in store or not compute:
+        return store.get(key)
+    results = []
+    bar = st.progress(0.0, text=f"Searching what would make {carrier_id} on time...")
+    for index, lever in enumerate(LEVERS):
+        bar.progress(index / len(LEVERS), text=f"Searching the least {lever} for {carrier_id} (re-planning it)...")
+        results.append(least_change_to_finish_on_time(views.plan, carrier_id, lever, time_limit_s=REPLAN_TIME_LIMIT_S))
+    bar.empty()
+    store[key] = results
+    return results

@@ -201,6 +201,58 @@ def test_carrier_replan_with_more_own_funds_replaces_every_site(app):
     assert any("re-planned" in spec["layout"]["title"]["text"] for spec in charts(at))
 
 
+def gantt_spec(at) -> dict:
+    return next(
+        spec
+        for spec in charts(at)
+        if str(spec["layout"].get("yaxis", {}).get("categoryarray", [""])[0]).startswith("group:")
+    )
+
+
+def test_carrier_screen_draws_a_schedulers_gantt_collapsed_by_hub_and_kind(app, data):
+    """north: n-core (no hub), n-bh under n-core, n-r1 and n-r2 under n-bh: three groups, four sites."""
+    at = app.run()
+    at.switch_page("app_pages/carrier.py").run()
+    at.selectbox(key="carrier_id").set_value("north").run()
+    no_exceptions(at)
+    layout = gantt_spec(at)["layout"]
+    assert layout["yaxis"]["categoryarray"] == ["group:core (no hub)", "group:n-core · backhaul", "group:n-bh · ran"]
+    assert layout["xaxis"]["side"] == "top"
+    assert layout["height"] < 400  # three rows, not one per site
+    at.multiselect(key="expanded_north").set_value(["n-bh · ran"]).run()
+    assert gantt_spec(at)["layout"]["yaxis"]["categoryarray"][-2:] == ["site:n-r1", "site:n-r2"]
+
+
+def test_carrier_replan_is_drawn_over_the_baseline_in_one_gantt(app):
+    at = app.run()
+    at.switch_page("app_pages/carrier.py").run()
+    at.selectbox(key="carrier_id").set_value("south").run()
+    at.number_input(key="own_south").set_value(2000.0)
+    at.button[0].click().run()
+    no_exceptions(at)
+    gantts = [
+        s for s in charts(at) if str(s["layout"].get("yaxis", {}).get("categoryarray", [""])[0]).startswith("group:")
+    ]
+    assert len(gantts) == 1  # one chart: the re-plan over its baseline, not a second Gantt
+    names = {trace.get("name") for trace in gantts[0]["data"]}
+    assert "baseline (before the re-plan)" in names
+    assert "re-planned against the baseline" in gantts[0]["layout"]["title"]["text"]
+
+
+def test_carrier_screen_computes_the_least_money_to_be_on_time(app, data):
+    """south is short of money only: the least money is its shortfall, demand - allocation - own funds."""
+    at = app.run()
+    at.switch_page("app_pages/carrier.py").run()
+    at.selectbox(key="carrier_id").set_value("south").run()
+    at.button(key="least_south").click().run()
+    no_exceptions(at)
+    national = planner.plan(data, data.default_scenario.with_overrides(fund_usd=1.895e9))
+    row = planner.carriers_table(national).set_index("carrier_id").loc["south"]
+    shortfall = row["demand_usd"] - row["allocation_usd"] - row["own_funds_usd"]
+    assert metrics(at)["Least money"] == f"+{usd(shortfall)}"
+    assert any(s["layout"]["title"]["text"] == "south: re-plans tried for each lever" for s in charts(at))
+
+
 def test_compare_screen_puts_the_four_rules_side_by_side(app, data):
     at = app.run()
     at.switch_page("app_pages/compare.py").run()

@@ -5,7 +5,8 @@ crews:  one tower crew; two sites of 2 months needing 1 unit each; deadline 3. O
         time, so the least crew factor is 2 (the search answers within 0.05 above it).
 lead:   one site of 1 month delivered in month 4; deadline 3: it needs delivery by month 2,
         2 months earlier (the bound lead + d - D = 4 + 1 - 3); crews cannot help.
-money:  two $10 sites and $15 of fund, two crews: short by exactly $5.
+money:  two $10 sites and $15 of fund, two crews: short by exactly $5; crews and lead time are
+        searched with that $5 paid, and then need no change.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def test_two_sites_one_crew_need_twice_the_crews():
     plan = late_plan([site("r1", cost=10, duration=2), site("r2", cost=10, duration=2)])
     found = least_change_to_finish_on_time(plan, "a", "crews")
     assert found.found and 2.0 <= found.value <= 2.0 + CREW_FACTOR_PRECISION
-    assert dict((k, c) for k, c, _ in found.changes.crews)["tower"] == pytest.approx(found.value)
+    assert {k: c for k, c, _ in found.changes.crews}["tower"] == pytest.approx(found.value)
     assert any(not t.on_time and t.value < 2.0 for t in found.trials)  # the search saw the failing side
     assert least_change_to_finish_on_time(plan, "a", "money").found is False  # every site is already paid for
 
@@ -50,4 +51,5 @@ def test_money_short_of_demand_needs_exactly_the_shortfall():
     found = least_change_to_finish_on_time(plan, "a", "money")
     assert found.found and found.value == pytest.approx(5.0)
     assert found.changes.own_funds_usd == pytest.approx(5.0)
-    assert "money first" in least_change_to_finish_on_time(plan, "a", "crews").note
+    crews = least_change_to_finish_on_time(plan, "a", "crews")  # searched with the money gap closed: no more crews
+    assert crews.found and crews.value == 0 and "$5 shortfall paid as well" in crews.note

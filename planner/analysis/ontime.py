@@ -18,7 +18,8 @@ effective deadline D.
   plus its duration) and bisection over the integers up to max_s lead_s finds the least r.
 
 Crews and lead time need the money first: while the carrier cannot pay for every site,
-neither lever alone can make it on time, and the search says so without solving.
+neither lever alone can make it on time, so their searches run with the money shortfall
+paid as well, and their answers say so.
 
 Monotonicity assumed: more crews or earlier deliveries never make the best schedule finish
 later (a schedule that works with fewer crews or later deliveries still works). The
@@ -33,8 +34,11 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+import pandas as pd
+
 from planner.analysis.replan import CarrierChanges, replan_carrier
 from planner.core.schema import Plan
+from planner.core.wording import usd
 
 LEVERS = ("money", "crews", "lead time")
 MAX_CREW_FACTOR = 16.0  # beyond 16x crews the answer is "crews are not the problem"
@@ -115,18 +119,16 @@ def least_change_to_finish_on_time(
             tuple(trials),
         )
 
-    if shortfall > 0.5:
-        return LeastChange(
-            lever, False, None, None, "the carrier cannot pay for every site; it needs the money first", ()
-        )
-
-    if try_changes(0.0, CarrierChanges()):
+    # Crews and lead times help only once every site is paid for: close the money gap first, and say so.
+    base = CarrierChanges(own_funds_usd=carrier.own_funds_usd + shortfall) if shortfall > 0.5 else CarrierChanges()
+    paid = f", with the {usd(shortfall)} shortfall paid as well" if shortfall > 0.5 else ""
+    if try_changes(0.0, base):
         return LeastChange(
             lever,
             True,
             0.0,
-            CarrierChanges(),
-            "on time with no change once the schedule aims to finish early rather than to serve people first",
+            base,
+            "on time with no change of this lever once the schedule aims to finish early" + paid,
             tuple(trials),
         )
 
@@ -134,7 +136,8 @@ def least_change_to_finish_on_time(
         pools = plan.dataset.crews_by_carrier.get(carrier_id, {})
 
         def crews(factor: float) -> CarrierChanges:
-            return CarrierChanges(
+            return replace(
+                base,
                 crews=tuple(
                     (
                         kind,
@@ -142,7 +145,7 @@ def least_change_to_finish_on_time(
                         None if pool.winter_capacity is None else pool.winter_capacity * factor,
                     )
                     for kind, pool in sorted(pools.items())
-                )
+                ),
             )
 
         low, high = 1.0, 2.0
@@ -154,7 +157,7 @@ def least_change_to_finish_on_time(
                     False,
                     None,
                     None,
-                    f"even {MAX_CREW_FACTOR:g}x crews do not finish on time: lead times or dependencies bite",
+                    f"even {MAX_CREW_FACTOR:g}x crews do not finish on time: lead times or dependencies bite" + paid,
                     tuple(trials),
                 )
         high = _bisect(low, high, lambda f: try_changes(f, crews(f)), CREW_FACTOR_PRECISION)
@@ -163,7 +166,7 @@ def least_change_to_finish_on_time(
             True,
             high,
             crews(high),
-            f"every crew pool x{high:.2f} (searched to {CREW_FACTOR_PRECISION:g})",
+            f"every crew pool x{high:.2f} (searched to {CREW_FACTOR_PRECISION:g}){paid}",
             tuple(trials),
         )
 
@@ -173,7 +176,7 @@ def least_change_to_finish_on_time(
     bound = max((s.lead_time_months + s.duration_months - deadline for s in sites), default=0)
 
     def earlier(months: float) -> CarrierChanges:
-        return CarrierChanges(lead_time_change_months=-int(months))
+        return replace(base, lead_time_change_months=-int(months))
 
     if most == 0 or not try_changes(most, earlier(most)):
         return LeastChange(
@@ -181,13 +184,13 @@ def least_change_to_finish_on_time(
             False,
             None,
             None,
-            "even with every delivery at the start, the carrier finishes late: crews or dependencies bite",
+            "even with every delivery at the start, the carrier finishes late: crews or dependencies bite" + paid,
             tuple(trials),
         )
     low = max(0, bound - 1)  # bound - 1 months fails (a site finishes late whatever else happens)
     high = _bisect(low, most, lambda r: try_changes(r, earlier(r)), 1, integer=True)
     return LeastChange(
-        lever, True, float(high), earlier(high), f"every lead time {int(high)} month(s) shorter", tuple(trials)
+        lever, True, float(high), earlier(high), f"every lead time {int(high)} month(s) shorter{paid}", tuple(trials)
     )
 
 
@@ -202,3 +205,21 @@ def _bisect(fails: float, works: float, on_time: Callable[[float], bool], precis
         else:
             fails = middle
     return math.ceil(works) if integer else works
+
+
+def trials_table(results: list[LeastChange]) -> pd.DataFrame:
+    """Every re-plan the searches made: lever, value tried, on time, sites replaced, last finish period."""
+    rows = [
+        {
+            "lever": result.lever,
+            "value": trial.value,
+            "on_time": trial.on_time,
+            "sites_replaced": trial.sites_replaced,
+            "last_finish": trial.last_finish,
+        }
+        for result in results
+        for trial in result.trials
+    ]
+    table = pd.DataFrame(rows, columns=["lever", "value", "on_time", "sites_replaced", "last_finish"])
+    table["last_finish"] = table["last_finish"].astype("Int64")
+    return table

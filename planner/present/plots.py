@@ -870,3 +870,51 @@ def schedule_gantt(
 def _site_span(schedule: pd.DataFrame, site_id: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     row = schedule[schedule["site_id"] == site_id].iloc[0]
     return month_dates([row["month"]]).iloc[0], month_dates([row["finish_month"]]).iloc[0]
+
+
+# ---------------------------------------------------------------- what would make a carrier on time
+
+LEVER_AXES = {
+    "money": "Extra money (USD)",
+    "crews": "Crew factor (x every pool)",
+    "lead time": "Lead times shortened (months)",
+}
+
+
+def least_change_trials(trials: pd.DataFrame, deadline: int, title: str = "Re-plans tried per lever") -> go.Figure:
+    """One panel per lever: each re-plan the search made (`ontime.trials_table`), its last finish against the deadline.
+
+    Filled green dots finished every site on time; open vermillion ones did not (hover: sites
+    replaced). The least change is the leftmost green dot of a panel.
+    """
+    levers = [lever for lever in LEVER_AXES if lever in set(trials["lever"])] or list(LEVER_AXES)
+    fig = make_subplots(rows=1, cols=len(levers), subplot_titles=[LEVER_AXES[lever] for lever in levers])
+    for column, lever in enumerate(levers, start=1):
+        tried = trials[trials["lever"] == lever].sort_values("value")
+        for on_time, name, colour, symbol in (
+            (True, "on time", STATE_COLOURS[REPLACED], "circle"),
+            (False, "late or not every site", STATE_COLOURS[COVERED], "circle-open"),
+        ):
+            rows = tried[tried["on_time"] == on_time]
+            fig.add_trace(
+                go.Scatter(
+                    x=rows["value"],
+                    y=rows["last_finish"].astype("Float64").fillna(0),
+                    mode="markers",
+                    name=name,
+                    legendgroup=name,
+                    showlegend=column == 1,
+                    marker={"color": colour, "symbol": symbol, "size": 10, "line": {"width": 2, "color": colour}},
+                    customdata=rows["sites_replaced"],
+                    hovertemplate="%{x:,.3~f}: last finish month %{y}, %{customdata:,} sites replaced<extra>"
+                    + name
+                    + "</extra>",
+                ),
+                row=1,
+                col=column,
+            )
+        fig.add_hline(y=deadline, line={"color": "#333333", "dash": "dash", "width": 1}, row=1, col=column)
+        fig.update_xaxes(title_text=LEVER_AXES[lever], row=1, col=column, **(MONEY_TICKS if lever == "money" else {}))
+    _layout(fig, title, LEVER_AXES[levers[0]], "Last finish (months after the start)", height=380)
+    fig.update_yaxes(rangemode="tozero")
+    return fig
