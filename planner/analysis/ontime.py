@@ -14,8 +14,12 @@ effective deadline D.
 - before either search, one re-plan without changes: the plan's own objective (people
   first) can finish late where a finish-early schedule of the same carrier is on time;
 - lead time: every site's lead time shortened by r whole months (never below 0); r starts
-  at the bound max_s(lead_s + d_s - D) (a site alone cannot finish before its lead time
-  plus its duration) and bisection over the integers up to max_s lead_s finds the least r.
+  at the bound: the least r for which the earliest finish with unlimited crews and money,
+  max_s e_s + d_s with e_s = max(lead_s - r, max_{p in P(s)} e_p + d_p), is by D; bisection
+  over the integers up to max_s lead_s then finds the least r.
+
+Without solving: when that earliest finish (r = 0) is after D, neither money nor crews can
+make the carrier on time, and their searches say so at once.
 
 Crews and lead time need the money first: while the carrier cannot pay for every site,
 neither lever alone can make it on time, so their searches run with the money shortfall
@@ -37,6 +41,7 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 
 from planner.analysis.replan import CarrierChanges, replan_carrier
+from planner.core.network import earliest_starts
 from planner.core.schema import Plan
 from planner.core.wording import usd
 
@@ -103,6 +108,19 @@ def least_change_to_finish_on_time(
     if on_time:
         return LeastChange(lever, True, 0.0, CarrierChanges(), "already on time: nothing needs to change")
     shortfall = money_shortfall_usd(plan, carrier_id)
+    sites = plan.dataset.sites_by_carrier.get(carrier_id, ())
+    deadline = plan.scenario.effective_deadline
+    unbounded_finish = earliest_finish(sites)
+    if lever in ("money", "crews") and unbounded_finish > deadline:
+        return LeastChange(
+            lever,
+            False,
+            None,
+            None,
+            f"{lever} alone is not enough: lead times and dependencies alone take until month {unbounded_finish}, "
+            f"after the deadline (month {deadline}), whatever the money and crews",
+            (),
+        )
 
     if lever == "money":
         if shortfall <= 0.5:
@@ -170,15 +188,13 @@ def least_change_to_finish_on_time(
             tuple(trials),
         )
 
-    sites = plan.dataset.sites_by_carrier.get(carrier_id, ())
-    deadline = plan.scenario.effective_deadline
     most = max((s.lead_time_months for s in sites), default=0)
-    bound = max((s.lead_time_months + s.duration_months - deadline for s in sites), default=0)
+    bound = next((r for r in range(most + 1) if earliest_finish(sites, r) <= deadline), most + 1)
 
     def earlier(months: float) -> CarrierChanges:
         return replace(base, lead_time_change_months=-int(months))
 
-    if most == 0 or not try_changes(most, earlier(most)):
+    if bound > most or not try_changes(most, earlier(most)):
         return LeastChange(
             lever,
             False,
@@ -187,11 +203,18 @@ def least_change_to_finish_on_time(
             "even with every delivery at the start, the carrier finishes late: crews or dependencies bite" + paid,
             tuple(trials),
         )
-    low = max(0, bound - 1)  # bound - 1 months fails (a site finishes late whatever else happens)
+    low = max(0, bound - 1)  # bound - 1 months fails (the earliest finish is late whatever else happens)
     high = _bisect(low, most, lambda r: try_changes(r, earlier(r)), 1, integer=True)
     return LeastChange(
         lever, True, float(high), earlier(high), f"every lead time {int(high)} month(s) shorter{paid}", tuple(trials)
     )
+
+
+def earliest_finish(sites, lead_time_relief_months: int = 0) -> int:
+    """max_s e_s + d_s with every lead time shortened by the relief: the finish with unlimited crews and money."""
+    relieved = [replace(s, lead_time_months=max(0, s.lead_time_months - lead_time_relief_months)) for s in sites]
+    earliest = earliest_starts(relieved)
+    return max((earliest[s.site_id] + s.duration_months for s in relieved), default=0)
 
 
 def _bisect(fails: float, works: float, on_time: Callable[[float], bool], precision: float, integer=False) -> float:
