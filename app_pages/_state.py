@@ -36,6 +36,7 @@ from planner.core.wording import (
     person_months,
     share,
     usd,
+    usd_exact,
 )
 from planner.present.export import FILE_NAMES, MEDIA_TYPES, plan_report_bytes
 from planner.runs.store import RunStore, StoreError
@@ -429,3 +430,43 @@ def least_changes(views: PlanViews, carrier_id: str, compute: bool = False) -> l
     bar.empty()
     store[key] = results
     return results
+
+
+# ---------------------------------------------------------------- uploads (issue 13, carrier engineers)
+
+SCENARIO_CONTROL_KEYS = ("fund_choice", "fund_custom_b", "rule", "deadline", "extensions", "horizon", "time_limit_s")
+
+
+def reset_scenario_controls() -> None:
+    """Forget the sidebar's settings, so it starts again from the (new) dataset's own scenario.
+
+    A widget with a key keeps its value across reruns and ignores its default from then on:
+    without this, a dataset uploaded with its own scenario.toml ($15M) was planned with the
+    fund still selected for the previous dataset ($1.895B).
+    """
+    for key in SCENARIO_CONTROL_KEYS:
+        st.session_state.pop(key, None)
+    st.session_state.pop("scenario", None)
+
+
+def scenario_table(scenario: Scenario) -> pd.DataFrame:
+    """A scenario as a two-column table a reader checks at a glance (exact fund, rule in words, months)."""
+    rows = [
+        ("Fund", usd_exact(scenario.fund_usd)),
+        ("Administrative reserve", usd_exact(scenario.admin_reserve_usd)),
+        ("Funding rule", RULE_LABELS.get(scenario.rule, scenario.rule)),
+        ("Start", scenario.start),
+        ("Deadline", f"{scenario.deadline} months ({scenario.month_label(scenario.deadline)})"),
+        ("Six-month extensions", f"{scenario.extensions}"),
+        ("Horizon", f"{scenario.horizon} months"),
+        ("Objective", scenario.objective),
+        ("Solver time limit", f"{scenario.time_limit_s:g} s"),
+    ]
+    return pd.DataFrame(rows, columns=["setting", "value"])
+
+
+def issues_table_with_ids(issues, row_ids: dict) -> pd.DataFrame:
+    """`issues_table` with the id (site or carrier) of the row each problem is in, next to the row number."""
+    table = issues_table(issues)
+    table.insert(2, "id", [row_ids.get((i.file, i.row), "") for i in issues])
+    return table

@@ -278,8 +278,10 @@ def test_data_screen_shows_the_dataset_tables(app, data):
     at.switch_page("app_pages/data.py").run()
     no_exceptions(at)
     tables = [frame.value for frame in at.dataframe]
-    assert [len(t) for t in tables] == [2, 4, 7]  # carriers, crew pools, sites
+    assert [len(t) for t in tables[:3]] == [2, 4, 7]  # carriers, crew pools, sites
     assert list(tables[2]["site_id"]) == [s.site_id for s in data.sites]
+    scenario = dict(zip(tables[3]["setting"], tables[3]["value"], strict=True))  # the dataset's own scenario
+    assert scenario["Fund"] == "$1,895,000,000" and scenario["Deadline"] == "6 months (2023-07)"
 
 
 def test_a_bad_upload_shows_every_problem_in_a_table(app, data):
@@ -297,9 +299,11 @@ def test_a_bad_upload_shows_every_problem_in_a_table(app, data):
     no_exceptions(at)
     assert at.error and "cannot be used" in at.error[0].value
     problems = at.dataframe[-1].value
-    assert list(problems.columns) == ["file", "row", "column", "rule", "value", "message", "severity"]
+    assert list(problems.columns) == ["file", "row", "id", "column", "rule", "value", "message", "severity"]
     line = {s.site_id: 2 + index for index, s in enumerate(data.sites)}  # the header is line 1
-    located = set(zip(problems["file"], problems["row"], problems["column"]))
+    located = set(zip(problems["file"], problems["row"], problems["column"], strict=True))
+    named = set(zip(problems["row"], problems["id"], strict=True))
+    assert (line["s-r2"], "s-r2") in named and (line["n-r2"], "n-r2") in named  # the site each problem is in
     assert ("sites.csv", line["s-r2"], "carrier_id") in located  # unknown carrier
     assert ("sites.csv", line["n-r2"], "cost_usd") in located  # negative cost
 
@@ -391,3 +395,44 @@ def test_national_screen_offers_every_report_format(app):
     buttons = at.get("download_button")
     labels = [b.proto.label for b in buttons]
     assert labels[:3] == ["PDF report", "Excel workbook", "Web page (offline)"]
+
+
+def test_an_upload_with_its_own_scenario_is_planned_with_that_scenario(app, data):
+    """The upload's scenario.toml says $15M: the sidebar starts from it and the plan allocates $15M, not $1.895B."""
+    texts = dataset_tables(data)
+    scenario_text = 'fund_usd = 15000000\nrule = "pro_rata"\nstart = "2023-01"\nhorizon = 18\ndeadline = 6\n'
+    archive = BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for name, text in texts.items():
+            zipped.writestr(name, text)
+        zipped.writestr("scenario.toml", scenario_text)
+    at = app.run()
+    at.switch_page("app_pages/data.py").run()
+    at.file_uploader(key="upload").set_value(("own.zip", archive.getvalue(), "application/zip")).run()
+    no_exceptions(at)
+    assert any("$15,000,000" in str(frame.value.to_dict()) for frame in at.dataframe)  # the upload's scenario, shown
+    at.button(key="use_upload").click().run()
+    at.switch_page("app_pages/national.py").run()
+    no_exceptions(at)
+    assert metrics(at)["Allocated"] == "$15.0M"
+    assert at.session_state["scenario"].fund_usd == 15_000_000
+
+
+def test_the_excel_template_uploads_and_is_used_with_its_own_scenario(app):
+    """Template workbook -> Data screen -> every screen: the same dataset as the template's CSV files."""
+    from planner.inputs.template import TEMPLATE_FOLDER, template_workbook_bytes
+
+    csvs = planner.read_dataset(TEMPLATE_FOLDER)
+    at = app.run()
+    at.switch_page("app_pages/data.py").run()
+    at.file_uploader(key="upload").set_value(
+        ("rrplan-template.xlsx", template_workbook_bytes(), "application/octet-stream")
+    ).run()
+    no_exceptions(at)
+    assert at.success and f"{len(csvs.sites):,} sites" in at.success[0].value
+    at.button(key="use_upload").click().run()
+    at.switch_page("app_pages/national.py").run()
+    no_exceptions(at)
+    assert any("Dataset: **rrplan-template**" in c.value for c in at.sidebar.caption)
+    assert metrics(at)["Demand"] == usd(csvs.total_demand_usd)
+    assert at.session_state["scenario"].fund_usd == csvs.default_scenario.fund_usd == 1_000_000

@@ -156,12 +156,36 @@ def dataset_from_upload(
             dataset = read_dataset(folder)
         except InputError as err:
             found = [*err.issues, *err.warnings]
-            raise InputError([*issues, *(_sheet_issues(found) if from_workbook else found)]) from None
+            failure = InputError([*issues, *(_sheet_issues(found) if from_workbook else found)])
+            failure.row_ids = row_ids(contents, from_workbook)
+            raise failure from None
     finally:
         if not keep_files:
             shutil.rmtree(folder, ignore_errors=True)
     warnings = _sheet_issues(dataset.warnings) if from_workbook else dataset.warnings
     return replace(dataset, name=label, warnings=(*issues, *warnings))
+
+
+ID_COLUMNS = {"sites.csv": "site_id", "carriers.csv": "carrier_id", "crews.csv": "carrier_id"}
+
+
+def row_ids(contents: dict[str, bytes], from_workbook: bool = False) -> dict[tuple[str, int], str]:
+    """(file as messages name it, line) -> the site or carrier id in that row, so a problem table can show it.
+
+    Best effort on text that may be broken: a file that cannot be read as CSV gives no ids.
+    """
+    ids: dict[tuple[str, int], str] = {}
+    for name, column in ID_COLUMNS.items():
+        try:
+            reader = csv.DictReader(io.StringIO(contents.get(name, b"").decode("utf-8-sig")))
+            label = sheet_label(name) if from_workbook else name
+            for row in reader:
+                value = (row.get(column) or "").strip()
+                if value:
+                    ids[(label, reader.line_num)] = value
+        except (UnicodeDecodeError, csv.Error):
+            continue
+    return ids
 
 
 def _base_name(name: str) -> str:
