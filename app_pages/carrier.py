@@ -10,6 +10,8 @@ from planner.analysis.replan import CarrierChanges, carrier_view
 from planner.core.wording import usd
 from planner.present import plots
 
+MAX_HUB_GROUPS = 15  # beyond this many hub groups the chart opens grouped by kind (a few hundred px tall)
+
 dataset = _state.active_dataset()
 national = _state.plan_views(dataset, _state.current_scenario(), label="the national plan")
 scenario = national.plan.scenario
@@ -145,14 +147,27 @@ if replanned is not None:
 
 shown = replanned if replanned is not None else views
 hub_by_site = hubs(dataset, carrier_id)
-groups = plots.gantt_groups(shown.schedule, hub_by_site)
-group_names = list(dict.fromkeys(groups["group"]))
-left, right = st.columns([4, 1])
+hub_groups = plots.gantt_groups(shown.schedule, hub_by_site)["group"].nunique()
+GROUPINGS = {"hub": "hub and kind", "kind": "kind only"}
+left, middle, right = st.columns([3, 1, 1])
+by = (
+    middle.segmented_control(
+        "Group rows by",
+        list(GROUPINGS),
+        format_func=GROUPINGS.get,
+        default="hub" if hub_groups <= MAX_HUB_GROUPS else "kind",  # a big carrier starts with three rows
+        key=f"group_by_{carrier_id}",
+    )
+    or "hub"
+)
+group_names = list(dict.fromkeys(plots.gantt_groups(shown.schedule, hub_by_site, by)["group"]))
 expand_all = right.toggle("Expand every group", key=f"expand_all_{carrier_id}")
 expanded = left.multiselect(
-    "Groups to expand (a group is a hub and the sites of one kind that hang off it)",
+    "Groups to expand (a group is a hub and the sites of one kind that hang off it)"
+    if by == "hub"
+    else "Groups to expand (one group per kind of site)",
     group_names,
-    key=f"expanded_{carrier_id}",
+    key=f"expanded_{carrier_id}" if by == "hub" else f"expanded_{carrier_id}_by_kind",
     disabled=expand_all,
     placeholder="All groups collapsed: pick groups to see their sites",
 )
@@ -169,7 +184,8 @@ st.plotly_chart(
         deadline_month=deadline_month,
         first_month=scenario.start,
         last_month=scenario.month_label(max(scenario.horizon, shown.plan.horizon or 0) - 1),
-        title=f"{heading} by hub and kind (critical path outlined)",
+        title=f"{heading} by {GROUPINGS[by]} (critical path outlined)",
+        by=by,
     ),
     width="stretch",
     key=f"gantt_{carrier_id}",

@@ -147,3 +147,8 @@ def test_a_replan_is_drawn_over_its_baseline_in_one_chart(hand_plan):
     assert "site:r4" not in baseline.y  # not funded before the re-plan
     filled = {k for t in figure.data if t.type == "bar" and t is not baseline for k in t.y}
     assert "site:r4" in filled
+
+
+def test_grouping_by_kind_gives_one_row_per_kind(hand_plan):
+    figure = gantt(hand_plan, by="kind")
+    assert list(figure.layout.yaxis.categoryarray) == ["group:core", "group:backhaul", "group:ran"]

@@ -117,7 +117,7 @@ def least_change_to_finish_on_time(
             False,
             None,
             None,
-            f"{lever} alone is not enough: lead times and dependencies alone take until month {unbounded_finish}, "
+            f"changing {lever} alone is not enough: lead times and dependencies alone take until month {unbounded_finish}, "
             f"after the deadline (month {deadline}), whatever the money and crews",
             (),
         )

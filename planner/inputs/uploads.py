@@ -259,6 +259,8 @@ def _member_problem(info: zipfile.ZipInfo) -> tuple[str, str] | None:
     """(rule, message) if a zip member must not be extracted, judged from its header alone."""
     name = info.filename
     mode = info.external_attr >> 16
+    if not name:  # a damaged central directory (found by fuzzing: zipfile's is_dir() fails on it)
+        return "bad-zip", "member has an empty name; the zip is damaged"
     if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
         return "zip-absolute-path", "member has an absolute path; a dataset zip holds relative names only"
     if ".." in re.split(r"[\\/]", name):

@@ -572,16 +572,22 @@ BASELINE_COLOUR = "#7F7F7F"
 NOT_FUNDED = "not funded"
 
 
-def gantt_groups(schedule: pd.DataFrame, hub_by_site: dict[str, str | None]) -> pd.DataFrame:
-    """Site -> Gantt group "<hub> · <kind>" (a tower under its backhaul, a backhaul under its core).
+GANTT_GROUPINGS = ("hub", "kind")
 
-    `hub_by_site` is `planner.analysis.critical.hubs`. Groups are ordered by their first
-    start, groups with nothing funded last, ties by name; sites within a group by start
-    then id. Returns site_id, group, in display order.
+
+def gantt_groups(schedule: pd.DataFrame, hub_by_site: dict[str, str | None], by: str = "hub") -> pd.DataFrame:
+    """Site -> Gantt group: "<hub> · <kind>" (a tower under its backhaul, a backhaul under its core), or "<kind>".
+
+    `hub_by_site` is `planner.analysis.critical.hubs`; `by="kind"` puts every site of a kind
+    in one group (three rows for a carrier with 35 backhaul hubs). Groups are ordered by
+    their first start, groups with nothing funded last, ties by name; sites within a group
+    by start then id. Returns site_id, group, in display order.
     """
+    if by not in GANTT_GROUPINGS:
+        raise ValueError(f"group by one of {', '.join(GANTT_GROUPINGS)}, not {by!r}")
     table = schedule[["site_id", "kind", "start"]].copy()
     table["group"] = [
-        f"{hub} · {kind}" if hub else f"{kind} (no hub)"
+        kind if by == "kind" else f"{hub} · {kind}" if hub else f"{kind} (no hub)"
         for hub, kind in zip([hub_by_site.get(s) for s in table["site_id"]], table["kind"], strict=True)
     ]
     first = table.groupby("group")["start"].min()
@@ -630,8 +636,9 @@ def schedule_gantt(
     first_month: str | None = None,
     last_month: str | None = None,
     title: str = "Schedule",
+    by: str = "hub",
 ) -> go.Figure:
-    """A scheduler's Gantt of one carrier: groups by hub and kind, collapsible, months on top.
+    """A scheduler's Gantt of one carrier: groups by hub and kind (or kind, `by`), collapsible, months on top.
 
     schedule: `schedule_table` rows (the re-plan when `baseline` is given); hub_by_site:
     `planner.analysis.critical.hubs`; dependencies: `critical.dependency_table`
@@ -644,7 +651,7 @@ def schedule_gantt(
     that show them (a collapsed group's row stands for all its sites). The deadline is a
     dashed vertical line; drag to zoom, or use the buttons and the range slider.
     """
-    groups = gantt_groups(schedule, hub_by_site)
+    groups = gantt_groups(schedule, hub_by_site, by)
     rows, row_of_site = _gantt_rows(groups, expanded)
     keys = [key for key, _, _ in rows]
     spans = _spans(schedule, groups)
