@@ -215,7 +215,8 @@ else:
     st.caption(
         "Each lever alone, searched by re-planning this carrier (the least own money; the least factor on every "
         "crew pool; the fewest months of earlier delivery). Crews and lead times are searched with any money "
-        "shortfall paid, since without every site paid for no schedule is on time."
+        "shortfall paid, since without every site paid for no schedule is on time. 'All together' pays the "
+        "shortfall, shortens lead times by the least the dependencies need, then searches the crews."
     )
     results = _state.least_changes(national, carrier_id)
     if results is None:
@@ -224,15 +225,16 @@ else:
     if results is not None:
         columns = st.columns(len(LEVERS))
         for column, result in zip(columns, results, strict=True):
+            together = result.lever == "together"
             if not result.found:
-                value = "not enough alone"
+                value = "not enough" if together else "not enough alone"
             elif result.lever == "money":
                 value = f"+{usd(result.value)}"
-            elif result.lever == "crews":
-                value = f"x{result.value:.2f} crews"
+            elif result.lever in ("crews", "together"):
+                value = f"x{result.value:.2f} crews" + (" and more" if together else "")
             else:
                 value = f"{int(result.value)} months earlier"
-            column.metric(f"Least {result.lever}", value, help=result.note)
+            column.metric("All together" if together else f"Least {result.lever}", value, help=result.note)
             column.caption(result.note)
         st.plotly_chart(
             plots.least_change_trials(

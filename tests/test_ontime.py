@@ -53,3 +53,19 @@ def test_money_short_of_demand_needs_exactly_the_shortfall():
     assert found.changes.own_funds_usd == pytest.approx(5.0)
     crews = least_change_to_finish_on_time(plan, "a", "crews")  # searched with the money gap closed: no more crews
     assert crews.found and crews.value == 0 and "$5 shortfall paid as well" in crews.note
+
+
+def test_together_pays_the_money_shortens_lead_times_by_the_bound_and_then_finds_the_crews():
+    """Two $10 sites of 2 months, delivered in month 2, one crew, $15 of fund, deadline 3.
+
+    Alone nothing works: money leaves them late; lead times at 0 still run one after the
+    other (0-2, 2-4); crews cannot beat the earliest finish 2 + 2 = 4. Together: $5, one
+    month earlier (finish 1 + 2 = 3, the least relief), and twice the crews (side by side).
+    """
+    plan = late_plan([site("r1", cost=10, duration=2, lead=2), site("r2", cost=10, duration=2, lead=2)], fund_usd=15)
+    alone = {lever: least_change_to_finish_on_time(plan, "a", lever) for lever in ("money", "crews", "lead time")}
+    assert not any(result.found for result in alone.values())
+    together = least_change_to_finish_on_time(plan, "a", "together")
+    assert together.found and 2.0 <= together.value <= 2.0 + CREW_FACTOR_PRECISION
+    assert together.changes.lead_time_change_months == -1
+    assert together.changes.own_funds_usd == pytest.approx(5.0)

@@ -11,7 +11,10 @@ effective deadline D.
 - crews: every crew pool of the carrier (and its winter capacity) multiplied by m >= 1;
   m doubles from 1 until the carrier is on time (at most MAX_CREW_FACTOR), then bisection
   narrows [fails, on time] to CREW_FACTOR_PRECISION, and the answer is the on-time end;
-- before either search, one re-plan without changes: the plan's own objective (people
+- together: when no lever alone is enough, the money shortfall paid and every lead time
+  shortened by the least relief the dependencies need (the bound below), then the least
+  crew factor searched as for crews: one combination that is on time, not a joint optimum;
+- before any search, one re-plan without changes: the plan's own objective (people
   first) can finish late where a finish-early schedule of the same carrier is on time;
 - lead time: every site's lead time shortened by r whole months (never below 0); r starts
   at the bound: the least r for which the earliest finish with unlimited crews and money,
@@ -45,7 +48,7 @@ from planner.core.network import earliest_starts
 from planner.core.schema import Plan
 from planner.core.wording import usd
 
-LEVERS = ("money", "crews", "lead time")
+LEVERS = ("money", "crews", "lead time", "together")
 MAX_CREW_FACTOR = 16.0  # beyond 16x crews the answer is "crews are not the problem"
 CREW_FACTOR_PRECISION = 0.05  # the crew answer is at most 5 percentage points above the least factor
 
@@ -117,7 +120,8 @@ def least_change_to_finish_on_time(
             False,
             None,
             None,
-            f"changing {lever} alone is not enough: lead times and dependencies alone take until month {unbounded_finish}, "
+            f"changing {lever} alone is not enough: lead times and dependencies alone take until month "
+            f"{unbounded_finish}, "
             f"after the deadline (month {deadline}), whatever the money and crews",
             (),
         )
@@ -140,6 +144,22 @@ def least_change_to_finish_on_time(
     # Crews and lead times help only once every site is paid for: close the money gap first, and say so.
     base = CarrierChanges(own_funds_usd=carrier.own_funds_usd + shortfall) if shortfall > 0.5 else CarrierChanges()
     paid = f", with the {usd(shortfall)} shortfall paid as well" if shortfall > 0.5 else ""
+    most = max((s.lead_time_months for s in sites), default=0)
+    bound = next((r for r in range(most + 1) if earliest_finish(sites, r) <= deadline), most + 1)
+    if lever == "together":
+        if bound > most:
+            return LeastChange(
+                lever,
+                False,
+                None,
+                None,
+                "even with every delivery at the start and unlimited crews and money, the months of work along "
+                f"the dependencies end in month {earliest_finish(sites, most)}, after the deadline (month {deadline})",
+                (),
+            )
+        if bound:
+            base = replace(base, lead_time_change_months=-bound)
+            paid += f" and every lead time {bound} month(s) shorter (the least the dependencies need)"
     if try_changes(0.0, base):
         return LeastChange(
             lever,
@@ -150,7 +170,7 @@ def least_change_to_finish_on_time(
             tuple(trials),
         )
 
-    if lever == "crews":
+    if lever in ("crews", "together"):
         pools = plan.dataset.crews_by_carrier.get(carrier_id, {})
 
         def crews(factor: float) -> CarrierChanges:
@@ -187,9 +207,6 @@ def least_change_to_finish_on_time(
             f"every crew pool x{high:.2f} (searched to {CREW_FACTOR_PRECISION:g}){paid}",
             tuple(trials),
         )
-
-    most = max((s.lead_time_months for s in sites), default=0)
-    bound = next((r for r in range(most + 1) if earliest_finish(sites, r) <= deadline), most + 1)
 
     def earlier(months: float) -> CarrierChanges:
         return replace(base, lead_time_change_months=-int(months))

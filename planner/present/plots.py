@@ -885,6 +885,7 @@ LEVER_AXES = {
     "money": "Extra money (USD)",
     "crews": "Crew factor (x every pool)",
     "lead time": "Lead times shortened (months)",
+    "together": "Crew factor, with money and lead times",
 }
 
 
