@@ -565,7 +565,7 @@ def funding_curve(
 # ---------------------------------------------------------------- one carrier's schedule, as a scheduler reads it
 
 GANTT_ROW_PX = 22  # every row the same height, so the figure is rows x 22 px plus the margins
-GANTT_TOP_PX = 150  # title, legend, zoom buttons and the month axis
+GANTT_TOP_PX = 170  # title (14 px), legend (from 50 px), zoom buttons (105-130 px) and the month axis below them
 GANTT_BOTTOM_PX = 60  # the range slider
 CRITICAL_COLOUR = "#D55E00"  # vermillion, as in STATE_COLOURS: the chain that sets the last finish
 BASELINE_COLOUR = "#7F7F7F"
@@ -856,7 +856,7 @@ def schedule_gantt(
                 {"label": "all", "step": "all"},
             ],
             "yanchor": "bottom",
-            "y": 1 + 48 / plot_px,
+            "y": 1 + 40 / plot_px,  # the buttons end 40 px above the plot, clear of the two-line month labels
             "x": 0,
         },
     )
