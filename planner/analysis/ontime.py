@@ -10,7 +10,8 @@ effective deadline D.
   money alone is enough (it is not when crews, lead times or dependencies also bite);
 - crews: every crew pool of the carrier (and its winter capacity) multiplied by m >= 1;
   m doubles from 1 until the carrier is on time (at most MAX_CREW_FACTOR), then bisection
-  narrows [fails, on time] to CREW_FACTOR_PRECISION, and the answer is the on-time end;
+  narrows [fails, on time] until it is within CREW_FACTOR_PRECISION (5%) of its on-time end,
+  which is the answer (at most 5% above the least factor);
 - together: when no lever alone is enough, the money shortfall paid and every lead time
   shortened by the least relief the dependencies need (the bound below), then the least
   crew factor searched as for crews: one combination that is on time, not a joint optimum;
@@ -50,7 +51,7 @@ from planner.core.wording import usd
 
 LEVERS = ("money", "crews", "lead time", "together")
 MAX_CREW_FACTOR = 16.0  # beyond 16x crews the answer is "crews are not the problem"
-CREW_FACTOR_PRECISION = 0.05  # the crew answer is at most 5 percentage points above the least factor
+CREW_FACTOR_PRECISION = 0.05  # relative: the crew answer is at most 5% above the least factor
 
 
 @dataclass(frozen=True)
@@ -198,13 +199,13 @@ def least_change_to_finish_on_time(
                     f"even {MAX_CREW_FACTOR:g}x crews do not finish on time: lead times or dependencies bite" + paid,
                     tuple(trials),
                 )
-        high = _bisect(low, high, lambda f: try_changes(f, crews(f)), CREW_FACTOR_PRECISION)
+        high = _bisect(low, high, lambda f: try_changes(f, crews(f)), CREW_FACTOR_PRECISION, relative=True)
         return LeastChange(
             lever,
             True,
             high,
             crews(high),
-            f"every crew pool x{high:.2f} (searched to {CREW_FACTOR_PRECISION:g}){paid}",
+            f"every crew pool x{high:.2f} (searched to within {CREW_FACTOR_PRECISION:.0%}){paid}",
             tuple(trials),
         )
 
@@ -234,9 +235,14 @@ def earliest_finish(sites, lead_time_relief_months: int = 0) -> int:
     return max((earliest[s.site_id] + s.duration_months for s in relieved), default=0)
 
 
-def _bisect(fails: float, works: float, on_time: Callable[[float], bool], precision: float, integer=False) -> float:
-    """Shrink [fails, works] until works - fails <= precision; return works (on time, assuming monotonicity)."""
-    while works - fails > precision:
+def _bisect(
+    fails: float, works: float, on_time: Callable[[float], bool], precision: float, integer=False, relative=False
+) -> float:
+    """Shrink [fails, works] until works - fails <= precision (x works if relative); return works (on time).
+
+    Assumes monotonicity: every value above one that works also works.
+    """
+    while works - fails > precision * (works if relative else 1):
         middle = (fails + works) // 2 if integer else (fails + works) / 2
         if integer and middle in (fails, works):
             break
