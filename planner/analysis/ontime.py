@@ -12,9 +12,10 @@ effective deadline D.
   m doubles from 1 until the carrier is on time (at most MAX_CREW_FACTOR), then bisection
   narrows [fails, on time] until it is within CREW_FACTOR_PRECISION (5%) of its on-time end,
   which is the answer (at most 5% above the least factor);
-- together: when no lever alone is enough, the money shortfall paid and every lead time
-  shortened by the least relief the dependencies need (the bound below), then the least
-  crew factor searched as for crews: one combination that is on time, not a joint optimum;
+- together: when no lever alone is enough, the money shortfall paid, every lead time
+  shortened by the least relief r >= the bound below with which MAX_CREW_FACTOR x crews
+  are on time, then the least crew factor with that relief, searched as for crews: one
+  combination that is on time (least relief first, then least crews), not a joint optimum;
 - before any search, one re-plan without changes: the plan's own objective (people
   first) can finish late where a finish-early schedule of the same carrier is on time;
 - lead time: every site's lead time shortened by r whole months (never below 0); r starts
@@ -145,6 +146,7 @@ def least_change_to_finish_on_time(
     # Crews and lead times help only once every site is paid for: close the money gap first, and say so.
     base = CarrierChanges(own_funds_usd=carrier.own_funds_usd + shortfall) if shortfall > 0.5 else CarrierChanges()
     paid = f", with the {usd(shortfall)} shortfall paid as well" if shortfall > 0.5 else ""
+    pools = plan.dataset.crews_by_carrier.get(carrier_id, {})
     most = max((s.lead_time_months for s in sites), default=0)
     bound = next((r for r in range(most + 1) if earliest_finish(sites, r) <= deadline), most + 1)
     if lever == "together":
@@ -158,9 +160,23 @@ def least_change_to_finish_on_time(
                 f"the dependencies end in month {earliest_finish(sites, most)}, after the deadline (month {deadline})",
                 (),
             )
-        if bound:
-            base = replace(base, lead_time_change_months=-bound)
-            paid += f" and every lead time {bound} month(s) shorter (the least the dependencies need)"
+        # The least relief with which the most crews are on time (at the bound itself there is no slack at all).
+        for relief in range(bound, most + 1):
+            candidate = replace(base, lead_time_change_months=-relief) if relief else base
+            if try_changes(MAX_CREW_FACTOR, _with_crews(candidate, pools, MAX_CREW_FACTOR)):
+                break
+        else:
+            return LeastChange(
+                lever,
+                False,
+                None,
+                None,
+                f"even {MAX_CREW_FACTOR:g}x crews with every delivery at the start do not finish on time" + paid,
+                tuple(trials),
+            )
+        base = candidate
+        if relief:
+            paid += f" and every lead time {relief} month(s) shorter"
     if try_changes(0.0, base):
         return LeastChange(
             lever,
@@ -172,20 +188,9 @@ def least_change_to_finish_on_time(
         )
 
     if lever in ("crews", "together"):
-        pools = plan.dataset.crews_by_carrier.get(carrier_id, {})
 
         def crews(factor: float) -> CarrierChanges:
-            return replace(
-                base,
-                crews=tuple(
-                    (
-                        kind,
-                        pool.capacity * factor,
-                        None if pool.winter_capacity is None else pool.winter_capacity * factor,
-                    )
-                    for kind, pool in sorted(pools.items())
-                ),
-            )
+            return _with_crews(base, pools, factor)
 
         low, high = 1.0, 2.0
         while not try_changes(high, crews(high)):
@@ -225,6 +230,17 @@ def least_change_to_finish_on_time(
     high = _bisect(low, most, lambda r: try_changes(r, earlier(r)), 1, integer=True)
     return LeastChange(
         lever, True, float(high), earlier(high), f"every lead time {int(high)} month(s) shorter{paid}", tuple(trials)
+    )
+
+
+def _with_crews(changes: CarrierChanges, pools: dict, factor: float) -> CarrierChanges:
+    """`changes` with every crew pool (and its winter capacity) multiplied by `factor`."""
+    return replace(
+        changes,
+        crews=tuple(
+            (kind, pool.capacity * factor, None if pool.winter_capacity is None else pool.winter_capacity * factor)
+            for kind, pool in sorted(pools.items())
+        ),
     )
 
 
