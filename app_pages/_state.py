@@ -426,7 +426,20 @@ def least_changes(views: PlanViews, carrier_id: str, compute: bool = False) -> l
     bar = st.progress(0.0, text=f"Searching what would make {carrier_id} on time...")
     for index, lever in enumerate(LEVERS):
         bar.progress(index / len(LEVERS), text=f"Searching the least {lever} for {carrier_id} (re-planning it)...")
-        results.append(least_change_to_finish_on_time(views.plan, carrier_id, lever, time_limit_s=REPLAN_TIME_LIMIT_S))
+
+        def shown(trial, index=index, lever=lever) -> None:
+            bar.progress(
+                index / len(LEVERS),
+                text=f"Searching the least {lever} for {carrier_id}: tried {trial.value:,.3g}, "
+                + ("on time" if trial.on_time else "late")
+                + " (each try re-plans the carrier)...",
+            )
+
+        results.append(
+            least_change_to_finish_on_time(
+                views.plan, carrier_id, lever, time_limit_s=REPLAN_TIME_LIMIT_S, on_trial=shown
+            )
+        )
     bar.empty()
     store[key] = results
     return results

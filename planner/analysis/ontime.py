@@ -94,9 +94,17 @@ def money_shortfall_usd(plan: Plan, carrier_id: str) -> float:
 
 
 def least_change_to_finish_on_time(
-    plan: Plan, carrier_id: str, lever: str, time_limit_s: float | None = None
+    plan: Plan,
+    carrier_id: str,
+    lever: str,
+    time_limit_s: float | None = None,
+    on_trial: Callable[[Trial], None] | None = None,
 ) -> LeastChange:
-    """The least change of `lever` (money, crews, lead time) for the carrier to finish on time (module docstring)."""
+    """The least change of `lever` (LEVERS) for the carrier to finish on time (module docstring).
+
+    Each search point is one re-plan of the carrier within `time_limit_s`; `on_trial` is
+    called after each (a progress display: the largest carriers take 10-20 s per re-plan).
+    """
     if lever not in LEVERS:
         raise ValueError(f"lever must be one of {', '.join(LEVERS)}, not {lever!r}")
     trials: list[Trial] = []
@@ -107,6 +115,8 @@ def least_change_to_finish_on_time(
         replanned = replan_carrier(makespan_plan, carrier_id, changes, time_limit_s=time_limit_s)
         on_time, replaced, last = carrier_on_time(replanned, carrier_id)
         trials.append(Trial(value, on_time, replaced, last))
+        if on_trial is not None:
+            on_trial(trials[-1])
         return on_time
 
     on_time, _, _ = carrier_on_time(plan, carrier_id)
