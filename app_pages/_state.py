@@ -23,6 +23,7 @@ import pandas as pd
 import streamlit as st
 
 import planner
+from planner.analysis.ontime import LEVERS, least_change_to_finish_on_time
 from planner.analysis.replan import CarrierChanges, replan_carrier
 from planner.core.errors import PlannerError
 from planner.core.schema import RULES, Scenario
@@ -34,6 +35,7 @@ from planner.core.wording import (
     person_months,
     share,
     usd,
+    usd_exact,
 )
 from planner.inputs.presets import fund_presets
 from planner.present.export import FILE_NAMES, MEDIA_TYPES, plan_report_bytes
@@ -388,3 +390,96 @@ def replanned_views(views: PlanViews, carrier_id: str, changes: CarrierChanges) 
 
 def month_options(scenario: Scenario, horizon: int) -> list[str]:
     return [scenario.month_label(t) for t in range(horizon)]
+
+
+# ---------------------------------------------------------------- carrier screen (issue 13, carrier engineers)
+
+
+def changes_sentence(changes: CarrierChanges) -> str:
+    """An engineer's re-plan changes in one line: "tower crews 4 per month, 2 in winter; lead times -2 months"."""
+    if changes.is_empty:
+        return "no changes"
+    parts = [f"{kind} crews {capacity:g} per month, {winter:g} in winter" for kind, capacity, winter in changes.crews]
+    if changes.lead_time_change_months:
+        parts.append(f"lead times {changes.lead_time_change_months:+d} months")
+    if changes.own_funds_usd is not None:
+        parts.append(f"own funds {usd(changes.own_funds_usd)}")
+    return "; ".join(parts)
+
+
+@st.cache_resource
+def _least_change_store() -> dict:
+    return {}
+
+
+def least_changes(views: PlanViews, carrier_id: str, compute: bool = False) -> list | None:
+    """The least money, crews and lead-time relief for the carrier to be on time: stored, computed now, or None.
+
+    Each lever takes a few re-plans of the carrier (see `planner.analysis.ontime`), so they are
+    computed only when asked for, and kept for every session by plan and carrier.
+    """
+    key = plan_key(views.plan.dataset, views.plan.scenario, f"least:{carrier_id}")
+    store = _least_change_store()
+    if key in store or not compute:
+        return store.get(key)
+    results = []
+    bar = st.progress(0.0, text=f"Searching what would make {carrier_id} on time...")
+    for index, lever in enumerate(LEVERS):
+        bar.progress(index / len(LEVERS), text=f"Searching the least {lever} for {carrier_id} (re-planning it)...")
+
+        def shown(trial, index=index, lever=lever) -> None:
+            bar.progress(
+                index / len(LEVERS),
+                text=f"Searching the least {lever} for {carrier_id}: tried {trial.value:,.3g}, "
+                + ("on time" if trial.on_time else "late")
+                + " (each try re-plans the carrier)...",
+            )
+
+        results.append(
+            least_change_to_finish_on_time(
+                views.plan, carrier_id, lever, time_limit_s=REPLAN_TIME_LIMIT_S, on_trial=shown
+            )
+        )
+    bar.empty()
+    store[key] = results
+    return results
+
+
+# ---------------------------------------------------------------- uploads (issue 13, carrier engineers)
+
+SCENARIO_CONTROL_KEYS = ("fund_choice", "fund_custom_b", "rule", "deadline", "extensions", "horizon", "time_limit_s")
+
+
+def reset_scenario_controls() -> None:
+    """Forget the sidebar's settings, so it starts again from the (new) dataset's own scenario.
+
+    A widget with a key keeps its value across reruns and ignores its default from then on:
+    without this, a dataset uploaded with its own scenario.toml ($15M) was planned with the
+    fund still selected for the previous dataset ($1.895B).
+    """
+    for key in SCENARIO_CONTROL_KEYS:
+        st.session_state.pop(key, None)
+    st.session_state.pop("scenario", None)
+
+
+def scenario_table(scenario: Scenario) -> pd.DataFrame:
+    """A scenario as a two-column table a reader checks at a glance (exact fund, rule in words, months)."""
+    rows = [
+        ("Fund", usd_exact(scenario.fund_usd)),
+        ("Administrative reserve", usd_exact(scenario.admin_reserve_usd)),
+        ("Funding rule", RULE_LABELS.get(scenario.rule, scenario.rule)),
+        ("Start", scenario.start),
+        ("Deadline", f"{scenario.deadline} months ({scenario.month_label(scenario.deadline)})"),
+        ("Six-month extensions", f"{scenario.extensions}"),
+        ("Horizon", f"{scenario.horizon} months"),
+        ("Objective", scenario.objective),
+        ("Solver time limit", f"{scenario.time_limit_s:g} s"),
+    ]
+    return pd.DataFrame(rows, columns=["setting", "value"])
+
+
+def issues_table_with_ids(issues, row_ids: dict) -> pd.DataFrame:
+    """`issues_table` with the id (site or carrier) of the row each problem is in, next to the row number."""
+    table = issues_table(issues)
+    table.insert(2, "id", [row_ids.get((i.file, i.row), "") for i in issues])
+    return table

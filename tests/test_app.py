@@ -201,6 +201,58 @@ def test_carrier_replan_with_more_own_funds_replaces_every_site(app):
     assert any("re-planned" in spec["layout"]["title"]["text"] for spec in charts(at))
 
 
+def gantt_spec(at) -> dict:
+    return next(
+        spec
+        for spec in charts(at)
+        if str(spec["layout"].get("yaxis", {}).get("categoryarray", [""])[0]).startswith("group:")
+    )
+
+
+def test_carrier_screen_draws_a_schedulers_gantt_collapsed_by_hub_and_kind(app, data):
+    """north: n-core (no hub), n-bh under n-core, n-r1 and n-r2 under n-bh: three groups, four sites."""
+    at = app.run()
+    at.switch_page("app_pages/carrier.py").run()
+    at.selectbox(key="carrier_id").set_value("north").run()
+    no_exceptions(at)
+    layout = gantt_spec(at)["layout"]
+    assert layout["yaxis"]["categoryarray"] == ["group:core (no hub)", "group:n-core · backhaul", "group:n-bh · ran"]
+    assert layout["xaxis"]["side"] == "top"
+    assert layout["height"] < 400  # three rows, not one per site
+    at.multiselect(key="expanded_north").set_value(["n-bh · ran"]).run()
+    assert gantt_spec(at)["layout"]["yaxis"]["categoryarray"][-2:] == ["site:n-r1", "site:n-r2"]
+
+
+def test_carrier_replan_is_drawn_over_the_baseline_in_one_gantt(app):
+    at = app.run()
+    at.switch_page("app_pages/carrier.py").run()
+    at.selectbox(key="carrier_id").set_value("south").run()
+    at.number_input(key="own_south").set_value(2000.0)
+    at.button[0].click().run()
+    no_exceptions(at)
+    gantts = [
+        s for s in charts(at) if str(s["layout"].get("yaxis", {}).get("categoryarray", [""])[0]).startswith("group:")
+    ]
+    assert len(gantts) == 1  # one chart: the re-plan over its baseline, not a second Gantt
+    names = {trace.get("name") for trace in gantts[0]["data"]}
+    assert "baseline (before the re-plan)" in names
+    assert "re-planned against the baseline" in gantts[0]["layout"]["title"]["text"]
+
+
+def test_carrier_screen_computes_the_least_money_to_be_on_time(app, data):
+    """south is short of money only: the least money is its shortfall, demand - allocation - own funds."""
+    at = app.run()
+    at.switch_page("app_pages/carrier.py").run()
+    at.selectbox(key="carrier_id").set_value("south").run()
+    at.button(key="least_south").click().run()
+    no_exceptions(at)
+    national = planner.plan(data, data.default_scenario.with_overrides(fund_usd=1.895e9))
+    row = planner.carriers_table(national).set_index("carrier_id").loc["south"]
+    shortfall = row["demand_usd"] - row["allocation_usd"] - row["own_funds_usd"]
+    assert metrics(at)["Least money"] == f"+{usd(shortfall)}"
+    assert any(s["layout"]["title"]["text"] == "south: re-plans tried for each lever" for s in charts(at))
+
+
 def test_compare_screen_puts_the_four_rules_side_by_side(app, data):
     at = app.run()
     at.switch_page("app_pages/compare.py").run()
@@ -226,8 +278,10 @@ def test_data_screen_shows_the_dataset_tables(app, data):
     at.switch_page("app_pages/data.py").run()
     no_exceptions(at)
     tables = [frame.value for frame in at.dataframe]
-    assert [len(t) for t in tables] == [2, 4, 7]  # carriers, crew pools, sites
+    assert [len(t) for t in tables[:3]] == [2, 4, 7]  # carriers, crew pools, sites
     assert list(tables[2]["site_id"]) == [s.site_id for s in data.sites]
+    scenario = dict(zip(tables[3]["setting"], tables[3]["value"], strict=True))  # the dataset's own scenario
+    assert scenario["Fund"] == "$1,895,000,000" and scenario["Deadline"] == "6 months (2023-07)"
 
 
 def test_a_bad_upload_shows_every_problem_in_a_table(app, data):
@@ -245,9 +299,11 @@ def test_a_bad_upload_shows_every_problem_in_a_table(app, data):
     no_exceptions(at)
     assert at.error and "cannot be used" in at.error[0].value
     problems = at.dataframe[-1].value
-    assert list(problems.columns) == ["file", "row", "column", "rule", "value", "message", "severity"]
+    assert list(problems.columns) == ["file", "row", "id", "column", "rule", "value", "message", "severity"]
     line = {s.site_id: 2 + index for index, s in enumerate(data.sites)}  # the header is line 1
     located = set(zip(problems["file"], problems["row"], problems["column"], strict=True))
+    named = set(zip(problems["row"], problems["id"], strict=True))
+    assert (line["s-r2"], "s-r2") in named and (line["n-r2"], "n-r2") in named  # the site each problem is in
     assert ("sites.csv", line["s-r2"], "carrier_id") in located  # unknown carrier
     assert ("sites.csv", line["n-r2"], "cost_usd") in located  # negative cost
 
@@ -339,3 +395,44 @@ def test_national_screen_offers_every_report_format(app):
     buttons = at.get("download_button")
     labels = [b.proto.label for b in buttons]
     assert labels[:3] == ["PDF report", "Excel workbook", "Web page (offline)"]
+
+
+def test_an_upload_with_its_own_scenario_is_planned_with_that_scenario(app, data):
+    """The upload's scenario.toml says $15M: the sidebar starts from it and the plan allocates $15M, not $1.895B."""
+    texts = dataset_tables(data)
+    scenario_text = 'fund_usd = 15000000\nrule = "pro_rata"\nstart = "2023-01"\nhorizon = 18\ndeadline = 6\n'
+    archive = BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for name, text in texts.items():
+            zipped.writestr(name, text)
+        zipped.writestr("scenario.toml", scenario_text)
+    at = app.run()
+    at.switch_page("app_pages/data.py").run()
+    at.file_uploader(key="upload").set_value(("own.zip", archive.getvalue(), "application/zip")).run()
+    no_exceptions(at)
+    assert any("$15,000,000" in str(frame.value.to_dict()) for frame in at.dataframe)  # the upload's scenario, shown
+    at.button(key="use_upload").click().run()
+    at.switch_page("app_pages/national.py").run()
+    no_exceptions(at)
+    assert metrics(at)["Allocated"] == "$15.0M"
+    assert at.session_state["scenario"].fund_usd == 15_000_000
+
+
+def test_the_excel_template_uploads_and_is_used_with_its_own_scenario(app):
+    """Template workbook -> Data screen -> every screen: the same dataset as the template's CSV files."""
+    from planner.inputs.template import TEMPLATE_FOLDER, template_workbook_bytes
+
+    csvs = planner.read_dataset(TEMPLATE_FOLDER)
+    at = app.run()
+    at.switch_page("app_pages/data.py").run()
+    at.file_uploader(key="upload").set_value(
+        ("rrplan-template.xlsx", template_workbook_bytes(), "application/octet-stream")
+    ).run()
+    no_exceptions(at)
+    assert at.success and f"{len(csvs.sites):,} sites" in at.success[0].value
+    at.button(key="use_upload").click().run()
+    at.switch_page("app_pages/national.py").run()
+    no_exceptions(at)
+    assert any("Dataset: **rrplan-template**" in c.value for c in at.sidebar.caption)
+    assert metrics(at)["Demand"] == usd(csvs.total_demand_usd)
+    assert at.session_state["scenario"].fund_usd == csvs.default_scenario.fund_usd == 1_000_000

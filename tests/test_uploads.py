@@ -80,13 +80,74 @@ def test_unrelated_files_are_warned_about_not_fatal(tmp_path):
     assert warning.severity == "warning" and warning.value == "notes.txt"
 
 
-def test_a_workbook_is_told_how_to_become_a_dataset(tmp_path):
+def test_a_workbook_in_another_format_is_told_how_to_become_a_dataset(tmp_path):
     with pytest.raises(InputError) as excinfo:
-        dataset_from_upload([("Plan 2024.xlsx", b"PK\x03\x04 workbook")], tmp_path)
+        dataset_from_upload([("Plan 2024.ods", b"PK\x03\x04 workbook")], tmp_path)
     assert sorted(rules_of(excinfo)) == ["missing-file"] * 3
     assert all("a workbook was uploaded" in issue.message for issue in excinfo.value.issues)
     (warning,) = excinfo.value.warnings
-    assert warning.rule == "unexpected-file" and "save its sheets as 'CSV UTF-8'" in warning.message
+    assert warning.rule == "unexpected-file" and "save the workbook as .xlsx" in warning.message
+
+
+def test_a_damaged_xlsx_is_reported_not_crashed(tmp_path):
+    with pytest.raises(InputError) as excinfo:
+        dataset_from_upload([("Plan 2024.xlsx", b"PK\x03\x04 workbook")], tmp_path)
+    assert rules_of(excinfo) == ["bad-workbook"]
+
+
+def test_the_template_workbook_uploads_to_the_same_dataset_as_the_template_csvs(tmp_path):
+    from planner.inputs.template import template_workbook_bytes, template_zip_bytes
+
+    from_workbook = dataset_from_upload([("template.xlsx", template_workbook_bytes())], tmp_path)
+    from_csvs = dataset_from_upload([("template.zip", make_zip(list(zip_members(template_zip_bytes()))))], tmp_path)
+    assert from_workbook.carriers == from_csvs.carriers and from_workbook.crews == from_csvs.crews
+    assert from_workbook.sites == from_csvs.sites and len(from_csvs.sites) == 7
+    assert from_workbook.default_scenario == from_csvs.default_scenario
+    assert from_workbook.default_scenario.fund_usd == 1_000_000  # the template's own scenario, not the default
+    assert not from_workbook.warnings  # the README sheet is expected, not "unexpected"
+
+
+def zip_members(data: bytes):
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for name in archive.namelist():
+            yield name, archive.read(name)
+
+
+def test_a_dataset_written_as_a_workbook_uploads_back_unchanged(tmp_path):
+    from planner.inputs.template import dataset_workbook_bytes
+
+    on_disk = read_dataset(TINY)
+    uploaded = dataset_from_upload([("tiny.xlsx", dataset_workbook_bytes(on_disk))], tmp_path)
+    assert uploaded.sites == on_disk.sites and uploaded.carriers == on_disk.carriers and uploaded.crews == on_disk.crews
+    assert uploaded.default_scenario.to_dict() | {"name": ""} == on_disk.default_scenario.to_dict() | {"name": ""}
+
+
+def test_workbook_problems_name_the_sheet_and_the_row_excel_shows(tmp_path):
+    import openpyxl
+
+    from planner.inputs.template import dataset_workbook_bytes
+
+    book = openpyxl.load_workbook(io.BytesIO(dataset_workbook_bytes(read_dataset(TINY))))
+    sites = book["sites"]
+    header = [cell.value for cell in sites[1]]
+    sites.cell(row=4, column=header.index("cost_usd") + 1, value=2e12)  # Excel row 4: the third site
+    scenario = book["scenario"]
+    fund_row = next(row[0].row for row in scenario.iter_rows() if row[0].value == "fund_usd")
+    scenario.cell(row=fund_row, column=2, value=-5)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    with pytest.raises(InputError) as excinfo:
+        dataset_from_upload([("tiny.xlsx", buffer.getvalue())], tmp_path)
+    located = {(i.file, i.row, i.column): i.message for i in excinfo.value.issues}
+    assert "at most $1 trillion" in located[("sites (sheet)", 4, "cost_usd")]
+    assert ("scenario (sheet)", fund_row, "fund_usd") in located
+
+
+def test_a_workbook_bomb_is_refused_before_it_is_opened(tmp_path):
+    bomb = make_zip([("[Content_Types].xml", b"<x/>"), ("xl/worksheets/sheet1.xml", b"\0" * (20 * 1024 * 1024))])
+    with pytest.raises(InputError) as excinfo:
+        dataset_from_upload([("big.xlsx", bomb)], tmp_path)
+    assert "zip-bomb" in rules_of(excinfo)
 
 
 def test_each_upload_gets_its_own_private_folder(tmp_path):

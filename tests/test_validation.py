@@ -14,9 +14,11 @@ import pytest
 
 from planner import InputError, read_dataset
 from planner.cli.main import run
+from planner.inputs.io import write_dataset
 from planner.inputs.tables import MAX_FILE_BYTES
 from planner.inputs.uploads import dataset_from_upload
 from planner.inputs.validation import DATASET_RULES, check_against_scenario
+from tests.conftest import dataset, site
 from tests.fixtures.broken import make_broken
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -361,3 +363,20 @@ def test_a_scenario_nested_thousands_deep_is_a_syntax_problem_not_a_crash(tmp_pa
     with pytest.raises(InputError) as excinfo:
         read_dataset(folder)
     assert [(i.file, i.rule) for i in excinfo.value.issues] == [("scenario.toml", "toml-syntax")]
+
+
+def test_range_messages_say_the_bounds_in_words(tmp_path):
+    """A cost over the $1 trillion limit is told 'at most $1 trillion', not '1e+12'."""
+    from planner.core.wording import range_words, usd_words
+    from planner.inputs.validation import MAX_USD
+
+    assert usd_words(MAX_USD) == "$1 trillion" and usd_words(4.98e9) == "$4.98 billion"
+    assert range_words(0, 400_000_000) == "at most 400,000,000" and range_words(1, 600) == "between 1 and 600"
+    folder = tmp_path / "big"
+    write_dataset(dataset([site("s1", cost=1.0)]), folder)
+    text = (folder / "sites.csv").read_text(encoding="utf-8").replace(",0,1,1,0,", ",0,2000000000000,1,0,", 1)
+    (folder / "sites.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        read_dataset(folder)
+    messages = [i.message for i in err.value.issues if i.column == "cost_usd"]
+    assert messages and "at most $1 trillion" in messages[0] and "e+" not in messages[0]

@@ -54,8 +54,9 @@ class PlannerError(Exception):
 class InputError(PlannerError):
     """The dataset or scenario breaks one or more rules; `issues` lists every one."""
 
-    def __init__(self, issues: list[Issue]):
+    def __init__(self, issues: list[Issue], row_ids: dict[tuple[str, int], str] | None = None):
         self.issues = [i for i in issues if i.severity == "error"]
+        self.row_ids = row_ids or {}  # (file, row) -> the id in that row, where the reader knows it
         self.warnings = [i for i in issues if i.severity != "error"]
         count = len(self.issues)
         head = f"{count} problem{'s' if count != 1 else ''} in the input"

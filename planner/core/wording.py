@@ -70,3 +70,24 @@ def share(value: float | None) -> str:
 
 def of(part: int, whole: int) -> str:
     return f"{part:,} of {whole:,}"
+
+
+def usd_words(amount: float) -> str:
+    """$1 trillion, $4.98 billion, $15 million, $50,000: money as a limit or a range is said in words."""
+    sign = "-" if amount < 0 else ""
+    amount = abs(amount)
+    for size, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
+        if amount >= size:
+            return f"{sign}${amount / size:,.3g} {word}"
+    return f"{sign}{usd_exact(amount)}"
+
+
+def number_words(value: float) -> str:
+    """400,000,000 or 0.5: a bound as a reader writes it (never 4e+08)."""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,}"
+
+
+def range_words(low: float, high: float, money: bool = False) -> str:
+    """'at most $1 trillion', 'between 1 and 600': the allowed range of a value, in words."""
+    say = usd_words if money else number_words
+    return f"at most {say(high)}" if low == 0 else f"between {say(low)} and {say(high)}"

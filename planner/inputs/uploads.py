@@ -14,7 +14,10 @@ Every problem raises one `InputError` whose issues name file, rule and value.
 
 from __future__ import annotations
 
+import csv
 import io
+import json
+import math
 import re
 import shutil
 import stat
@@ -25,6 +28,8 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
+
+import openpyxl
 
 from planner.core.errors import InputError, Issue
 from planner.core.schema import Dataset
@@ -58,6 +63,7 @@ UPLOAD_RULES: dict[str, tuple[str, str]] = {
         "(defence in depth: zipfile itself stops at the declared size and checks the CRC)",
     ),
     "zip-several-folders": ("error", "the dataset files sit together, at the top or in one folder"),
+    "bad-workbook": ("error", "an .xlsx workbook can be opened, and holds the sheets carriers, crews and sites"),
 }
 # What a damaged or hostile zip makes the zipfile module raise (found by fuzzing: a corrupt
 # deflate stream raises zlib.error, an odd version field NotImplementedError, a bad header struct.error).
@@ -118,7 +124,8 @@ def dataset_from_upload(
                 )
             ]
         )
-    zips = [(name, data) for name, data in files if _base_name(name).endswith(".zip")]
+    zips = [(name, data) for name, data in files if _base_name(name).endswith((".zip", *WORKBOOK_SUFFIXES))]
+    from_workbook = bool(zips) and _base_name(zips[0][0]).endswith(WORKBOOK_SUFFIXES)
     if zips:
         if len(files) > 1:
             raise InputError(
@@ -129,11 +136,12 @@ def dataset_from_upload(
                         None,
                         "zip-with-other-files",
                         str(len(files)),
-                        "upload either one .zip or the CSV files, not both",
+                        "upload one .zip, or one .xlsx workbook, or the CSV files; not several",
                     )
                 ]
             )
-        contents, label = _unpack_zip(*zips[0], max_bytes, issues)
+        unpack = _unpack_workbook if from_workbook else _unpack_zip
+        contents, label = unpack(*zips[0], max_bytes, issues)
     else:
         contents, label = _collect_plain(files, issues), "upload"
     if any(i.severity == "error" for i in issues):
@@ -148,11 +156,36 @@ def dataset_from_upload(
         try:
             dataset = read_dataset(folder)
         except InputError as err:
-            raise InputError([*issues, *err.issues, *err.warnings]) from None
+            found = [*err.issues, *err.warnings]
+            found = _sheet_issues(found) if from_workbook else found
+            raise InputError([*issues, *found], row_ids=row_ids(contents, from_workbook)) from None
     finally:
         if not keep_files:
             shutil.rmtree(folder, ignore_errors=True)
-    return replace(dataset, name=label, warnings=(*issues, *dataset.warnings))
+    warnings = _sheet_issues(dataset.warnings) if from_workbook else dataset.warnings
+    return replace(dataset, name=label, warnings=(*issues, *warnings))
+
+
+ID_COLUMNS = {"sites.csv": "site_id", "carriers.csv": "carrier_id", "crews.csv": "carrier_id"}
+
+
+def row_ids(contents: dict[str, bytes], from_workbook: bool = False) -> dict[tuple[str, int], str]:
+    """(file as messages name it, line) -> the site or carrier id in that row, so a problem table can show it.
+
+    Best effort on text that may be broken: a file that cannot be read as CSV gives no ids.
+    """
+    ids: dict[tuple[str, int], str] = {}
+    for name, column in ID_COLUMNS.items():
+        try:
+            reader = csv.DictReader(io.StringIO(contents.get(name, b"").decode("utf-8-sig")))
+            label = sheet_label(name) if from_workbook else name
+            for row in reader:
+                value = (row.get(column) or "").strip()
+                if value:
+                    ids[(label, reader.line_num)] = value
+        except (UnicodeDecodeError, csv.Error):
+            continue
+    return ids
 
 
 def _base_name(name: str) -> str:
@@ -189,15 +222,16 @@ def _collect_plain(files: list[tuple[str, bytes]], issues: list[Issue]) -> dict[
     return contents
 
 
-SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
+SPREADSHEET_SUFFIXES = (".xls", ".ods", ".numbers")  # workbooks read only once saved as .xlsx or CSV
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")  # read directly (see _unpack_workbook)
 
 
 def _unexpected(base: str, default: str) -> str:
-    """Why a file was ignored; a workbook gets told how to become a dataset."""
+    """Why a file was ignored; a workbook in another format gets told how to become a dataset."""
     if base.endswith(SPREADSHEET_SUFFIXES):
         return (
-            "a spreadsheet workbook is not read directly; save its sheets as 'CSV UTF-8' files named "
-            "carriers.csv, crews.csv and sites.csv and upload those"
+            "this spreadsheet format is not read directly; save the workbook as .xlsx (sheets carriers, crews, "
+            "sites), or save its sheets as 'CSV UTF-8' files named carriers.csv, crews.csv and sites.csv"
         )
     return default
 
@@ -206,7 +240,7 @@ def _require_dataset_files(contents: Mapping[str, object], where: str, issues: l
     workbook = any(
         i.rule == "unexpected-file" and (i.value or "").lower().endswith(SPREADSHEET_SUFFIXES) for i in issues
     )
-    hint = " (a workbook was uploaded: save its sheets as 'CSV UTF-8' files)" if workbook else ""
+    hint = " (a workbook was uploaded: save it as .xlsx, or its sheets as 'CSV UTF-8' files)" if workbook else ""
     for name in DATASET_FILES:
         if name not in contents:
             issues.append(
@@ -225,6 +259,8 @@ def _member_problem(info: zipfile.ZipInfo) -> tuple[str, str] | None:
     """(rule, message) if a zip member must not be extracted, judged from its header alone."""
     name = info.filename
     mode = info.external_attr >> 16
+    if not name:  # a damaged central directory (found by fuzzing: zipfile's is_dir() fails on it)
+        return "bad-zip", "member has an empty name; the zip is damaged"
     if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
         return "zip-absolute-path", "member has an absolute path; a dataset zip holds relative names only"
     if ".." in re.split(r"[\\/]", name):
@@ -384,3 +420,183 @@ def _read_member(
         )
         return None
     return bytes(buffer)
+
+
+# ---------------------------------------------------------------- one .xlsx workbook
+
+SHEET_FILES = {"carriers": "carriers.csv", "crews": "crews.csv", "sites": "sites.csv", "scenario": "scenario.toml"}
+IGNORED_SHEETS = ("readme",)  # the template's column descriptions
+MAX_WORKBOOK_MEMBERS = 4 * MAX_ZIP_MEMBERS  # a workbook's parts: a dozen, plus one per sheet
+
+
+def sheet_label(file_name: str) -> str:
+    """'sites.csv' -> 'sites (sheet)': how messages name a sheet of an uploaded workbook."""
+    for sheet, name in SHEET_FILES.items():
+        if file_name == name:
+            return f"{sheet} (sheet)"
+    return file_name
+
+
+def _sheet_issues(issues) -> list[Issue]:
+    """Issues of the CSV files made from a workbook, renamed after their sheets (rows are Excel's rows already)."""
+    return [replace(issue, file=sheet_label(issue.file)) for issue in issues]
+
+
+def _unpack_workbook(name: str, data: bytes, max_bytes: int, issues: list[Issue]) -> tuple[dict[str, bytes], str]:
+    """A workbook's sheets carriers, crews, sites (and scenario) as the same CSV (and TOML) text as a folder's.
+
+    An .xlsx is a zip, so its members pass the zip checks first (no links, no escaping names,
+    no encryption, declared sizes within the limit, no bomb ratios) before openpyxl opens it.
+    Row r of a sheet becomes line r of its CSV file, so messages show the row Excel shows.
+    Cells are read as values (a formula's last computed value; formulas are never run).
+    """
+    label = re.sub(r"[^A-Za-z0-9_.-]+", "-", PurePosixPath(re.split(r"[\\/]", name)[-1]).stem).strip("-.") or "upload"
+    file = _base_name(name)
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except ZIP_ERRORS as err:
+        issues.append(Issue(file, None, None, "bad-workbook", None, f"file is not a readable .xlsx workbook ({err})"))
+        return {}, label
+    if len(members) > MAX_WORKBOOK_MEMBERS:
+        issues.append(
+            Issue(
+                file,
+                None,
+                None,
+                "zip-too-many-members",
+                str(len(members)),
+                f"the workbook holds more than {MAX_WORKBOOK_MEMBERS} parts; a dataset workbook has a few sheets",
+            )
+        )
+        return {}, label
+    declared = 0
+    for info in members:
+        problem = _member_problem(info)
+        if problem:
+            issues.append(Issue(file, None, None, problem[0], info.filename, problem[1]))
+        declared += info.file_size
+        if info.file_size > RATIO_CHECK_MIN_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(
+            info.compress_size, 1
+        ):
+            issues.append(
+                Issue(
+                    file,
+                    None,
+                    None,
+                    "zip-bomb",
+                    f"{info.file_size / max(info.compress_size, 1):,.0f}x",
+                    f"workbook part {info.filename} expands {info.compress_size:,} bytes to {info.file_size:,}; "
+                    "that ratio is a zip bomb, not a workbook",
+                )
+            )
+    if declared > max_bytes:
+        issues.append(
+            Issue(
+                file,
+                None,
+                None,
+                "upload-too-large",
+                f"{declared:,} bytes",
+                f"the workbook expands to more than the {_size(max_bytes)} limit",
+            )
+        )
+    if any(i.severity == "error" for i in issues):
+        return {}, label
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as err:
+        issues.append(Issue(file, None, None, "bad-workbook", None, f"the workbook cannot be opened ({err})"))
+        return {}, label
+    contents: dict[str, bytes] = {}
+    try:
+        for sheet in book.worksheets:
+            key = sheet.title.strip().lower()
+            if key in IGNORED_SHEETS:
+                continue
+            if key not in SHEET_FILES:
+                issues.append(
+                    Issue(
+                        file,
+                        None,
+                        None,
+                        "unexpected-file",
+                        sheet.title,
+                        f"sheet {sheet.title!r} is not a dataset sheet ({', '.join(SHEET_FILES)}); it was ignored",
+                        severity="warning",
+                    )
+                )
+                continue
+            if SHEET_FILES[key] in contents:
+                issues.append(
+                    Issue(file, None, None, "duplicate-file", sheet.title, f"the workbook holds two {key} sheets")
+                )
+                continue
+            rows = [[_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+            if key == "scenario":
+                contents["scenario.toml"] = _scenario_sheet_toml(rows).encode("utf-8")
+            else:
+                contents[SHEET_FILES[key]] = _rows_csv(rows).encode("utf-8")
+    except Exception as err:
+        issues.append(Issue(file, None, None, "bad-workbook", None, f"a sheet of the workbook cannot be read ({err})"))
+        return {}, label
+    finally:
+        book.close()
+    for key, name_ in SHEET_FILES.items():
+        if key != "scenario" and name_ not in contents:
+            issues.append(
+                Issue(
+                    f"{key} (sheet)",
+                    None,
+                    None,
+                    "missing-file",
+                    None,
+                    f"the workbook has no sheet named {key}; a dataset workbook has the sheets carriers, crews "
+                    "and sites (and optionally scenario)",
+                )
+            )
+    return contents, label
+
+
+def _cell_text(value) -> str:
+    """A cell as the text a CSV export of it holds: 12 not 12.0, empty for an empty cell."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if hasattr(value, "isoformat"):  # a date cell: a month such as 2023-03 typed into Excel
+        return value.strftime("%Y-%m") if hasattr(value, "strftime") else value.isoformat()
+    return str(value)
+
+
+def _rows_csv(rows: list[list[str]]) -> str:
+    """Rows as CSV text, up to the last non-empty row and column (Excel reports formatted empty cells too)."""
+    while rows and not any(rows[-1]):
+        rows.pop()
+    width = max((max((i + 1 for i, cell in enumerate(row) if cell), default=0) for row in rows), default=0)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for row in rows:
+        writer.writerow((row + [""] * width)[:width])
+    return buffer.getvalue()
+
+
+def _scenario_sheet_toml(rows: list[list[str]]) -> str:
+    """A two-column sheet (key, value; header in row 1) as scenario TOML, line r for sheet row r."""
+    lines = ["# scenario sheet of an uploaded workbook"]  # line 1 stands for the header row
+    for row in rows[1:]:
+        key, value = (row + ["", ""])[:2]
+        key = key.strip()
+        if not key:
+            lines.append("")
+            continue
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", key):
+            key = json.dumps(key)  # a quoted key: a cell's line breaks or '=' cannot add lines or keys
+        if re.fullmatch(r"-?\d+(\.\d+)?([eE][+-]?\d+)?", value.strip()):
+            lines.append(f"{key} = {value.strip()}")
+        elif value.strip().lower() in ("true", "false"):
+            lines.append(f"{key} = {value.strip().lower()}")
+        else:
+            lines.append(f"{key} = {json.dumps(value)}")  # a TOML basic string is a JSON string
+    return "\n".join(lines) + "\n"

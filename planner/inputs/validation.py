@@ -33,6 +33,7 @@ from planner.core.schema import (
     Scenario,
     Site,
 )
+from planner.core.wording import range_words
 from planner.inputs.tables import RawTable, dataset_tables, parse_table
 
 PRIORITY_SUBSCRIBER_LIMIT = 2_000_000  # 47 CFR 1.50004: providers with <= 2M customers are Priority 1
@@ -161,13 +162,19 @@ def parse_integer(text: str) -> int:
     return int(value)
 
 
-def between(low: float, high: float, parse: Callable[[str], float]) -> Callable[[str], float]:
+def between(low: float, high: float, parse: Callable[[str], float], money: bool = False) -> Callable[[str], float]:
+    """A parser that also keeps the value in [low, high]; its messages say the range in words (`range_words`)."""
+
     def parse_bounded(text: str):
         value = parse(text)
         if value < 0 <= low:
-            raise CellError("negative", f"must be between {low:g} and {high:g}; negative values have no meaning here")
+            raise CellError(
+                "negative",
+                "must not be negative; negative values have no meaning here "
+                f"(allowed: {range_words(low, high, money)})",
+            )
         if not low <= value <= high:
-            raise CellError("out-of-range", f"must be between {low:g} and {high:g}")
+            raise CellError("out-of-range", f"must be {range_words(low, high, money)}")
         return value
 
     return parse_bounded
@@ -204,7 +211,7 @@ CARRIER_COLUMNS: Spec = {
     "name": (parse_text, True, ""),
     "state": (parse_state, True, None),
     "subscribers": (between(0, MAX_PEOPLE, parse_integer), True, None),
-    "own_funds_usd": (between(0, MAX_USD, parse_number), False, 0.0),
+    "own_funds_usd": (between(0, MAX_USD, parse_number, money=True), False, 0.0),
     "priority": (between(1, 3, parse_integer), False, None),
     "extensions": (between(0, 100, parse_integer), False, None),  # six-month extensions; empty = the scenario's
 }
@@ -223,7 +230,7 @@ SITE_COLUMNS: Spec = {
     "lon": (between(-180, 180, parse_number), False, None),
     "county_fips": (parse_fips, False, ""),
     "population": (between(0, MAX_PEOPLE, parse_integer), False, 0),
-    "cost_usd": (between(0, MAX_USD, parse_number), True, None),
+    "cost_usd": (between(0, MAX_USD, parse_number, money=True), True, None),
     "duration": (between(1, MAX_MONTHS, parse_integer), True, None),
     "lead_time": (between(0, MAX_MONTHS, parse_integer), False, 0),
     "depends_on": (parse_depends, False, ()),

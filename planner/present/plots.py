@@ -19,6 +19,7 @@ import json
 import math
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -560,4 +561,385 @@ def funding_curve(
         )
     _layout(fig, title or f"{label} by fund size", "Fund (USD)", label)
     fig.update_xaxes(**MONEY_TICKS)
+    return fig
+
+
+# ---------------------------------------------------------------- one carrier's schedule, as a scheduler reads it
+
+GANTT_ROW_PX = 22  # every row the same height, so the figure is rows x 22 px plus the margins
+GANTT_TOP_PX = 170  # title (14 px), legend (from 50 px), zoom buttons (105-130 px) and the month axis below them
+GANTT_BOTTOM_PX = 60  # the range slider
+CRITICAL_COLOUR = "#D55E00"  # vermillion, as in STATE_COLOURS: the chain that sets the last finish
+BASELINE_COLOUR = "#7F7F7F"
+NOT_FUNDED = "not funded"
+
+
+GANTT_GROUPINGS = ("hub", "kind")
+
+
+def gantt_groups(schedule: pd.DataFrame, hub_by_site: dict[str, str | None], by: str = "hub") -> pd.DataFrame:
+    """Site -> Gantt group: "<hub> · <kind>" (a tower under its backhaul, a backhaul under its core), or "<kind>".
+
+    `hub_by_site` is `planner.analysis.critical.hubs`; `by="kind"` puts every site of a kind
+    in one group (three rows for a carrier with 35 backhaul hubs). Groups are ordered by
+    their first start, groups with nothing funded last, ties by name; sites within a group
+    by start then id. Returns site_id, group, in display order.
+    """
+    if by not in GANTT_GROUPINGS:
+        raise ValueError(f"group by one of {', '.join(GANTT_GROUPINGS)}, not {by!r}")
+    table = schedule[["site_id", "kind", "start"]].copy()
+    table["group"] = [
+        kind if by == "kind" else f"{hub} · {kind}" if hub else f"{kind} (no hub)"
+        for hub, kind in zip([hub_by_site.get(s) for s in table["site_id"]], table["kind"], strict=True)
+    ]
+    first = table.groupby("group")["start"].min()
+    order = sorted(first.index, key=lambda g: (pd.isna(first[g]), 0 if pd.isna(first[g]) else int(first[g]), g))
+    table["group_order"] = table["group"].map({g: i for i, g in enumerate(order)})
+    table["start_order"] = table["start"].astype("Float64").fillna(float("inf"))
+    table = table.sort_values(["group_order", "start_order", "site_id"])
+    return table[["site_id", "group"]].reset_index(drop=True)
+
+
+def _when(spans: pd.DataFrame, key: str, column: str) -> pd.Timestamp:
+    """A row's begin or end as a Timestamp (the frame holds only Timestamps; pandas' types cannot say so)."""
+    value: Any = spans.loc[key, column]
+    return pd.Timestamp(value)
+
+
+def _span_ms(spans: pd.DataFrame, key: str) -> float:
+    """A bar's length in milliseconds (plotly's unit for a date axis)."""
+    return (_when(spans, key, "end") - _when(spans, key, "begin")).total_seconds() * 1000
+
+
+def _gantt_rows(groups: pd.DataFrame, expanded) -> tuple[list[tuple[str, str, str]], dict[str, str]]:
+    """Rows as (key, kind of row, group) and the row each site is drawn in (its own, or its group's)."""
+    rows: list[tuple[str, str, str]] = []
+    row_of_site: dict[str, str] = {}
+    for group_key, members in groups.groupby("group", sort=False):
+        group = str(group_key)
+        rows.append((f"group:{group}", "group", group))
+        open_ = expanded is True or group in set(expanded or ())
+        for site_id in members["site_id"]:
+            if open_:
+                rows.append((f"site:{site_id}", "site", group))
+            row_of_site[site_id] = f"site:{site_id}" if open_ else f"group:{group}"
+    return rows, row_of_site
+
+
+def _spans(schedule: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
+    """Per row key (site and group rows): begin and end timestamps of the replaced sites, and counts."""
+    table = schedule.merge(groups, on="site_id")
+    done = table[table["replaced"]].copy()
+    done["begin"] = month_dates(done["month"]).values
+    done["end"] = month_dates(done["finish_month"]).values
+    sites = done.assign(key="site:" + done["site_id"])[["key", "begin", "end"]]
+    spans = done.groupby("group").agg(begin=("begin", "min"), end=("end", "max")).reset_index()
+    spans["key"] = "group:" + spans["group"]
+    return pd.concat([sites, spans[["key", "begin", "end"]]], ignore_index=True).set_index("key")
+
+
+def schedule_gantt(
+    schedule: pd.DataFrame,
+    hub_by_site: dict[str, str | None],
+    dependencies: pd.DataFrame | None = None,
+    *,
+    expanded=(),
+    critical: tuple[str, ...] | list[str] = (),
+    baseline: pd.DataFrame | None = None,
+    deadline_month: str | None = None,
+    first_month: str | None = None,
+    last_month: str | None = None,
+    title: str = "Schedule",
+    by: str = "hub",
+) -> go.Figure:
+    """A scheduler's Gantt of one carrier: groups by hub and kind (or kind, `by`), collapsible, months on top.
+
+    schedule: `schedule_table` rows (the re-plan when `baseline` is given); hub_by_site:
+    `planner.analysis.critical.hubs`; dependencies: `critical.dependency_table`
+    (predecessor_id, site_id); expanded: the group names (see `gantt_groups`) whose sites
+    get a row each, or True for all; critical: `critical.critical_path`, outlined in
+    vermillion with its links; baseline: the schedule before a re-plan, drawn as hollow
+    grey bars behind the filled ones. Every group has one summary bar from its first start
+    to its last finish; sites not funded get a "not funded" mark in their row. A dependency
+    is an arrow from the predecessor's finish to the successor's start, between the rows
+    that show them (a collapsed group's row stands for all its sites). The deadline is a
+    dashed vertical line; drag to zoom, or use the buttons and the range slider.
+    """
+    groups = gantt_groups(schedule, hub_by_site, by)
+    rows, row_of_site = _gantt_rows(groups, expanded)
+    keys = [key for key, _, _ in rows]
+    spans = _spans(schedule, groups)
+    base_spans = _spans(baseline, groups) if baseline is not None else None
+    kind_of = dict(zip(schedule["site_id"], schedule["kind"], strict=True))
+    replaced = dict(zip(schedule["site_id"], schedule["replaced"].astype(bool), strict=True))
+    group_sites = groups.groupby("group", sort=False)["site_id"].apply(list).to_dict()
+    critical_set = set(critical)
+    labels = []
+    for key, row_type, group in rows:
+        if row_type == "group":
+            members = group_sites[group]
+            mark = "▾" if key not in {row_of_site[s] for s in members} else "▸"
+            labels.append(f"<b>{mark} {group}</b> ({len(members):,})")
+        else:
+            labels.append(key.removeprefix("site:"))
+
+    fig = go.Figure()
+    if base_spans is not None:
+        shown = [k for k in keys if k in base_spans.index]
+        fig.add_trace(
+            go.Bar(
+                y=shown,
+                x=[_span_ms(base_spans, k) for k in shown],
+                base=[base_spans.loc[k, "begin"] for k in shown],
+                orientation="h",
+                width=0.8,
+                name="baseline (before the re-plan)",
+                marker={"color": "rgba(0,0,0,0)", "line": {"color": BASELINE_COLOUR, "width": 1.5}},
+                hovertemplate="%{y}: baseline %{base|%Y-%m} to %{x|%Y-%m}<extra>baseline</extra>",
+            )
+        )
+
+    def row_kind(key: str, group: str) -> str:
+        return kind_of[key.removeprefix("site:")] if key.startswith("site:") else kind_of[group_sites[group][0]]
+
+    kinds_present = [k for k in KIND_COLOURS if k in set(kind_of.values())] + sorted(
+        set(kind_of.values()) - set(KIND_COLOURS)
+    )
+    for kind in kinds_present:
+        for row_type, width in (("group", 0.45), ("site", 0.6)):
+            chosen = [
+                (key, group)
+                for key, kind_of_row, group in rows
+                if kind_of_row == row_type and key in spans.index and row_kind(key, group) == kind
+            ]
+            if not chosen:
+                continue
+            on_path = [
+                (key.removeprefix("site:") in critical_set)
+                if row_type == "site"
+                else any(s in critical_set for s in group_sites[group])
+                for key, group in chosen
+            ]
+            fig.add_trace(
+                go.Bar(
+                    y=[key for key, _ in chosen],
+                    x=[_span_ms(spans, k) for k, _ in chosen],
+                    base=[spans.loc[k, "begin"] for k, _ in chosen],
+                    orientation="h",
+                    width=width,
+                    name=kind if row_type == "site" else f"{kind} (group)",
+                    legendgroup=kind,
+                    showlegend=row_type == "site"
+                    or not any(r[1] == "site" and row_kind(r[0], r[2]) == kind for r in rows),
+                    marker={
+                        "color": KIND_COLOURS.get(kind, KIND_COLOURS["other"]),
+                        "opacity": 1.0 if row_type == "site" else 0.75,
+                        "line": {
+                            "color": [CRITICAL_COLOUR if c else "rgba(0,0,0,0)" for c in on_path],
+                            "width": [2.5 if c else 0 for c in on_path],
+                        },
+                    },
+                    customdata=[
+                        [
+                            _when(spans, k, "begin").strftime("%Y-%m"),
+                            _when(spans, k, "end").strftime("%Y-%m"),
+                        ]
+                        for k, _ in chosen
+                    ],
+                    hovertemplate="%{y}: %{customdata[0]} to %{customdata[1]}<extra>" + kind + "</extra>",
+                )
+            )
+
+    # Sites not funded: a mark in the site's row, or a count in its collapsed group's row.
+    axis_start = (
+        month_dates([first_month]).iloc[0]
+        if first_month
+        else (spans["begin"].min() if len(spans) else pd.Timestamp("2000-01-01"))
+    )
+    unfunded_x, unfunded_y, unfunded_text = [], [], []
+    for key, row_type, group in rows:
+        members = group_sites[group]
+        missing = [s for s in members if not replaced[s]]
+        if row_type == "site" and not replaced[key.removeprefix("site:")]:
+            unfunded_x.append(axis_start)
+            unfunded_y.append(key)
+            unfunded_text.append(NOT_FUNDED)
+        elif row_type == "group" and missing:
+            funded_span = key in spans.index
+            unfunded_x.append(spans.loc[key, "end"] if funded_span else axis_start)
+            unfunded_y.append(key)
+            unfunded_text.append(
+                f"{len(missing):,} of {len(members):,} {NOT_FUNDED}"
+                if funded_span
+                else f"{NOT_FUNDED} ({len(missing):,})"
+            )
+    if unfunded_y:
+        fig.add_trace(
+            go.Scatter(
+                x=unfunded_x,
+                y=unfunded_y,
+                text=unfunded_text,
+                mode="markers+text",
+                textposition="middle right",
+                marker={"symbol": "x-thin-open", "size": 8, "color": STATE_COLOURS[SHUT_DOWN], "line": {"width": 1.5}},
+                textfont={"size": 11, "color": STATE_COLOURS[SHUT_DOWN]},
+                name=NOT_FUNDED,
+                hovertemplate="%{y}: %{text}<extra></extra>",
+            )
+        )
+
+    # Dependencies between the rows that show them: predecessor's finish -> successor's start.
+    if dependencies is not None and len(dependencies):
+        links: dict[tuple[str, str], list] = {}
+        for predecessor, successor in zip(dependencies["predecessor_id"], dependencies["site_id"], strict=True):
+            if predecessor not in row_of_site or successor not in row_of_site:
+                continue
+            if not (replaced.get(predecessor) and replaced.get(successor)):
+                continue
+            pair = (row_of_site[predecessor], row_of_site[successor])
+            if pair[0] == pair[1]:
+                continue
+            finish = spans.loc[f"site:{predecessor}", "end"] if f"site:{predecessor}" in spans.index else None
+            start = spans.loc[f"site:{successor}", "begin"] if f"site:{successor}" in spans.index else None
+            if finish is None:
+                finish = _site_span(schedule, predecessor)[1]
+            if start is None:
+                start = _site_span(schedule, successor)[0]
+            link_on_path = predecessor in critical_set and successor in critical_set
+            found = links.setdefault(pair, [finish, start, False])
+            found[0], found[1], found[2] = max(found[0], finish), min(found[1], start), found[2] or link_on_path
+        for is_critical in (False, True):
+            xs, ys, sizes = [], [], []
+            for (from_row, to_row), (finish, start, link_critical) in links.items():
+                if link_critical != is_critical:
+                    continue
+                points = (
+                    [(finish, from_row), (finish, to_row), (start, to_row)]
+                    if start > finish
+                    else [
+                        (finish, from_row),
+                        (start, to_row),
+                    ]
+                )
+                xs += [p[0] for p in points] + [None]
+                ys += [p[1] for p in points] + [None]
+                sizes += [0] * (len(points) - 1) + [8, 0]
+            if not xs:
+                continue
+            colour = CRITICAL_COLOUR if is_critical else "#555555"
+            fig.add_trace(
+                go.Scatter(
+                    x=xs,
+                    y=ys,
+                    mode="lines+markers",
+                    line={"color": colour, "width": 1.6 if is_critical else 0.8},
+                    marker={"symbol": "arrow", "angleref": "previous", "size": sizes, "color": colour},
+                    name="critical path" if is_critical else "dependency",
+                    hoverinfo="skip",
+                    connectgaps=False,
+                )
+            )
+    if critical_set and not any(getattr(t, "name", "") == "critical path" for t in fig.data):
+        fig.add_trace(  # the legend entry for the outlined bars, even when no critical link is visible
+            go.Scatter(
+                x=[None], y=[None], mode="lines", line={"color": CRITICAL_COLOUR, "width": 2.5}, name="critical path"
+            )
+        )
+
+    _mark_month(fig, deadline_month, "deadline")
+    height = GANTT_ROW_PX * len(rows) + GANTT_TOP_PX + GANTT_BOTTOM_PX
+    _layout(fig, title, "", "", height=height, barmode="overlay")
+    fig.update_layout(margin={"t": GANTT_TOP_PX, "l": 10, "r": 20, "b": GANTT_BOTTOM_PX}, bargap=0)
+    x_range = None
+    if first_month and last_month:
+        x_range = [month_dates([first_month]).iloc[0], month_dates([last_month]).iloc[0] + pd.offsets.MonthBegin(1)]
+    plot_px = GANTT_ROW_PX * max(1, len(rows))
+    fig.update_xaxes(
+        type="date",
+        side="top",
+        range=x_range,
+        tickformat="%b\n%Y",
+        dtick="M3",
+        ticklabelmode="period",
+        minor={"dtick": "M1", "showgrid": True, "gridcolor": "#EEEEEE"},
+        showgrid=True,
+        gridcolor="#CCCCCC",
+        rangeslider={"visible": True, "thickness": min(0.3, 30 / plot_px)},
+        rangeselector={
+            "buttons": [
+                {"count": 6, "label": "6 months", "step": "month", "stepmode": "backward"},
+                {"count": 1, "label": "1 year", "step": "year", "stepmode": "backward"},
+                {"count": 2, "label": "2 years", "step": "year", "stepmode": "backward"},
+                {"label": "all", "step": "all"},
+            ],
+            "yanchor": "bottom",
+            "y": 1 + 40 / plot_px,  # the buttons end 40 px above the plot, clear of the two-line month labels
+            "x": 0,
+        },
+    )
+    fig.update_yaxes(
+        type="category",
+        categoryorder="array",
+        categoryarray=keys,
+        tickvals=keys,
+        ticktext=labels,
+        range=[len(keys) - 0.5, -0.5],
+        automargin=True,
+        fixedrange=True,
+        showgrid=False,
+    )
+    return fig
+
+
+def _site_span(schedule: pd.DataFrame, site_id: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    row = schedule[schedule["site_id"] == site_id].iloc[0]
+    return month_dates([row["month"]]).iloc[0], month_dates([row["finish_month"]]).iloc[0]
+
+
+# ---------------------------------------------------------------- what would make a carrier on time
+
+LEVER_AXES = {
+    "money": "Extra money (USD)",
+    "crews": "Crew factor (x every pool)",
+    "lead time": "Lead times shortened (months)",
+    "together": "Crew factor, with money and lead times",
+}
+
+
+def least_change_trials(trials: pd.DataFrame, deadline: int, title: str = "Re-plans tried per lever") -> go.Figure:
+    """One panel per lever: each re-plan the search made (`ontime.trials_table`), its last finish against the deadline.
+
+    Filled green dots finished every site on time; open vermillion ones did not (hover: sites
+    replaced). The least change is the leftmost green dot of a panel.
+    """
+    levers = [lever for lever in LEVER_AXES if lever in set(trials["lever"])] or list(LEVER_AXES)
+    fig = make_subplots(rows=1, cols=len(levers), subplot_titles=[LEVER_AXES[lever] for lever in levers])
+    for column, lever in enumerate(levers, start=1):
+        tried = trials[trials["lever"] == lever].sort_values("value")
+        for on_time, name, colour, symbol in (
+            (True, "on time", STATE_COLOURS[REPLACED], "circle"),
+            (False, "late or not every site", STATE_COLOURS[COVERED], "circle-open"),
+        ):
+            rows = tried[tried["on_time"] == on_time]
+            fig.add_trace(
+                go.Scatter(
+                    x=rows["value"],
+                    y=rows["last_finish"].astype("Float64").fillna(0),
+                    mode="markers",
+                    name=name,
+                    legendgroup=name,
+                    showlegend=column == 1,
+                    marker={"color": colour, "symbol": symbol, "size": 10, "line": {"width": 2, "color": colour}},
+                    customdata=rows["sites_replaced"],
+                    hovertemplate="%{x:,.3~f}: last finish month %{y}, %{customdata:,} sites replaced<extra>"
+                    + name
+                    + "</extra>",
+                ),
+                row=1,
+                col=column,
+            )
+        fig.add_hline(y=deadline, line={"color": "#333333", "dash": "dash", "width": 1}, row=1, col=column)
+        fig.update_xaxes(title_text=LEVER_AXES[lever], row=1, col=column, **(MONEY_TICKS if lever == "money" else {}))
+    _layout(fig, title, LEVER_AXES[levers[0]], "Last finish (months after the start)", height=380)
+    fig.update_yaxes(rangemode="tozero")
     return fig
