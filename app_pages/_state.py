@@ -24,9 +24,9 @@ import streamlit as st
 
 import planner
 from planner.analysis.replan import CarrierChanges, replan_carrier
+from planner.analysis.reports import FALLBACK_NOTE
 from planner.core.errors import PlannerError
 from planner.core.schema import RULES, Scenario
-from planner.inputs.presets import fund_presets
 from planner.core.wording import (
     RULE_LABELS,
     STATUS_LABELS,
@@ -36,7 +36,8 @@ from planner.core.wording import (
     share,
     usd,
 )
-from planner.present.export import FILE_NAMES, MEDIA_TYPES, plan_report_bytes
+from planner.inputs.presets import fund_presets
+from planner.present.export import MEDIA_TYPES, plan_report_bytes, report_file_name
 from planner.runs.store import RunStore, StoreError
 from planner.runs.sweep import record_plan
 
@@ -57,25 +58,71 @@ FUND_MIN_B, FUND_MAX_B = 0.0, 6.0
 MONEY_COLUMN = "$%,d"  # whole dollars with thousands separators in tables (st.column_config)
 
 
+METRICS_PER_ROW = 4  # a compact grid that wraps; Streamlit stacks columns on a phone-width window
+
+
 def headline_metrics(summary: dict) -> None:
-    """The national headline figures as metrics: money in one row, outcomes in the next."""
+    """The national headline figures as metrics in rows of at most METRICS_PER_ROW, each with its tooltip."""
     figures = list(headline_values(summary).items())
-    for row in (figures[:4], figures[4:]):
-        for column, (label, value) in zip(st.columns(len(row)), row):
-            column.metric(label, value)
+    for first in range(0, len(figures), METRICS_PER_ROW):
+        row = figures[first : first + METRICS_PER_ROW]
+        for column, (label, value) in zip(st.columns(METRICS_PER_ROW), row):
+            column.metric(label, value, help=HEADLINE_HELP.get(label))
+
+
+# What each headline figure counts, and which way is better (shown as the metric's tooltip).
+HEADLINE_HELP = {
+    "Demand": "The cost of replacing every site of every carrier.",
+    "Allocated": "Money from the fund assigned to carriers by the funding rule.",
+    "Pro-rata factor": "The share of its demand every carrier receives under pro rata (n/a under other rules).",
+    "Money allocated but unusable": "Allocations carriers cannot spend: too little for their next whole site, so "
+    "it buys nothing unless it is moved. Less is better.",
+    "Carriers done by the deadline": "Carriers that replace every site by the deadline. More is better.",
+    "Sites replaced": "Sites whose covered gear is replaced within the horizon. More is better.",
+    "People kept connected": "People served by replaced sites: they move to new gear and never lose service. "
+    "More is better.",
+    "People left without service": "People served by sites not replaced: their covered gear is shut down at the "
+    "deadline. Fewer is better.",
+    "Person-months on new gear by the horizon": "People on replaced sites times the months from their site's "
+    "finish to the end of the horizon: sooner and more replacements both raise it. More is better.",
+    "Months on covered gear per person kept": "The average wait, in months from the start, of the people kept "
+    "connected before their site is on new gear. Fewer is better.",
+}
 
 
 def headline_values(summary: dict) -> dict[str, str]:
-    """The national headline figures, as shown, from `planner.summary` (the single source of the numbers)."""
+    """The national headline figures, as shown, from `planner.summary` (the single source of the numbers).
+
+    Each is named so that its direction is plain; exposure (population-months on covered gear) is not
+    shown, because it falls when less money shuts more people down.
+    """
+    wait = summary.get("covered_months_per_person_kept")
     return {
         "Demand": usd(summary["demand_usd"]),
         "Allocated": usd(summary["allocated_usd"]),
         "Pro-rata factor": share(summary["pro_rata_factor"]),
+        "Money allocated but unusable": usd(summary["idle_allocation_usd"]),
         "Carriers done by the deadline": of(summary["carriers_done_by_deadline"], summary["carriers_total"]),
         "Sites replaced": of(summary["sites_replaced"], summary["sites_total"]),
+        "People kept connected": people(summary["population_kept_connected"]),
         "People left without service": people(summary["population_left_without_service"]),
-        "Population-months on covered gear": person_months(summary["exposure_population_months"]),
+        "Person-months on new gear by the horizon": person_months(summary["connected_population_months_on_new_gear"]),
+        "Months on covered gear per person kept": "n/a" if wait is None else f"{wait:.1f} months",
     }
+
+
+def plan_notes(summary: dict) -> None:
+    """The plan's notes on screen; a fallback to the pro-rata allocation is a warning, not a footnote."""
+    if summary.get("kept_pro_rata_allocation"):
+        st.warning(
+            "The optimal rule kept the pro-rata allocation: the optimiser's own allocation scored no better "
+            "within the time limit, so this plan is the pro-rata plan. A longer time limit (sidebar, Solver) "
+            "may find a better one.",
+            icon=":material/warning:",
+        )
+    for note in summary["notes"]:
+        if FALLBACK_NOTE not in note:
+            st.info(note)
 
 
 def solve_note(summary: dict) -> str:
@@ -321,23 +368,56 @@ def plan_views(dataset: planner.Dataset, scenario: Scenario, label: str = "") ->
     key = plan_key(dataset, scenario)
 
     def solve() -> PlanViews:
-        bar = st.progress(0.0, text=f"Planning {label or dataset.name}: allocating the fund...")
-
-        def progress(done: int, total: int, carrier_id: str) -> None:
-            bar.progress(
-                min(1.0, done / max(1, total)),
-                text=f"Planning {label or dataset.name}: {done} of {total} carriers scheduled ({carrier_id})",
-            )
-
         with st.spinner(
             f"Solving {len(dataset.sites):,} sites ({scenario.rule}, time limit {scenario.time_limit_s:.0f} s)..."
         ):
-            views = _views(planner.plan(dataset, scenario, progress=progress))
-        bar.empty()
+            plan = solve_with_progress(
+                lambda progress: planner.plan(dataset, scenario, progress=progress),
+                f"Planning {label or dataset.name}",
+            )
+        views = _views(plan)
         record(views.plan)
         return views
 
     return _stored_or_solved(key, solve, "These settings", "produce a plan")
+
+
+PROGRESS_POLL_S = 0.25  # how often the page redraws the progress bar while a solve runs
+
+
+def solve_with_progress(solve, text: str):
+    """Run `solve(progress)` in a worker thread and draw its progress here, on the script's own thread.
+
+    The planner calls `progress(done, total, carrier_id)` from its worker threads; a Streamlit call
+    made there has no ScriptRunContext (a warning per call, and the bar may not update). So the
+    callback only records the figures, and this thread, which has the context, draws them.
+    """
+    latest: dict = {"done": 0, "total": 0, "carrier": ""}
+    outcome: dict = {}
+
+    def progress(done: int, total: int, carrier_id: str) -> None:
+        latest.update(done=done, total=total, carrier=carrier_id)
+
+    def work() -> None:
+        try:
+            outcome["plan"] = solve(progress)
+        except BaseException as err:  # handed to the script thread, which raises it there
+            outcome["error"] = err
+
+    bar = st.progress(0.0, text=f"{text}: allocating the fund...")
+    worker = threading.Thread(target=work, name="rrplan-solve", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(PROGRESS_POLL_S)
+        if latest["total"]:
+            bar.progress(
+                min(1.0, latest["done"] / latest["total"]),
+                text=f"{text}: {latest['done']} of {latest['total']} carriers scheduled ({latest['carrier']})",
+            )
+    bar.empty()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["plan"]
 
 
 def _stored_or_solved(key: str, solve, inputs: str, action: str) -> PlanViews:
@@ -357,21 +437,23 @@ REPORT_LABELS = {"pdf": "PDF report", "xlsx": "Excel workbook", "html": "Web pag
 
 
 def report_downloads(views: PlanViews, key: str, plans_by_rule: dict | None = None) -> None:
-    """Download buttons for the plan's reports; each is made only when its button is clicked.
+    """Download buttons for the plan's reports, named by run (`plan-<run>.pdf`); each made only when clicked.
 
-    `plans_by_rule` ({rule: Plan}) adds the other rules' allocations to the reports.
+    `plans_by_rule` ({rule: Plan}) adds the other rules' allocations (and a Compare sheet) to the reports.
     """
 
+    provenance = {"solved_at": views.plan.solved_at}
     columns = st.columns(len(REPORT_LABELS))
     for column, (fmt, label) in zip(columns, REPORT_LABELS.items()):
         column.download_button(
             label,
             (lambda fmt=fmt: plan_report_bytes(views.plan, fmt, plans_by_rule)),
-            file_name=FILE_NAMES[fmt],
+            file_name=report_file_name(views.summary, provenance, fmt),
             mime=MEDIA_TYPES[fmt],
             key=f"{key}_{fmt}",
             icon=":material/download:",
             on_click="ignore",
+            help=f"Plan solved at {views.plan.solved_at}; the report says when it was made.",
         )
 
 

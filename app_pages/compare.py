@@ -10,15 +10,9 @@ from planner.present import plots
 
 dataset = _state.active_dataset()
 base = _state.current_scenario()
-# The optimal rule first solves a national selection model, then every carrier: it gets twice the time
-# limit, so that on a busy machine it does not fall back to the pro-rata plan for want of time.
-OPTIMAL_TIME_FACTOR = 2
-scenarios = {
-    rule: base.with_overrides(
-        rule=rule, time_limit_s=base.time_limit_s * (OPTIMAL_TIME_FACTOR if rule == "optimal" else 1)
-    )
-    for rule in RULES
-}
+# Each rule's scenario is the sidebar's with only the rule changed, so the plan of the sidebar's rule is the
+# very plan the other screens show (one cache, one key per scenario): one answer per scenario.
+scenarios = {rule: base.with_overrides(rule=rule) for rule in RULES}
 
 st.title("Compare rules")
 st.markdown(
@@ -33,8 +27,8 @@ if missing:
     with notice.container():
         st.info(
             f"Not solved yet for these settings: {', '.join(RULE_NAMES[r] for r in missing)}. Each solve "
-            f"takes up to {base.time_limit_s:.0f} s (optimal {OPTIMAL_TIME_FACTOR * base.time_limit_s:.0f} s) "
-            "plus the time to build the models; solved plans are kept, so coming back is instant."
+            f"takes up to {base.time_limit_s:.0f} s plus the time to build the models; solved plans are kept, "
+            "so coming back is instant."
         )
         clicked = st.button(f"Solve {len(missing)} rule(s) and compare", type="primary", key="compare_solve")
     if not clicked:
@@ -57,16 +51,19 @@ st.caption("Reports of the pro-rata plan with every rule's allocation beside it:
 _state.report_downloads(views["pro_rata"], key="compare_report", plans_by_rule={r: v.plan for r, v in views.items()})
 best = min(views, key=lambda rule: views[rule].summary["objective"])
 pro_rata = views["pro_rata"].summary
-gain = pro_rata["population_left_without_service"] - views[best].summary["population_left_without_service"]
+gain = views[best].summary["population_kept_connected"] - pro_rata["population_kept_connected"]
 st.caption(
-    f"Best objective: {_state.RULE_LABELS[best]}. Against pro rata it leaves "
-    f"{_state.people(abs(gain))} {'fewer' if gain >= 0 else 'more'} without service and "
-    f"{_state.person_months(abs(pro_rata['exposure_population_months'] - views[best].summary['exposure_population_months']))} "
-    "population-months "
-    f"{'less' if pro_rata['exposure_population_months'] >= views[best].summary['exposure_population_months'] else 'more'} "
-    "on covered gear. The objective weighs a person-month without service "
-    f"{base.dark_weight:g} times a person-month on covered gear."
+    f"Best objective: {_state.RULE_LABELS[best]}. Against pro rata it keeps "
+    f"{_state.people(abs(gain))} {'more' if gain >= 0 else 'fewer'} connected. The objective (lower is better) "
+    "counts population-months on covered gear plus each person-month without service weighed "
+    f"{base.dark_weight:g} times."
 )
+if views["optimal"].summary.get("kept_pro_rata_allocation"):
+    st.warning(
+        "The optimal rule kept the pro-rata allocation for these settings: its own allocation scored no better "
+        "within the time limit, so its column repeats pro rata's.",
+        icon=":material/warning:",
+    )
 
 allocation = views["pro_rata"].carriers[["carrier_id", "name", "demand_usd"]].copy()
 for rule, view in views.items():

@@ -21,8 +21,7 @@ st.markdown(
 _state.headline_metrics(summary)
 st.caption(_state.solve_note(summary))
 _state.report_downloads(views, key="national_report")
-for note in summary["notes"]:
-    st.info(note)
+_state.plan_notes(summary)
 
 deadline = scenario.effective_deadline
 horizon = summary["horizon"]

@@ -44,8 +44,8 @@ TABLE_COLUMNS = {
     "monthly.csv": ("period", "month", "spend_usd", "funds_drawn_usd", "population_on_covered_gear",
                     "population_on_new_gear", "population_without_service", "cumulative_spend_usd"),
 }
-TEXT_COLUMNS = {"carrier_id", "name", "state", "reason", "completion_month", "site_id", "kind", "month", "finish_month"}
-FLAG_COLUMNS = {"replaced", "on_time"}
+TEXT_COLUMNS = {"carrier_id", "name", "state", "reason", "completion_month", "completion", "site_id", "kind", "month", "finish_month"}
+FLAG_COLUMNS = {"replaced", "on_time", "allocation_idle"}
 WHOLE_COLUMNS = {"priority", "sites", "sites_replaced", "completion_period", "population",
                  "population_left_without_service", "start", "finish", "period", "population_on_covered_gear",
                  "population_on_new_gear", "population_without_service"}
@@ -60,6 +60,7 @@ class RuleResult:
     allocated_usd: float
     carriers_done_by_deadline: int
     population_left_without_service: int
+    figures: dict = field(default_factory=dict)  # the rule's whole summary when known (for the Compare table)
 
 
 @dataclass(frozen=True, eq=False)
@@ -134,6 +135,7 @@ class RunRecord:
             allocated_usd=float(self.summary["allocated_usd"]),
             carriers_done_by_deadline=int(self.summary["carriers_done_by_deadline"]),
             population_left_without_service=int(self.summary["population_left_without_service"]),
+            figures=self.summary,
         )
         return RunRecord(self.summary, self.provenance, self.carriers, self.schedule, self.monthly,
                          rules=(own, *others), source=self.source)
@@ -245,7 +247,8 @@ def rule_result_of_plan(plan) -> RuleResult:
     return RuleResult(rule=plan.scenario.rule, allocation_usd=dict(plan.allocation_usd),
                       allocated_usd=figures["allocated_usd"],
                       carriers_done_by_deadline=figures["carriers_done_by_deadline"],
-                      population_left_without_service=figures["population_left_without_service"])
+                      population_left_without_service=figures["population_left_without_service"],
+                      figures=figures)
 
 
 def _read_json(name: str, text: str, issues: list[Issue]) -> dict | None:
@@ -296,7 +299,9 @@ def _read_table(name: str, kind: str, text: str, issues: list[Issue]) -> pd.Data
 
 def run_files(result, provenance: dict) -> dict[str, str]:
     """The text of every file of a run folder, the single definition `write_plan` and reports share."""
-    recorded = {**summary(result), "provenance": provenance}  # tool, versions and made-at, for `rrplan report`
+    # tool, versions, solved-at and made-at, for `rrplan report`; the plan itself knows when it was solved
+    solved = {"solved_at": provenance.get("solved_at") or getattr(result, "solved_at", None)}
+    recorded = {**summary(result), "provenance": {**provenance, **solved}}
     schedule = schedule_table(result)[["site_id", "carrier_id", "kind", "start", "finish", "month", "finish_month",
                                         "replaced", "cost_usd", "population"]]
     carriers = carriers_table(result)
