@@ -73,14 +73,7 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, height: floa
         height=height,
         template="plotly_white",
         margin={"t": 95, "l": 60, "r": 20, "b": 40},
-        legend={
-            "orientation": "h",
-            "yref": "container",
-            "y": 1 - 50 / height,
-            "yanchor": "top",
-            "xanchor": "left",
-            "x": 0,
-        },
+        legend={"orientation": "h", "yref": "container", "y": 1 - 50 / height, "yanchor": "top", "xanchor": "left", "x": 0},
         **more,
     )
     return fig
@@ -398,9 +391,7 @@ def crews_over_time(monthly: pd.DataFrame, title: str = "Crews in use against ca
             col=1,
         )
     _layout(fig, title, "", "", height=max(320, 220 * len(crew_types) + 80))
-    fig.update_layout(
-        legend={"orientation": "v", "yanchor": "top", "y": 1, "xanchor": "left", "x": 1.02}
-    )  # clear of panel titles
+    fig.update_layout(legend={"orientation": "v", "yanchor": "top", "y": 1, "xanchor": "left", "x": 1.02})  # clear of panel titles
     fig.update_yaxes(title_text="Crew units", rangemode="tozero")
     fig.update_xaxes(tickformat=MONTH_FORMAT)
     fig.update_xaxes(title_text="Month", row=max(1, len(crew_types)), col=1)
