@@ -196,8 +196,8 @@ def provenance_rows(record: RunRecord, generated_at: datetime | None) -> list[tu
 
 SCENARIO_LABELS = {
     "name": ("Scenario name", TEXT),
-    "fund_usd": ("Fund", USD),
-    "admin_reserve_usd": ("Administrative reserve", USD),
+    "fund_usd": ("Fund", USD_EXACT),
+    "admin_reserve_usd": ("Administrative reserve", USD_EXACT),
     "rule": ("Funding rule", TEXT),
     "start": ("First month (period 0)", TEXT),
     "horizon": ("Horizon", MONTHS),
