@@ -12,9 +12,12 @@ inputs would only slow each other down.
 
 from __future__ import annotations
 
+import html
+import importlib.util
 import json
 import os
 import threading
+from datetime import datetime, timezone
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,9 +29,11 @@ import planner
 from planner.analysis.replan import CarrierChanges, replan_carrier
 from planner.analysis.reports import FALLBACK_NOTE
 from planner.core.errors import PlannerError
+from planner.core.files import csv_text
 from planner.core.schema import RULES, Scenario
 from planner.core.wording import (
     RULE_LABELS,
+    RULE_NAMES,
     STATUS_LABELS,
     of,
     people,
@@ -37,7 +42,8 @@ from planner.core.wording import (
     usd,
 )
 from planner.inputs.presets import fund_presets
-from planner.present.export import MEDIA_TYPES, plan_report_bytes, report_file_name
+from planner.present.documents.wording import time_limited
+from planner.present.export import MEDIA_TYPES, plan_report_bytes, report_file_name, run_name
 from planner.runs.store import RunStore, StoreError
 from planner.runs.sweep import record_plan
 
@@ -129,6 +135,8 @@ def solve_note(summary: dict) -> str:
     """One honest line on how good the plan is and what it cost to find."""
     gap = summary["gap"]
     quality = STATUS_LABELS.get(summary["status"], summary["status"])
+    if summary["status"] == "optimal" and time_limited(summary):
+        quality = "within the gap as a whole; the time limit cut some carriers' solves short (see the notes)"
     bound = "" if gap is None else f", proven gap {gap:.1%}"
     return (
         f"Plan status: {quality}{bound}; solved in {summary['wall_seconds']:.1f} s with {summary['solver']}; "
@@ -261,8 +269,8 @@ def sidebar() -> None:
         extensions=int(extensions),
         horizon=int(horizon),
         time_limit_s=float(time_limit),
-        name="app",
     )
+    scenario = auto_named(scenario)  # runs, reports and the run store name it by fund / rule / deadline
     st.session_state["scenario"] = scenario
     side.caption(
         f"Deadline {scenario.month_label(scenario.effective_deadline)}; "
@@ -470,3 +478,136 @@ def replanned_views(views: PlanViews, carrier_id: str, changes: CarrierChanges) 
 
 def month_options(scenario: Scenario, horizon: int) -> list[str]:
     return [scenario.month_label(t) for t in range(horizon)]
+
+
+# ---------------------------------------------------------------- memo-ready figures and tables
+
+PNG_EXPORT = importlib.util.find_spec("kaleido") is not None  # plotly writes PNG only through kaleido
+
+
+def scenario_title(scenario: Scenario) -> str:
+    """The scenario's own name, or `$1.895B / pro rata / deadline 2025-07` for the app's unnamed ones."""
+    if scenario.name and scenario.name != "app":
+        return scenario.name
+    return auto_title(scenario)
+
+
+def auto_named(scenario: Scenario) -> Scenario:
+    """The scenario named by its fund, rule and deadline, as the sidebar and Compare name theirs (so a rule
+    compared is the same scenario, and the same cached plan, as that rule chosen in the sidebar)."""
+    return scenario.with_overrides(name=auto_title(scenario))
+
+
+def auto_title(scenario: Scenario) -> str:
+    return (
+        f"{money_short(scenario.fund_usd)} / {RULE_NAMES.get(scenario.rule, scenario.rule)} / "
+        f"deadline {scenario.month_label(scenario.effective_deadline)}"
+    )
+
+
+def money_short(amount_usd: float) -> str:
+    """$1.895B, $4.98B, $15M: as precise as the amount was typed (six digits), shorter than whole dollars."""
+    for suffix, scale in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(amount_usd) >= scale:
+            return f"${amount_usd / scale:.6g}{suffix}"
+    return f"${amount_usd:,.0f}"
+
+
+def source_text(dataset: planner.Dataset) -> str:
+    sha = dataset.sha256 or ""
+    return f"dataset {dataset.name}" + (f" (sha256 {sha[:12]})" if sha else " (built in memory, no sha256)")
+
+
+def plan_caption(what: str, views: PlanViews) -> str:
+    """`<what>. Scenario ...; source ...; plan solved at ...`: what a memo's figure caption must carry."""
+    plan = views.plan
+    return (
+        f"{what}. Scenario: {scenario_title(plan.scenario)}. Source: rrplan, {source_text(plan.dataset)}. "
+        f"Plan solved at {plan.solved_at}."
+    )
+
+
+def dated_caption(what: str, scenario_text: str, dataset: planner.Dataset) -> str:
+    """A caption for figures of several plans (sweeps, stored runs): dated when it was drawn."""
+    today = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return f"{what}. Scenario: {scenario_text}. Source: rrplan, {source_text(dataset)}. Drawn {today}."
+
+
+def file_stem(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in text).strip("-")[:80] or "figure"
+
+
+def csv_bytes(table: pd.DataFrame, caption: str) -> bytes:
+    """The table as CSV, its caption on the first line (a `#` comment: `pd.read_csv(comment="#")` skips it)."""
+    safe = table.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object:
+            safe[column] = safe[column].map(lambda v: csv_text(v) if isinstance(v, str) else v)
+    return ("# " + caption.replace("\n", " ") + "\n" + safe.to_csv(index=False)).encode("utf-8")
+
+
+def figure_html(figure, caption: str) -> bytes:
+    """The chart as one self-contained web page (plotly.js inside: opens offline), its caption below it."""
+    chart = figure.to_html(include_plotlyjs=True, full_html=False)
+    title = html.escape(caption.split(". ")[0])
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>'
+        f'<body style="font-family: sans-serif">{chart}<p>{html.escape(caption)}</p></body></html>'
+    ).encode("utf-8")
+
+
+def chart(figure, data: pd.DataFrame, caption: str, key: str, run: str = "") -> None:
+    """A chart with its caption and downloads: its data as CSV, the figure as an offline web page (and PNG
+    when kaleido is installed)."""
+    st.plotly_chart(figure, width="stretch", key=f"{key}_chart")
+    st.caption(caption)
+    stem = file_stem(f"{key}-{run}" if run else key)
+    columns = st.columns(3 if PNG_EXPORT else 2)
+    columns[0].download_button(
+        "Chart data (CSV)",
+        lambda: csv_bytes(data, caption),
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        key=f"{key}_csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    columns[1].download_button(
+        "Chart (web page, offline)",
+        lambda: figure_html(figure, caption),
+        file_name=f"{stem}.html",
+        mime="text/html",
+        key=f"{key}_html",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    if PNG_EXPORT:
+        columns[2].download_button(
+            "Chart (PNG)",
+            lambda: figure.to_image(format="png", scale=2),
+            file_name=f"{stem}.png",
+            mime="image/png",
+            key=f"{key}_png",
+            on_click="ignore",
+            icon=":material/download:",
+        )
+
+
+def table(data: pd.DataFrame, caption: str, key: str, run: str = "", shown: pd.DataFrame | None = None, **options):
+    """A table with its caption and a CSV download of `data` (`shown`, if given, is what the screen draws)."""
+    st.dataframe(data if shown is None else shown, key=f"{key}_table", **options)
+    st.caption(caption)
+    st.download_button(
+        "Table (CSV)",
+        lambda: csv_bytes(data, caption),
+        file_name=f"{file_stem(f'{key}-{run}' if run else key)}.csv",
+        mime="text/csv",
+        key=f"{key}_csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+def views_run(views: PlanViews) -> str:
+    """The run name used in file names: the run id if any, else sha prefix and solved-at."""
+    return run_name(views.summary, {"solved_at": views.plan.solved_at})

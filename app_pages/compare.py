@@ -12,7 +12,7 @@ dataset = _state.active_dataset()
 base = _state.current_scenario()
 # Each rule's scenario is the sidebar's with only the rule changed, so the plan of the sidebar's rule is the
 # very plan the other screens show (one cache, one key per scenario): one answer per scenario.
-scenarios = {rule: base.with_overrides(rule=rule) for rule in RULES}
+scenarios = {rule: _state.auto_named(base.with_overrides(rule=rule)) for rule in RULES}
 
 st.title("Compare rules")
 st.markdown(
@@ -46,8 +46,22 @@ for rule, view in views.items():
         "Plan status": summary["status"] + ("" if summary["gap"] is None else f" (gap {summary['gap']:.1%})"),
     }
 st.subheader("Headline figures")
-st.dataframe(pd.DataFrame(rows), width="stretch")
-st.caption("Reports of the pro-rata plan with every rule's allocation beside it:")
+headline = pd.DataFrame(rows)
+source = _state.source_text(dataset)
+compared = f"{_state.money_short(base.fund_usd)} / every rule / deadline {base.month_label(base.effective_deadline)}"
+solved = ", ".join(f"{RULE_NAMES[r]} {v.plan.solved_at}" for r, v in views.items())
+caption = f"Headline figures under each rule. Scenario: {compared}. Source: rrplan, {source}. Plans solved at {solved}."
+run = _state.views_run(views["pro_rata"])
+_state.table(
+    headline.rename_axis("figure").reset_index(),
+    caption,
+    key="compare_headline",
+    run=run,
+    shown=headline,
+    width="stretch",
+)
+_state.plan_notes({**views["optimal"].summary, "notes": []})  # warns if the optimal rule kept pro rata
+st.caption("Reports of the pro-rata plan with every rule's allocation beside it (the workbook has a Compare sheet):")
 _state.report_downloads(views["pro_rata"], key="compare_report", plans_by_rule={r: v.plan for r, v in views.items()})
 best = min(views, key=lambda rule: views[rule].summary["objective"])
 pro_rata = views["pro_rata"].summary
@@ -58,25 +72,32 @@ st.caption(
     "counts population-months on covered gear plus each person-month without service weighed "
     f"{base.dark_weight:g} times."
 )
-if views["optimal"].summary.get("kept_pro_rata_allocation"):
-    st.warning(
-        "The optimal rule kept the pro-rata allocation for these settings: its own allocation scored no better "
-        "within the time limit, so its column repeats pro rata's.",
-        icon=":material/warning:",
-    )
-
 allocation = views["pro_rata"].carriers[["carrier_id", "name", "demand_usd"]].copy()
 for rule, view in views.items():
     allocation[rule] = view.carriers.set_index("carrier_id").loc[allocation["carrier_id"], "allocation_usd"].to_numpy()
 st.subheader("Allocation by carrier")
 labelled = allocation.assign(name=allocation["name"] + " (" + allocation["carrier_id"] + ")").rename(columns=RULE_NAMES)
-st.plotly_chart(
+allocation_caption = (
+    f"Allocation by carrier under each rule (USD). Scenario: {compared}. Source: rrplan, {source}. "
+    f"Plans solved at {solved}."
+)
+_state.chart(
     plots.allocation_by_rule(labelled[["name", *RULE_NAMES.values()]], title="Allocation by carrier under each rule"),
-    width="stretch",
+    allocation,
+    allocation_caption,
+    key="compare_allocation",
+    run=run,
 )
 money = {rule: st.column_config.NumberColumn(RULE_NAMES[rule], format=_state.MONEY_COLUMN) for rule in RULES}
-st.dataframe(
+_state.table(
     allocation,
+    allocation_caption,
+    key="compare_allocation_table",
+    run=run,
     hide_index=True,
-    column_config={"demand_usd": st.column_config.NumberColumn("demand (USD)", format=_state.MONEY_COLUMN), **money},
+    column_config={
+        "carrier_id": "carrier",
+        "demand_usd": st.column_config.NumberColumn("demand (USD)", format=_state.MONEY_COLUMN),
+        **money,
+    },
 )
