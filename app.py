@@ -13,13 +13,19 @@ from app_pages import _state
 
 st.set_page_config(page_title="Rip and replace planner", page_icon="📡", layout="wide")
 
+# Every page has a fixed url_path, so a link copied from the address bar opens that screen. The default
+# page lives at the root URL (Streamlit gives it the path ""), so /national would be "page not found":
+# a hidden second entry for the same screen answers that link.
 page = st.navigation(
     [
-        st.Page("app_pages/national.py", title="National picture", icon=":material/map:", default=True),
-        st.Page("app_pages/carrier.py", title="Carrier", icon=":material/cell_tower:"),
-        st.Page("app_pages/compare.py", title="Compare rules", icon=":material/compare_arrows:"),
-        st.Page("app_pages/data.py", title="Data", icon=":material/table:"),
-        st.Page("app_pages/runs.py", title="Saved runs", icon=":material/history:"),
+        st.Page(
+            "app_pages/national.py", title="National picture", icon=":material/map:", default=True, url_path="home"
+        ),
+        st.Page("app_pages/carrier.py", title="Carrier", icon=":material/cell_tower:", url_path="carrier"),
+        st.Page("app_pages/compare.py", title="Compare rules", icon=":material/compare_arrows:", url_path="compare"),
+        st.Page("app_pages/data.py", title="Data", icon=":material/table:", url_path="data"),
+        st.Page("app_pages/runs.py", title="Saved runs", icon=":material/history:", url_path="runs"),
+        st.Page("app_pages/national.py", title="National picture", url_path="national", visibility="hidden"),
     ]
 )
 _state.sidebar()

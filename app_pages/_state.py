@@ -205,6 +205,15 @@ def _base_scenario(dataset: planner.Dataset) -> Scenario:
     return base.with_overrides(time_limit_s=min(base.time_limit_s, APP_TIME_LIMIT_S))
 
 
+def _unless_set(key: str, parameter: str, default) -> dict:
+    """`{parameter: default}`, or nothing when the widget's value is in session state already.
+
+    "Open in the app" (Saved runs) sets the sidebar's widgets through session state; a widget given a
+    default as well would make Streamlit print a warning on screen.
+    """
+    return {} if key in st.session_state else {parameter: default}
+
+
 def sidebar() -> None:
     """The scenario controls shared by every screen; the scenario they define is `current_scenario()`."""
     dataset = active_dataset()
@@ -220,8 +229,8 @@ def sidebar() -> None:
     choice = side.radio(
         "Fund",
         [*presets, CUSTOM_FUND],
-        index=[*presets, CUSTOM_FUND].index(default_preset),
         key="fund_choice",
+        **_unless_set("fund_choice", "index", [*presets, CUSTOM_FUND].index(default_preset)),
         help="Money Congress makes available for reimbursements.",
     )
     if choice == CUSTOM_FUND:
@@ -229,10 +238,10 @@ def sidebar() -> None:
             "Custom fund (USD billions)",
             FUND_MIN_B,
             FUND_MAX_B,
-            value=min(FUND_MAX_B, max(FUND_MIN_B, round(base.fund_usd / 1e9, 3))),
             step=0.005,
             format="$%.3fB",
             key="fund_custom_b",
+            **_unless_set("fund_custom_b", "value", min(FUND_MAX_B, max(FUND_MIN_B, round(base.fund_usd / 1e9, 3)))),
         )
         fund_usd = fund_b * 1e9
     else:
@@ -242,24 +251,42 @@ def sidebar() -> None:
             f"{usd(max(0.0, fund_usd - base.admin_reserve_usd))} available after the "
             f"{usd(base.admin_reserve_usd)} administrative reserve."
         )
-    rule = side.selectbox("Funding rule", RULES, index=RULES.index(base.rule), format_func=RULE_LABELS.get, key="rule")
+    rule = side.selectbox(
+        "Funding rule",
+        RULES,
+        format_func=RULE_LABELS.get,
+        key="rule",
+        **_unless_set("rule", "index", RULES.index(base.rule)),
+    )
     deadline = side.number_input(
         "Deadline (months after the start)",
         1,
         120,
-        int(base.deadline),
         key="deadline",
         help=f"The term to replace everything; plans start {base.start}.",
+        **_unless_set("deadline", "value", int(base.deadline)),
     )
-    extensions = side.number_input("Six-month extensions granted", 0, 6, int(base.extensions), key="extensions")
-    horizon = side.slider("Planning horizon (months)", 12, 120, min(120, max(12, int(base.horizon))), key="horizon")
+    extensions = side.number_input(
+        "Six-month extensions granted",
+        0,
+        6,
+        key="extensions",
+        **_unless_set("extensions", "value", int(base.extensions)),
+    )
+    horizon = side.slider(
+        "Planning horizon (months)",
+        12,
+        120,
+        key="horizon",
+        **_unless_set("horizon", "value", min(120, max(12, int(base.horizon)))),
+    )
     with side.expander("Solver"):
         time_limit = st.number_input(
             "Time limit per national solve (seconds)",
             5,
             600,
-            int(base.time_limit_s),
             key="time_limit_s",
+            **_unless_set("time_limit_s", "value", int(base.time_limit_s)),
             help="When it is reached the best plan found is shown, with its proven gap.",
         )
     scenario = base.with_overrides(

@@ -555,7 +555,9 @@ def test_money_a_carrier_cannot_use_is_flagged(tiny_run, record):
     assert "cannot be spent" in page and "c receives $36 and replaces 0 of 1 sites" in page
     assert "Money allocated but unusable" in pdf_words(report_bytes(record, "pdf", REPORT_TIME))
     book = openpyxl.load_workbook(io.BytesIO(report_bytes(record, "xlsx", REPORT_TIME)))
-    assert sum(column(book["Allocation"], "Allocated but unusable (USD)")) == pytest.approx(figures["idle_allocation_usd"])
+    assert sum(column(book["Allocation"], "Allocated but unusable (USD)")) == pytest.approx(
+        figures["idle_allocation_usd"]
+    )
 
 
 def test_late_carriers_have_their_completion_explained(record):
@@ -574,9 +576,14 @@ def test_never_proven_optimal_beside_a_time_limit_note(record):
         data = report_bytes(cut, fmt, REPORT_TIME)
         text = pdf_words(data) if fmt == "pdf" else html.unescape(data.decode())
         assert "time limit stopped" in text and "proven optimal" not in re.sub(r"\s+", " ", text), fmt
-    assert "proven optimal" in report_bytes(
-        dataclasses.replace(record, summary={**record.summary, "status": "optimal", "notes": []}), "html", REPORT_TIME
-    ).decode()
+    assert (
+        "proven optimal"
+        in report_bytes(
+            dataclasses.replace(record, summary={**record.summary, "status": "optimal", "notes": []}),
+            "html",
+            REPORT_TIME,
+        ).decode()
+    )
 
 
 def test_the_workbook_has_the_compare_table_when_rules_are_compared(tiny_run):
