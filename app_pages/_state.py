@@ -17,9 +17,9 @@ import importlib.util
 import json
 import os
 import threading
-from datetime import datetime, timezone
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -36,7 +36,7 @@ from planner.core.wording import (
     RULE_NAMES,
     STATUS_LABELS,
     of,
-    people,
+    people,  # noqa: F401 (the Carrier screen uses _state.people)
     person_months,
     share,
     usd,
@@ -64,16 +64,18 @@ FUND_MIN_B, FUND_MAX_B = 0.0, 6.0
 MONEY_COLUMN = "$%,d"  # whole dollars with thousands separators in tables (st.column_config)
 
 
-METRICS_PER_ROW = 4  # a compact grid that wraps; Streamlit stacks columns on a phone-width window
+METRICS_PER_ROW = 4  # at most, on a wide screen; the grid wraps to fewer on a narrow one
+METRIC_WIDTH_PX = 168  # two metrics fit side by side on a phone (about 360 px of page)
+METRIC_GAP_PX = 16  # Streamlit's "small" gap
+GRID_WIDTH_PX = METRICS_PER_ROW * METRIC_WIDTH_PX + (METRICS_PER_ROW - 1) * METRIC_GAP_PX + 20  # room for 4, not 5
 
 
 def headline_metrics(summary: dict) -> None:
-    """The national headline figures as metrics in rows of at most METRICS_PER_ROW, each with its tooltip."""
-    figures = list(headline_values(summary).items())
-    for first in range(0, len(figures), METRICS_PER_ROW):
-        row = figures[first : first + METRICS_PER_ROW]
-        for column, (label, value) in zip(st.columns(METRICS_PER_ROW), row):
-            column.metric(label, value, help=HEADLINE_HELP.get(label))
+    """The national headline figures as a compact grid that wraps: at most METRICS_PER_ROW a row on a wide
+    screen, two on a phone (st.columns would stack them one per row there); each with its tooltip."""
+    with st.container(horizontal=True, gap="small", width=GRID_WIDTH_PX, key="headline_grid"):
+        for label, value in headline_values(summary).items():
+            st.metric(label, value, help=HEADLINE_HELP.get(label), width=METRIC_WIDTH_PX)
 
 
 # What each headline figure counts, and which way is better (shown as the metric's tooltip).
@@ -81,18 +83,19 @@ HEADLINE_HELP = {
     "Demand": "The cost of replacing every site of every carrier.",
     "Allocated": "Money from the fund assigned to carriers by the funding rule.",
     "Pro-rata factor": "The share of its demand every carrier receives under pro rata (n/a under other rules).",
-    "Money allocated but unusable": "Allocations carriers cannot spend: too little for their next whole site, so "
+    "Unusable allocation": "Allocations carriers cannot spend: too little for their next whole site, so "
     "it buys nothing unless it is moved. Less is better.",
-    "Carriers done by the deadline": "Carriers that replace every site by the deadline. More is better.",
+    "Carriers on time": "Carriers done by the deadline: every site replaced by then. More is better.",
     "Sites replaced": "Sites whose covered gear is replaced within the horizon. More is better.",
-    "People kept connected": "People served by replaced sites: they move to new gear and never lose service. "
+    "People connected": "People served by replaced sites: they move to new gear and never lose service. "
     "More is better.",
-    "People left without service": "People served by sites not replaced: their covered gear is shut down at the "
-    "deadline. Fewer is better.",
-    "Person-months on new gear by the horizon": "People on replaced sites times the months from their site's "
-    "finish to the end of the horizon: sooner and more replacements both raise it. More is better.",
-    "Months on covered gear per person kept": "The average wait, in months from the start, of the people kept "
-    "connected before their site is on new gear. Fewer is better.",
+    "Left without service": "People left without service, served by sites not replaced: their covered "
+    "gear is shut down at the deadline. Fewer is better.",
+    "Person-months served": "Person-months connected on new gear by the end of the horizon: people on "
+    "replaced sites times the months "
+    "from their site's finish to the horizon; sooner and more replacements both raise it. More is better.",
+    "Wait for new gear": "Months on covered gear per person kept connected: the average wait, from "
+    "the start, before their site is on new gear. Fewer is better.",
 }
 
 
@@ -107,13 +110,13 @@ def headline_values(summary: dict) -> dict[str, str]:
         "Demand": usd(summary["demand_usd"]),
         "Allocated": usd(summary["allocated_usd"]),
         "Pro-rata factor": share(summary["pro_rata_factor"]),
-        "Money allocated but unusable": usd(summary["idle_allocation_usd"]),
-        "Carriers done by the deadline": of(summary["carriers_done_by_deadline"], summary["carriers_total"]),
+        "Unusable allocation": usd(summary["idle_allocation_usd"]),
+        "Carriers on time": of(summary["carriers_done_by_deadline"], summary["carriers_total"]),
         "Sites replaced": of(summary["sites_replaced"], summary["sites_total"]),
-        "People kept connected": people(summary["population_kept_connected"]),
-        "People left without service": people(summary["population_left_without_service"]),
-        "Person-months on new gear by the horizon": person_months(summary["connected_population_months_on_new_gear"]),
-        "Months on covered gear per person kept": "n/a" if wait is None else f"{wait:.1f} months",
+        "People connected": f"{summary['population_kept_connected']:,}",  # the label says people; short for a phone
+        "Left without service": f"{summary['population_left_without_service']:,}",
+        "Person-months served": person_months(summary["connected_population_months_on_new_gear"]),
+        "Wait for new gear": "n/a" if wait is None else f"{wait:.1f} months",
     }
 
 
@@ -556,7 +559,7 @@ def plan_caption(what: str, views: PlanViews) -> str:
 
 def dated_caption(what: str, scenario_text: str, dataset: planner.Dataset) -> str:
     """A caption for figures of several plans (sweeps, stored runs): dated when it was drawn."""
-    today = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    today = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"{what}. Scenario: {scenario_text}. Source: rrplan, {source_text(dataset)}. Drawn {today}."
 
 
@@ -570,7 +573,7 @@ def csv_bytes(table: pd.DataFrame, caption: str) -> bytes:
     for column in safe.columns:
         if safe[column].dtype == object:
             safe[column] = safe[column].map(lambda v: csv_text(v) if isinstance(v, str) else v)
-    return ("# " + caption.replace("\n", " ") + "\n" + safe.to_csv(index=False)).encode("utf-8")
+    return ("# " + caption.replace("\n", " ") + "\n" + safe.to_csv(index=False)).encode()
 
 
 def figure_html(figure, caption: str) -> bytes:
@@ -580,7 +583,7 @@ def figure_html(figure, caption: str) -> bytes:
     return (
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>'
         f'<body style="font-family: sans-serif">{chart}<p>{html.escape(caption)}</p></body></html>'
-    ).encode("utf-8")
+    ).encode()
 
 
 def chart(figure, data: pd.DataFrame, caption: str, key: str, run: str = "") -> None:

@@ -144,7 +144,7 @@ def test_changing_the_fund_changes_the_headline_figures(app, data):
     after = metrics(at)
     assert after == headline_values(expected(data, fund_usd=4.98e9))
     assert after["Allocated"] == "$3.00B" and after["Pro-rata factor"] == "100.0%"  # full funding pays all demand
-    assert after["People left without service"] != before["People left without service"]
+    assert after["Left without service"] != before["Left without service"]
 
     at.sidebar.radio(key="fund_choice").set_value(CUSTOM).run()
     at.sidebar.slider(key="fund_custom_b").set_value(0.5).run()
@@ -376,20 +376,25 @@ def test_headline_figures_say_which_way_is_better_in_a_tooltip(app, data):
     assert all(m.help for m in shown.values())
     summary = expected(data, fund_usd=1.895e9)
     assert summary["population_kept_connected"] + summary["population_left_without_service"] == 18_100
-    assert shown["People kept connected"].value == f"{summary['population_kept_connected']:,} people"
-    assert "More is better" in shown["People kept connected"].help
-    assert "Fewer is better" in shown["People left without service"].help
+    assert shown["People connected"].value == f"{summary['population_kept_connected']:,}" == "2,100"
+    assert "More is better" in shown["People connected"].help
+    assert "Fewer is better" in shown["Left without service"].help
 
 
-def test_the_headline_grid_has_at_most_four_figures_a_row(app):
-    from app_pages._state import METRICS_PER_ROW
+def test_the_headline_grid_wraps_four_a_row_on_a_screen_and_two_on_a_phone(app):
+    """The metrics sit in one wrapping row container of a fixed width: 4 fit a row of it, 5 do not; and
+    two fit a phone's page (about 360 px), where st.columns would have stacked them one per row."""
+    from app_pages._state import GRID_WIDTH_PX, METRIC_GAP_PX, METRIC_WIDTH_PX, METRICS_PER_ROW
 
     at = app.run()
-    rows = [block for block in at.main.children.values() if block.type in ("horizontal", "flex_container")]
-    with_metrics = [row for row in rows if any(child.get("metric") for child in row.children.values())]
-    assert METRICS_PER_ROW == 4
-    assert len(with_metrics) == -(-len(at.metric) // METRICS_PER_ROW)  # 10 figures: three rows, not one of ten
-    assert all(len(row.children) <= METRICS_PER_ROW for row in with_metrics)
+    grids = [b for b in at.main.children.values() if b.type == "flex_container" and b.get("metric")]
+    assert len(grids) == 1 and len(grids[0].get("metric")) == len(at.metric) == 10
+    flex = grids[0].proto.flex_container
+    assert flex.direction == flex.HORIZONTAL and flex.wrap
+    assert grids[0].proto.width_config.pixel_width == GRID_WIDTH_PX
+    row = lambda n: n * METRIC_WIDTH_PX + (n - 1) * METRIC_GAP_PX  # noqa: E731
+    assert row(METRICS_PER_ROW) <= GRID_WIDTH_PX < row(METRICS_PER_ROW + 1)
+    assert row(2) <= 360
 
 
 def test_a_fallback_to_pro_rata_is_a_warning_on_screen():

@@ -143,7 +143,7 @@ def test_fund_preset_changes_the_national_figures_in_a_real_browser(chromium_pat
                 ),
             )
             page.goto(url)
-            page.get_by_text("People left without service").first.wait_for(timeout=SCREEN_TIMEOUT_MS)
+            page.get_by_text("Left without service").first.wait_for(timeout=SCREEN_TIMEOUT_MS)
             before = headline(page)
             assert before["Allocated"] == "$1.90B" and before["Pro-rata factor"] == "63.2%"
 
