@@ -497,3 +497,17 @@ def test_a_sweep_takes_a_free_list_of_funds_and_keeps_coinciding_curves_visible(
     styles = {(t["line"]["dash"], t["marker"]["symbol"]) for t in spec["data"]}
     assert len(spec["data"]) == 2 and len(styles) == 2  # two rules, two looks, even where the lines coincide
     assert "$4.98B" in " ".join(c.value for c in at.caption) or "4.98" in " ".join(c.value for c in at.caption)
+
+
+def test_a_solver_worker_importing_the_app_does_not_run_it(monkeypatch):
+    """Worker processes (forkserver/spawn) import the parent's main script as __mp_main__; the app must not
+    run there (it flooded the server log with "missing ScriptRunContext" and re-read the dataset per worker)."""
+    import runpy
+
+    import streamlit
+
+    calls = []
+    monkeypatch.setattr(streamlit, "set_page_config", lambda *a, **k: calls.append("set_page_config"))
+    monkeypatch.setattr(streamlit, "navigation", lambda *a, **k: calls.append("navigation"))
+    runpy.run_path(APP, run_name="__mp_main__")
+    assert calls == []
