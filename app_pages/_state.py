@@ -134,12 +134,17 @@ def plan_notes(summary: dict) -> None:
             st.info(note)
 
 
+def status_label(summary: dict) -> str:
+    """The plan's status in a few words; never "optimal" alone beside a note that the time limit cut a solve."""
+    if summary["status"] == "optimal" and time_limited(summary):
+        return "within the gap as a whole; the time limit cut some carriers' solves short (see the notes)"
+    return STATUS_LABELS.get(summary["status"], summary["status"])
+
+
 def solve_note(summary: dict) -> str:
     """One honest line on how good the plan is and what it cost to find."""
     gap = summary["gap"]
-    quality = STATUS_LABELS.get(summary["status"], summary["status"])
-    if summary["status"] == "optimal" and time_limited(summary):
-        quality = "within the gap as a whole; the time limit cut some carriers' solves short (see the notes)"
+    quality = status_label(summary)
     bound = "" if gap is None else f", proven gap {gap:.1%}"
     return (
         f"Plan status: {quality}{bound}; solved in {summary['wall_seconds']:.1f} s with {summary['solver']}; "

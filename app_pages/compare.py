@@ -43,7 +43,8 @@ for rule, view in views.items():
     rows[RULE_NAMES[rule]] = {
         **_state.headline_values(summary),
         "Objective (lower is better)": f"{summary['objective']:,.0f}",
-        "Plan status": summary["status"] + ("" if summary["gap"] is None else f" (gap {summary['gap']:.1%})"),
+        "Plan status": _state.status_label(summary)
+        + ("" if summary["gap"] is None else f" (gap {summary['gap']:.1%})"),
     }
 st.subheader("Headline figures")
 headline = pd.DataFrame(rows)
