@@ -12,11 +12,14 @@ inputs would only slow each other down.
 
 from __future__ import annotations
 
+import html
+import importlib.util
 import json
 import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -25,20 +28,24 @@ import streamlit as st
 import planner
 from planner.analysis.ontime import LEVERS, least_change_to_finish_on_time
 from planner.analysis.replan import CarrierChanges, replan_carrier
+from planner.analysis.reports import FALLBACK_NOTE
 from planner.core.errors import PlannerError
+from planner.core.files import csv_text
 from planner.core.schema import RULES, Scenario
 from planner.core.wording import (
     RULE_LABELS,
+    RULE_NAMES,
     STATUS_LABELS,
     of,
-    people,
+    people,  # noqa: F401 (the Carrier screen uses _state.people)
     person_months,
     share,
     usd,
     usd_exact,
 )
 from planner.inputs.presets import fund_presets
-from planner.present.export import FILE_NAMES, MEDIA_TYPES, plan_report_bytes
+from planner.present.documents.wording import time_limited
+from planner.present.export import MEDIA_TYPES, plan_report_bytes, report_file_name, run_name
 from planner.runs.store import RunStore, StoreError
 from planner.runs.sweep import record_plan
 
@@ -59,31 +66,87 @@ FUND_MIN_B, FUND_MAX_B = 0.0, 6.0
 MONEY_COLUMN = "$%,d"  # whole dollars with thousands separators in tables (st.column_config)
 
 
+METRICS_PER_ROW = 4  # at most, on a wide screen; the grid wraps to fewer on a narrow one
+METRIC_WIDTH_PX = 168  # two metrics fit side by side on a phone (about 360 px of page)
+METRIC_GAP_PX = 16  # Streamlit's "small" gap
+GRID_WIDTH_PX = METRICS_PER_ROW * METRIC_WIDTH_PX + (METRICS_PER_ROW - 1) * METRIC_GAP_PX + 20  # room for 4, not 5
+
+
 def headline_metrics(summary: dict) -> None:
-    """The national headline figures as metrics: money in one row, outcomes in the next."""
-    figures = list(headline_values(summary).items())
-    for row in (figures[:4], figures[4:]):
-        for column, (label, value) in zip(st.columns(len(row)), row, strict=True):
-            column.metric(label, value)
+    """The national headline figures as a compact grid that wraps: at most METRICS_PER_ROW a row on a wide
+    screen, two on a phone (st.columns would stack them one per row there); each with its tooltip."""
+    with st.container(horizontal=True, gap="small", width=GRID_WIDTH_PX, key="headline_grid"):
+        for label, value in headline_values(summary).items():
+            st.metric(label, value, help=HEADLINE_HELP.get(label), width=METRIC_WIDTH_PX)
+
+
+# What each headline figure counts, and which way is better (shown as the metric's tooltip).
+HEADLINE_HELP = {
+    "Demand": "The cost of replacing every site of every carrier.",
+    "Allocated": "Money from the fund assigned to carriers by the funding rule.",
+    "Pro-rata factor": "The share of its demand every carrier receives under pro rata (n/a under other rules).",
+    "Unusable allocation": "Allocations carriers cannot spend: too little for their next whole site, so "
+    "it buys nothing unless it is moved. Less is better.",
+    "Carriers on time": "Carriers done by the deadline: every site replaced by then. More is better.",
+    "Sites replaced": "Sites whose covered gear is replaced within the horizon. More is better.",
+    "People connected": "People served by replaced sites: they move to new gear and never lose service. "
+    "More is better.",
+    "Left without service": "People left without service, served by sites not replaced: their covered "
+    "gear is shut down at the deadline. Fewer is better.",
+    "Person-months served": "Person-months connected on new gear by the end of the horizon: people on "
+    "replaced sites times the months "
+    "from their site's finish to the horizon; sooner and more replacements both raise it. More is better.",
+    "Wait for new gear": "Months on covered gear per person kept connected: the average wait, from "
+    "the start, before their site is on new gear. Fewer is better.",
+}
 
 
 def headline_values(summary: dict) -> dict[str, str]:
-    """The national headline figures, as shown, from `planner.summary` (the single source of the numbers)."""
+    """The national headline figures, as shown, from `planner.summary` (the single source of the numbers).
+
+    Each is named so that its direction is plain; exposure (population-months on covered gear) is not
+    shown, because it falls when less money shuts more people down.
+    """
+    wait = summary.get("covered_months_per_person_kept")
     return {
         "Demand": usd(summary["demand_usd"]),
         "Allocated": usd(summary["allocated_usd"]),
         "Pro-rata factor": share(summary["pro_rata_factor"]),
-        "Carriers done by the deadline": of(summary["carriers_done_by_deadline"], summary["carriers_total"]),
+        "Unusable allocation": usd(summary["idle_allocation_usd"]),
+        "Carriers on time": of(summary["carriers_done_by_deadline"], summary["carriers_total"]),
         "Sites replaced": of(summary["sites_replaced"], summary["sites_total"]),
-        "People left without service": people(summary["population_left_without_service"]),
-        "Population-months on covered gear": person_months(summary["exposure_population_months"]),
+        "People connected": f"{summary['population_kept_connected']:,}",  # the label says people; short for a phone
+        "Left without service": f"{summary['population_left_without_service']:,}",
+        "Person-months served": person_months(summary["connected_population_months_on_new_gear"]),
+        "Wait for new gear": "n/a" if wait is None else f"{wait:.1f} months",
     }
+
+
+def plan_notes(summary: dict) -> None:
+    """The plan's notes on screen; a fallback to the pro-rata allocation is a warning, not a footnote."""
+    if summary.get("kept_pro_rata_allocation"):
+        st.warning(
+            "The optimal rule kept the pro-rata allocation: the optimiser's own allocation scored no better "
+            "within the time limit, so this plan is the pro-rata plan. A longer time limit (sidebar, Solver) "
+            "may find a better one.",
+            icon=":material/warning:",
+        )
+    for note in summary["notes"]:
+        if FALLBACK_NOTE not in note:
+            st.info(note)
+
+
+def status_label(summary: dict) -> str:
+    """The plan's status in a few words; never "optimal" alone beside a note that the time limit cut a solve."""
+    if summary["status"] == "optimal" and time_limited(summary):
+        return "within the gap as a whole; the time limit cut some carriers' solves short (see the notes)"
+    return STATUS_LABELS.get(summary["status"], summary["status"])
 
 
 def solve_note(summary: dict) -> str:
     """One honest line on how good the plan is and what it cost to find."""
     gap = summary["gap"]
-    quality = STATUS_LABELS.get(summary["status"], summary["status"])
+    quality = status_label(summary)
     bound = "" if gap is None else f", proven gap {gap:.1%}"
     return (
         f"Plan status: {quality}{bound}; solved in {summary['wall_seconds']:.1f} s with {summary['solver']}; "
@@ -152,6 +215,15 @@ def _base_scenario(dataset: planner.Dataset) -> Scenario:
     return base.with_overrides(time_limit_s=min(base.time_limit_s, APP_TIME_LIMIT_S))
 
 
+def _unless_set(key: str, parameter: str, default) -> dict:
+    """`{parameter: default}`, or nothing when the widget's value is in session state already.
+
+    "Open in the app" (Saved runs) sets the sidebar's widgets through session state; a widget given a
+    default as well would make Streamlit print a warning on screen.
+    """
+    return {} if key in st.session_state else {parameter: default}
+
+
 def sidebar() -> None:
     """The scenario controls shared by every screen; the scenario they define is `current_scenario()`."""
     dataset = active_dataset()
@@ -167,8 +239,8 @@ def sidebar() -> None:
     choice = side.radio(
         "Fund",
         [*presets, CUSTOM_FUND],
-        index=[*presets, CUSTOM_FUND].index(default_preset),
         key="fund_choice",
+        **_unless_set("fund_choice", "index", [*presets, CUSTOM_FUND].index(default_preset)),
         help="Money Congress makes available for reimbursements.",
     )
     if choice == CUSTOM_FUND:
@@ -176,10 +248,10 @@ def sidebar() -> None:
             "Custom fund (USD billions)",
             FUND_MIN_B,
             FUND_MAX_B,
-            value=min(FUND_MAX_B, max(FUND_MIN_B, round(base.fund_usd / 1e9, 3))),
             step=0.005,
             format="$%.3fB",
             key="fund_custom_b",
+            **_unless_set("fund_custom_b", "value", min(FUND_MAX_B, max(FUND_MIN_B, round(base.fund_usd / 1e9, 3)))),
         )
         fund_usd = fund_b * 1e9
     else:
@@ -189,24 +261,42 @@ def sidebar() -> None:
             f"{usd(max(0.0, fund_usd - base.admin_reserve_usd))} available after the "
             f"{usd(base.admin_reserve_usd)} administrative reserve."
         )
-    rule = side.selectbox("Funding rule", RULES, index=RULES.index(base.rule), format_func=RULE_LABELS.get, key="rule")
+    rule = side.selectbox(
+        "Funding rule",
+        RULES,
+        format_func=RULE_LABELS.get,
+        key="rule",
+        **_unless_set("rule", "index", RULES.index(base.rule)),
+    )
     deadline = side.number_input(
         "Deadline (months after the start)",
         1,
         120,
-        int(base.deadline),
         key="deadline",
         help=f"The term to replace everything; plans start {base.start}.",
+        **_unless_set("deadline", "value", int(base.deadline)),
     )
-    extensions = side.number_input("Six-month extensions granted", 0, 6, int(base.extensions), key="extensions")
-    horizon = side.slider("Planning horizon (months)", 12, 120, min(120, max(12, int(base.horizon))), key="horizon")
+    extensions = side.number_input(
+        "Six-month extensions granted",
+        0,
+        6,
+        key="extensions",
+        **_unless_set("extensions", "value", int(base.extensions)),
+    )
+    horizon = side.slider(
+        "Planning horizon (months)",
+        12,
+        120,
+        key="horizon",
+        **_unless_set("horizon", "value", min(120, max(12, int(base.horizon)))),
+    )
     with side.expander("Solver"):
         time_limit = st.number_input(
             "Time limit per national solve (seconds)",
             5,
             600,
-            int(base.time_limit_s),
             key="time_limit_s",
+            **_unless_set("time_limit_s", "value", int(base.time_limit_s)),
             help="When it is reached the best plan found is shown, with its proven gap.",
         )
     scenario = base.with_overrides(
@@ -216,8 +306,8 @@ def sidebar() -> None:
         extensions=int(extensions),
         horizon=int(horizon),
         time_limit_s=float(time_limit),
-        name="app",
     )
+    scenario = auto_named(scenario)  # runs, reports and the run store name it by fund / rule / deadline
     st.session_state["scenario"] = scenario
     side.caption(
         f"Deadline {scenario.month_label(scenario.effective_deadline)}; "
@@ -323,23 +413,56 @@ def plan_views(dataset: planner.Dataset, scenario: Scenario, label: str = "") ->
     key = plan_key(dataset, scenario)
 
     def solve() -> PlanViews:
-        bar = st.progress(0.0, text=f"Planning {label or dataset.name}: allocating the fund...")
-
-        def progress(done: int, total: int, carrier_id: str) -> None:
-            bar.progress(
-                min(1.0, done / max(1, total)),
-                text=f"Planning {label or dataset.name}: {done} of {total} carriers scheduled ({carrier_id})",
-            )
-
         with st.spinner(
             f"Solving {len(dataset.sites):,} sites ({scenario.rule}, time limit {scenario.time_limit_s:.0f} s)..."
         ):
-            views = _views(planner.plan(dataset, scenario, progress=progress))
-        bar.empty()
+            plan = solve_with_progress(
+                lambda progress: planner.plan(dataset, scenario, progress=progress),
+                f"Planning {label or dataset.name}",
+            )
+        views = _views(plan)
         record(views.plan)
         return views
 
     return _stored_or_solved(key, solve, "These settings", "produce a plan")
+
+
+PROGRESS_POLL_S = 0.25  # how often the page redraws the progress bar while a solve runs
+
+
+def solve_with_progress(solve, text: str):
+    """Run `solve(progress)` in a worker thread and draw its progress here, on the script's own thread.
+
+    The planner calls `progress(done, total, carrier_id)` from its worker threads; a Streamlit call
+    made there has no ScriptRunContext (a warning per call, and the bar may not update). So the
+    callback only records the figures, and this thread, which has the context, draws them.
+    """
+    latest: dict = {"done": 0, "total": 0, "carrier": ""}
+    outcome: dict = {}
+
+    def progress(done: int, total: int, carrier_id: str) -> None:
+        latest.update(done=done, total=total, carrier=carrier_id)
+
+    def work() -> None:
+        try:
+            outcome["plan"] = solve(progress)
+        except BaseException as err:  # handed to the script thread, which raises it there
+            outcome["error"] = err
+
+    bar = st.progress(0.0, text=f"{text}: allocating the fund...")
+    worker = threading.Thread(target=work, name="rrplan-solve", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(PROGRESS_POLL_S)
+        if latest["total"]:
+            bar.progress(
+                min(1.0, latest["done"] / latest["total"]),
+                text=f"{text}: {latest['done']} of {latest['total']} carriers scheduled ({latest['carrier']})",
+            )
+    bar.empty()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["plan"]
 
 
 def _stored_or_solved(key: str, solve, inputs: str, action: str) -> PlanViews:
@@ -359,21 +482,23 @@ REPORT_LABELS = {"pdf": "PDF report", "xlsx": "Excel workbook", "html": "Web pag
 
 
 def report_downloads(views: PlanViews, key: str, plans_by_rule: dict | None = None) -> None:
-    """Download buttons for the plan's reports; each is made only when its button is clicked.
+    """Download buttons for the plan's reports, named by run (`plan-<run>.pdf`); each made only when clicked.
 
-    `plans_by_rule` ({rule: Plan}) adds the other rules' allocations to the reports.
+    `plans_by_rule` ({rule: Plan}) adds the other rules' allocations (and a Compare sheet) to the reports.
     """
 
+    provenance = {"solved_at": views.plan.solved_at}
     columns = st.columns(len(REPORT_LABELS))
     for column, (fmt, label) in zip(columns, REPORT_LABELS.items(), strict=True):
         column.download_button(
             label,
             (lambda fmt=fmt: plan_report_bytes(views.plan, fmt, plans_by_rule)),
-            file_name=FILE_NAMES[fmt],
+            file_name=report_file_name(views.summary, provenance, fmt),
             mime=MEDIA_TYPES[fmt],
             key=f"{key}_{fmt}",
             icon=":material/download:",
             on_click="ignore",
+            help=f"Plan solved at {views.plan.solved_at}; the report says when it was made.",
         )
 
 
@@ -483,3 +608,136 @@ def issues_table_with_ids(issues, row_ids: dict) -> pd.DataFrame:
     table = issues_table(issues)
     table.insert(2, "id", [row_ids.get((i.file, i.row), "") for i in issues])
     return table
+
+
+# ---------------------------------------------------------------- memo-ready figures and tables
+
+PNG_EXPORT = importlib.util.find_spec("kaleido") is not None  # plotly writes PNG only through kaleido
+
+
+def scenario_title(scenario: Scenario) -> str:
+    """The scenario's own name, or `$1.895B / pro rata / deadline 2025-07` for the app's unnamed ones."""
+    if scenario.name and scenario.name != "app":
+        return scenario.name
+    return auto_title(scenario)
+
+
+def auto_named(scenario: Scenario) -> Scenario:
+    """The scenario named by its fund, rule and deadline, as the sidebar and Compare name theirs (so a rule
+    compared is the same scenario, and the same cached plan, as that rule chosen in the sidebar)."""
+    return scenario.with_overrides(name=auto_title(scenario))
+
+
+def auto_title(scenario: Scenario) -> str:
+    return (
+        f"{money_short(scenario.fund_usd)} / {RULE_NAMES.get(scenario.rule, scenario.rule)} / "
+        f"deadline {scenario.month_label(scenario.effective_deadline)}"
+    )
+
+
+def money_short(amount_usd: float) -> str:
+    """$1.895B, $4.98B, $15M: as precise as the amount was typed (six digits), shorter than whole dollars."""
+    for suffix, scale in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(amount_usd) >= scale:
+            return f"${amount_usd / scale:.6g}{suffix}"
+    return f"${amount_usd:,.0f}"
+
+
+def source_text(dataset: planner.Dataset) -> str:
+    sha = dataset.sha256 or ""
+    return f"dataset {dataset.name}" + (f" (sha256 {sha[:12]})" if sha else " (built in memory, no sha256)")
+
+
+def plan_caption(what: str, views: PlanViews) -> str:
+    """`<what>. Scenario ...; source ...; plan solved at ...`: what a memo's figure caption must carry."""
+    plan = views.plan
+    return (
+        f"{what}. Scenario: {scenario_title(plan.scenario)}. Source: rrplan, {source_text(plan.dataset)}. "
+        f"Plan solved at {plan.solved_at}."
+    )
+
+
+def dated_caption(what: str, scenario_text: str, dataset: planner.Dataset) -> str:
+    """A caption for figures of several plans (sweeps, stored runs): dated when it was drawn."""
+    today = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"{what}. Scenario: {scenario_text}. Source: rrplan, {source_text(dataset)}. Drawn {today}."
+
+
+def file_stem(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in text).strip("-")[:80] or "figure"
+
+
+def csv_bytes(table: pd.DataFrame, caption: str) -> bytes:
+    """The table as CSV, its caption on the first line (a `#` comment: `pd.read_csv(comment="#")` skips it)."""
+    safe = table.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object:
+            safe[column] = safe[column].map(lambda v: csv_text(v) if isinstance(v, str) else v)
+    return ("# " + caption.replace("\n", " ") + "\n" + safe.to_csv(index=False)).encode()
+
+
+def figure_html(figure, caption: str) -> bytes:
+    """The chart as one self-contained web page (plotly.js inside: opens offline), its caption below it."""
+    chart = figure.to_html(include_plotlyjs=True, full_html=False)
+    title = html.escape(caption.split(". ")[0])
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>'
+        f'<body style="font-family: sans-serif">{chart}<p>{html.escape(caption)}</p></body></html>'
+    ).encode()
+
+
+def chart(figure, data: pd.DataFrame, caption: str, key: str, run: str = "") -> None:
+    """A chart with its caption and downloads: its data as CSV, the figure as an offline web page (and PNG
+    when kaleido is installed)."""
+    st.plotly_chart(figure, width="stretch", key=f"{key}_chart")
+    st.caption(caption)
+    stem = file_stem(f"{key}-{run}" if run else key)
+    columns = st.columns(3 if PNG_EXPORT else 2)
+    columns[0].download_button(
+        "Chart data (CSV)",
+        lambda: csv_bytes(data, caption),
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        key=f"{key}_csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    columns[1].download_button(
+        "Chart (web page, offline)",
+        lambda: figure_html(figure, caption),
+        file_name=f"{stem}.html",
+        mime="text/html",
+        key=f"{key}_html",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    if PNG_EXPORT:
+        columns[2].download_button(
+            "Chart (PNG)",
+            lambda: figure.to_image(format="png", scale=2),
+            file_name=f"{stem}.png",
+            mime="image/png",
+            key=f"{key}_png",
+            on_click="ignore",
+            icon=":material/download:",
+        )
+
+
+def table(data: pd.DataFrame, caption: str, key: str, run: str = "", shown: pd.DataFrame | None = None, **options):
+    """A table with its caption and a CSV download of `data` (`shown`, if given, is what the screen draws)."""
+    st.dataframe(data if shown is None else shown, key=f"{key}_table", **options)
+    st.caption(caption)
+    st.download_button(
+        "Table (CSV)",
+        lambda: csv_bytes(data, caption),
+        file_name=f"{file_stem(f'{key}-{run}' if run else key)}.csv",
+        mime="text/csv",
+        key=f"{key}_csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+def views_run(views: PlanViews) -> str:
+    """The run name used in file names: the run id if any, else sha prefix and solved-at."""
+    return run_name(views.summary, {"solved_at": views.plan.solved_at})

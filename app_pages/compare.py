@@ -10,15 +10,9 @@ from planner.present import plots
 
 dataset = _state.active_dataset()
 base = _state.current_scenario()
-# The optimal rule first solves a national selection model, then every carrier: it gets twice the time
-# limit, so that on a busy machine it does not fall back to the pro-rata plan for want of time.
-OPTIMAL_TIME_FACTOR = 2
-scenarios = {
-    rule: base.with_overrides(
-        rule=rule, time_limit_s=base.time_limit_s * (OPTIMAL_TIME_FACTOR if rule == "optimal" else 1)
-    )
-    for rule in RULES
-}
+# Each rule's scenario is the sidebar's with only the rule changed, so the plan of the sidebar's rule is the
+# very plan the other screens show (one cache, one key per scenario): one answer per scenario.
+scenarios = {rule: _state.auto_named(base.with_overrides(rule=rule)) for rule in RULES}
 
 st.title("Compare rules")
 st.markdown(
@@ -33,8 +27,8 @@ if missing:
     with notice.container():
         st.info(
             f"Not solved yet for these settings: {', '.join(RULE_NAMES[r] for r in missing)}. Each solve "
-            f"takes up to {base.time_limit_s:.0f} s (optimal {OPTIMAL_TIME_FACTOR * base.time_limit_s:.0f} s) "
-            "plus the time to build the models; solved plans are kept, so coming back is instant."
+            f"takes up to {base.time_limit_s:.0f} s plus the time to build the models; solved plans are kept, "
+            "so coming back is instant."
         )
         clicked = st.button(f"Solve {len(missing)} rule(s) and compare", type="primary", key="compare_solve")
     if not clicked:
@@ -49,36 +43,62 @@ for rule, view in views.items():
     rows[RULE_NAMES[rule]] = {
         **_state.headline_values(summary),
         "Objective (lower is better)": f"{summary['objective']:,.0f}",
-        "Plan status": summary["status"] + ("" if summary["gap"] is None else f" (gap {summary['gap']:.1%})"),
+        "Plan status": _state.status_label(summary)
+        + ("" if summary["gap"] is None else f" (gap {summary['gap']:.1%})"),
     }
 st.subheader("Headline figures")
-st.dataframe(pd.DataFrame(rows), width="stretch")
-st.caption("Reports of the pro-rata plan with every rule's allocation beside it:")
+headline = pd.DataFrame(rows)
+source = _state.source_text(dataset)
+compared = f"{_state.money_short(base.fund_usd)} / every rule / deadline {base.month_label(base.effective_deadline)}"
+solved = ", ".join(f"{RULE_NAMES[r]} {v.plan.solved_at}" for r, v in views.items())
+caption = f"Headline figures under each rule. Scenario: {compared}. Source: rrplan, {source}. Plans solved at {solved}."
+run = _state.views_run(views["pro_rata"])
+_state.table(
+    headline.rename_axis("figure").reset_index(),
+    caption,
+    key="compare_headline",
+    run=run,
+    shown=headline,
+    width="stretch",
+)
+_state.plan_notes({**views["optimal"].summary, "notes": []})  # warns if the optimal rule kept pro rata
+st.caption("Reports of the pro-rata plan with every rule's allocation beside it (the workbook has a Compare sheet):")
 _state.report_downloads(views["pro_rata"], key="compare_report", plans_by_rule={r: v.plan for r, v in views.items()})
 best = min(views, key=lambda rule: views[rule].summary["objective"])
 pro_rata = views["pro_rata"].summary
-gain = pro_rata["population_left_without_service"] - views[best].summary["population_left_without_service"]
-exposure_gain = pro_rata["exposure_population_months"] - views[best].summary["exposure_population_months"]
+gain = views[best].summary["population_kept_connected"] - pro_rata["population_kept_connected"]
 st.caption(
-    f"Best objective: {_state.RULE_LABELS[best]}. Against pro rata it leaves "
-    f"{_state.people(abs(gain))} {'fewer' if gain >= 0 else 'more'} without service and "
-    f"{_state.person_months(abs(exposure_gain))} population-months {'less' if exposure_gain >= 0 else 'more'} "
-    "on covered gear. The objective weighs a person-month without service "
-    f"{base.dark_weight:g} times a person-month on covered gear."
+    f"Best objective: {_state.RULE_LABELS[best]}. Against pro rata it keeps "
+    f"{_state.people(abs(gain))} {'more' if gain >= 0 else 'fewer'} connected. The objective (lower is better) "
+    "counts population-months on covered gear plus each person-month without service weighed "
+    f"{base.dark_weight:g} times."
 )
-
 allocation = views["pro_rata"].carriers[["carrier_id", "name", "demand_usd"]].copy()
 for rule, view in views.items():
     allocation[rule] = view.carriers.set_index("carrier_id").loc[allocation["carrier_id"], "allocation_usd"].to_numpy()
 st.subheader("Allocation by carrier")
 labelled = allocation.assign(name=allocation["name"] + " (" + allocation["carrier_id"] + ")").rename(columns=RULE_NAMES)
-st.plotly_chart(
+allocation_caption = (
+    f"Allocation by carrier under each rule (USD). Scenario: {compared}. Source: rrplan, {source}. "
+    f"Plans solved at {solved}."
+)
+_state.chart(
     plots.allocation_by_rule(labelled[["name", *RULE_NAMES.values()]], title="Allocation by carrier under each rule"),
-    width="stretch",
+    allocation,
+    allocation_caption,
+    key="compare_allocation",
+    run=run,
 )
 money = {rule: st.column_config.NumberColumn(RULE_NAMES[rule], format=_state.MONEY_COLUMN) for rule in RULES}
-st.dataframe(
+_state.table(
     allocation,
+    allocation_caption,
+    key="compare_allocation_table",
+    run=run,
     hide_index=True,
-    column_config={"demand_usd": st.column_config.NumberColumn("demand (USD)", format=_state.MONEY_COLUMN), **money},
+    column_config={
+        "carrier_id": "carrier",
+        "demand_usd": st.column_config.NumberColumn("demand (USD)", format=_state.MONEY_COLUMN),
+        **money,
+    },
 )

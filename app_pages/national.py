@@ -3,7 +3,7 @@
 import streamlit as st
 
 from app_pages import _state
-from planner.core.wording import usd
+from planner.core.wording import usd, usd_exact
 from planner.present import plots
 
 dataset = _state.active_dataset()
@@ -13,7 +13,7 @@ summary, scenario = views.summary, views.plan.scenario
 
 st.title("National picture")
 st.markdown(
-    f"A fund of **{usd(scenario.fund_usd)}** shared by the **{_state.RULE_LABELS[scenario.rule].lower()}** rule, "
+    f"A fund of **{usd_exact(scenario.fund_usd)}** shared by the **{_state.RULE_LABELS[scenario.rule].lower()}** rule, "
     f"with work starting {scenario.start} and a deadline of "
     f"**{scenario.month_label(scenario.effective_deadline)}**."
 )
@@ -21,8 +21,7 @@ st.markdown(
 _state.headline_metrics(summary)
 st.caption(_state.solve_note(summary))
 _state.report_downloads(views, key="national_report")
-for note in summary["notes"]:
-    st.info(note)
+_state.plan_notes(summary)
 
 deadline = scenario.effective_deadline
 horizon = summary["horizon"]
@@ -31,7 +30,9 @@ deadline_month = scenario.month_label(deadline)
 chosen = st.select_slider(
     "Month shown on the map", options=months, value=months[min(deadline, horizon - 1)], key="national_month"
 )
-st.plotly_chart(
+run = _state.views_run(views)
+map_columns = ["site_id", "carrier_id", "kind", "population", "lat", "lon", "month", "finish_month", "replaced"]
+_state.chart(
     plots.site_map(
         views.schedule,
         months.index(chosen),
@@ -40,18 +41,40 @@ st.plotly_chart(
         title=f"Every site by its state in {chosen}",
         marker_size=5,
     ),
-    width="stretch",
+    views.schedule[map_columns],
+    _state.plan_caption(f"Every site by its state in {chosen}", views),
+    key="national_map",
+    run=run,
 )
-
-st.plotly_chart(
+_state.chart(
     plots.coverage_over_time(
         views.monthly, deadline_month, title="People served by covered gear, by new gear, and without service"
     ),
-    width="stretch",
+    views.monthly[["month", "population_on_covered_gear", "population_on_new_gear", "population_without_service"]],
+    _state.plan_caption("People served by covered gear, by new gear, and without service, by month", views),
+    key="national_coverage",
+    run=run,
 )
-st.plotly_chart(plots.allocation_by_carrier(views.carriers, title="Demand and allocation by carrier"), width="stretch")
+_state.chart(
+    plots.allocation_by_carrier(views.carriers, title="Demand and allocation by carrier"),
+    views.carriers[["carrier_id", "name", "demand_usd", "allocation_usd", "idle_allocation_usd", "spend_usd"]],
+    _state.plan_caption("Demand and allocation by carrier (USD)", views),
+    key="national_allocation",
+    run=run,
+)
 
-with st.expander("Carriers table"):
+idle = views.carriers[views.carriers["allocation_idle"]]
+if len(idle):
+    worst = idle.sort_values("idle_allocation_usd", ascending=False).iloc[0]
+    st.warning(
+        f"{usd(summary['idle_allocation_usd'])} allocated to {len(idle)} carrier(s) cannot be spent: it is less "
+        f"than their next whole site costs. The largest: {worst['name']} ({worst['carrier_id']}) receives "
+        f"{usd(worst['allocation_usd'])} and replaces {worst['sites_replaced']:,} of {worst['sites']:,} sites. "
+        'See "unusable" in the carriers table.',
+        icon=":material/money_off:",
+    )
+
+with st.expander("Carriers table", expanded=bool(len(idle))):
     table = views.carriers[
         [
             "carrier_id",
@@ -60,24 +83,39 @@ with st.expander("Carriers table"):
             "priority",
             "demand_usd",
             "allocation_usd",
+            "idle_allocation_usd",
+            "allocation_idle",
             "sites",
             "sites_replaced",
-            "completion_month",
+            "completion",
             "on_time",
             "population_left_without_service",
             "reason",
         ]
     ]
-    st.dataframe(
+    _state.table(
         table,
+        _state.plan_caption("Carriers: money, sites, completion and why late", views),
+        key="national_carriers",
+        run=run,
         hide_index=True,
         column_config={
+            "carrier_id": "carrier",
             "demand_usd": st.column_config.NumberColumn("demand (USD)", format=_state.MONEY_COLUMN),
             "allocation_usd": st.column_config.NumberColumn("allocation (USD)", format=_state.MONEY_COLUMN),
+            "idle_allocation_usd": st.column_config.NumberColumn(
+                "unusable (USD)",
+                format=_state.MONEY_COLUMN,
+                help="Allocated but less than the carrier's next whole site costs, so it buys nothing.",
+            ),
+            "allocation_idle": st.column_config.CheckboxColumn("money it cannot use"),
+            "sites_replaced": "sites replaced",
             "population_left_without_service": st.column_config.NumberColumn(
                 "people left without service", format="localized"
             ),
-            "completion_month": "completes",
+            "completion": st.column_config.TextColumn(
+                "completes", help="The month its last site is finished, or how many of its sites are replaced."
+            ),
             "on_time": "done by the deadline",
         },
     )

@@ -1,16 +1,86 @@
 """Saved runs: a funding curve swept over fund sizes, the runs in the store, and what changed between two."""
 
+import pandas as pd
 import streamlit as st
 
 from app_pages import _state
 from planner.core.errors import InputError
 from planner.core.schema import RULES
-from planner.core.wording import usd
+from planner.core.wording import RULE_NAMES, usd
 from planner.present import plots
 from planner.runs.store import RunStore, StoreError, default_store_path, diff_runs
-from planner.runs.sweep import parse_deadlines, run_sweep, sweep_scenarios
+from planner.runs.sweep import parse_deadlines, parse_funds, run_sweep, sweep_scenarios
 
 SWEEP_FOLDER = default_store_path().parent / "app-sweeps"
+# One style per line, so lines that coincide (two rules giving the same figures) both stay visible:
+# a wide solid line under a dashed one, and open markers of different shapes and sizes.
+CURVE_STYLES = (
+    {"dash": "solid", "width": 6, "symbol": "circle-open", "size": 14},
+    {"dash": "dash", "width": 2.5, "symbol": "x", "size": 8},
+    {"dash": "dot", "width": 2.5, "symbol": "diamond-open", "size": 11},
+    {"dash": "dashdot", "width": 2, "symbol": "square-open", "size": 9},
+)
+# The curve's figures, named so their direction is plain (exposure falls when people are shut down: not offered).
+CURVE_FIGURES = {
+    "population_left_without_service": "People left without service (fewer is better)",
+    "carriers_done_by_deadline": "Carriers done by the deadline (more is better)",
+    "sites_replaced": "Sites replaced (more is better)",
+}
+
+
+def run_title(row) -> str:
+    """A stored run's name: its scenario's own name, else `$1.895B / pro rata / deadline 24 months`."""
+    name = str(row.scenario or "")
+    if name and name != "app":
+        return name
+    extensions = f" + {int(row.extensions)} extension(s)" if row.extensions and row.extensions == row.extensions else ""
+    fund = _state.money_short(float(row.fund_usd)) if row.fund_usd == row.fund_usd else "fund ?"
+    return f"{fund} / {RULE_NAMES.get(row.rule, row.rule)} / deadline {row.deadline} months{extensions}"
+
+
+def readable_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """The store's runs as a reader wants them: named, newest first, money short, gap in percent."""
+    shown = pd.DataFrame(
+        {
+            "Run": runs["run_id"],
+            "Name": [run_title(row) for row in runs.itertuples()],
+            "Saved at (UTC)": runs["created_utc"],
+            "From": runs["source"],
+            "Dataset": runs["dataset"],
+            "Fund": [_state.money_short(f) if f == f and f is not None else "" for f in runs["fund_usd"]],
+            "Rule": [RULE_NAMES.get(r, r) for r in runs["rule"]],
+            "Status": runs["status"],
+            "Gap": runs["gap"],
+            "Sites replaced": runs["sites_replaced"],
+            "Carriers done by the deadline": runs["carriers_done_by_deadline"],
+            "People left without service": runs["population_left_without_service"],
+            "Allocated": [usd(a) if a == a and a is not None else "" for a in runs["allocated_usd"]],
+            "Solve time (s)": runs["wall_seconds"],
+            "Error": runs["error"],
+        }
+    )
+    return shown.iloc[::-1].reset_index(drop=True)
+
+
+def reopen(scenario: dict) -> None:
+    """Set the sidebar's widgets to a stored run's scenario (a button callback: it runs before the sidebar)."""
+    state = st.session_state
+    fund = float(scenario.get("fund_usd", 0.0))
+    preset = next((label for label, value in _state.FUND_PRESETS.items() if abs(value - fund) < 0.5), None)
+    state["fund_choice"] = preset or _state.CUSTOM_FUND
+    if preset is None:
+        state["fund_custom_b"] = min(_state.FUND_MAX_B, max(_state.FUND_MIN_B, round(fund / 1e9, 3)))
+    if scenario.get("rule") in RULES:
+        state["rule"] = scenario["rule"]
+    state["deadline"] = min(120, max(1, int(scenario.get("deadline", 24))))
+    state["extensions"] = min(6, max(0, int(scenario.get("extensions", 0))))
+    state["horizon"] = min(120, max(12, int(scenario.get("horizon", 36))))
+    state["time_limit_s"] = min(600, max(5, int(scenario.get("time_limit_s", _state.APP_TIME_LIMIT_S))))
+    state["reopen_to_national"] = True
+
+
+if st.session_state.pop("reopen_to_national", False):
+    st.switch_page("app_pages/national.py")
 
 dataset = _state.active_dataset()
 base = _state.current_scenario()
@@ -33,11 +103,14 @@ with curve_tab:
         f"extensions, horizon, time limit) come from the sidebar. The administrative reserve of "
         f"{usd(base.admin_reserve_usd)} is taken from every fund."
     )
+    presets = ", ".join(f"{value / 1e9:g}" for value in sorted(set(_state.FUND_PRESETS.values())))
     with st.form("sweep"):
-        low, high, count = st.columns(3)
-        fund_low_b = low.number_input("From (USD billions)", 0.0, 50.0, 0.5, step=0.1, format="%.3f", key="sweep_low")
-        fund_high_b = high.number_input("To (USD billions)", 0.0, 50.0, 6.0, step=0.1, format="%.3f", key="sweep_high")
-        points = count.number_input("Fund sizes", 1, 50, 12, key="sweep_count")
+        funds_text = st.text_input(
+            "Funds (USD billions): a comma list, or FROM:TO:COUNT",
+            presets,
+            key="sweep_funds",
+            help="Any amounts, e.g. `1.895, 4.98`, or `0.5:6:12` for 12 evenly spaced funds from $0.5B to $6B.",
+        )
         rules = st.multiselect(
             "Rules", RULES, default=["pro_rata", "optimal"], format_func=_state.RULE_LABELS.get, key="sweep_rules"
         )
@@ -47,16 +120,20 @@ with curve_tab:
         submitted = st.form_submit_button("Run the sweep", type="primary")
     if submitted:
         try:
-            funds = [
-                fund_low_b * 1e9 + (fund_high_b - fund_low_b) * 1e9 * i / max(1, points - 1) for i in range(points)
-            ]
+            funds = [amount * 1e9 for amount in parse_funds(funds_text, flag="Funds (USD billions)")]
             scenarios = sweep_scenarios(
                 base.with_overrides(name="app"), funds, rules or ["pro_rata"], parse_deadlines(deadlines_text)
             )
         except InputError as err:
             st.error("; ".join(str(issue) for issue in err.issues))
             st.stop()
-        bar = st.progress(0.0, text=f"Sweep of {len(scenarios)} scenarios: up to {base.time_limit_s:.0f} s each...")
+        cached = sum(store.find(dataset, s) is not None for s in scenarios)
+        estimate = (len(scenarios) - cached) * base.time_limit_s
+        bar = st.progress(
+            0.0,
+            text=f"Sweep of {len(scenarios)} scenarios ({cached} already in the store): "
+            f"at most about {estimate / 60:.0f} min at {base.time_limit_s:.0f} s each...",
+        )
 
         def progress(done: int, total: int, name: str, status: str) -> None:
             bar.progress(done / total, text=f"{done} of {total} scenarios ({name}: {status})")
@@ -64,6 +141,10 @@ with curve_tab:
         result = run_sweep(dataset, scenarios, SWEEP_FOLDER / dataset.name, store=store, progress=progress)
         bar.empty()
         st.session_state["sweep_curve"] = result.curve
+        st.session_state["sweep_caption"] = (
+            f"{', '.join(RULE_NAMES.get(r, r) for r in rules or ['pro_rata'])} at funds {funds_text} (USD billions), "
+            f"deadline(s) {deadlines_text} months"
+        )
         st.success(
             f"{len(scenarios)} scenarios: {result.solved} solved, {result.reused} read from the store, "
             f"{len(result.failures)} failed, in {result.seconds:.0f} s."
@@ -78,17 +159,38 @@ with curve_tab:
         )
     else:
         figure = st.radio(
-            "Figure",
-            list(plots.CURVE_FIGURES),
-            format_func=plots.CURVE_FIGURES.get,
-            horizontal=True,
-            key="sweep_figure",
+            "Figure", list(CURVE_FIGURES), format_func=CURVE_FIGURES.get, horizontal=True, key="sweep_figure"
         )
-        st.plotly_chart(plots.funding_curve(curve, figure), width="stretch")
-        st.dataframe(
+        chart = plots.funding_curve(curve, figure, title=f"{CURVE_FIGURES[figure]} by fund size")
+        for index, trace in enumerate(chart.data):
+            style = CURVE_STYLES[index % len(CURVE_STYLES)]
+            trace.update(
+                line={"dash": style["dash"], "width": style["width"]},
+                marker={"symbol": style["symbol"], "size": style["size"], "line": {"width": 2}},
+            )
+        caption = _state.dated_caption(
+            f"{CURVE_FIGURES[figure]} by fund size", st.session_state.get("sweep_caption", ""), dataset
+        )
+        _state.chart(chart, curve, caption, key="sweep_curve")
+        _state.table(
             curve,
+            caption,
+            key="sweep_table",
             hide_index=True,
-            column_config={"fund_usd": st.column_config.NumberColumn("fund (USD)", format="dollar")},
+            column_config={
+                "fund_usd": st.column_config.NumberColumn("fund (USD)", format="dollar"),
+                "gap": st.column_config.NumberColumn("gap", format="percent"),
+                "carriers_done_by_deadline": "carriers done by the deadline",
+                "sites_replaced": "sites replaced",
+                "population_left_without_service": st.column_config.NumberColumn(
+                    "people left without service", format="localized"
+                ),
+                "exposure_population_months": st.column_config.NumberColumn(
+                    "population-months on covered gear", format="localized"
+                ),
+                "effective_deadline": "deadline with extensions",
+                "run_id": "run",
+            },
         )
 
 with runs_tab:
@@ -96,13 +198,35 @@ with runs_tab:
     if runs.empty:
         st.info("No runs yet. `rrplan solve`, `rrplan sweep` and the sweep on this page record their runs here.")
     else:
-        st.dataframe(
-            runs.iloc[::-1],
+        shown = readable_runs(runs)
+        _state.table(
+            shown,
+            _state.dated_caption("Runs in the store", "every stored run", dataset),
+            key="runs_table",
             hide_index=True,
             column_config={
-                "fund_usd": st.column_config.NumberColumn("fund (USD)", format="dollar"),
-                "allocated_usd": st.column_config.NumberColumn("allocated (USD)", format="dollar"),
+                "Gap": st.column_config.NumberColumn("Gap", format="percent"),
+                "People left without service": st.column_config.NumberColumn(format="localized"),
+                "Solve time (s)": st.column_config.NumberColumn(format="%.1f"),
             },
+        )
+        titles = dict(zip(shown["Run"], shown["Name"], strict=True))
+        pick, button = st.columns([3, 1], vertical_alignment="bottom")
+        chosen = pick.selectbox(
+            "Reopen a run's scenario in the app",
+            list(shown["Run"]),
+            format_func=lambda run_id: f"#{run_id} {titles[run_id]}",
+            key="reopen_run",
+        )
+        scenario = next(r.scenario for r in store.runs() if r.run_id == chosen)
+        button.button(
+            "Open in the app",
+            on_click=reopen,
+            args=(scenario,),
+            key="reopen_button",
+            icon=":material/open_in_new:",
+            help="Sets the sidebar to this run's fund, rule, deadline, extensions, horizon and time limit, and "
+            "opens the national picture.",
         )
 
 with diff_tab:
@@ -112,20 +236,36 @@ with diff_tab:
         st.info("Two stored runs are needed to compare.")
     else:
         labels = {
-            row.run_id: f"#{row.run_id} {row.scenario} ({row.dataset}, {row.status})" for row in runs.itertuples()
+            row.run_id: f"#{row.run_id} {run_title(row)} ({row.dataset}, {row.status})" for row in runs.itertuples()
         }
         left, right = st.columns(2)
         run_a = left.selectbox("Run A", choices, index=1, format_func=labels.get, key="diff_a")
         run_b = right.selectbox("Run B", choices, index=0, format_func=labels.get, key="diff_b")
         change = diff_runs(store, run_a, run_b)
+        compared = f"{labels[run_a]} against {labels[run_b]}"
         st.subheader("Inputs that differ")
         if change.inputs.empty:
             st.write("None: the same dataset and scenario.")
         else:
-            st.dataframe(change.inputs.astype(str), hide_index=True)
+            _state.table(
+                change.inputs.astype(str),
+                _state.dated_caption("Inputs that differ", compared, dataset),
+                key="diff_inputs",
+                hide_index=True,
+            )
         st.subheader("Headline figures (change = B - A)")
-        st.dataframe(change.headline, hide_index=True)
+        _state.table(
+            change.headline,
+            _state.dated_caption("Headline figures (change = B - A)", compared, dataset),
+            key="diff_headline",
+            hide_index=True,
+        )
         moved = change.carriers[change.carriers["changed"].astype(bool)]
         st.subheader(f"Carriers whose figures moved: {len(moved)} of {len(change.carriers)}")
-        st.dataframe(moved.drop(columns=["changed"]), hide_index=True)
+        _state.table(
+            moved.drop(columns=["changed"]),
+            _state.dated_caption("Carriers whose figures moved", compared, dataset),
+            key="diff_carriers",
+            hide_index=True,
+        )
 store.close()

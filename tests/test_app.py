@@ -13,6 +13,7 @@ the way the app formats them, plus the hand-derived ones above.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import zipfile
@@ -143,7 +144,7 @@ def test_changing_the_fund_changes_the_headline_figures(app, data):
     after = metrics(at)
     assert after == headline_values(expected(data, fund_usd=4.98e9))
     assert after["Allocated"] == "$3.00B" and after["Pro-rata factor"] == "100.0%"  # full funding pays all demand
-    assert after["People left without service"] != before["People left without service"]
+    assert after["Left without service"] != before["Left without service"]
 
     at.sidebar.radio(key="fund_choice").set_value(CUSTOM).run()
     at.sidebar.slider(key="fund_custom_b").set_value(0.5).run()
@@ -436,3 +437,174 @@ def test_the_excel_template_uploads_and_is_used_with_its_own_scenario(app):
     assert any("Dataset: **rrplan-template**" in c.value for c in at.sidebar.caption)
     assert metrics(at)["Demand"] == usd(csvs.total_demand_usd)
     assert at.session_state["scenario"].fund_usd == csvs.default_scenario.fund_usd == 1_000_000
+
+
+# ---------------------------------------------------------------- issue 13: one answer, plain figures, memo-ready
+
+
+def test_compare_shows_the_sidebars_plan_for_the_sidebars_rule(app, data):
+    """One scenario, one plan: Compare's column for the sidebar's rule is the plan National shows, from the cache."""
+    from app_pages._state import plan_store
+
+    plan_store.clear()
+    at = app.run()  # pro rata
+    at.sidebar.selectbox(key="rule").set_value("optimal").run()
+    national = metrics(at)
+    solved = len(plan_store())
+    at.switch_page("app_pages/compare.py").run()
+    at.button(key="compare_solve").click().run()
+    no_exceptions(at)
+    assert solved == 2 and len(plan_store()) == 4  # only priority and greedy are new: the others are the sidebar's
+    table = at.dataframe[0].value
+    for label, value in national.items():
+        assert table.loc[label, "optimal"] == value, label
+
+
+def test_headline_figures_say_which_way_is_better_in_a_tooltip(app, data):
+    """No exposure headline (it improves when money shrinks); every metric explains itself.
+
+    At $1.895B pro rata (63.2% of demand) north gets $1.137B for core $600M + backhaul $300M and one tower:
+    n-r1 ($400M) does not fit, n-r2 ($300M) does not either ($1.137B - $900M = $237M); south gets $948M,
+    core $500M and s-r2 ($300M, 2,000 people) but not s-r1 ($600M). Kept connected: 100 + 2,000 people
+    on replaced sites (n-core, s-core serve nobody)."""
+    at = app.run()
+    shown = {m.label: m for m in at.metric}
+    assert not any("covered gear" in label and "Months" not in label for label in shown)
+    assert all(m.help for m in shown.values())
+    summary = expected(data, fund_usd=1.895e9)
+    assert summary["population_kept_connected"] + summary["population_left_without_service"] == 18_100
+    assert shown["People connected"].value == f"{summary['population_kept_connected']:,}" == "2,100"
+    assert "More is better" in shown["People connected"].help
+    assert "Fewer is better" in shown["Left without service"].help
+
+
+def test_the_headline_grid_wraps_four_a_row_on_a_screen_and_two_on_a_phone(app):
+    """The metrics sit in one wrapping row container of a fixed width: 4 fit a row of it, 5 do not; and
+    two fit a phone's page (about 360 px), where st.columns would have stacked them one per row."""
+    from app_pages._state import GRID_WIDTH_PX, METRIC_GAP_PX, METRIC_WIDTH_PX, METRICS_PER_ROW
+
+    at = app.run()
+    grids = [b for b in at.main.children.values() if b.type == "flex_container" and b.get("metric")]
+    assert len(grids) == 1 and len(grids[0].get("metric")) == len(at.metric) == 10
+    flex = grids[0].proto.flex_container
+    assert flex.direction == flex.HORIZONTAL and flex.wrap
+    assert grids[0].proto.width_config.pixel_width == GRID_WIDTH_PX
+    row = lambda n: n * METRIC_WIDTH_PX + (n - 1) * METRIC_GAP_PX
+    assert row(METRICS_PER_ROW) <= GRID_WIDTH_PX < row(METRICS_PER_ROW + 1)
+    assert row(2) <= 360
+
+
+def test_a_fallback_to_pro_rata_is_a_warning_on_screen():
+    from app_pages import _state
+
+    def screen():
+        from app_pages import _state
+
+        _state.plan_notes(
+            {
+                "kept_pro_rata_allocation": True,
+                "notes": [
+                    "the optimiser's allocation scored no better than pro-rata, so the pro-rata allocation is kept"
+                ],
+            }
+        )
+
+    at = AppTest.from_function(screen).run()
+    assert len(at.warning) == 1 and "kept the pro-rata allocation" in at.warning[0].value
+    assert not at.info and not at.caption  # said once, as a warning, not as a grey note
+    assert _state.FALLBACK_NOTE in "so the pro-rata allocation is kept"
+
+
+def test_every_national_chart_and_table_downloads_with_a_caption(app, data):
+    at = app.run()
+    no_exceptions(at)
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels.count("Chart data (CSV)") == 3 and labels.count("Chart (web page, offline)") == 3
+    assert labels.count("Table (CSV)") == 1
+    captions = [
+        c.value for c in at.caption if c.value.startswith(("Every site", "People served", "Demand", "Carriers"))
+    ]
+    assert len(captions) == 4
+    for caption in captions:
+        assert "Scenario: $1.895B / pro rata / deadline 2023-07" in caption
+        assert f"sha256 {data.sha256[:12]}" in caption and "Plan solved at 20" in caption
+    names = (
+        [b.proto.file_name for b in at.get("download_button")]
+        if hasattr(at.get("download_button")[0].proto, "file_name")
+        else []
+    )
+    reports = [n for n in names if n.startswith("plan-")]
+    assert not names or reports and all(n.startswith(f"plan-{data.sha256[:12]}-20") for n in reports)
+
+
+def test_chart_downloads_carry_their_caption_and_open_offline(data):
+    import plotly.graph_objects as go
+
+    from app_pages import _state
+
+    table = planner.carriers_table(planner.plan(data, data.default_scenario))
+    caption = "Allocation. Scenario: x. Source: rrplan, dataset d (sha256 abc). Plan solved at 2026-12-03T10:00:00Z."
+    text = _state.csv_bytes(table[["carrier_id", "allocation_usd"]], caption).decode()
+    assert text.splitlines()[0] == "# " + caption
+    import pandas as pd
+
+    back = pd.read_csv(io.StringIO(text), comment="#")
+    assert list(back["carrier_id"]) == ["north", "south"]
+    page = _state.figure_html(go.Figure(go.Bar(x=[1], y=[2])), caption).decode()
+    assert "Plan solved at 2026-12-03T10:00:00Z" in page and "<script" in page and 'src="http' not in page
+
+
+def test_the_fund_is_said_to_the_dollar_on_the_national_screen(app):
+    at = app.run()
+    assert "$1,895,000,000" in at.markdown[0].value
+
+
+def test_saved_runs_are_named_formatted_and_reopen_their_scenario(app):
+    from app_pages._state import plan_store
+
+    plan_store.clear()  # solve afresh, so that this test's run store records the plans
+    at = app.run()  # the national plan ($1.895B pro rata) is recorded in the run store
+    at.sidebar.radio(key="fund_choice").set_value(PRESET_FULL).run()  # and a $4.98B one
+    at.switch_page("app_pages/runs.py").run()
+    no_exceptions(at)
+    runs = at.dataframe[0].value
+    assert list(runs["Name"])[:2] == ["$4.98B / pro rata / deadline 2023-07", "$1.895B / pro rata / deadline 2023-07"]
+    assert list(runs["Fund"])[:2] == ["$4.98B", "$1.895B"]
+    assert "fund_usd" not in runs.columns and "Carriers done by the deadline" in runs.columns
+    reopen = at.selectbox(key="reopen_run")
+    reopen.set_value(int(runs["Run"].iloc[1])).run()  # the $1.895B run
+    at.button(key="reopen_button").click().run()
+    no_exceptions(at)
+    assert at.sidebar.radio(key="fund_choice").value == PRESET_2020
+    assert at.title[0].value == "National picture"
+    assert metrics(at)["Allocated"] == "$1.90B"
+    assert not [w for w in at.warning if "Session State" in w.value]  # set quietly, not with Streamlit's warning
+
+
+def test_a_sweep_takes_a_free_list_of_funds_and_keeps_coinciding_curves_visible(app):
+    at = app.run()
+    at.switch_page("app_pages/runs.py").run()
+    at.text_input(key="sweep_funds").set_value("1.895, 4.98")
+    at.multiselect(key="sweep_rules").set_value(["pro_rata", "greedy"])
+    at.button[0].click().run()  # the form's submit button
+    no_exceptions(at)
+    curve = at.session_state["sweep_curve"]
+    assert sorted(set(curve["fund_usd"])) == [1.895e9, 4.98e9]
+    spec = next(s for s in charts(at) if "by fund size" in s["layout"]["title"]["text"])
+    styles = {(t["line"]["dash"], t["marker"]["symbol"]) for t in spec["data"]}
+    assert len(spec["data"]) == 2 and len(styles) == 2  # two rules, two looks, even where the lines coincide
+    assert "$4.98B" in " ".join(c.value for c in at.caption) or "4.98" in " ".join(c.value for c in at.caption)
+
+
+def test_a_solver_worker_importing_the_app_does_not_run_it(monkeypatch):
+    """Worker processes (forkserver/spawn) import the parent's main script as __mp_main__; the app must not
+    run there (it flooded the server log with "missing ScriptRunContext" and re-read the dataset per worker)."""
+    import runpy
+
+    import streamlit
+
+    calls = []
+    monkeypatch.setattr(streamlit, "set_page_config", lambda *a, **k: calls.append("set_page_config"))
+    monkeypatch.setattr(streamlit, "navigation", lambda *a, **k: calls.append("navigation"))
+    runpy.run_path(APP, run_name="__mp_main__")
+    assert calls == []

@@ -143,7 +143,7 @@ def test_fund_preset_changes_the_national_figures_in_a_real_browser(chromium_pat
                 ),
             )
             page.goto(url)
-            page.get_by_text("People left without service").first.wait_for(timeout=SCREEN_TIMEOUT_MS)
+            page.get_by_text("Left without service").first.wait_for(timeout=SCREEN_TIMEOUT_MS)
             before = headline(page)
             assert before["Allocated"] == "$1.90B" and before["Pro-rata factor"] == "63.2%"
 
@@ -167,3 +167,34 @@ def test_fund_preset_changes_the_national_figures_in_a_real_browser(chromium_pat
         finally:
             browser.close()
     assert shot.stat().st_size > 10_000
+
+
+def test_every_screen_opens_by_direct_link_without_context_warnings(chromium_path, app_url, tmp_path):
+    """A link copied from the address bar (or typed: /national) opens that screen, never "Page not found";
+    the solve's progress is drawn without "missing ScriptRunContext" warnings in the server log."""
+    from playwright.sync_api import sync_playwright
+
+    url, _ = app_url
+    screens = {
+        "": "National picture",
+        "national": "National picture",
+        "carrier": "Carrier",
+        "compare": "Compare rules",
+        "data": "Data",
+        "runs": "Saved runs and funding curves",
+    }
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        try:
+            for path, title in screens.items():
+                page = browser.new_page(viewport={"width": 1200, "height": 800})
+                page.goto(f"{url}/{path}")
+                heading = page.locator('[data-testid="stMain"] h1').first
+                heading.wait_for(timeout=SCREEN_TIMEOUT_MS)
+                page.wait_for_timeout(1000)
+                assert heading.inner_text().strip() == title, path
+                assert "page not found" not in page.locator("body").inner_text().lower(), path
+                page.close()
+        finally:
+            browser.close()
+    assert "ScriptRunContext" not in (tmp_path / "streamlit.log").read_text()

@@ -485,3 +485,125 @@ def test_any_carrier_name_is_text_in_excel_and_escaped_in_html(record, name):
     assert html.escape(name) in sections
     if "<" in name:
         assert name not in sections
+
+
+# ---------------------------------------------------------------- what a reviewer quotes (issue 13)
+
+
+def labelled(data: bytes) -> dict:
+    """Label -> value of the workbook's Summary sheet (the first row of a label: headline before scenario)."""
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    shown: dict = {}
+    for row in book["Summary"].iter_rows(min_row=2, values_only=True):
+        if row[0]:
+            shown.setdefault(row[0], row[1])
+    return shown
+
+
+def test_reports_say_when_the_plan_was_solved_not_when_the_report_was_made(tiny_run, record):
+    """Two reports made a day apart show one solve time: the plan's own, recorded when it was solved."""
+    result, _ = tiny_run
+    assert record.provenance["solved_at"] == result.solved_at
+    early, late = (labelled(report_bytes(record, "xlsx", t)) for t in (REPORT_TIME, LATER))
+    assert early["Plan solved at"] == late["Plan solved at"] == result.solved_at
+    assert early["Report made at"] != late["Report made at"]
+    assert "Plan made at" not in early
+    assert f"plan solved at {result.solved_at}" in report_bytes(record, "html", REPORT_TIME).decode()
+    assert result.solved_at in pdf_words(report_bytes(record, "pdf", LATER))
+    # a report made from the plan in memory, minutes later, still carries the plan's solve time
+    assert labelled(plan_report_bytes(result, "xlsx", generated_at=LATER))["Plan solved at"] == result.solved_at
+
+
+def test_the_code_version_and_commit_are_recorded(record, tmp_path):
+    from planner.runs.provenance import git_commit
+
+    assert record.provenance["tool_version"] == planner.__version__
+    assert record.provenance["git_commit"] == git_commit()  # this test runs from a checkout: a 40-digit commit
+    assert git_commit() is None or re.fullmatch(r"[0-9a-f]{40}", git_commit())
+    assert git_commit(tmp_path) is None  # not a checkout
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (tmp_path / ".git" / "packed-refs").write_text(f"# pack-refs with: peeled\n{commit} refs/heads/main\n")
+    assert git_commit(tmp_path) == commit
+
+
+def test_downloaded_reports_are_named_by_run(record):
+    from planner.present.export import report_file_name
+
+    sha, solved = record.summary["dataset_sha256"], record.provenance["solved_at"]
+    stamp = solved.replace("-", "").replace(":", "")
+    assert report_file_name(record.summary, record.provenance, "pdf") == f"plan-{sha[:12]}-{stamp}.pdf"
+    assert report_file_name({**record.summary, "run_id": "r-0042"}, record.provenance, "xlsx") == "plan-r-0042.xlsx"
+
+
+def test_the_fund_is_quoted_to_the_dollar(record):
+    exact = dataclasses.replace(record, summary={**record.summary, "fund_usd": 1_895_000_000.0})
+    assert "$1,895,000,000" in report_bytes(exact, "html", REPORT_TIME).decode()
+    assert "$1,895,000,000" in pdf_words(report_bytes(exact, "pdf", REPORT_TIME))
+    assert labelled(report_bytes(exact, "xlsx", REPORT_TIME))["Fund"] == 1_895_000_000
+
+
+def test_money_a_carrier_cannot_use_is_flagged(tiny_run, record):
+    """$200 pro rata over $330 of demand gives each carrier 200/330 = 60.6% of its demand:
+    a gets $90.91 (buys a2 at $50, not a1 at $100: $40.91 idle), b gets $72.73 (buys b2 at $40, not b1 at $80:
+    $32.73 idle), c gets $36.36 and cannot buy c1 at $60 (replaces 0 of 1 sites: all $36.36 idle)."""
+    result, _ = tiny_run
+    carriers = planner.carriers_table(result).set_index("carrier_id")
+    assert carriers.loc["c", "sites_replaced"] == 0
+    assert carriers.loc["c", "idle_allocation_usd"] == pytest.approx(60 * 200 / 330, abs=0.01)
+    assert carriers["allocation_idle"].all()
+    figures = planner.summary(result)
+    assert figures["idle_allocation_usd"] == pytest.approx(200 - figures["spend_usd"], abs=0.05)
+    assert figures["carriers_with_idle_allocation"] == 3
+    page = html.unescape(report_bytes(record, "html", REPORT_TIME).decode())
+    assert "cannot be spent" in page and "c receives $36 and replaces 0 of 1 sites" in page
+    assert "Money allocated but unusable" in pdf_words(report_bytes(record, "pdf", REPORT_TIME))
+    book = openpyxl.load_workbook(io.BytesIO(report_bytes(record, "xlsx", REPORT_TIME)))
+    assert sum(column(book["Allocation"], "Allocated but unusable (USD)")) == pytest.approx(
+        figures["idle_allocation_usd"]
+    )
+
+
+def test_late_carriers_have_their_completion_explained(record):
+    page = html.unescape(report_bytes(record, "html", REPORT_TIME).decode())
+    assert "not all sites replaced: 0 of 1" in page
+    book = openpyxl.load_workbook(io.BytesIO(report_bytes(record, "xlsx", REPORT_TIME)))
+    explained = column(book["Missed deadline"], "Completion (or why not)")
+    assert explained and all(explained)
+
+
+def test_never_proven_optimal_beside_a_time_limit_note(record):
+    """A plan within the gap as a whole, with a carrier cut short by the time limit, is not called proven optimal."""
+    note = "the time limit stopped the solver before 1 carrier(s) were each proven within the gap: c01 (3.0%)"
+    cut = dataclasses.replace(record, summary={**record.summary, "status": "optimal", "notes": [note]})
+    for fmt in ("html", "pdf"):
+        data = report_bytes(cut, fmt, REPORT_TIME)
+        text = pdf_words(data) if fmt == "pdf" else html.unescape(data.decode())
+        assert "time limit stopped" in text and "proven optimal" not in re.sub(r"\s+", " ", text), fmt
+    assert (
+        "proven optimal"
+        in report_bytes(
+            dataclasses.replace(record, summary={**record.summary, "status": "optimal", "notes": []}),
+            "html",
+            REPORT_TIME,
+        ).decode()
+    )
+
+
+def test_the_workbook_has_the_compare_table_when_rules_are_compared(tiny_run):
+    result, out = tiny_run
+    others = {
+        rule: planner.plan(result.dataset, result.scenario.with_overrides(rule=rule), workers=1)
+        for rule in ("greedy", "optimal")
+    }
+    book = openpyxl.load_workbook(io.BytesIO(plan_report_bytes(result, "xlsx", {**others, "pro_rata": result})))
+    compare = book["Compare"]
+    header = [cell.value for cell in compare[1]]
+    assert header == ["Figure", "pro rata", "greedy", "optimal"]
+    rows = {row[0]: row[1:] for row in compare.iter_rows(min_row=2, values_only=True)}
+    for index, plan in enumerate([result, others["greedy"], others["optimal"]]):
+        figures = planner.summary(plan)
+        assert rows["People left without service"][index] == figures["population_left_without_service"]
+        assert rows["Allocated from the fund"][index] == pytest.approx(figures["allocated_usd"])
+    assert "Compare" not in openpyxl.load_workbook(io.BytesIO(plan_report_bytes(result, "xlsx"))).sheetnames

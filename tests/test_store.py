@@ -196,12 +196,10 @@ def test_the_saved_runs_screen_sweeps_lists_and_compares(tmp_path, monkeypatch):
         assert [run.source for run in opened.runs()] == ["app"]
     app.switch_page("app_pages/runs.py").run()
     assert not app.exception
-    app.number_input(key="sweep_low").set_value(0.0)
-    app.number_input(key="sweep_high").set_value(0.002)
-    app.number_input(key="sweep_count").set_value(3)
+    app.text_input(key="sweep_funds").set_value("0:0.002:3")  # USD billions: three evenly spaced funds
     app.button[0].click().run()
     assert not app.exception
-    # the national screen's plan ($0.001B pro rata, the fixture's own fund) is one of the six: read, not solved again
+    # the pro-rata point at $0.001B is the national screen's plan (tiny's fund is $1M): read back, not solved
     assert app.success[0].value.startswith("6 scenarios: 5 solved, 1 read from the store")
     assert len(app.get("plotly_chart")) == 1
     with RunStore(tmp_path / "app.sqlite") as opened:

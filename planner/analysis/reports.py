@@ -13,6 +13,16 @@ carrier's extensions, see `planner.core.clock`):
   fund, which a carrier may draw up to allocation x the fraction of the fund arrived;
 - objective (exposure) = exposure_population_months + w x dark_population_months;
 - objective (makespan) = (H + 1) x sites not replaced + sum over carriers of their makespan.
+
+Figures named so that more is better (the headline shows these; exposure alone falls when
+less money shuts more people down, because people cut off leave covered gear):
+- population_kept_connected = population of replaced sites (they never lose service);
+- population_on_new_gear_by_deadline = population of sites whose work finishes by D;
+- connected_population_months_on_new_gear = sum_replaced pop x max(0, H - finish);
+- covered_months_per_person_kept = sum_replaced pop x finish / population_kept_connected (the average
+  wait on covered gear of the people who keep service; fewer months is better, None if nobody is kept).
+Money a carrier receives but cannot use: idle_allocation_usd = max(0, allocation - spend) per carrier
+(a site is bought only whole, so an allocation too small for the next site sits idle).
 """
 
 from __future__ import annotations
@@ -70,6 +80,9 @@ def carriers_table(plan: Plan) -> pd.DataFrame:
         finishes = [plan.starts[s.site_id] + s.duration_months for s in replaced]
         completion = max(finishes) if replaced and len(replaced) == len(sites) else None
         on_time = len(replaced) == len(sites) and all(f <= deadline for f in finishes)
+        allocation = plan.allocation_usd.get(carrier.carrier_id, 0.0)
+        spend = math.fsum(s.cost_usd for s in replaced)
+        idle = round(max(0.0, allocation - spend), 2)
         rows.append(
             {
                 "carrier_id": carrier.carrier_id,
@@ -77,9 +90,9 @@ def carriers_table(plan: Plan) -> pd.DataFrame:
                 "state": carrier.state,
                 "priority": carrier.priority,
                 "demand_usd": dataset.demand_usd(carrier.carrier_id),
-                "allocation_usd": plan.allocation_usd.get(carrier.carrier_id, 0.0),
+                "allocation_usd": allocation,
                 "own_funds_usd": carrier.own_funds_usd,
-                "spend_usd": math.fsum(s.cost_usd for s in replaced),
+                "spend_usd": spend,
                 "sites": len(sites),
                 "sites_replaced": len(replaced),
                 "completion_period": completion,
@@ -94,11 +107,31 @@ def carriers_table(plan: Plan) -> pd.DataFrame:
                 "deadline_period": deadline,
                 "deadline_month": scenario.month_label(deadline),
                 "population_unreplaced": sum(s.population for s in sites if s.site_id not in plan.starts),
+                "idle_allocation_usd": idle,
+                "allocation_idle": idle >= 1.0,  # receives at least a dollar it cannot spend on a whole site
+                "completion": completion_text(completion, len(replaced), len(sites), scenario.month_label),
             }
         )
     table = pd.DataFrame(rows)
     table["completion_period"] = table["completion_period"].astype("Int64")
     return table
+
+
+def completion_text(completion: int | None, replaced: int, sites: int, month_label) -> str:
+    """The completion month, or why there is none: `not all sites replaced: 12 of 16`."""
+    if completion is not None:
+        return month_label(completion)
+    if sites == 0:
+        return "no sites"
+    return f"not all sites replaced: {replaced:,} of {sites:,}"
+
+
+FALLBACK_NOTE = "pro-rata allocation is kept"  # the engine's note when the optimiser could not beat pro rata
+
+
+def kept_pro_rata(notes) -> bool:
+    """True when an optimal-rule plan fell back to the pro-rata allocation (said in its notes)."""
+    return any(FALLBACK_NOTE in note for note in notes)
 
 
 def monthly_table(plan: Plan) -> pd.DataFrame:
@@ -232,6 +265,8 @@ def summary(plan: Plan) -> dict:
         s.population * shut_down_at(s) for s in unreplaced
     )
     demand = dataset.total_demand_usd
+    kept = math.fsum(s.population for s in replaced)
+    waited = math.fsum(s.population * (plan.starts[s.site_id] + s.duration_months) for s in replaced)
     return {
         "status": plan.status,
         "objective": plan.objective,
@@ -279,4 +314,15 @@ def summary(plan: Plan) -> dict:
         "rule": scenario.rule,
         "scenario": scenario.to_dict(),
         "notes": list(plan.notes),
+        "population_kept_connected": int(kept),
+        "population_on_new_gear_by_deadline": sum(
+            s.population for s in replaced if plan.starts[s.site_id] + s.duration_months <= deadline
+        ),
+        "connected_population_months_on_new_gear": math.fsum(
+            s.population * max(0, horizon - plan.starts[s.site_id] - s.duration_months) for s in replaced
+        ),
+        "covered_months_per_person_kept": round(waited / kept, 3) if kept > 0 else None,
+        "idle_allocation_usd": math.fsum(carriers["idle_allocation_usd"]) if len(carriers) else 0.0,
+        "carriers_with_idle_allocation": int(carriers["allocation_idle"].sum()) if len(carriers) else 0,
+        "kept_pro_rata_allocation": scenario.rule == "optimal" and kept_pro_rata(plan.notes),
     }

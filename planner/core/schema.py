@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, datetime
 from functools import cached_property
 
 SITE_KINDS = ("core", "backhaul", "ran", "other")
@@ -201,6 +202,11 @@ class CarrierOutcome:
     seconds: float
 
 
+def solved_now() -> str:
+    """The current moment in UTC to the second, as provenance records it."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 @dataclass(frozen=True)
 class Plan:
     """A plan: money per carrier and the start period of every replaced site.
@@ -223,6 +229,9 @@ class Plan:
     horizon: int = 0  # periods planned; the scenario's horizon unless a makespan plan needed more
     outcomes: tuple[CarrierOutcome, ...] = ()
     notes: tuple[str, ...] = ()
+    # When the plan was solved (UTC, `2026-11-30T10:07:09Z`): a Plan is made as its solve ends, so its
+    # creation is the solve's time. Not compared: two solves of the same inputs give equal plans.
+    solved_at: str = field(default_factory=lambda: solved_now(), compare=False)
 
     @property
     def gap(self) -> float | None:

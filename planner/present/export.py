@@ -5,12 +5,15 @@ Two entry points over one record (`planner.present.documents.RunRecord`):
   without solving again (this is `rrplan report`);
 - `plan_report_bytes(plan, fmt)` makes one report from a Plan in memory (the app's download buttons).
 
-Every report carries the same provenance, and two reports of one run differ only in the
-"Report made at" timestamp (`generated_at`; now if None).
+Every report carries the same provenance (with when the plan was solved), and two reports of one
+run differ only in the "Report made at" timestamp (`generated_at`; now if None). Downloaded
+reports are named by run: `plan-<run>.pdf`, the run id when the plan has one, else the dataset's
+SHA-256 prefix and the moment the plan was solved (`report_file_name`).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -31,6 +34,24 @@ MEDIA_TYPES = {
 WRITERS = {"xlsx": workbook_bytes, "html": page_bytes, "pdf": pdf_bytes}
 
 
+def run_name(summary: dict, provenance: dict | None = None) -> str:
+    """A short name for the run, safe in a file name: its run id, else `<sha256[:12]>-<solved at>`."""
+    provenance = provenance or {}
+    run_id = summary.get("run_id") or provenance.get("run_id")
+    if run_id:
+        name = str(run_id)
+    else:
+        source = (summary.get("dataset_sha256") or summary.get("dataset") or "plan")[:12]
+        moment = provenance.get("solved_at") or provenance.get("made_at") or ""
+        name = f"{source}-{moment.replace('-', '').replace(':', '')}".rstrip("-")
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+
+
+def report_file_name(summary: dict, provenance: dict | None, fmt: str) -> str:
+    """`plan-<run>.<fmt>` (see `run_name`)."""
+    return f"plan-{run_name(summary, provenance)}.{fmt}"
+
+
 def report_bytes(record: RunRecord, fmt: str, generated_at: datetime | None = None) -> bytes:
     """One report of a run record in `fmt` (xlsx, html or pdf)."""
     if fmt not in WRITERS:
@@ -47,7 +68,8 @@ def plan_report_bytes(
 ) -> bytes:
     """One report of a Plan in memory; `plans_by_rule` ({rule: Plan}) adds the other rules for comparison.
 
-    `made_at` is when the plan was made (now if None): the app knows it, a Plan does not.
+    `made_at` is when the run's files are taken to be written (now if None); the plan's own
+    `solved_at` is recorded as when it was solved.
     """
     record = RunRecord.from_plan(plan, made_at=made_at, plans_by_rule=plans_by_rule)
     return report_bytes(record, fmt, generated_at)

@@ -112,13 +112,14 @@ TEXT_COLUMNS = {
     "state",
     "reason",
     "completion_month",
+    "completion",
     "site_id",
     "kind",
     "month",
     "finish_month",
     "deadline_month",
 }
-FLAG_COLUMNS = {"replaced", "on_time"}
+FLAG_COLUMNS = {"replaced", "on_time", "allocation_idle"}
 WHOLE_COLUMNS = {
     "priority",
     "sites",
@@ -144,6 +145,7 @@ class RuleResult:
     allocated_usd: float
     carriers_done_by_deadline: int
     population_left_without_service: int
+    figures: dict = field(default_factory=dict)  # the rule's whole summary when known (for the Compare table)
 
 
 @dataclass(frozen=True, eq=False)
@@ -250,6 +252,7 @@ class RunRecord:
             allocated_usd=float(self.summary["allocated_usd"]),
             carriers_done_by_deadline=int(self.summary["carriers_done_by_deadline"]),
             population_left_without_service=int(self.summary["population_left_without_service"]),
+            figures=self.summary,
         )
         return RunRecord(
             self.summary,
@@ -384,6 +387,7 @@ def rule_result_of_plan(plan) -> RuleResult:
         allocated_usd=figures["allocated_usd"],
         carriers_done_by_deadline=figures["carriers_done_by_deadline"],
         population_left_without_service=figures["population_left_without_service"],
+        figures=figures,
     )
 
 
@@ -444,7 +448,9 @@ def _read_table(name: str, kind: str, text: str, issues: list[Issue]) -> pd.Data
 
 def run_files(result, provenance: dict) -> dict[str, str]:
     """The text of every file of a run folder, the single definition `write_plan` and reports share."""
-    recorded = {**summary(result), "provenance": provenance}  # tool, versions and made-at, for `rrplan report`
+    # tool, versions, solved-at and made-at, for `rrplan report`; the plan itself knows when it was solved
+    solved = {"solved_at": provenance.get("solved_at") or getattr(result, "solved_at", None)}
+    recorded = {**summary(result), "provenance": {**provenance, **solved}}
     schedule = schedule_table(result)[
         [
             "site_id",

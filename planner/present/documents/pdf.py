@@ -14,10 +14,11 @@ import threading
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import partial
+from typing import Any, cast
 
 import matplotlib
 
-from planner.core.wording import rule_name, usd
+from planner.core.wording import rule_name, usd, usd_exact
 from planner.present.documents import pdf_charts, wording
 from planner.present.documents.pdf_layout import (
     Block,
@@ -177,7 +178,7 @@ def national(record: RunRecord) -> list:
                 [
                     (
                         rule_name(r.rule),
-                        usd(r.allocated_usd),
+                        usd_exact(r.allocated_usd),
                         f"{r.carriers_done_by_deadline:,}",
                         f"{r.population_left_without_service:,}",
                     )
@@ -206,6 +207,7 @@ def missed(record: RunRecord) -> list:
         (
             f"{r.name} ({r.carrier_id})",
             f"{r.sites_replaced:,} of {r.sites:,}",
+            wording.completion_words(cast(Any, r)._asdict()),
             f"{r.population_left_without_service:,}",
             str(r.reason),
         )
@@ -213,14 +215,40 @@ def missed(record: RunRecord) -> list:
     ]
     blocks.append(
         Table(
-            ("Carrier", "Sites replaced", "People left without service", "Reason"),
+            ("Carrier", "Sites replaced", "Completes", "People left without service", "Reason"),
             rows,
-            (0.27, 0.12, 0.14, 0.47),
+            (0.23, 0.1, 0.15, 0.12, 0.4),
             size=7.5,
-            align=("left", "right", "right", "left"),
+            align=("left", "right", "left", "right", "left"),
         )
     )
-    return blocks
+    return blocks + idle(record)
+
+
+def idle(record: RunRecord) -> list:
+    """Carriers allocated money they cannot spend (less than their next whole site), largest first."""
+    table = wording.idle_carriers(record)
+    if table.empty:
+        return []
+    return [
+        heading("Money allocated but unusable", 2),
+        Text(wording.idle_sentence(record), size=10),
+        Table(
+            ("Carrier", "Allocation", "Unusable", "Sites replaced"),
+            [
+                (
+                    f"{r.name} ({r.carrier_id})",
+                    usd_exact(r.allocation_usd),
+                    usd_exact(r.idle_allocation_usd),
+                    f"{r.sites_replaced:,} of {r.sites:,}",
+                )
+                for r in table.itertuples()
+            ],
+            (0.4, 0.22, 0.22, 0.16),
+            size=7.5,
+            align=("left", "right", "right", "right"),
+        ),
+    ]
 
 
 def carrier_section(record: RunRecord, carrier_id: str) -> list:
@@ -292,7 +320,8 @@ def _title(record: RunRecord) -> str:
 
 
 def _made_at(record: RunRecord) -> datetime:
+    """When the plan was solved (else when its files were written): the document's date, the same in every report."""
     try:
-        return parse_timestamp(record.provenance["made_at"])
+        return parse_timestamp(record.provenance.get("solved_at") or record.provenance["made_at"])
     except (KeyError, TypeError, ValueError):
         return FALLBACK_TIME

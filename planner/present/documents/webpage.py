@@ -19,7 +19,7 @@ import pandas as pd
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
-from planner.core.wording import rule_name, usd
+from planner.core.wording import rule_name, usd, usd_exact
 from planner.present import plots
 from planner.present.documents import wording
 from planner.runs.folder import RunRecord
@@ -118,7 +118,8 @@ def page_bytes(record: RunRecord, generated_at: datetime | None = None) -> bytes
     body = [
         f"<h1>{esc(title)}</h1>",
         f'<p class="sub">Dataset {esc(record.summary["dataset"])} &middot; rule {esc(record.rule)} &middot; '
-        f"status {esc(record.summary['status'])} &middot; report made at "
+        f"status {esc(record.summary['status'])} &middot; plan solved at "
+        f"{esc(record.provenance.get('solved_at', 'not recorded'))} &middot; report made at "
         f"{esc(utc_timestamp(generated_at))}</p>",
         "<nav><ol>"
         + "".join(f'<li><a href="#{key}">{esc(name)}</a></li>' for key, name, _ in sections)
@@ -262,19 +263,29 @@ def missed_section(record: RunRecord) -> str:
 
 
 def allocation_section(record: RunRecord) -> str:
+    """Money per carrier in whole dollars, the part it cannot spend flagged, and when it completes (or why not)."""
+
+    def idle_cell(r) -> str:
+        amount = getattr(r, "idle_allocation_usd", 0.0) or 0.0
+        return f'<td class="num late">{esc(usd_exact(amount))}</td>' if amount >= 1.0 else '<td class="num">-</td>'
+
     rows = "".join(
         ('<tr class="late">' if not r.on_time else "<tr>")
         + f"<td>{esc(r.carrier_id)}</td><td>{esc(r.name)}</td><td>{esc(r.state)}</td>"
-        f'<td class="num">{esc(usd(r.demand_usd))}</td><td class="num">{esc(usd(r.allocation_usd))}</td>'
-        f'<td class="num">{esc(usd(r.own_funds_usd))}</td><td class="num">{esc(usd(r.spend_usd))}</td>'
-        f'<td class="num">{r.sites_replaced:,} / {r.sites:,}</td><td>{esc(r.completion_month or "not all")}</td>'
+        f'<td class="num">{esc(usd_exact(r.demand_usd))}</td><td class="num">{esc(usd_exact(r.allocation_usd))}</td>'
+        + idle_cell(r)
+        + f'<td class="num">{esc(usd_exact(r.own_funds_usd))}</td><td class="num">{esc(usd_exact(r.spend_usd))}</td>'
+        f'<td class="num">{r.sites_replaced:,} / {r.sites:,}</td><td>{esc(wording.completion_words(r._asdict()))}</td>'
         f'<td class="num">{r.population_left_without_service:,}</td></tr>'
         for r in _rows(record.carriers.sort_values("carrier_id"))
     )
+    idle = record.summary.get("idle_allocation_usd") or 0.0
+    lead = f"<p>{esc(wording.idle_sentence(record))}</p>" if idle >= 1.0 else ""
     return (
-        '<table><thead><tr><th>ID</th><th>Carrier</th><th>State</th><th class="num">Demand</th>'
-        '<th class="num">Allocation</th><th class="num">Own funds</th><th class="num">Spend</th>'
-        '<th class="num">Sites replaced</th><th>Completion</th><th class="num">People left without service</th>'
+        lead + '<table><thead><tr><th>ID</th><th>Carrier</th><th>State</th><th class="num">Demand</th>'
+        '<th class="num">Allocation</th><th class="num">Allocated but unusable</th><th class="num">Own funds</th>'
+        '<th class="num">Spend</th><th class="num">Sites replaced</th><th>Completion</th>'
+        '<th class="num">People left without service</th>'
         f"</tr></thead><tbody>{rows}</tbody></table>"
     )
 

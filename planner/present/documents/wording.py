@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from planner.core.wording import STATUS_WORDS, rule_words, usd
+from planner.core.wording import STATUS_WORDS, rule_name, rule_words, usd, usd_exact
 from planner.runs.folder import RunRecord
 from planner.runs.provenance import utc_timestamp
 
 # Units a value can carry; the writers format and number-format by them.
-USD, PEOPLE, COUNT, MONTHS, RATIO, SECONDS, NUMBER, TEXT = (
+USD, USD_EXACT, PEOPLE, COUNT, MONTHS, RATIO, SECONDS, NUMBER, TEXT = (
     "usd",
+    "usd_exact",
     "people",
     "count",
     "months",
@@ -31,6 +32,8 @@ def show(value, unit: str) -> str:
         return "n/a"
     if unit == USD:
         return usd(float(value))
+    if unit == USD_EXACT:
+        return usd_exact(float(value))
     if unit in (PEOPLE, COUNT):
         return f"{int(value):,}"
     if unit == MONTHS:
@@ -47,7 +50,7 @@ def show(value, unit: str) -> str:
 def headline_sentence(record: RunRecord) -> str:
     """The plan in one sentence a policy reader can quote."""
     figures = record.summary
-    fund = usd(figures["fund_usd"])
+    fund = usd_exact(figures["fund_usd"])
     reserve = figures["fund_usd"] - figures["available_usd"]
     after = f" ({usd(figures['available_usd'])} after a {usd(reserve)} administrative reserve)" if reserve > 0.5 else ""
     done, total = figures["carriers_done_by_deadline"], figures["carriers_total"]
@@ -69,19 +72,82 @@ def detail_sentences(record: RunRecord) -> list[str]:
     )
     money += "; sites not replaced are shut down at the deadline." if replaced < total else "."
     gap = figures.get("gap")
-    sureness = f"The schedule is {STATUS_WORDS.get(figures['status'], figures['status'])}"
+    sureness = f"The schedule is {status_words(figures)}"
     sureness += f" (gap {gap:.2%})." if gap is not None else "."
-    return [money, sureness]
+    sentences = [money, sureness]
+    idle = figures.get("idle_allocation_usd") or 0.0
+    if idle >= 1.0:
+        sentences.append(idle_sentence(record))
+    return sentences
+
+
+TIME_LIMIT_WORDS = "time limit"  # how the engine's notes say a carrier's solve was cut short
+
+
+def time_limited(figures: dict) -> bool:
+    """True when a note says the time limit stopped some solve (a carrier's, or the national model's)."""
+    return any(TIME_LIMIT_WORDS in note for note in figures.get("notes", []))
+
+
+def status_words(figures: dict) -> str:
+    """The plan's status in a sentence, never "proven optimal" beside a note that the time limit stopped a solve.
+
+    A plan can be within the requested gap as a whole while single carriers were cut short (their
+    gaps sum to less than the gap); that is said as such.
+    """
+    status = figures["status"]
+    if status == "optimal" and time_limited(figures):
+        return (
+            "within the requested gap of the best bound for the plan as a whole, though the time limit "
+            "stopped some carriers' solves before each was proven (see the notes)"
+        )
+    return STATUS_WORDS.get(status, status)
+
+
+def completion_words(row: dict) -> str:
+    """A carrier's completion month, or why it has none (`not all sites replaced: 12 of 16`)."""
+    text = row.get("completion")
+    if isinstance(text, str) and text:
+        return text
+    if isinstance(row.get("completion_month"), str) and row["completion_month"]:
+        return row["completion_month"]
+    return f"not all sites replaced: {int(row['sites_replaced']):,} of {int(row['sites']):,}"
+
+
+def idle_carriers(record: RunRecord):
+    """Carriers allocated at least a dollar they cannot spend, largest idle amount first (empty for old runs)."""
+    carriers = record.carriers
+    if "idle_allocation_usd" not in carriers:
+        return carriers.iloc[0:0]
+    return carriers[carriers["idle_allocation_usd"] >= 1.0].sort_values(
+        ["idle_allocation_usd", "carrier_id"], ascending=[False, True]
+    )
+
+
+def idle_sentence(record: RunRecord) -> str:
+    """Money carriers receive but cannot use, with the worst cases named."""
+    figures = record.summary
+    idle = idle_carriers(record)
+    named = "; ".join(
+        f"{row.carrier_id} receives {usd(row.allocation_usd)} and replaces "
+        f"{row.sites_replaced:,} of {row.sites:,} sites"
+        for row in idle.head(3).itertuples()
+    )
+    return (
+        f"{usd_exact(figures['idle_allocation_usd'])} allocated to {len(idle):,} carrier(s) cannot be spent: it is "
+        f"less than their next whole site costs ({named}{'; ...' if len(idle) > 3 else ''})."
+    )
 
 
 def headline_rows(record: RunRecord) -> list[tuple[str, object, str]]:
     """(label, value, unit) of the headline figures."""
     f = record.summary
     return [
-        ("Fund", f["fund_usd"], USD),
+        ("Fund", f["fund_usd"], USD_EXACT),
         ("Available after the administrative reserve", f["available_usd"], USD),
         ("Demand (cost of replacing every site)", f["demand_usd"], USD),
-        ("Allocated from the fund", f["allocated_usd"], USD),
+        ("Allocated from the fund", f["allocated_usd"], USD_EXACT),
+        ("Allocated but unusable (less than the next whole site)", f.get("idle_allocation_usd"), USD_EXACT),
         ("Spent on replaced sites", f["spend_usd"], USD),
         ("Sites replaced", f["sites_replaced"], COUNT),
         ("Sites in the dataset", f["sites_total"], COUNT),
@@ -90,8 +156,14 @@ def headline_rows(record: RunRecord) -> list[tuple[str, object, str]]:
         ("Deadline (month from start)", f["effective_deadline"], MONTHS),
         ("Deadline month", record.deadline_month, TEXT),
         ("People served by the sites", f["population_total"], PEOPLE),
+        ("People kept connected (on replaced sites)", f.get("population_kept_connected"), PEOPLE),
         ("People left without service", f["population_left_without_service"], PEOPLE),
-        ("Exposure (population-months on covered gear)", f.get("exposure_population_months"), PEOPLE),
+        ("Person-months on new gear by the horizon", f.get("connected_population_months_on_new_gear"), PEOPLE),
+        (
+            "Exposure (population-months on covered gear; falls when people are shut down)",
+            f.get("exposure_population_months"),
+            PEOPLE,
+        ),
     ]
 
 
@@ -99,29 +171,33 @@ def provenance_rows(record: RunRecord, generated_at: datetime | None) -> list[tu
     """(label, value, unit) saying where the plan came from; only 'Report made at' changes between reports."""
     f, p = record.summary, record.provenance
     libraries = ", ".join(f"{name} {version}" for name, version in sorted(p.get("libraries", {}).items()))
+    run_id = f.get("run_id") or p.get("run_id")
     return [
+        *([("Run", str(run_id), TEXT)] if run_id else []),
         ("Tool", f"{p.get('tool', 'rrplan')} {p.get('tool_version', 'version not recorded')}", TEXT),
+        ("Git commit", p.get("git_commit") or "not recorded (not run from a git checkout)", TEXT),
         ("Dataset", f["dataset"], TEXT),
         ("Dataset SHA-256", f["dataset_sha256"] or "not recorded (dataset built in memory)", TEXT),
         ("Scenario", f["scenario"].get("name", ""), TEXT),
         ("Funding rule", f["rule"], TEXT),
         ("Solver", f["solver"], TEXT),
-        ("Termination status", f"{f['status']}: {STATUS_WORDS.get(f['status'], '')}".rstrip(": "), TEXT),
+        ("Termination status", f"{f['status']}: {status_words(f)}".rstrip(": "), TEXT),
         ("Objective", f["objective"], NUMBER),
         ("Best bound", f["bound"], NUMBER),
         ("Gap", f["gap"], RATIO),
         ("Solve time (elapsed)", f["wall_seconds"], SECONDS),
         ("Solver time (summed over workers)", f["solve_seconds"], SECONDS),
         ("Python and libraries", f"Python {p['python']}; {libraries}" if "python" in p else None, TEXT),
-        ("Plan made at", p.get("made_at", "not recorded"), TEXT),
+        ("Plan solved at", p.get("solved_at", "not recorded"), TEXT),
+        ("Run files written at", p.get("made_at", "not recorded"), TEXT),
         ("Report made at", utc_timestamp(generated_at), TEXT),
     ]
 
 
 SCENARIO_LABELS = {
     "name": ("Scenario name", TEXT),
-    "fund_usd": ("Fund", USD),
-    "admin_reserve_usd": ("Administrative reserve", USD),
+    "fund_usd": ("Fund", USD_EXACT),
+    "admin_reserve_usd": ("Administrative reserve", USD_EXACT),
     "rule": ("Funding rule", TEXT),
     "start": ("First month (period 0)", TEXT),
     "horizon": ("Horizon", MONTHS),
@@ -220,6 +296,9 @@ def carrier_sentence(record: RunRecord, carrier_id: str) -> str:
         f"of {usd(row['demand_usd'])}"
     )
     text += f" and has {usd(row['own_funds_usd'])} of its own" if row["own_funds_usd"] > 0 else ""
+    idle = row.get("idle_allocation_usd")
+    if idle is not None and idle >= 1.0:
+        text += f" ({usd(idle)} of it cannot be spent: less than its next whole site costs)"
     text += (
         f"; it spends {usd(row['spend_usd'])} of the {usd(money)} available and replaces "
         f"{row['sites_replaced']:,} of {row['sites']:,} sites"
@@ -232,3 +311,26 @@ def carrier_sentence(record: RunRecord, carrier_id: str) -> str:
         left = row["population_left_without_service"]
         text += f"; {left:,} of its {row['population']:,} people are left without service."
     return text
+
+
+COMPARE_FIGURES = (  # (label, summary key, unit): the Compare table, in the order the app shows it
+    ("Allocated from the fund", "allocated_usd", USD_EXACT),
+    ("Allocated but unusable", "idle_allocation_usd", USD_EXACT),
+    ("Carriers done by the deadline", "carriers_done_by_deadline", COUNT),
+    ("Sites replaced", "sites_replaced", COUNT),
+    ("People kept connected", "population_kept_connected", PEOPLE),
+    ("People left without service", "population_left_without_service", PEOPLE),
+    ("Person-months on new gear by the horizon", "connected_population_months_on_new_gear", PEOPLE),
+    ("Months on covered gear per person kept", "covered_months_per_person_kept", NUMBER),
+    ("Objective (lower is better)", "objective", NUMBER),
+    ("Termination status", "status", TEXT),
+    ("Gap", "gap", RATIO),
+)
+
+
+def compare_rows(record: RunRecord) -> tuple[list[str], list[tuple[str, str, list]]]:
+    """The rules' names, and per figure (label, unit, one value per rule); a figure a rule lacks is None."""
+    labels = [rule_name(r.rule) for r in record.rules]
+    rows = [(label, unit, [r.figures.get(key) for r in record.rules]) for label, key, unit in COMPARE_FIGURES]
+    rows[:0] = [("Fund", USD_EXACT, [r.figures.get("fund_usd") for r in record.rules])]
+    return labels, rows

@@ -34,6 +34,7 @@ from planner.present.documents.wording import (
     SECONDS,
     TEXT,
     USD,
+    USD_EXACT,
 )
 from planner.runs.folder import RunRecord
 from planner.runs.provenance import parse_timestamp
@@ -41,6 +42,7 @@ from planner.runs.provenance import parse_timestamp
 MONTH, PERIOD, FLAG, CREW = "month", "period", "flag", "crew"  # units only tables use
 NUMBER_FORMATS = {
     USD: '"$"#,##0',
+    USD_EXACT: '"$"#,##0',
     PEOPLE: "#,##0",
     COUNT: "#,##0",
     MONTHS: '0" months"',
@@ -74,11 +76,13 @@ CARRIER_COLUMNS = (
     Column("Priority tier", "priority", COUNT),
     Column("Demand (USD)", "demand_usd", USD),
     Column("Allocation (USD)", "allocation_usd", USD),
+    Column("Allocated but unusable (USD)", "idle_allocation_usd", USD),
     Column("Own funds (USD)", "own_funds_usd", USD),
     Column("Spend (USD)", "spend_usd", USD),
     Column("Sites", "sites", COUNT),
     Column("Sites replaced", "sites_replaced", COUNT),
     Column("Completion month", "completion_month", MONTH),
+    Column("Completion (or why not)", "completion", TEXT),
     Column("Done by deadline", "on_time", FLAG),
     Column("People", "population", PEOPLE),
     Column("People left without service", "population_left_without_service", PEOPLE),
@@ -112,6 +116,7 @@ MISSED_COLUMNS = (
     Column("Sites", "sites", COUNT),
     Column("Sites replaced", "sites_replaced", COUNT),
     Column("Completion month", "completion_month", MONTH),
+    Column("Completion (or why not)", "completion", TEXT),
     Column("People left without service", "population_left_without_service", PEOPLE),
     Column("Reason for missing the deadline", "reason", TEXT),
 )
@@ -132,6 +137,7 @@ def workbook_bytes(record: RunRecord, generated_at: datetime | None = None) -> b
     write_table(book.create_sheet("Missed deadline"), MISSED_COLUMNS, record.missed)
     if len(record.rules) > 1:
         write_rules(book.create_sheet("Allocation by rule"), record)
+        write_compare(book.create_sheet("Compare"), record)
     made = _document_time(record)
     book.properties.creator = f"rrplan {record.provenance.get('tool_version', '')}".strip()
     book.properties.title = f"Rip-and-replace plan: {record.scenario.get('name', '')} ({record.summary['dataset']})"
@@ -191,7 +197,11 @@ def write_summary(sheet, record: RunRecord, generated_at: datetime | None) -> No
 
 
 def write_table(sheet, columns: tuple[Column, ...], table) -> None:
-    """A header row and one row per record; frozen header, fitted widths, number formats, autofilter."""
+    """A header row and one row per record; frozen header, fitted widths, number formats, autofilter.
+
+    Columns the table lacks (a run written by an older version) are left out.
+    """
+    columns = tuple(c for c in columns if c.source in table)
     for index, column in enumerate(columns, start=1):
         cell = sheet.cell(1, index)
         _text(cell, column.header)
@@ -215,6 +225,23 @@ def write_rules(sheet, record: RunRecord) -> None:
     for result in record.rules:
         table[result.rule] = [result.allocation_usd.get(cid, 0.0) for cid in table["carrier_id"]]
     write_table(sheet, tuple(columns), table)
+
+
+def write_compare(sheet, record: RunRecord) -> None:
+    """The Compare screen's table: one row per headline figure, one column per rule solved."""
+    labels, rows = wording.compare_rows(record)
+    sheet.column_dimensions["A"].width = 48
+    _text(sheet.cell(1, 1), "Figure")
+    sheet.cell(1, 1).font, sheet.cell(1, 1).fill = HEADER_FONT, HEADER_FILL
+    for index, label in enumerate(labels, start=2):
+        _text(sheet.cell(1, index), label)
+        sheet.cell(1, index).font, sheet.cell(1, index).fill = HEADER_FONT, HEADER_FILL
+        sheet.column_dimensions[get_column_letter(index)].width = 20
+    for row_index, (label, unit, values) in enumerate(rows, start=2):
+        _text(sheet.cell(row_index, 1), label)
+        for index, value in enumerate(values, start=2):
+            _value(sheet.cell(row_index, index), value, unit)
+    sheet.freeze_panes = "B2"
 
 
 def _text(cell, value) -> None:
@@ -266,9 +293,13 @@ def _crew_header(name: str) -> str:
 
 
 def _document_time(record: RunRecord) -> datetime:
-    """The plan's made-at time (naive UTC, as Excel wants), or a fixed date when it is unknown."""
+    """When the plan was solved (else written; naive UTC, as Excel wants), or a fixed date when it is unknown."""
     try:
-        return parse_timestamp(record.provenance["made_at"]).astimezone(UTC).replace(tzinfo=None)
+        return (
+            parse_timestamp(record.provenance.get("solved_at") or record.provenance["made_at"])
+            .astimezone(UTC)
+            .replace(tzinfo=None)
+        )
     except (KeyError, TypeError, ValueError):
         return FALLBACK_TIME
 
