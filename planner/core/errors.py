@@ -4,7 +4,8 @@
     ├── InputError          bad dataset or scenario; carries every Issue found
     └── SolveError          the solver could not give a usable plan
         ├── Infeasible      no plan satisfies the hard rules
-        └── NotSolved       stopped (time limit, solver failure) with no plan at all
+        ├── NotSolved       stopped (time limit, solver failure) with no plan at all
+        └── ModelError      the model would be ill-formed (two rows under one name); a bug, never a traceback
 
 Nothing else escapes the library on bad input: loaders collect problems into
 `Issue` records and raise one `InputError` holding all of them.
@@ -69,3 +70,7 @@ class Infeasible(SolveError):
 
 class NotSolved(SolveError):
     """The solver stopped (time limit or failure) before finding any plan."""
+
+
+class ModelError(SolveError):
+    """The model could not be built as written (e.g. two different rows under one name): refused before solving."""

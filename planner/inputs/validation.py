@@ -89,6 +89,7 @@ DATASET_RULES: dict[str, tuple[str, str]] = {
     "duplicate-id": ("error", "carrier ids, site ids and (carrier, crew type) pairs are unique"),
     "unknown-carrier": ("error", "every carrier_id in crews.csv and sites.csv is in carriers.csv"),
     "unknown-site": ("error", "every site in depends_on is in sites.csv"),
+    "repeated-in-list": ("error", "a list cell (depends_on) names each id at most once"),
     "self-dependency": ("error", "no site depends on itself"),
     "cross-carrier-dependency": ("error", "a site depends only on sites of its own carrier"),
     "dependency-cycle": ("error", "dependencies form no cycle (the message names it)"),
@@ -191,7 +192,15 @@ def parse_fips(text: str) -> str:
 
 
 def parse_depends(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(";") if part.strip())
+    """A list of site ids separated by ';'; an id named twice is refused (the solver would get the same row twice)."""
+    parts = tuple(part.strip() for part in text.split(";") if part.strip())
+    repeated = [part for part, count in Counter(parts).items() if count > 1]
+    if repeated:
+        raise CellError(
+            "repeated-in-list",
+            f"the list names {', '.join(repeated)} more than once; name each site once",
+        )
+    return parts
 
 
 # Column specs: name -> (parser, required, default when the cell is empty or the column absent)

@@ -19,6 +19,7 @@ import math
 
 import pulp
 
+from planner.model.build import add_row
 from planner.model.case import CarrierCase, slug
 
 
@@ -35,15 +36,21 @@ def build_selection(cases: list[CarrierCase], own_funds: dict[str, float], avail
             replaced[site_id] = pulp.LpVariable(f"replaced__{slug(site_id)}", cat=pulp.LpBinary)
         for site_id in case.windows:
             for j in case.by_id[site_id].depends_on:
-                problem += pulp.LpConstraint(
-                    pulp.LpAffineExpression([(replaced[site_id], 1), (replaced[j], -1)]),
-                    pulp.LpConstraintLE,
-                    f"precedence__{slug(site_id)}__{slug(j)}",
-                    0,
+                add_row(
+                    problem,
+                    pulp.LpConstraint(
+                        pulp.LpAffineExpression([(replaced[site_id], 1), (replaced[j], -1)]),
+                        pulp.LpConstraintLE,
+                        f"precedence__{slug(site_id)}__{slug(j)}",
+                        0,
+                    ),
                 )
         money = [(replaced[s], case.by_id[s].cost_usd) for s in case.windows] + [(allocation[c], -1)]
-        problem += pulp.LpConstraint(
-            pulp.LpAffineExpression(money), pulp.LpConstraintLE, f"money__{slug(c)}", own_funds.get(c, 0.0)
+        add_row(
+            problem,
+            pulp.LpConstraint(
+                pulp.LpAffineExpression(money), pulp.LpConstraintLE, f"money__{slug(c)}", own_funds.get(c, 0.0)
+            ),
         )
         for crew_type, periods in case.capacity.items():
             work = [
@@ -52,21 +59,27 @@ def build_selection(cases: list[CarrierCase], own_funds: dict[str, float], avail
                 if case.by_id[s].need(crew_type) > 0
             ]
             if work and sum(w for _, w in work) > math.fsum(periods):
-                problem += pulp.LpConstraint(
-                    pulp.LpAffineExpression(work),
-                    pulp.LpConstraintLE,
-                    f"crew_months__{slug(c)}__{slug(crew_type)}",
-                    math.fsum(periods),
+                add_row(
+                    problem,
+                    pulp.LpConstraint(
+                        pulp.LpAffineExpression(work),
+                        pulp.LpConstraintLE,
+                        f"crew_months__{slug(c)}__{slug(crew_type)}",
+                        math.fsum(periods),
+                    ),
                 )
         if case.objective == "makespan":
             finish = pulp.LpVariable(f"makespan__{slug(c)}", lowBound=0)
             for s in case.windows:
                 earliest_finish = case.windows[s].start + case.by_id[s].duration_months
-                problem += pulp.LpConstraint(
-                    pulp.LpAffineExpression([(finish, 1), (replaced[s], -earliest_finish)]),
-                    pulp.LpConstraintGE,
-                    f"makespan__{slug(s)}",
-                    0,
+                add_row(
+                    problem,
+                    pulp.LpConstraint(
+                        pulp.LpAffineExpression([(finish, 1), (replaced[s], -earliest_finish)]),
+                        pulp.LpConstraintGE,
+                        f"makespan__{slug(s)}",
+                        0,
+                    ),
                 )
             objective.append((finish, 1.0))
             objective.extend((replaced[s], -case.unreplaced_penalty) for s in case.windows)
@@ -78,8 +91,11 @@ def build_selection(cases: list[CarrierCase], own_funds: dict[str, float], avail
                 if site.site_id in case.windows:
                     earliest_finish = case.windows[site.site_id].start + site.duration_months
                     objective.append((replaced[site.site_id], site.population * earliest_finish - unreplaced))
-    problem += pulp.LpConstraint(
-        pulp.LpAffineExpression([(a, 1) for a in allocation.values()]), pulp.LpConstraintLE, "fund", available_usd
+    add_row(
+        problem,
+        pulp.LpConstraint(
+            pulp.LpAffineExpression([(a, 1) for a in allocation.values()]), pulp.LpConstraintLE, "fund", available_usd
+        ),
     )
     problem.setObjective(pulp.LpAffineExpression(objective))
     return problem, replaced, allocation, constant

@@ -1,0 +1,76 @@
+"""Hard inputs, second round (issue 11): each defect fixed as the class it belongs to.
+
+Each test names the class and asserts what a user sees: a plan, or exit code 2 with a
+message naming file, row, column, rule and value; never a traceback, never a mixed folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pulp
+import pytest
+
+from planner.cli.main import run
+from planner.core.errors import ModelError
+from planner.engine.planning import plan
+from planner.inputs.io import write_dataset
+from planner.inputs.validation import check_dataset
+from planner.model.build import add_row, build_model
+from planner.model.case import carrier_case
+from tests.conftest import dataset, scenario, site
+
+
+def chain_dataset():
+    return dataset(
+        [
+            site("core", cost=100, duration=2, kind="core"),
+            site("r1", population=100, cost=100, after=["core"]),
+            site("r2", population=40, cost=100, after=["core", "r1"]),
+        ]
+    )
+
+
+# --- 1. repeated tokens in a list column, duplicate rows in the model ------------------------
+
+
+def test_a_dependency_named_twice_is_refused_with_its_row(tmp_path, capsys):
+    ds = chain_dataset()
+    twice = dataclasses.replace(ds.sites[2], depends_on=("core", "r1", "core"))
+    folder = write_dataset(dataclasses.replace(ds, sites=(*ds.sites[:2], twice)), tmp_path / "data")
+    assert run(["validate", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "sites.csv:4: depends_on: the list names core more than once" in err
+    assert "(value: core;r1;core) [rule: repeated-in-list]" in err and "Traceback" not in err
+
+
+def test_a_dataset_made_in_code_with_a_repeated_dependency_is_refused():
+    ds = chain_dataset()
+    twice = dataclasses.replace(ds.sites[1], depends_on=("core", "core"))
+    issues = check_dataset(dataclasses.replace(ds, sites=(ds.sites[0], twice, ds.sites[2])))
+    assert [(i.row, i.column, i.rule) for i in issues] == [(3, "depends_on", "repeated-in-list")]
+
+
+def test_the_model_keeps_a_repeated_predecessor_once():
+    """Past validation (a case built by hand), the model still never gets the same row twice."""
+    ds = chain_dataset()
+    twice = dataclasses.replace(ds.sites[2], depends_on=("core", "r1", "r1"))
+    ds = dataclasses.replace(ds, sites=(*ds.sites[:2], twice))
+    m = build_model(carrier_case(ds, scenario(), "a", 1e12))
+    assert len(m.families["precedence"]) == len(set(m.families["precedence"])) > 0
+
+
+def test_two_different_rows_under_one_name_are_refused_before_the_solver():
+    problem = pulp.LpProblem("p", pulp.LpMinimize)
+    x = pulp.LpVariable("x", lowBound=0)
+    add_row(problem, pulp.LpConstraint(pulp.LpAffineExpression([(x, 1)]), pulp.LpConstraintLE, "cap", 1))
+    add_row(problem, pulp.LpConstraint(pulp.LpAffineExpression([(x, 1)]), pulp.LpConstraintLE, "cap", 1))  # same
+    assert list(problem.constraints) == ["cap"]
+    with pytest.raises(ModelError, match="share the name 'cap'"):
+        add_row(problem, pulp.LpConstraint(pulp.LpAffineExpression([(x, 2)]), pulp.LpConstraintLE, "cap", 1))
+
+
+def test_the_plan_of_a_chain_is_unchanged_by_the_guard():
+    """core (2 months) then r1 then r2 with one tower crew: core starts at 0, r1 at 2, r2 at 3."""
+    result = plan(chain_dataset(), scenario(horizon=6, deadline=6))
+    assert result.starts == {"core": 0, "r1": 2, "r2": 3}
