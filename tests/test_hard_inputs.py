@@ -18,6 +18,7 @@ from planner.inputs.io import write_dataset
 from planner.inputs.validation import check_dataset
 from planner.model.build import add_row, build_model
 from planner.model.case import carrier_case
+from planner.runs.folder import write_plan
 from tests.conftest import dataset, scenario, site
 
 
@@ -74,3 +75,25 @@ def test_the_plan_of_a_chain_is_unchanged_by_the_guard():
     """core (2 months) then r1 then r2 with one tower crew: core starts at 0, r1 at 2, r2 at 3."""
     result = plan(chain_dataset(), scenario(horizon=6, deadline=6))
     assert result.starts == {"core": 0, "r1": 2, "r2": 3}
+
+
+# --- 7. run files that are not UTF-8 ---------------------------------------------------------
+
+
+@pytest.fixture
+def run_folder(tmp_path):
+    out = tmp_path / "run"
+    write_plan(plan(chain_dataset(), scenario(horizon=6, deadline=6)), out)
+    return out
+
+
+def test_a_run_file_with_one_non_utf8_byte_is_named_not_a_traceback(run_folder, capsys):
+    carriers = run_folder / "carriers.csv"
+    lines = carriers.read_bytes().split(b"\n")
+    lines[1] = lines[1].replace(b"Carrier a", b"Carri\xe9r a")
+    carriers.write_bytes(b"\n".join(lines))
+    assert run(["report", str(run_folder), "--format", "html"]) == 2
+    err = capsys.readouterr().err
+    assert f"{carriers}:2: byte 0xe9 is not UTF-8 text" in err and "Carri\\xe9r a" in err
+    assert "[rule: encoding]" in err and "Traceback" not in err
+    assert not (run_folder / "plan.html").exists()

@@ -23,6 +23,7 @@ from planner.core.files import csv_text, write_atomic
 from planner.inputs.validation import parse_text
 
 RUN_FILES = ("summary.json", "schedule.csv", "carriers.csv", "monthly.csv")
+MAX_RUN_FILE_BYTES = 256 * 2**20  # rural40's schedule.csv is 300 KB; a 100,000-site one about 8 MB
 
 SUMMARY_KEYS = (
     "status", "objective", "bound", "gap", "fund_usd", "available_usd", "demand_usd", "allocated_usd", "spend_usd",
@@ -90,7 +91,10 @@ class RunRecord:
         if missing:
             raise InputError([Issue(str(folder / name), None, None, "run-folder", None,
                                     "missing: not a run folder written by `rrplan solve --out`") for name in missing])
-        texts = {name: (folder / name).read_text(encoding="utf-8") for name in RUN_FILES}
+        issues: list[Issue] = []
+        texts = {name: _read_text(folder / name, issues) for name in RUN_FILES}
+        if issues:
+            raise InputError(issues)
         return cls.from_texts(texts, source=str(folder), folder=folder)
 
     @classmethod
@@ -246,6 +250,29 @@ def rule_result_of_plan(plan) -> RuleResult:
                       allocated_usd=figures["allocated_usd"],
                       carriers_done_by_deadline=figures["carriers_done_by_deadline"],
                       population_left_without_service=figures["population_left_without_service"])
+
+
+def _read_text(path: Path, issues: list[Issue]) -> str:
+    """A run file's text; too large or not UTF-8 is a problem naming the file, line and bytes (never a traceback)."""
+    size = path.stat().st_size
+    if size > MAX_RUN_FILE_BYTES:  # judged before reading: a run folder is a few megabytes
+        issues.append(Issue(str(path), None, None, "run-folder", f"{size:,} bytes",
+                            f"larger than the {MAX_RUN_FILE_BYTES // 2**20} MiB a run file can be; "
+                            "not a file `rrplan solve --out` wrote"))
+        return ""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[:err.start].count(b"\n") + 1
+        start = data.rfind(b"\n", 0, err.start) + 1
+        end = data.find(b"\n", err.start)
+        text = data[start:len(data) if end < 0 else end].decode("utf-8", errors="backslashreplace").rstrip("\r")
+        issues.append(Issue(str(path), line, None, "encoding", text[:80],
+                            f"byte {data[err.start]:#04x} is not UTF-8 text: the file was changed after "
+                            "`rrplan solve --out` wrote it (saved by a spreadsheet in another encoding?); "
+                            "solve again, or save it as 'CSV UTF-8'"))
+        return ""
 
 
 def _read_json(name: str, text: str, issues: list[Issue]) -> dict | None:
