@@ -12,7 +12,7 @@ import pulp
 import pytest
 
 from planner.cli.main import run
-from planner.core.errors import ModelError
+from planner.core.errors import Issue, ModelError, shown_value
 from planner.engine.planning import plan
 from planner.inputs.io import write_dataset
 from planner.inputs.validation import check_dataset
@@ -97,3 +97,45 @@ def test_a_run_file_with_one_non_utf8_byte_is_named_not_a_traceback(run_folder, 
     assert f"{carriers}:2: byte 0xe9 is not UTF-8 text" in err and "Carri\\xe9r a" in err
     assert "[rule: encoding]" in err and "Traceback" not in err
     assert not (run_folder / "plan.html").exists()
+
+
+# --- 8. messages a person can act on ---------------------------------------------------------
+
+
+def test_a_value_with_a_hidden_character_shows_its_code_point_and_name():
+    issue = Issue("sites.csv", 5, "depends_on", "unknown-site", "A\u200b-core", "depends on a site_id not in sites.csv")
+    assert str(issue) == (
+        "sites.csv:5: depends_on: depends on a site_id not in sites.csv "
+        "(value: A\\u200b-core; U+200B ZERO WIDTH SPACE) [rule: unknown-site]"
+    )
+    assert shown_value("\ufeffn-core") == "\\ufeffn-core; U+FEFF ZERO WIDTH NO-BREAK SPACE"
+    assert shown_value("n-c\u043ere") == "n-c\\u043ere; U+043E CYRILLIC SMALL LETTER O"
+    assert shown_value("Pe\u00f1asco") == "Pe\u00f1asco"  # a Latin letter is what it looks like
+
+
+@pytest.mark.parametrize("name", ["sites.csv", "carriers.csv"])
+def test_a_dataset_file_that_is_a_folder_is_called_a_folder(tmp_path, capsys, name):
+    folder = write_dataset(chain_dataset(), tmp_path / "data")
+    (folder / name).unlink()
+    (folder / name).mkdir()
+    assert run(["validate", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert f"{name}: {name} is a folder, not a CSV file; put the CSV file there [rule: not-a-file]" in err
+    assert "rename it" not in err
+
+
+def test_a_dataset_file_that_links_to_a_device_is_called_a_device(tmp_path, capsys):
+    folder = write_dataset(chain_dataset(), tmp_path / "data")
+    (folder / "sites.csv").unlink()
+    (folder / "sites.csv").symlink_to("/dev/zero")
+    assert run(["validate", str(folder)]) == 2  # never reads /dev/zero (which would never end)
+    assert "sites.csv is a link to /dev/zero, a device, not a CSV file" in capsys.readouterr().err
+
+
+def test_a_scenario_toml_that_is_a_folder_is_an_error_not_ignored(tmp_path, capsys):
+    folder = write_dataset(chain_dataset(), tmp_path / "data")
+    (folder / "scenario.toml").mkdir()
+    assert run(["validate", str(folder)]) == 2
+    assert "scenario.toml: scenario.toml is a folder, not a scenario file [rule: not-a-file]" in capsys.readouterr().err
+    assert run(["validate", str(write_dataset(chain_dataset(), tmp_path / "ok")), "--scenario", str(tmp_path)]) == 2
+    assert "is a folder, not a scenario file" in capsys.readouterr().err

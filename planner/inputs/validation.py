@@ -14,11 +14,12 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import unicodedata
 import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 
-from planner.core.errors import Issue
+from planner.core.errors import Issue, character_name
 from planner.core.files import FORMULA_STARTS
 from planner.core.network import dependency_cycles, earliest_starts
 from planner.core.schema import (
@@ -62,6 +63,10 @@ class CellError(ValueError):
 DATASET_RULES: dict[str, tuple[str, str]] = {
     "missing-folder": ("error", "the dataset folder exists"),
     "missing-file": ("error", "carriers.csv, crews.csv and sites.csv are all present"),
+    "not-a-file": (
+        "error",
+        "each dataset file (and scenario.toml, if present) is a regular file, not a folder or device",
+    ),
     "file-too-large": ("error", "each file is at most 64 MiB (checked before reading it)"),
     "too-many-rows": ("error", "each file has at most 100,000 rows (counted from its lines before parsing)"),
     "encoding": ("error", "files are UTF-8 text without NUL bytes (a BOM is fine; UTF-16 and Windows-1252 are not)"),
@@ -123,7 +128,48 @@ def parse_id(text: str) -> str:
         raise CellError("bad-id", "ids may not start with =, +, - or @: a spreadsheet would run them as a formula")
     if not ID_PATTERN.match(text):
         raise CellError("bad-id", "ids may not contain ';', ',' or line breaks, nor start with a space")
+    invisible = [c for c in text if unicodedata.category(c) in INVISIBLE_IN_IDS and c != " "]
+    if invisible:
+        raise CellError(
+            "bad-id",
+            f"the id holds {character_name(invisible[0])}, an invisible character (pasted from a web page "
+            "or a word processor?); retype the id",
+        )
     return text
+
+
+def lookalike_key(text: str) -> str:
+    """An id as it looks on screen: full-width forms folded, invisible characters dropped, Cyrillic and
+    Greek letters that look Latin made Latin; two ids with one key cannot be told apart by a reader."""
+    folded = unicodedata.normalize("NFKC", text)
+    return "".join(LOOKALIKES.get(c, c) for c in folded if unicodedata.category(c) not in INVISIBLE_IN_IDS)
+
+
+def lookalike_hints(known: Iterable[str], file: str) -> Callable[[str], str]:
+    """A function giving '; sites.csv has n-core, which looks the same ...' for a value that differs from a
+    known id only in characters a reader cannot see, else ''. The index is built on the first call."""
+    index: dict[str, list[str]] = {}
+
+    def hint(value: str) -> str:
+        if not index:
+            for k in sorted(known):
+                index.setdefault(lookalike_key(k), []).append(k)
+        same = [k for k in index.get(lookalike_key(value), ()) if k != value]
+        return f"; {file} has {same[0]}, which looks the same but is written with other characters" if same else ""
+
+    return hint
+
+
+# Characters no reader sees: zero-width spaces and joiners, BOMs, direction marks, control characters.
+INVISIBLE_IN_IDS = {"Cc", "Cf", "Zs", "Zl", "Zp", "Co", "Cn"}
+# Cyrillic and Greek letters drawn like Latin ones (the common homoglyphs of ids typed on other keyboards).
+LOOKALIKES = dict(
+    zip(
+        "АВЕКМНОРСТХаеорсухіјѕԁԛԝΑΒΕΖΗΙΚΜΝΟΡΤΥΧοκνρτυχ",
+        "ABEKMHOPCTXaeopcyxijsdqwABEZHIKMNOPTYXokvptux",
+        strict=True,
+    )
+)
 
 
 def parse_text(text: str) -> str:
@@ -347,6 +393,7 @@ def build_dataset(
     crew_pairs = _written_ids(tables["crews.csv"], CREW_COLUMNS, lambda c: (c["carrier_id"], c["crew_type"]))
     site_ids = _written_ids(sites_table, SITE_COLUMNS, lambda c: c["site_id"])
     if carrier_ids is not None:
+        carrier_hint = lookalike_hints(carrier_ids, "carriers.csv")
         for line, record in crew_rows:
             if record["carrier_id"] not in carrier_ids:
                 issues.append(
@@ -356,7 +403,7 @@ def build_dataset(
                         "carrier_id",
                         "unknown-carrier",
                         record["carrier_id"],
-                        "carrier_id does not appear in carriers.csv",
+                        "carrier_id does not appear in carriers.csv" + carrier_hint(record["carrier_id"]),
                     )
                 )
         for site in sites:
@@ -368,7 +415,7 @@ def build_dataset(
                         "carrier_id",
                         "unknown-carrier",
                         site.carrier_id,
-                        "carrier_id does not appear in carriers.csv",
+                        "carrier_id does not appear in carriers.csv" + carrier_hint(site.carrier_id),
                     )
                 )
     # Sites of an unknown carrier were reported once above; checking their dependencies or
@@ -482,6 +529,7 @@ def check_dependencies(
     by_id = {s.site_id: s for s in sites}
     known = carrier_ids if carrier_ids is not None else {s.carrier_id for s in sites}
     written = written_site_ids or set()
+    site_hint = lookalike_hints(by_id.keys() | written, "sites.csv")
     for site in sites:
         line = site_lines[site.site_id]
         for other in site.depends_on:
@@ -490,7 +538,12 @@ def check_dependencies(
             elif other not in by_id:
                 if other not in written:
                     yield Issue(
-                        "sites.csv", line, "depends_on", "unknown-site", other, "depends on a site_id not in sites.csv"
+                        "sites.csv",
+                        line,
+                        "depends_on",
+                        "unknown-site",
+                        other,
+                        "depends on a site_id not in sites.csv" + site_hint(other),
                     )
             elif site.carrier_id not in known or by_id[other].carrier_id not in known:
                 continue  # an unknown carrier is reported once, as unknown-carrier
