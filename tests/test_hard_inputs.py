@@ -7,7 +7,9 @@ message naming file, row, column, rule and value; never a traceback, never a mix
 from __future__ import annotations
 
 import dataclasses
+import io
 
+import openpyxl
 import pulp
 import pytest
 
@@ -15,10 +17,11 @@ from planner.cli.main import run
 from planner.core.errors import Issue, ModelError, shown_value
 from planner.engine.planning import plan
 from planner.inputs.io import write_dataset
-from planner.inputs.validation import check_dataset
+from planner.inputs.validation import CellError, check_dataset, parse_number
 from planner.model.build import add_row, build_model
 from planner.model.case import carrier_case
-from planner.runs.folder import write_plan
+from planner.present.export import report_bytes
+from planner.runs.folder import RunRecord, write_plan
 from tests.conftest import dataset, scenario, site
 
 
@@ -139,3 +142,75 @@ def test_a_scenario_toml_that_is_a_folder_is_an_error_not_ignored(tmp_path, caps
     assert "scenario.toml: scenario.toml is a folder, not a scenario file [rule: not-a-file]" in capsys.readouterr().err
     assert run(["validate", str(write_dataset(chain_dataset(), tmp_path / "ok")), "--scenario", str(tmp_path)]) == 2
     assert "is a folder, not a scenario file" in capsys.readouterr().err
+
+
+# --- 9. numbers, months, -0 and apostrophes: decided, not quietly accepted ---------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("1_000", "write 1000 without thousands separators"),
+        ("1,000", "write 1000 without thousands separators"),
+        ("1 000", "write 1000 without thousands separators"),
+        ("\uff11\uff12", "U+FF11 FULLWIDTH DIGIT ONE"),
+        ("\u0661\u0662", "U+0661 ARABIC-INDIC DIGIT ONE"),
+        ("12e", "expected a number"),
+        ("0x10", "expected a number"),
+    ],
+)
+def test_numbers_python_would_take_are_refused_with_how_to_write_them(text, says):
+    with pytest.raises(CellError) as excinfo:
+        parse_number(text)
+    assert excinfo.value.rule == "not-a-number" and says in str(excinfo.value)
+
+
+@pytest.mark.parametrize(("text", "value"), [("12", 12.0), ("+1.5e3", 1500.0), (".5", 0.5), ("3.", 3.0), ("-0", 0.0)])
+def test_plain_numbers_are_read(text, value):
+    assert parse_number(text) == value and str(parse_number(text)) == str(value)  # "-0" is 0.0, not -0.0
+
+
+def test_a_cost_written_with_arabic_digits_is_named(tmp_path, capsys):
+    folder = write_dataset(chain_dataset(), tmp_path / "data")
+    sites = folder / "sites.csv"
+    sites.write_text(sites.read_text().replace(",100,2,0,", ",\u0661\u0660\u0660,2,0,", 1), encoding="utf-8")
+    assert run(["validate", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "sites.csv:2: cost_usd: write the number with the digits 0-9" in err and "[rule: not-a-number]" in err
+
+
+@pytest.mark.parametrize("start", ["0000-01", "1899-12", "2200-01", "\uff12\uff10\uff12\uff13-01", "10000-01"])
+def test_a_start_month_out_of_the_years_planned_is_refused(capsys, tmp_path, start):
+    folder = write_dataset(chain_dataset(), tmp_path / "data")
+    assert run(["solve", str(folder), "--start", start, "--out", str(tmp_path / "out"), "--no-store"]) == 2
+    assert "must be a month written YYYY-MM, year 1900-2199" in capsys.readouterr().err
+
+
+def test_workers_in_other_digits_are_refused_by_the_command_line(tmp_path, capsys):
+    folder = write_dataset(chain_dataset(), tmp_path / "data")
+    with pytest.raises(SystemExit) as excinfo:
+        run(["solve", str(folder), "--workers", "\u0661", "--out", str(tmp_path / "out")])
+    assert excinfo.value.code == 2 and "digits 0-9" in capsys.readouterr().err
+
+
+def test_a_negative_zero_cost_is_written_as_zero(tmp_path):
+    ds = chain_dataset()
+    free = dataclasses.replace(ds.sites[1], cost_usd=-0.0)
+    out = tmp_path / "run"
+    write_plan(plan(dataclasses.replace(ds, sites=(ds.sites[0], free, ds.sites[2])), scenario()), out)
+    for name in ("schedule.csv", "carriers.csv", "monthly.csv"):
+        assert "-0.0" not in (out / name).read_text()
+
+
+def test_an_id_starting_with_an_apostrophe_stays_as_written_in_the_report(tmp_path):
+    ds = dataset([site("'--", population=10, cost=5), site("'=x", population=5, cost=5)])
+    named = dataclasses.replace(ds.carriers[0], name="'=SUM(1)")
+    ds = dataclasses.replace(ds, carriers=(named,))
+    out = tmp_path / "run"
+    write_plan(plan(ds, scenario()), out)
+    record = RunRecord.from_folder(out)
+    assert sorted(record.schedule["site_id"]) == ["'--", "'=x"]
+    assert list(record.carriers["name"]) == ["'=SUM(1)"]  # one apostrophe added on writing, one taken off
+    sheet = openpyxl.load_workbook(io.BytesIO(report_bytes(record, "xlsx")))
+    cells = {c.value for ws in sheet.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
+    assert {"'--", "'=x", "'=SUM(1)"} <= cells and "--" not in cells

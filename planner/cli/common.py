@@ -8,7 +8,7 @@ import sys
 from planner.core.errors import InputError, Issue
 from planner.core.schema import Scenario
 from planner.inputs.presets import resolve
-from planner.inputs.validation import scenario_from_mapping
+from planner.inputs.validation import CellError, parse_integer, parse_number, scenario_from_mapping
 
 EXIT_OK, EXIT_INPUT, EXIT_NO_PLAN, EXIT_INTERRUPTED = 0, 2, 3, 130
 
@@ -25,6 +25,22 @@ SCENARIO_FLAGS = {  # flag dest -> scenario key
     "mip_gap": "mip_gap",
     "dark_weight": "dark_weight",
 }
+
+
+def whole_number(text: str) -> int:
+    """An argparse type: a whole number in ASCII digits (int() would take '1_0', '١٠' or full-width digits)."""
+    try:
+        return parse_integer(text)
+    except CellError as err:
+        raise argparse.ArgumentTypeError(f"{text!r}: {err}") from None
+
+
+def plain_number(text: str) -> float:
+    """An argparse type: a finite number in ASCII digits, as the CSV cells and scenario flags are read."""
+    try:
+        return parse_number(text)
+    except CellError as err:
+        raise argparse.ArgumentTypeError(f"{text!r}: {err}") from None
 
 
 def resolve_scenario(dataset_default: Scenario | None, args: argparse.Namespace) -> Scenario:

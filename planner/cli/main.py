@@ -20,6 +20,7 @@ from planner.cli.common import (
     EXIT_OK,
     report_input_error,
     resolve_scenario,
+    whole_number,
 )
 from planner.cli.scale import (
     SCALE_COMMANDS,
@@ -63,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--time-limit", help="solver time limit in seconds")
     solve.add_argument("--mip-gap", help="relative optimality gap at which to stop")
     solve.add_argument("--dark-weight", help="weight of a person-month without service")
-    solve.add_argument("--workers", type=int, default=None, help="parallel solver processes (default: up to 2)")
+    solve.add_argument(
+        "--workers", type=whole_number, default=None, help="parallel solver processes (default: up to 2)"
+    )
     solve.add_argument("--out", required=True, help="folder to write summary.json and the tables to")
     solve.add_argument("--quiet", action="store_true", help="print nothing but errors")
     solve.add_argument("--no-store", action="store_true", help="neither reuse nor record the run in the run store")

@@ -14,9 +14,10 @@ def csv_text(text: str) -> str:
 
     A name such as `=HYPERLINK("http://...")` would otherwise run when the CSV is opened in
     Excel (CSV injection). The loader takes the apostrophe off again (`validation.parse_text`),
-    so a dataset written and read back is unchanged. Other CSV writers can use this too.
+    so a dataset written and read back is unchanged (a name that itself starts with apostrophes before
+    formula-like text gets one more, so "'=x" stays "'=x"). Other CSV writers can use this too.
     """
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "'" + text if text.lstrip("'").startswith(FORMULA_STARTS) else text
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:

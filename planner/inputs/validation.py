@@ -173,30 +173,53 @@ LOOKALIKES = dict(
 
 
 def parse_text(text: str) -> str:
-    """Free text; the apostrophe `files.csv_text` puts before formula-like text is taken off again."""
-    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+    """Free text; the apostrophe `files.csv_text` puts before formula-like text is taken off again.
+
+    Only then: a name "'tis" is kept as written; ids never pass through here (an id "'--" stays "'--").
+    """
+    if text.startswith("'") and text[1:].lstrip("'").startswith(FORMULA_STARTS):
         return text[1:]
     return text
 
 
+NUMBER_PATTERN = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+NOT_FINITE_WORDS = {"nan", "inf", "infinity"}
+
+
 def parse_number(text: str) -> float:
+    """A number written the plain way: ASCII digits, optional sign, decimal point and exponent.
+
+    Python's float() also takes '1_000', full-width '１２' and Arabic-Indic '١٢'; a spreadsheet
+    would not, and a typo or a locale's digits should be seen, not silently read. -0 is 0.
+    """
     if text == "":
         raise CellError("required", "a number is required here")
-    try:
-        value = float(text)
-    except ValueError:
-        if text.startswith("#"):  # #N/A, #VALUE!, #REF!: a formula that failed in the spreadsheet
-            raise CellError(
-                "not-a-number", "a spreadsheet error value, not a number; fix the formula or type the value in"
-            ) from None
-        raise CellError(
-            "not-a-number", "expected a number (digits, optional decimal point, no $ or thousands separators)"
-        ) from None
-    if math.isnan(value):
-        raise CellError("not-finite", "NaN is not a value; give a number")
-    if math.isinf(value):
+    if text.lstrip("+-").lower() in NOT_FINITE_WORDS:
+        if text.lstrip("+-").lower() == "nan":
+            raise CellError("not-finite", "NaN is not a value; give a number")
         raise CellError("not-finite", "infinite values are not allowed")
-    return value
+    if not NUMBER_PATTERN.fullmatch(text):
+        raise CellError("not-a-number", _not_a_number(text)) from None
+    value = float(text)
+    if math.isinf(value):
+        raise CellError("not-finite", "infinite values are not allowed (the number is too large)")
+    return value + 0.0  # -0.0 + 0.0 is 0.0: '-0' must not print as -0.0 in the plan's tables
+
+
+def _not_a_number(text: str) -> str:
+    """How to write the number, said for the way it was written."""
+    if text.startswith("#"):  # #N/A, #VALUE!, #REF!: a formula that failed in the spreadsheet
+        return "a spreadsheet error value, not a number; fix the formula or type the value in"
+    foreign = [c for c in text if c.isdigit() and not c.isascii()]
+    if foreign:
+        return (
+            f"write the number with the digits 0-9; the cell holds {character_name(foreign[0])} "
+            "(another script's or a full-width digit)"
+        )
+    digits = re.sub(r"[_,\s\u00a0\u202f']", "", text)
+    if digits != text and NUMBER_PATTERN.fullmatch(digits):
+        return f"write {digits} without thousands separators (no ',', '_', spaces or apostrophes)"
+    return "expected a number (digits 0-9, optional sign, decimal point and exponent; no $ or thousands separators)"
 
 
 def parse_integer(text: str) -> int:
@@ -232,7 +255,7 @@ def parse_kind(text: str) -> str:
 
 
 def parse_fips(text: str) -> str:
-    if not re.fullmatch(r"\d{1,5}", text):
+    if not re.fullmatch(r"[0-9]{1,5}", text):
         raise CellError("bad-fips", "county_fips is a 5-digit county code")
     return text.zfill(5)  # spreadsheets drop the leading zero of Alabama's 01001
 
@@ -632,7 +655,7 @@ SCENARIO_KEYS: dict[str, tuple[type, Callable[[object], str | None]]] = {
     "fund_usd": (float, lambda v: None if v >= 0 else "must be >= 0"),
     "admin_reserve_usd": (float, lambda v: None if v >= 0 else "must be >= 0"),
     "rule": (str, lambda v: None if v in RULES else f"must be one of {', '.join(RULES)}"),
-    "start": (str, lambda v: None if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", v) else "must be a month written YYYY-MM"),
+    "start": (str, lambda v: None if is_start_month(v) else f"must be a month written YYYY-MM, year {START_YEARS}"),
     "horizon": (int, lambda v: None if 1 <= v <= 600 else "must be between 1 and 600 months"),
     "deadline": (int, lambda v: None if 0 <= v <= 600 else "must be between 0 and 600 months"),
     "extensions": (int, lambda v: None if 0 <= v <= 100 else "must be between 0 and 100"),
@@ -642,6 +665,16 @@ SCENARIO_KEYS: dict[str, tuple[type, Callable[[object], str | None]]] = {
     "dark_weight": (float, lambda v: None if 1 <= v <= 1e6 else "must be between 1 and 1e6"),
     "name": (str, lambda v: None),
 }
+
+
+START_YEAR_RANGE = range(1900, 2200)  # the program runs in the 2020s; a year 0000 or 10000 is a typo
+START_YEARS = f"{START_YEAR_RANGE.start}-{START_YEAR_RANGE.stop - 1}"
+
+
+def is_start_month(text: str) -> bool:
+    """YYYY-MM with ASCII digits, a real month and a year in START_YEAR_RANGE."""
+    match = re.fullmatch(r"([0-9]{4})-(0[1-9]|1[0-2])", text)
+    return match is not None and int(match.group(1)) in START_YEAR_RANGE
 
 
 def coerce_scenario_value(key: str, value: object) -> object:

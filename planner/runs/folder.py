@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.core.errors import InputError, Issue
-from planner.runs.provenance import run_provenance
 from planner.analysis.reports import carriers_table, json_ready, monthly_table, schedule_table, summary
+from planner.core.errors import InputError, Issue
 from planner.core.files import csv_text, write_atomic
 from planner.inputs.validation import parse_text
+from planner.runs.provenance import run_provenance
 
 RUN_FILES = ("summary.json", "schedule.csv", "carriers.csv", "monthly.csv")
 MAX_RUN_FILE_BYTES = 256 * 2**20  # rural40's schedule.csv is 300 KB; a 100,000-site one about 8 MB
@@ -46,6 +46,7 @@ TABLE_COLUMNS = {
                     "population_on_new_gear", "population_without_service", "cumulative_spend_usd"),
 }
 TEXT_COLUMNS = {"carrier_id", "name", "state", "reason", "completion_month", "site_id", "kind", "month", "finish_month"}
+ESCAPED_COLUMNS = {"name"}  # written through csv_text; ids never start like a formula, so are written as they are
 FLAG_COLUMNS = {"replaced", "on_time"}
 WHOLE_COLUMNS = {"priority", "sites", "sites_replaced", "completion_period", "population",
                  "population_left_without_service", "start", "finish", "period", "population_on_covered_gear",
@@ -81,7 +82,7 @@ class RunRecord:
     # ------------------------------------------------------------ construction
 
     @classmethod
-    def from_folder(cls, folder: str | Path) -> "RunRecord":
+    def from_folder(cls, folder: str | Path) -> RunRecord:
         """Read a run folder; raise InputError naming every missing or malformed file, row and column."""
         folder = Path(folder)
         if not folder.is_dir():
@@ -98,7 +99,7 @@ class RunRecord:
         return cls.from_texts(texts, source=str(folder), folder=folder)
 
     @classmethod
-    def from_plan(cls, plan, made_at=None, plans_by_rule: dict | None = None) -> "RunRecord":
+    def from_plan(cls, plan, made_at=None, plans_by_rule: dict | None = None) -> RunRecord:
         """The record `rrplan solve --out` would write for this plan, made at `made_at` (now if None).
 
         `plans_by_rule` ({rule: Plan} of the same dataset) adds other rules for the
@@ -110,7 +111,7 @@ class RunRecord:
         return record.with_rules(others)
 
     @classmethod
-    def from_texts(cls, texts: dict[str, str], source: str = "", folder: Path | None = None) -> "RunRecord":
+    def from_texts(cls, texts: dict[str, str], source: str = "", folder: Path | None = None) -> RunRecord:
         """Parse the run files' text (file name -> text); every problem is collected before raising.
 
         Problems name the file inside `folder` when the text came from one.
@@ -130,7 +131,7 @@ class RunRecord:
                      schedule=tables["schedule.csv"], monthly=tables["monthly.csv"], source=source)
         return record.with_rules([])
 
-    def with_rules(self, others: list[RuleResult]) -> "RunRecord":
+    def with_rules(self, others: list[RuleResult]) -> RunRecord:
         """This record with its own rule's result first and `others` after it."""
         own = RuleResult(
             rule=self.rule,
@@ -219,7 +220,7 @@ def _check_summary(name: str, figures: dict, issues: list[Issue]) -> None:
             if not isinstance(scenario, dict) or any(k not in scenario for k in SCENARIO_KEYS):
                 problem(key, None, f"must hold the scenario's {', '.join(SCENARIO_KEYS)}")
             else:
-                if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(scenario["start"])):
+                if not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", str(scenario["start"])):
                     problem("scenario.start", scenario["start"], "must be a month written YYYY-MM")
                 for numeric in SCENARIO_NUMBERS:
                     if numeric in scenario and not _is_number(scenario[numeric]):
@@ -303,8 +304,11 @@ def _read_table(name: str, kind: str, text: str, issues: list[Issue]) -> pd.Data
     table = pd.DataFrame(index=raw.index)
     for column in raw.columns:
         values = raw[column]
-        if column in TEXT_COLUMNS:
+        if column in ESCAPED_COLUMNS:
             table[column] = values.map(parse_text)  # undo the apostrophe that keeps formula-like text inert in CSV
+            continue
+        if column in TEXT_COLUMNS:
+            table[column] = values  # ids as written: an id "'--" keeps its apostrophe
             continue
         if column in FLAG_COLUMNS:
             bad = ~values.isin(["True", "False"])
@@ -330,10 +334,19 @@ def run_files(result, provenance: dict) -> dict[str, str]:
     carriers["name"] = carriers["name"].map(csv_text)  # a name like =HYPERLINK(...) must not run in a spreadsheet
     return {
         "summary.json": json.dumps(json_ready(recorded), indent=2) + "\n",
-        "schedule.csv": schedule.to_csv(index=False),
-        "carriers.csv": carriers.to_csv(index=False),
-        "monthly.csv": monthly_table(result).to_csv(index=False),
+        "schedule.csv": _without_negative_zero(schedule).to_csv(index=False),
+        "carriers.csv": _without_negative_zero(carriers).to_csv(index=False),
+        "monthly.csv": _without_negative_zero(monthly_table(result)).to_csv(index=False),
     }
+
+
+def _without_negative_zero(table: pd.DataFrame) -> pd.DataFrame:
+    """-0.0 (a difference that came out as zero) printed as 0: -0.0 + 0.0 is 0.0, every other value unchanged."""
+    table = table.copy()
+    for column in table.columns:
+        if pd.api.types.is_float_dtype(table[column]):
+            table[column] = table[column] + 0.0
+    return table
 
 def write_run_files(files: dict[str, str], out: Path) -> None:
     """Write a run folder's files (see `run_files`), each atomically."""
