@@ -8,21 +8,26 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import openpyxl
 import pulp
 import pytest
 
 from planner.cli.main import run
-from planner.core.errors import Issue, ModelError, shown_value
+from planner.core.errors import InputError, Issue, ModelError, shown_value
 from planner.engine.planning import plan
-from planner.inputs.io import write_dataset
+from planner.inputs.io import read_dataset, write_dataset
+from planner.inputs.tables import dataset_sha256
 from planner.inputs.validation import CellError, check_dataset, parse_number
 from planner.model.build import add_row, build_model
 from planner.model.case import carrier_case
 from planner.present.export import report_bytes
 from planner.runs.folder import RunRecord, write_plan
-from tests.conftest import dataset, scenario, site
+from tests.conftest import ROOT, dataset, scenario, site
 
 
 def chain_dataset():
@@ -214,3 +219,69 @@ def test_an_id_starting_with_an_apostrophe_stays_as_written_in_the_report(tmp_pa
     sheet = openpyxl.load_workbook(io.BytesIO(report_bytes(record, "xlsx")))
     cells = {c.value for ws in sheet.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
     assert {"'--", "'=x", "'=SUM(1)"} <= cells and "--" not in cells
+
+
+# --- 3. sizes judged before any byte is read or hashed --------------------------------------
+
+PEAK_MEMORY_OF_VALIDATE = """
+import resource, sys
+from planner.cli.main import run
+code = run(["validate", sys.argv[1]])
+print(code, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+@pytest.mark.slow  # a fresh interpreter, to measure its own peak memory: about 7 s on the shared machine
+@pytest.mark.parametrize("name", ["sites.csv", "scenario.toml"])
+def test_a_sparse_3_gib_file_is_refused_by_its_size_without_reading_it(tmp_path, name):
+    folder = write_dataset(chain_dataset(), tmp_path / "data")
+    with open(folder / name, "ab") as stream:
+        stream.truncate(3 * 2**30)  # sparse: 3 GiB long, no disk used
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK_MEMORY_OF_VALIDATE, str(folder)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
+    code, peak_mib = (int(word) for word in done.stdout.split())
+    assert code == 2 and f"{3 * 2**30:,} bytes" in done.stderr and "[rule: file-too-large]" in done.stderr
+    assert peak_mib < 1024  # the file was neither read nor hashed (it once took 2-3 GB)
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("name", ["sites.csv", "crews.csv", "scenario.toml"])
+def test_an_oversized_file_is_never_opened(tmp_path, monkeypatch, name):
+    folder = write_dataset(chain_dataset(), tmp_path / "data")
+    with open(folder / name, "ab") as stream:
+        stream.truncate(3 * 2**30)
+    big = folder / name
+    real_open, real_read_bytes = Path.open, Path.read_bytes
+
+    def guarded(method):
+        def call(self, *args, **kwargs):
+            assert self != big, f"{big.name} was opened despite its size"
+            return method(self, *args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(Path, "open", guarded(real_open))
+    monkeypatch.setattr(Path, "read_bytes", guarded(real_read_bytes))
+    with pytest.raises(InputError) as excinfo:
+        read_dataset(folder)
+    assert [(i.file, i.rule) for i in excinfo.value.issues] == [(name, "file-too-large")]
+
+
+def test_a_sparse_run_file_is_refused_by_its_size(run_folder, capsys):
+    with open(run_folder / "schedule.csv", "ab") as stream:
+        stream.truncate(3 * 2**30)
+    assert run(["report", str(run_folder), "--format", "html"]) == 2
+    assert "larger than the 256 MiB a run file can be" in capsys.readouterr().err
+
+
+def test_hashing_a_folder_refuses_an_oversized_file(tmp_path):
+    folder = write_dataset(chain_dataset(), tmp_path / "data")
+    with open(folder / "sites.csv", "ab") as stream:
+        stream.truncate(3 * 2**30)
+    with pytest.raises(ValueError, match="it is not hashed"):
+        dataset_sha256(folder)

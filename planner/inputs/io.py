@@ -42,7 +42,10 @@ def read_dataset(folder: str | Path) -> Dataset:
     scenario_path = folder / "scenario.toml"
     if scenario_path.exists() or scenario_path.is_symlink():  # a folder of that name is an error, not ignored
         scenario = read_scenario(scenario_path, issues=issues)
-    dataset = build_dataset(tables, issues, name=folder.name, sha256=dataset_sha256(folder), default_scenario=scenario)
+    # Hashed only once every file was judged by its size and read: a refused 3 GiB file is never read.
+    readable = all(table is not None for table in tables.values()) and not any(i.severity == "error" for i in issues)
+    sha256 = dataset_sha256(folder) if readable else ""
+    dataset = build_dataset(tables, issues, name=folder.name, sha256=sha256, default_scenario=scenario)
     if any(i.severity == "error" for i in issues) or dataset is None:
         raise InputError(issues)
     return dataset

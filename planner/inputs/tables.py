@@ -261,14 +261,23 @@ def _locate_byte(data: bytes, offset: int) -> tuple[int, str | None, str]:
     return line, column, cells[index] if index < len(cells) else row_text[:60]
 
 
-def dataset_sha256(folder: Path) -> str:
-    """Checksum of the dataset files, in a fixed order, so a plan names the exact input."""
+def dataset_sha256(folder: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """Checksum of the dataset files, in a fixed order, so a plan names the exact input.
+
+    Read in 1 MiB chunks, and only files within the size limit: `read_dataset` hashes after
+    the files were judged, but a caller hashing a folder of a 3 GiB file must not hold it all.
+    """
     digest = hashlib.sha256()
     for name in (*DATASET_FILES, "scenario.toml"):
         path = folder / name
         if path.is_file():
+            size = path.stat().st_size
+            if size > max_bytes:
+                raise ValueError(f"{path} is {size:,} bytes, over the {max_bytes:,}-byte limit; it is not hashed")
             digest.update(name.encode())
-            digest.update(path.read_bytes())
+            with path.open("rb") as stream:
+                for chunk in iter(lambda: stream.read(2**20), b""):
+                    digest.update(chunk)
     return digest.hexdigest()
 
 
