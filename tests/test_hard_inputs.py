@@ -7,7 +7,10 @@ message naming file, row, column, rule and value; never a traceback, never a mix
 from __future__ import annotations
 
 import dataclasses
+import errno
+import hashlib
 import io
+import json
 import os
 import subprocess
 import sys
@@ -18,6 +21,7 @@ import pulp
 import pytest
 
 from planner.cli.main import run
+from planner.core import files as files_module
 from planner.core.errors import InputError, Issue, ModelError, shown_value
 from planner.engine.planning import plan
 from planner.inputs.io import read_dataset, write_dataset
@@ -226,6 +230,7 @@ def test_an_id_starting_with_an_apostrophe_stays_as_written_in_the_report(tmp_pa
 PEAK_MEMORY_OF_VALIDATE = """
 import resource, sys
 from planner.cli.main import run
+from planner.core import files as files_module
 code = run(["validate", sys.argv[1]])
 print(code, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 """
@@ -285,3 +290,96 @@ def test_hashing_a_folder_refuses_an_oversized_file(tmp_path):
         stream.truncate(3 * 2**30)
     with pytest.raises(ValueError, match="it is not hashed"):
         dataset_sha256(folder)
+
+
+# --- 4. a run folder is written whole or not at all, and read only if it is one run ------------
+
+
+def folder_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+def other_run(tmp_path: Path) -> Path:
+    out = tmp_path / "other"
+    write_plan(plan(chain_dataset(), scenario(horizon=6, deadline=6, fund_usd=150)), out)
+    return out
+
+
+@pytest.mark.parametrize("swap", ["exchange", "two renames"])
+def test_a_full_disk_on_the_third_file_leaves_the_old_run_intact(run_folder, tmp_path, monkeypatch, swap):
+    before = folder_bytes(run_folder)
+    real_write, written = files_module.write_new_file, []
+
+    def disk_fills_up(path, data):
+        written.append(path.name)
+        if len(written) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        real_write(path, data)
+
+    monkeypatch.setattr(files_module, "write_new_file", disk_fills_up)
+    if swap == "two renames":
+        monkeypatch.setattr(files_module, "_exchange", lambda first, second: False)
+    result = plan(chain_dataset(), scenario(horizon=6, deadline=6, fund_usd=150))
+    with pytest.raises(OSError, match="No space left"):
+        write_plan(result, run_folder)
+    assert folder_bytes(run_folder) == before  # the old run, whole
+    assert sorted(p.name for p in run_folder.parent.iterdir()) == ["run"]  # no temporary folder left
+    monkeypatch.setattr(files_module, "write_new_file", real_write)
+    write_plan(result, run_folder)  # and when the disk has room, the new run replaces it whole
+    assert json.loads((run_folder / "summary.json").read_text())["fund_usd"] == 150
+    assert sorted(p.name for p in run_folder.parent.iterdir()) == ["run"]
+
+
+def test_a_full_disk_from_the_command_line_is_a_message(run_folder, tmp_path, monkeypatch, capsys):
+    before = folder_bytes(run_folder)
+    monkeypatch.setattr(
+        files_module, "write_new_file", lambda path, data: (_ for _ in ()).throw(OSError(errno.ENOSPC, "No space"))
+    )
+    folder = write_dataset(chain_dataset(), tmp_path / "data")
+    assert run(["solve", str(folder), "--out", str(run_folder), "--no-store", "--quiet"]) == 2
+    assert "cannot read or write a file" in capsys.readouterr().err and folder_bytes(run_folder) == before
+
+
+def test_report_refuses_a_folder_mixing_two_runs(run_folder, tmp_path, capsys):
+    other = other_run(tmp_path)
+    (run_folder / "carriers.csv").write_bytes((other / "carriers.csv").read_bytes())
+    assert run(["report", str(run_folder), "--format", "html"]) == 2
+    err = capsys.readouterr().err
+    assert f"{run_folder / 'carriers.csv'}: is not the carriers.csv of this run" in err
+    assert err.count("[rule: run-mixed]") == 1  # the other tables are this run's
+    assert not (run_folder / "plan.html").exists()
+
+
+def test_report_refuses_an_edited_table(run_folder, capsys):
+    monthly = run_folder / "monthly.csv"
+    monthly.write_text(monthly.read_text().replace("0.0", "1.0", 1))
+    assert run(["report", str(run_folder), "--format", "html"]) == 2
+    assert "is not the monthly.csv of this run" in capsys.readouterr().err
+
+
+def test_a_run_folder_of_one_run_reports_and_names_its_run(run_folder):
+    record = RunRecord.from_folder(run_folder)
+    texts = {name: (run_folder / name).read_text() for name in ("schedule.csv", "carriers.csv", "monthly.csv")}
+    assert record.summary["files_sha256"] == {n: hashlib.sha256(t.encode()).hexdigest() for n, t in texts.items()}
+    assert len(record.summary["run_sha256"]) == 64
+
+
+def test_a_folder_holding_other_files_is_not_replaced(tmp_path, capsys):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.docx").write_bytes(b"years of work")
+    folder = write_dataset(chain_dataset(), tmp_path / "data")
+    assert run(["solve", str(folder), "--out", str(mine), "--no-store", "--quiet"]) == 2
+    assert "holds files that are not a run's" in capsys.readouterr().err
+    assert folder_bytes(mine) == {"thesis.docx": b"years of work"}
+
+
+def test_reports_of_the_old_run_go_with_it(run_folder, tmp_path):
+    assert run(["report", str(run_folder), "--format", "html", "--quiet"]) == 0
+    write_plan(plan(chain_dataset(), scenario(horizon=6, deadline=6, fund_usd=150)), run_folder)
+    assert sorted(p.name for p in run_folder.iterdir()) == [
+        "carriers.csv",
+        "monthly.csv",
+        "schedule.csv",
+        "summary.json",
+    ]

@@ -7,6 +7,7 @@ reader, so a report made in the app and one made from the folder are the same do
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import math
@@ -18,11 +19,13 @@ import pandas as pd
 
 from planner.analysis.reports import carriers_table, json_ready, monthly_table, schedule_table, summary
 from planner.core.errors import InputError, Issue
-from planner.core.files import csv_text, write_atomic
+from planner.core.files import csv_text, write_folder_atomic
 from planner.inputs.validation import parse_text
 from planner.runs.provenance import run_provenance
 
 RUN_FILES = ("summary.json", "schedule.csv", "carriers.csv", "monthly.csv")
+RUN_TABLES = RUN_FILES[1:]
+REPORT_FILES = ("plan.xlsx", "plan.html", "plan.pdf")  # what `rrplan report` adds (planner.present.export)
 MAX_RUN_FILE_BYTES = 256 * 2**20  # rural40's schedule.csv is 300 KB; a 100,000-site one about 8 MB
 
 SUMMARY_KEYS = (
@@ -120,6 +123,7 @@ class RunRecord:
         where = {name: str(folder / name) if folder is not None else name for name in RUN_FILES}
         figures = _read_json(where["summary.json"], texts["summary.json"], issues)
         if figures is not None:
+            _check_one_run(where, figures, texts, issues)
             _check_summary(where["summary.json"], figures, issues)
         tables = {name: _read_table(where[name], name, texts[name], issues) for name in TABLE_COLUMNS}
         if tables["schedule.csv"] is not None:
@@ -326,18 +330,53 @@ def _read_table(name: str, kind: str, text: str, issues: list[Issue]) -> pd.Data
     return table
 
 def run_files(result, provenance: dict) -> dict[str, str]:
-    """The text of every file of a run folder, the single definition `write_plan` and reports share."""
-    recorded = {**summary(result), "provenance": provenance}  # tool, versions and made-at, for `rrplan report`
+    """The text of every file of a run folder, the single definition `write_plan` and reports share.
+
+    summary.json carries the sha256 of each table (`files_sha256`) and `run_sha256` over them, so
+    a reader can tell a folder whose files come from one run from one mixing two.
+    """
     schedule = schedule_table(result)[["site_id", "carrier_id", "kind", "start", "finish", "month", "finish_month",
                                         "replaced", "cost_usd", "population"]]
     carriers = carriers_table(result)
     carriers["name"] = carriers["name"].map(csv_text)  # a name like =HYPERLINK(...) must not run in a spreadsheet
-    return {
-        "summary.json": json.dumps(json_ready(recorded), indent=2) + "\n",
+    tables = {
         "schedule.csv": _without_negative_zero(schedule).to_csv(index=False),
         "carriers.csv": _without_negative_zero(carriers).to_csv(index=False),
         "monthly.csv": _without_negative_zero(monthly_table(result)).to_csv(index=False),
     }
+    checksums = tables_sha256(tables)
+    recorded = {**summary(result), "provenance": provenance,  # tool, versions and made-at, for `rrplan report`
+                "run_sha256": run_sha256(checksums), "files_sha256": checksums}
+    return {"summary.json": json.dumps(json_ready(recorded), indent=2) + "\n", **tables}
+
+
+def tables_sha256(texts: dict[str, str]) -> dict[str, str]:
+    """sha256 of each run table's text as written (UTF-8)."""
+    return {name: hashlib.sha256(texts[name].encode("utf-8")).hexdigest() for name in RUN_TABLES}
+
+
+def run_sha256(checksums: dict[str, str]) -> str:
+    """The run's identity: one sha256 over its tables' checksums, in a fixed order."""
+    return hashlib.sha256("".join(f"{name}:{checksums[name]}\n" for name in RUN_TABLES).encode()).hexdigest()
+
+
+def _check_one_run(where: dict[str, str], figures: dict, texts: dict[str, str], issues: list[Issue]) -> None:
+    """Every table is the one summary.json was written with (folders written before issue 11 carry no checksums)."""
+    recorded = figures.get("files_sha256")
+    if recorded is None and "run_sha256" not in figures:
+        return
+    if not isinstance(recorded, dict) or figures.get("run_sha256") != run_sha256(
+            {name: str(recorded.get(name)) for name in RUN_TABLES}):
+        issues.append(Issue(where["summary.json"], None, "run_sha256", "run-mixed", None,
+                            "the run's checksums in summary.json are damaged; solve again"))
+        return
+    actual = tables_sha256(texts)
+    for name in RUN_TABLES:
+        if actual[name] != recorded[name]:
+            issues.append(Issue(where[name], None, None, "run-mixed", actual[name][:12],
+                                f"is not the {name} of this run (summary.json, run {figures['run_sha256'][:12]}, "
+                                f"expects sha256 {recorded[name][:12]}...): the folder mixes files of two runs, "
+                                "or the file was changed; solve again into an empty folder"))
 
 
 def _without_negative_zero(table: pd.DataFrame) -> pd.DataFrame:
@@ -349,10 +388,25 @@ def _without_negative_zero(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 def write_run_files(files: dict[str, str], out: Path) -> None:
-    """Write a run folder's files (see `run_files`), each atomically."""
-    out.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        write_atomic(out / name, text)
+    """Write a run folder's files (see `run_files`): the whole folder or nothing.
+
+    An existing run folder is replaced whole (its old reports go with it, being of another run);
+    a folder holding anything else is refused rather than deleted with it.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError([Issue(str(out), None, None, "run-folder", None,
+                                "is a file; `--out` names a folder to write the run's files into")])
+    if out.is_dir():
+        ours = set(RUN_FILES) | set(REPORT_FILES)
+        foreign = sorted(p.name for p in out.iterdir()
+                         if p.name not in ours and not p.name.startswith(tuple(f".{n}." for n in ours)))
+        if foreign:
+            raise InputError([Issue(str(out), None, None, "run-folder", ", ".join(foreign[:5]),
+                                    "holds files that are not a run's; a run folder is replaced whole, "
+                                    "so give a new or empty folder (nothing was written)")])
+    write_folder_atomic(out, files)
+
 
 def write_plan(result, out: Path) -> dict:
     """Write summary.json, schedule.csv, carriers.csv and monthly.csv; return the summary."""

@@ -40,6 +40,7 @@ from planner.inputs.tables import dataset_tables
 from planner.analysis.reports import json_ready
 from planner.core.schema import Dataset, Scenario
 from planner.engine.solve import SOLVER_NAME
+from planner.runs.folder import write_run_files
 from planner.runs.provenance import library_versions
 
 SCHEMA_VERSION = 1
@@ -295,13 +296,9 @@ class RunStore:
         return pd.read_csv(io.StringIO(self.file(run_id, name)), dtype={"carrier_id": str, "site_id": str})
 
     def write_files(self, run_id: int, folder: str | Path) -> Path:
-        """Write a run's stored files into `folder` (each file whole, by rename)."""
+        """Write a run's stored files into `folder`: the whole folder or nothing (`folder.write_run_files`)."""
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in self.file_names(run_id):
-            temporary = folder / f".{name}.partial"
-            temporary.write_text(self.file(run_id, name), encoding="utf-8")
-            os.replace(temporary, folder / name)
+        write_run_files({name: self.file(run_id, name) for name in self.file_names(run_id)}, folder)
         return folder
 
 
