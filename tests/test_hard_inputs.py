@@ -12,8 +12,10 @@ import hashlib
 import io
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import openpyxl
@@ -31,6 +33,7 @@ from planner.model.build import add_row, build_model
 from planner.model.case import carrier_case
 from planner.present.export import report_bytes
 from planner.runs.folder import RunRecord, write_plan
+from planner.runs.store import APPLICATION_ID, RunStore
 from tests.conftest import ROOT, dataset, scenario, site
 
 
@@ -383,3 +386,92 @@ def test_reports_of_the_old_run_go_with_it(run_folder, tmp_path):
         "schedule.csv",
         "summary.json",
     ]
+
+
+# --- 6. the run store is a convenience: it never costs a plan nor touches a file not its own ----
+
+
+def solve_args(folder: Path, out: Path, store: Path) -> list[str]:
+    return ["solve", str(folder), "--out", str(out), "--store", str(store), "--quiet", "--workers", "1"]
+
+
+def stored_once(path: Path) -> Path:
+    with RunStore(path) as store:
+        store.save(chain_dataset(), scenario(), {"status": "optimal"}, {"carriers.csv": "carrier_id\na\n"})
+    return path
+
+
+def test_a_damaged_store_warns_and_the_plan_is_written(tmp_path, capsys):
+    path = stored_once(tmp_path / "runs.sqlite")
+    data = bytearray(path.read_bytes())
+    page = 4096
+    data[page : 3 * page] = b"\xde\xad" * page  # the second and third pages: the tables' roots
+    path.write_bytes(bytes(data))
+    folder = write_dataset(chain_dataset(), tmp_path / "data")
+    assert run(solve_args(folder, tmp_path / "out", path)) == 0
+    err = capsys.readouterr().err
+    assert "warning: run store" in err and "Traceback" not in err
+    assert (tmp_path / "out" / "summary.json").is_file()
+
+
+@pytest.mark.parametrize("kind", ["tables", "application_id"])
+def test_a_foreign_sqlite_file_is_never_modified(tmp_path, capsys, kind):
+    foreign = tmp_path / "cats.sqlite"
+    with sqlite3.connect(foreign) as connection:
+        connection.execute("CREATE TABLE cats (name TEXT)" if kind == "tables" else "PRAGMA application_id = 1234")
+        connection.execute("CREATE TABLE IF NOT EXISTS dogs (name TEXT)")
+    before = foreign.read_bytes()
+    folder = write_dataset(chain_dataset(), tmp_path / "data")
+    assert run(solve_args(folder, tmp_path / "out", foreign)) == 0
+    err = capsys.readouterr().err
+    assert "run store unusable, solving without it" in err and "left untouched" in err
+    assert foreign.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [
+        "cats.sqlite",
+        "data",
+        "out",
+    ]
+    assert run(["runs", "--store", str(foreign)]) == 3 and foreign.read_bytes() == before
+
+
+def test_a_file_that_is_not_sqlite_is_never_modified(tmp_path, capsys):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    folder = write_dataset(chain_dataset(), tmp_path / "data")
+    assert run(solve_args(folder, tmp_path / "out", notes)) == 0
+    assert "not an SQLite file" in capsys.readouterr().err and notes.read_text() == "my notes\n"
+
+
+def test_a_read_only_store_is_read_and_never_written(tmp_path, monkeypatch, capsys):
+    path = stored_once(tmp_path / "runs.sqlite")
+    before = path.read_bytes()
+    monkeypatch.setattr(os, "access", lambda target, mode: mode != os.W_OK)  # as root, chmod alone is ignored
+    assert run(["runs", "--store", str(path)]) == 0
+    assert "1 run(s)" in capsys.readouterr().out
+    folder = write_dataset(chain_dataset(), tmp_path / "data")
+    assert run(solve_args(folder, tmp_path / "out", path)) == 0
+    err = capsys.readouterr().err
+    assert "read-only; the run was not recorded" in err and (tmp_path / "out" / "summary.json").is_file()
+    assert path.read_bytes() == before
+
+
+def test_four_identical_solves_at_once_are_one_run(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    RunStore(path).close()
+    ready = threading.Barrier(4)
+    ids = []
+
+    def record():
+        with RunStore(path) as store:
+            ready.wait()
+            ids.append(store.save(chain_dataset(), scenario(), {"status": "optimal"}, {"a.csv": "x\n"}).run_id)
+
+    threads = [threading.Thread(target=record) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(ids)) == 1 and len(ids) == 4
+    with RunStore(path) as store:
+        assert len(store.runs()) == 1
+        assert store._connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert store._connection.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID

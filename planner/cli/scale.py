@@ -378,7 +378,7 @@ def solve_with_store(dataset, scenario, args: argparse.Namespace, progress) -> t
     finally:
         if store is not None:
             store.close()
-    if store is None:
+    if store is None or run_id is None:  # no store, or it failed (a warning said so)
         return figures, ""
     if reused:
         return figures, (

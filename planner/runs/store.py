@@ -21,6 +21,7 @@ variable RRPLAN_STORE.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -44,6 +45,9 @@ from planner.runs.folder import write_run_files
 from planner.runs.provenance import library_versions
 
 SCHEMA_VERSION = 1
+APPLICATION_ID = 0x72727031  # "rrp1" in the SQLite header (PRAGMA application_id): tells our stores from others
+ONE_RUN_PER_INPUTS = ("CREATE UNIQUE INDEX IF NOT EXISTS one_run_per_inputs ON runs (inputs_sha256, code_sha256) "
+                      "WHERE status != 'failed'")
 DEFAULT_STORE_PATH = Path("runs") / "rrplan.sqlite"
 STORE_ENVIRONMENT_VARIABLE = "RRPLAN_STORE"
 HEADLINE_FIGURES = ("objective", "gap", "sites_replaced", "carriers_done_by_deadline",
@@ -71,6 +75,7 @@ CREATE TABLE runs (
     effective_deadline INTEGER NOT NULL
 );
 CREATE INDEX runs_by_inputs ON runs (inputs_sha256, code_sha256, status);
+CREATE UNIQUE INDEX IF NOT EXISTS one_run_per_inputs ON runs (inputs_sha256, code_sha256) WHERE status != 'failed';
 CREATE TABLE run_files (
     run_id INTEGER NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
     name TEXT NOT NULL,
@@ -167,21 +172,82 @@ class RunRecord:
         return {key: self.summary.get(key) for key in HEADLINE_FIGURES}
 
 
+def _store_errors(method):
+    """sqlite3's errors (a damaged page, a locked or vanished file) as StoreError naming the store."""
+
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as err:
+            raise StoreError(f"{self.path}: the run store cannot be used ({err}); "
+                             "move it aside to start a new one") from None
+
+    return guarded
+
+
 class RunStore:
     """An SQLite file of runs. One writer at a time (SQLite locks); readers never see half a run."""
 
     def __init__(self, path: str | Path | None = None, timeout_s: float = 30.0):
+        """Open (or create) a store. A file that is not ours is refused before anything is written to it.
+
+        The store is a convenience: a foreign SQLite file given as the store is never modified (its
+        header and tables are read first, without SQLite writing a byte; only then journal_mode and
+        application_id are set), a read-only file is opened for reading only (`read_only`; saving
+        raises StoreError), and a damaged file raises StoreError from any method, never sqlite3's.
+        """
         self.path = Path(path) if path is not None else default_store_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.read_only = False
+        self._connection = None
+        existed = self.path.exists() and self.path.stat().st_size > 0
+        if existed:
+            self._refuse_foreign()
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.read_only = existed and not (os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK))
         try:
+            if self.read_only:
+                self._connection = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
+                                                   timeout=timeout_s, isolation_level=None)
+                self._check_version()
+                return
             self._connection = sqlite3.connect(self.path, timeout=timeout_s, isolation_level=None)
             self._connection.execute("PRAGMA foreign_keys = ON")
             self._connection.execute("PRAGMA journal_mode = WAL")  # readers go on while a sweep writes
             self._ensure_schema()
         except sqlite3.DatabaseError as err:
-            raise StoreError(f"{self.path}: not a usable run store ({err})") from None
+            self.close()
+            raise StoreError(f"{self.path}: not a usable run store ({err}); move it aside to start a new one") from None
 
     # --- set-up ------------------------------------------------------------------------------
+
+    def _refuse_foreign(self) -> None:
+        """Raise StoreError unless the file is an rrplan store (or an empty SQLite file); writes nothing.
+
+        The SQLite header says it all for stores made since application_id was set: bytes 0-15 are
+        "SQLite format 3", bytes 68-71 the application id. An older store of ours has id 0 and our tables.
+        """
+        with open(self.path, "rb") as stream:
+            header = stream.read(100)
+        if not header.startswith(b"SQLite format 3\x00"):
+            raise StoreError(f"{self.path}: not an SQLite file, so not an rrplan run store; it was left untouched")
+        application_id = int.from_bytes(header[68:72], "big")
+        if application_id == APPLICATION_ID:
+            return
+        if application_id != 0:
+            raise StoreError(f"{self.path}: an SQLite file of another application (application_id "
+                             f"{application_id:#x}), not an rrplan run store; it was left untouched")
+        try:
+            look = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+            try:
+                tables = {row[0] for row in look.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            finally:
+                look.close()
+        except sqlite3.DatabaseError as err:
+            raise StoreError(f"{self.path}: not a usable run store ({err}); it was left untouched") from None
+        if tables - {"sqlite_sequence"} and not {"meta", "runs", "run_files"} <= tables:
+            raise StoreError(f"{self.path}: an SQLite file that is not an rrplan run store; it was left untouched")
 
     def _ensure_schema(self) -> None:
         with self._transaction():  # two processes opening a new store at once: one creates, one waits
@@ -191,6 +257,15 @@ class RunStore:
                     raise StoreError(f"{self.path}: an SQLite file that is not an rrplan run store")
                 self._create_schema()
                 return
+        self._check_version()
+        if self._connection.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+            self._connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")  # a store made before it was set
+        try:  # stores made before the index: add it, unless they already hold duplicates
+            self._connection.execute(ONE_RUN_PER_INPUTS)
+        except sqlite3.IntegrityError:
+            pass
+
+    def _check_version(self) -> None:
         row = self._connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         version = int(row[0]) if row else 0
         if version > SCHEMA_VERSION:
@@ -205,12 +280,14 @@ class RunStore:
             if statement.strip():
                 self._connection.execute(statement)
         self._connection.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        self._connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
     def _transaction(self):
         return _Transaction(self._connection)
 
     def close(self) -> None:
-        self._connection.close()
+        if self._connection is not None:
+            self._connection.close()
 
     def __enter__(self) -> "RunStore":
         return self
@@ -220,25 +297,36 @@ class RunStore:
 
     # --- writing -----------------------------------------------------------------------------
 
+    @_store_errors
     def save(self, dataset: Dataset, scenario: Scenario, summary: dict, files: Mapping[str, str | bytes],
              source: str = "cli") -> RunRecord:
         """Record a solved run and its output files in one transaction; return the record."""
         return self._insert(dataset, scenario, str(summary.get("status", "feasible")), "", summary, files, source)
 
+    @_store_errors
     def save_failure(self, dataset: Dataset, scenario: Scenario, error: str, source: str = "cli") -> RunRecord:
         """Record a run that gave no plan, with the reason. Failed runs are tried again, never reused."""
         return self._insert(dataset, scenario, "failed", error, {}, {}, source)
 
     def _insert(self, dataset, scenario, status, error, summary, files, source) -> RunRecord:
+        if self.read_only:
+            raise StoreError(f"{self.path}: the run store is read-only; the run was not recorded")
         created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         scenario_json = json.dumps(scenario.to_dict(), sort_keys=True)
-        with self._transaction():
+        inputs, code = inputs_checksum(dataset, scenario), code_checksum()
+        with self._transaction():  # BEGIN IMMEDIATE: one writer at a time, so the look and the insert are one step
+            if status != "failed":
+                same = self._connection.execute(
+                    "SELECT run_id FROM runs WHERE inputs_sha256 = ? AND code_sha256 = ? AND status != 'failed'",
+                    (inputs, code)).fetchone()
+                if same is not None:  # solved at the same time by another process: one run, not two
+                    return self.get(same[0])
             cursor = self._connection.execute(
                 "INSERT INTO runs (created_utc, source, dataset_name, dataset_sha256, scenario_name, scenario_json, "
                 "inputs_sha256, code_sha256, status, error, summary_json, fund_usd, rule, deadline, effective_deadline) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (created, source, dataset.name, dataset_checksum(dataset), scenario.name, scenario_json,
-                 inputs_checksum(dataset, scenario), code_checksum(), status, error, json.dumps(json_ready(summary)),
+                 inputs, code, status, error, json.dumps(json_ready(summary)),
                  scenario.fund_usd, scenario.rule, scenario.deadline, scenario.effective_deadline))
             run_id = cursor.lastrowid
             for name, content in files.items():
@@ -249,6 +337,7 @@ class RunStore:
 
     # --- reading -----------------------------------------------------------------------------
 
+    @_store_errors
     def find(self, dataset: Dataset, scenario: Scenario) -> RunRecord | None:
         """The latest successful run of the same inputs made by the same code, if any."""
         row = self._connection.execute(
@@ -256,12 +345,14 @@ class RunStore:
             "ORDER BY run_id DESC LIMIT 1", (inputs_checksum(dataset, scenario), code_checksum())).fetchone()
         return None if row is None else _record(row)
 
+    @_store_errors
     def get(self, run_id: int) -> RunRecord:
         row = self._connection.execute(f"SELECT {_COLUMNS} FROM runs WHERE run_id = ?", (int(run_id),)).fetchone()
         if row is None:
             raise StoreError(f"{self.path}: no run #{run_id}; `rrplan runs` lists the stored runs")
         return _record(row)
 
+    @_store_errors
     def runs(self) -> list[RunRecord]:
         """Every stored run, oldest first."""
         return [_record(row) for row in self._connection.execute(f"SELECT {_COLUMNS} FROM runs ORDER BY run_id")]
@@ -280,10 +371,16 @@ class RunStore:
                    "extensions", "status", *HEADLINE_FIGURES, "error", "inputs_sha256"]
         return pd.DataFrame(rows, columns=columns)
 
+    @_store_errors
     def file_names(self, run_id: int) -> list[str]:
         return [row[0] for row in self._connection.execute(
             "SELECT name FROM run_files WHERE run_id = ? ORDER BY name", (int(run_id),))]
 
+    def files(self, run_id: int) -> dict[str, str]:
+        """Every stored file of a run: name -> text."""
+        return {name: self.file(run_id, name) for name in self.file_names(run_id)}
+
+    @_store_errors
     def file(self, run_id: int, name: str) -> str:
         row = self._connection.execute("SELECT content_zlib FROM run_files WHERE run_id = ? AND name = ?",
                                        (int(run_id), name)).fetchone()
@@ -298,7 +395,7 @@ class RunStore:
     def write_files(self, run_id: int, folder: str | Path) -> Path:
         """Write a run's stored files into `folder`: the whole folder or nothing (`folder.write_run_files`)."""
         folder = Path(folder)
-        write_run_files({name: self.file(run_id, name) for name in self.file_names(run_id)}, folder)
+        write_run_files(self.files(run_id), folder)
         return folder
 
 
