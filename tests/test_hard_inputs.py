@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import os
+import random
 import sqlite3
 import subprocess
 import sys
@@ -25,7 +26,10 @@ import pytest
 from planner.cli.main import run
 from planner.core import files as files_module
 from planner.core.errors import InputError, Issue, ModelError, shown_value
-from planner.engine.planning import plan
+from planner.core.objective import objective_value
+from planner.engine.heuristics import _subtree_sums
+from planner.engine.planning import assemble, plan
+from planner.engine.solve import CaseResult
 from planner.inputs.io import read_dataset, write_dataset
 from planner.inputs.tables import dataset_sha256
 from planner.inputs.validation import CellError, check_dataset, parse_number
@@ -475,3 +479,78 @@ def test_four_identical_solves_at_once_are_one_run(tmp_path):
         assert len(store.runs()) == 1
         assert store._connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert store._connection.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+
+
+# --- 10. status words agree with the proof ---------------------------------------------------
+
+
+def test_a_plan_is_optimal_only_when_every_carrier_is_proven():
+    """Carrier a (1,000 people) is proven; b (1 person) was stopped at half its objective. The national
+    gap is 0.5 * b / (a + b), far under 1%, yet b is not proven: the plan is `feasible`, the note names b."""
+    ds = dataset([site("a1", population=1000, cost=1), site("b1", "b", population=1, cost=1)])
+    chosen = scenario(mip_gap=0.01)
+    starts = {"a1": 0, "b1": 0}
+    value = {c: objective_value(ds, chosen, {s: 0 for s in starts if s[0] == c}, 12, carrier_id=c) for c in "ab"}
+    results = [
+        CaseResult("a", {"a1": 0}, "optimal", value["a"], value["a"], 0.0, 0.0),
+        CaseResult("b", {"b1": 0}, "feasible", value["b"], value["b"] / 2, 0.0, 0.0),
+    ]
+    result = assemble(ds, chosen, {"a": 1, "b": 1}, results, 12, 0.0, [])
+    assert result.gap <= 0.01 and result.status == "feasible"
+    assert any("b (50.0%)" in note for note in result.notes)
+    proven = [results[0], dataclasses.replace(results[1], status="optimal", bound=value["b"])]
+    assert assemble(ds, chosen, {"a": 1, "b": 1}, proven, 12, 0.0, []).status == "optimal"
+
+
+# --- 2. deep and wide graphs: linear work, summarised warnings --------------------------------
+
+
+def brute_force_subtree_sums(sites):
+    """Every site's subtree as an explicit set of descendants (the old, quadratic way)."""
+    children = {s.site_id: [t.site_id for t in sites if s.site_id in t.depends_on] for s in sites}
+    by_id = {s.site_id: s for s in sites}
+
+    def below(site_id):
+        found, todo = {site_id}, [site_id]
+        while todo:
+            for child in children[todo.pop()]:
+                if child not in found:
+                    found.add(child)
+                    todo.append(child)
+        return found
+
+    return {s: (sum(by_id[m].population for m in below(s)), sum(by_id[m].cost_usd for m in below(s))) for s in by_id}
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("shape", ["forest", "dag"])
+def test_subtree_sums_equal_the_sets_they_replace(seed, shape):
+    rng = random.Random(seed)
+    sites = []
+    for index in range(60):
+        before = [f"s{rng.randrange(index)}" for _ in range(rng.choice([0, 1, 1, 2, 3]) if index else 0)]
+        before = before[:1] if shape == "forest" else sorted(set(before))
+        sites.append(site(f"s{index}", population=rng.randrange(50), cost=rng.randrange(1, 9), after=before))
+    population, cost = _subtree_sums(tuple(sites), (lambda s: float(s.population), lambda s: s.cost_usd))
+    expected = brute_force_subtree_sums(sites)
+    assert {s: (population[s], cost[s]) for s in population} == expected
+
+
+def long_chain(sites: int):
+    return dataset(
+        [site(f"c{i:04d}", population=i % 7, cost=1, after=[f"c{i - 1:04d}"] if i else []) for i in range(sites)]
+    )
+
+
+def test_a_long_chain_plans_and_its_warnings_are_summarised(tmp_path, capsys):
+    """A 1,500-site chain of one-month sites over 12 months: 12 can be replaced (one a month), and the
+    1,488 others each warn lead-time-beyond-horizon: 5 are printed, then the count of the rest."""
+    folder = write_dataset(long_chain(1500), tmp_path / "data")
+    out = tmp_path / "out"
+    assert (
+        run(["solve", str(folder), "--horizon", "12", "--deadline", "12", "--time-limit", "5", "--out", str(out)]) == 0
+    )
+    err = capsys.readouterr().err
+    assert err.count("[rule: lead-time-beyond-horizon]") == 6
+    assert "warning: ... and 1,483 more of the same rule [rule: lead-time-beyond-horizon]" in err
+    assert json.loads((out / "summary.json").read_text())["sites_replaced"] == 12

@@ -57,6 +57,25 @@ def resolve_scenario(dataset_default: Scenario | None, args: argparse.Namespace)
     return scenario
 
 
+WARNINGS_SHOWN_PER_RULE = 5
+
+
+def print_warnings(warnings, shown_per_rule: int = WARNINGS_SHOWN_PER_RULE) -> None:
+    """Each warning as `warning: file:row: ...`, but at most `shown_per_rule` of one rule, then how many more.
+
+    A 10,000-site dependency chain over a 48-month horizon once printed 10,000 lines of
+    lead-time-beyond-horizon; the first five say what it is, the count says how far it goes.
+    """
+    counts: dict[str, int] = {}
+    for warning in warnings:
+        counts[warning.rule] = counts.get(warning.rule, 0) + 1
+        if counts[warning.rule] <= shown_per_rule:
+            print(f"warning: {warning}", file=sys.stderr)
+    for rule, count in counts.items():
+        if count > shown_per_rule:
+            print(f"warning: ... and {count - shown_per_rule:,} more of the same rule [rule: {rule}]", file=sys.stderr)
+
+
 def report_input_error(err: InputError, closing: str) -> int:
     """Print every problem as `file:row: column: message`, then one closing line; the exit code for bad input."""
     for issue in err.issues:

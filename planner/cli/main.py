@@ -18,6 +18,7 @@ from planner.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_NO_PLAN,
     EXIT_OK,
+    print_warnings,
     report_input_error,
     resolve_scenario,
     whole_number,
@@ -120,8 +121,7 @@ def run(argv: list[str] | None = None) -> int:
         dataset = read_dataset(args.dataset)
         scenario = resolve_scenario(dataset.default_scenario, args)
         checks = check_against_scenario(dataset, scenario)
-        for warning in [*dataset.warnings, *checks]:
-            print(f"warning: {warning}", file=sys.stderr)
+        print_warnings([*dataset.warnings, *checks])
         if args.command == "validate":
             print(
                 f"{args.dataset}: {len(dataset.carriers)} carriers, {len(dataset.sites)} sites, "

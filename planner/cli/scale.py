@@ -21,6 +21,7 @@ from planner.cli.common import (
     EXIT_NO_PLAN,
     EXIT_OK,
     plain_number,
+    print_warnings,
     report_input_error,
     resolve_scenario,
     whole_number,
@@ -147,8 +148,7 @@ def _base(args: argparse.Namespace):
     dataset = read_dataset(args.dataset)
     scenario = resolve_scenario(dataset.default_scenario, args)
     if not args.quiet:
-        for warning in [*dataset.warnings, *check_against_scenario(dataset, scenario)]:
-            print(f"warning: {warning}", file=sys.stderr)
+        print_warnings([*dataset.warnings, *check_against_scenario(dataset, scenario)])
     return dataset, scenario
 
 
