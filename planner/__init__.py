@@ -10,6 +10,10 @@ dependency graph; `allocation` the funding rules; `heuristics` the list schedule
 `reports` turns a plan into tables and headline figures; `cli` is the `rrplan` command.
 """
 
+# The `rrplan` command's Ctrl-C and SIGTERM handlers for the import time below (nothing for a library user).
+from planner.cli import startup as _startup  # noqa: F401
+
+# isort: split
 from planner.analysis.reports import (
     carriers_table,
     monthly_table,

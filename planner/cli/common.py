@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 from planner.core.errors import InputError, Issue
@@ -11,6 +12,23 @@ from planner.inputs.presets import resolve
 from planner.inputs.validation import CellError, parse_integer, parse_number, scenario_from_mapping
 
 EXIT_OK, EXIT_INPUT, EXIT_NO_PLAN, EXIT_INTERRUPTED = 0, 2, 3, 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports a process ended by it
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process is, so it stops exactly as Ctrl-C does (workers ended, nothing half-written)."""
+
+    signal_number = signal.SIGTERM
+
+
+def raise_terminated(number: int, frame) -> None:
+    raise Terminated()
+
+
+def interrupted_exit_code(err: BaseException) -> int:
+    """130 for Ctrl-C (SIGINT), 143 for SIGTERM."""
+    return EXIT_TERMINATED if isinstance(err, Terminated) else EXIT_INTERRUPTED
+
 
 SCENARIO_FLAGS = {  # flag dest -> scenario key
     "fund": "fund_usd",

@@ -17,9 +17,9 @@ import pandas as pd
 
 from planner.cli.common import (
     EXIT_INPUT,
-    EXIT_INTERRUPTED,
     EXIT_NO_PLAN,
     EXIT_OK,
+    interrupted_exit_code,
     plain_number,
     print_warnings,
     report_input_error,
@@ -126,11 +126,11 @@ def run_scale_command(args: argparse.Namespace) -> int:
     except PlannerError as err:
         print(f"rrplan: {err}", file=sys.stderr)
         return EXIT_NO_PLAN
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:
         print(
             "rrplan: interrupted; finished runs are in the store, run the same command again to resume", file=sys.stderr
         )
-        return EXIT_INTERRUPTED
+        return interrupted_exit_code(err)
     except (OSError, sqlite3.Error) as err:
         print(f"rrplan: cannot read or write a file: {err}", file=sys.stderr)
         return EXIT_INPUT

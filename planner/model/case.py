@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from planner.core.network import earliest_starts, topological_order
 from planner.core.objective import score
@@ -127,6 +127,7 @@ def carrier_case(
     )
 
 
+@lru_cache(maxsize=1 << 17)  # every row of a site repeats its id: 590,000 calls for a 2,500-site star
 def slug(text: str) -> str:
     """A name PuLP and LP files accept unchanged (PuLP rewrites -+[] ->/ to _), one per id.
 
