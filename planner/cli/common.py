@@ -16,7 +16,7 @@ EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports a process ended by it
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the process is, so it stops exactly as Ctrl-C does (workers ended, nothing half-written)."""
+    """SIGTERM, raised where the process is, so it stops as Ctrl-C does (workers ended, nothing half-written)."""
 
     signal_number = signal.SIGTERM
 

@@ -75,7 +75,7 @@ def _subtree_sums(sites: tuple[Site, ...], weights: tuple[Callable[[Site], float
     order = topological_order(sites)
     children = _children(sites)
     values = [{s.site_id: weight(s) for s in sites} for weight in weights]
-    parents = {site_id: 0 for site_id in by_id}
+    parents = dict.fromkeys(by_id, 0)
     for kids in children.values():
         for child in kids:
             parents[child] += 1

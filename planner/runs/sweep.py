@@ -260,7 +260,9 @@ def run_sweep(dataset: Dataset, scenarios: Sequence[Scenario], out: str | Path, 
         folder = out / "runs" / scenario.name
         if error is not None:
             message = str(error) if isinstance(error, PlannerError) else f"{type(error).__name__}: {error}"
-            failure = optional_store(store, "recording the failure", RunStore.save_failure, dataset, scenario, message, source)
+            failure = optional_store(
+                store, "recording the failure", RunStore.save_failure, dataset, scenario, message, source
+            )
             run_id = None if failure is None else failure.run_id
             result.failures.append((scenario.name, message))
             finish(index, failed_row(scenario, message, run_id))
