@@ -554,3 +554,11 @@ def test_a_long_chain_plans_and_its_warnings_are_summarised(tmp_path, capsys):
     assert err.count("[rule: lead-time-beyond-horizon]") == 6
     assert "warning: ... and 1,483 more of the same rule [rule: lead-time-beyond-horizon]" in err
     assert json.loads((out / "summary.json").read_text())["sites_replaced"] == 12
+
+
+def test_a_run_folder_reached_through_a_link_is_replaced_where_it_is(run_folder, tmp_path):
+    link = tmp_path / "latest"
+    link.symlink_to(run_folder)
+    write_plan(plan(chain_dataset(), scenario(horizon=6, deadline=6, fund_usd=150)), link)
+    assert link.is_symlink() and json.loads((run_folder / "summary.json").read_text())["fund_usd"] == 150
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest", "run"]  # no hidden folder or link left

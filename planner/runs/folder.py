@@ -394,6 +394,8 @@ def write_run_files(files: dict[str, str], out: Path) -> None:
     a folder holding anything else is refused rather than deleted with it.
     """
     out = Path(out)
+    if out.is_symlink():
+        out = out.resolve()  # replace the folder it points to, in its own parent, and keep the link
     if out.exists() and not out.is_dir():
         raise InputError([Issue(str(out), None, None, "run-folder", None,
                                 "is a file; `--out` names a folder to write the run's files into")])
