@@ -10,6 +10,10 @@ the run store, sweeps) <- `present` (plots and report documents) <- `cli` (the `
 This module is the public API.
 """
 
+# The `rrplan` command's Ctrl-C and SIGTERM handlers for the import time below (nothing for a library user).
+from planner.cli import startup as _startup  # noqa: F401
+
+# isort: split
 from planner.analysis.reports import (
     carriers_table,
     monthly_table,

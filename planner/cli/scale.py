@@ -17,11 +17,14 @@ import pandas as pd
 
 from planner.cli.common import (
     EXIT_INPUT,
-    EXIT_INTERRUPTED,
     EXIT_NO_PLAN,
     EXIT_OK,
+    interrupted_exit_code,
+    plain_number,
+    print_warnings,
     report_input_error,
     resolve_scenario,
+    whole_number,
 )
 from planner.core.errors import InputError, PlannerError
 from planner.core.files import write_atomic
@@ -73,12 +76,16 @@ def add_scale_commands(commands) -> None:
 
     montecarlo = commands.add_parser("montecarlo", help="probability that each carrier finishes by the deadline")
     montecarlo.add_argument("dataset")
-    montecarlo.add_argument("--runs", type=int, required=True, help="number of draws")
-    montecarlo.add_argument("--seed", type=int, default=0, help="seed of the random draws (default 0)")
-    montecarlo.add_argument("--cost-median", type=float, default=1.10, help="median cost factor per carrier (1.10)")
-    montecarlo.add_argument("--cost-sigma", type=float, default=0.20, help="spread of the log cost factor (0.20)")
+    montecarlo.add_argument("--runs", type=whole_number, required=True, help="number of draws")
+    montecarlo.add_argument("--seed", type=whole_number, default=0, help="seed of the random draws (default 0)")
     montecarlo.add_argument(
-        "--delay-mean", type=float, default=2.0, help="mean extra lead time per carrier, months (2)"
+        "--cost-median", type=plain_number, default=1.10, help="median cost factor per carrier (1.10)"
+    )
+    montecarlo.add_argument(
+        "--cost-sigma", type=plain_number, default=0.20, help="spread of the log cost factor (0.20)"
+    )
+    montecarlo.add_argument(
+        "--delay-mean", type=plain_number, default=2.0, help="mean extra lead time per carrier, months (2)"
     )
     montecarlo.add_argument("--fund", help="fund size in USD")
     montecarlo.add_argument("--rule", help="pro_rata | priority | optimal | greedy")
@@ -88,11 +95,11 @@ def add_scale_commands(commands) -> None:
 
     runs = commands.add_parser("runs", help="list the runs in the store")
     add_store_flags(runs)
-    runs.add_argument("--last", type=int, default=30, help="show the last N runs (default 30; 0 = all)")
+    runs.add_argument("--last", type=whole_number, default=30, help="show the last N runs (default 30; 0 = all)")
 
     diff = commands.add_parser("diff", help="what changed between two stored runs, carrier by carrier")
-    diff.add_argument("run_a", type=int)
-    diff.add_argument("run_b", type=int)
+    diff.add_argument("run_a", type=whole_number)
+    diff.add_argument("run_b", type=whole_number)
     diff.add_argument("--all", action="store_true", help="list every carrier, not only those whose figures moved")
     add_store_flags(diff)
 
@@ -101,7 +108,9 @@ def _add_base_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scenario", help="preset name or scenario TOML file to start from")
     for dest, text in BASE_FLAGS:
         parser.add_argument("--" + dest.replace("_", "-"), dest=dest, help=text)
-    parser.add_argument("--workers", type=int, default=None, help="scenarios solved at once (default: up to 2)")
+    parser.add_argument(
+        "--workers", type=whole_number, default=None, help="scenarios solved at once (default: up to 2)"
+    )
     parser.add_argument("--scheduler", help="run on a Dask cluster instead: tcp://HOST:PORT of its scheduler")
     parser.add_argument("--no-store", action="store_true", help="neither reuse nor record runs")
     add_store_flags(parser)
@@ -117,11 +126,11 @@ def run_scale_command(args: argparse.Namespace) -> int:
     except PlannerError as err:
         print(f"rrplan: {err}", file=sys.stderr)
         return EXIT_NO_PLAN
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:
         print(
             "rrplan: interrupted; finished runs are in the store, run the same command again to resume", file=sys.stderr
         )
-        return EXIT_INTERRUPTED
+        return interrupted_exit_code(err)
     except (OSError, sqlite3.Error) as err:
         print(f"rrplan: cannot read or write a file: {err}", file=sys.stderr)
         return EXIT_INPUT
@@ -144,8 +153,7 @@ def _base(args: argparse.Namespace):
     dataset = read_dataset(args.dataset)
     scenario = resolve_scenario(dataset.default_scenario, args)
     if not args.quiet:
-        for warning in [*dataset.warnings, *check_against_scenario(dataset, scenario)]:
-            print(f"warning: {warning}", file=sys.stderr)
+        print_warnings([*dataset.warnings, *check_against_scenario(dataset, scenario)])
     return dataset, scenario
 
 
@@ -377,7 +385,7 @@ def solve_with_store(dataset, scenario, args: argparse.Namespace, progress) -> t
     finally:
         if store is not None:
             store.close()
-    if store is None:
+    if store is None or run_id is None:  # no store, or it failed (a warning said so)
         return figures, ""
     if reused:
         return figures, (

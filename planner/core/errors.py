@@ -3,7 +3,8 @@
     PlannerError
     ├── InputError          bad dataset or scenario; carries every Issue found
     └── SolveError          the solver could not give a usable plan
-        └── NotSolved       HiGHS found no plan for a model that always has one
+        ├── NotSolved       HiGHS found no plan for a model that always has one
+        └── ModelError      the model would be ill-formed (two rows under one name); a bug, never a traceback
 
 Nothing else escapes the library on bad input: loaders collect problems into
 `Issue` records and raise one `InputError` holding all of them.
@@ -15,6 +16,7 @@ model HiGHS calls infeasible is a bug in the model, reported as `NotSolved`.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 
@@ -37,14 +39,52 @@ class Issue:
     def __str__(self) -> str:
         where = self.file if self.row is None else f"{self.file}:{self.row}"
         column = f" {self.column}:" if self.column else ""
-        value = "" if self.value is None else f" (value: {_shorten(self.value)})"
+        value = "" if self.value is None else f" (value: {shown_value(self.value)})"
         tag = "" if self.severity == "error" else f" [{self.severity}]"
         return f"{where}:{column} {self.message}{value} [rule: {self.rule}]{tag}"
 
 
-def _shorten(text: str, limit: int = 80) -> str:
-    text = repr(text) if text.strip() != text or not text else text
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+INVISIBLE_CATEGORIES = {"Cc", "Cf", "Zs", "Zl", "Zp", "Co", "Cn", "Mn", "Me"}
+
+
+def hidden_characters(text: str) -> list[str]:
+    """Characters a reader cannot tell apart on screen: invisible ones (zero-width space, BOM, no-break
+    space), full-width forms, and letters of another script among Latin ones (Cyrillic 'а' in 'а-core')."""
+    latin = any(c.isascii() and c.isalpha() for c in text)
+    found = []
+    for char in text:
+        if char.isascii() and (char.isprintable() or char == " "):
+            continue
+        category = unicodedata.category(char)
+        name = unicodedata.name(char, "")
+        if (
+            category in INVISIBLE_CATEGORIES
+            or unicodedata.normalize("NFKC", char) != char
+            or (latin and category.startswith("L") and not name.startswith("LATIN"))
+        ):
+            found.append(char)
+    return found
+
+
+def character_name(char: str) -> str:
+    return f"U+{ord(char):04X} {unicodedata.name(char, 'unnamed character')}"
+
+
+def shown_value(text: str, limit: int = 80) -> str:
+    """A value as a person can act on it: hidden characters written as code points and named.
+
+    `A\\u200b-core; U+200B ZERO WIDTH SPACE` instead of an `A-core` that looks like the id it
+    is not; leading or trailing spaces are shown by quoting the value.
+    """
+    hidden = hidden_characters(text)
+    shown = "".join(
+        (f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}") if c in hidden else c for c in text
+    )
+    if text.strip() != text or not text:
+        shown = f"'{shown}'"
+    shown = shown if len(shown) <= limit else shown[: limit - 3] + "..."
+    names = list(dict.fromkeys(character_name(c) for c in hidden))
+    return shown + "".join(f"; {name}" for name in names[:4]) + ("; ..." if len(names) > 4 else "")
 
 
 class PlannerError(Exception):
@@ -72,3 +112,7 @@ class NotSolved(SolveError):
 
     Raised by `planner.engine.solve` rather than returning an empty "feasible" plan that hides a broken model.
     """
+
+
+class ModelError(SolveError):
+    """The model could not be built as written (e.g. two different rows under one name): refused before solving."""

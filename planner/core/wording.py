@@ -17,7 +17,7 @@ RULE_WORDS = {  # the phrase a sentence uses: "a $1.90B fund allocated pro rata"
 }
 STATUS_WORDS = {  # a plan's status, in a sentence
     "optimal": "proven optimal within the requested gap",
-    "feasible": "a valid plan; the time limit stopped the solver before it proved optimality",
+    "feasible": "a valid plan; the time limit stopped the solver before it proved every carrier within the gap",
     "heuristic": "a valid plan from list scheduling; no optimality is claimed",
     "trivial": "nothing to decide",
 }

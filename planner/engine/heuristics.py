@@ -12,6 +12,8 @@ import heapq
 import math
 from collections.abc import Callable, Mapping
 
+import numpy as np
+
 from planner.core.network import topological_order
 from planner.core.schema import Site
 from planner.model.case import CarrierCase
@@ -37,39 +39,70 @@ def subtree_value_per_crew_month(sites: tuple[Site, ...]) -> dict[str, float]:
 
 def _subtree_ratio(sites: tuple[Site, ...], effort: Callable[[Site], float]) -> dict[str, float]:
     """Population over effort of each site's subtree (itself and every site that waits on it)."""
-    by_id = {s.site_id: s for s in sites}
-    ratios = {}
-    for site_id, members in _subtrees(sites).items():
-        population = sum(by_id[m].population for m in members)
-        spent = sum(effort(by_id[m]) for m in members)
-        ratios[site_id] = population / spent if spent > 0 else float("inf") if population > 0 else 0.0
-    return ratios
+    population, spent = _subtree_sums(sites, (lambda site: float(site.population), effort))
+    return {
+        site_id: population[site_id] / spent[site_id]
+        if spent[site_id] > 0
+        else float("inf")
+        if population[site_id] > 0
+        else 0.0
+        for site_id in population
+    }
 
 
 def _children(sites: tuple[Site, ...]) -> dict[str, list[str]]:
     """Site id -> the sites that depend on it directly."""
     children: dict[str, list[str]] = {s.site_id: [] for s in sites}
     for s in sites:
-        for j in s.depends_on:
+        for j in dict.fromkeys(s.depends_on):
             if j in children:
                 children[j].append(s.site_id)
     return children
 
 
-def _subtrees(sites: tuple[Site, ...]) -> dict[str, set[str]]:
-    """Site id -> itself and every site that waits on it, directly or not.
+def _subtree_sums(sites: tuple[Site, ...], weights: tuple[Callable[[Site], float], ...]) -> list[dict[str, float]]:
+    """For each weight, site id -> the weight summed over the site and every site that waits on it.
 
-    Built from the last site of the topological order backwards, without recursion, so a
-    dependency chain thousands of sites long cannot exhaust Python's stack.
+    Walked from the last site of the topological order backwards, without recursion. When every
+    site waits for at most one other (a forest: chains, stars, trees; every dataset so far), a
+    subtree's sum is its own weight plus its children's sums: linear. Once a site waits for two
+    others, sites below may be shared, so each subtree is a set of site numbers held as a Python
+    int (one bit per site, unions in C) and summed once; a set is dropped as soon as every site it
+    is part of has been summed. Holding sets of ids and summing them per site took 50 s for a
+    2,500-site chain and 160 s for 5,000.
     """
+    by_id = {s.site_id: s for s in sites}
+    order = topological_order(sites)
     children = _children(sites)
-    members: dict[str, set[str]] = {}
-    for site_id in reversed(topological_order(sites)):
-        found = {site_id}
+    values = [{s.site_id: weight(s) for s in sites} for weight in weights]
+    parents = dict.fromkeys(by_id, 0)
+    for kids in children.values():
+        for child in kids:
+            parents[child] += 1
+    sums: list[dict[str, float]] = [{} for _ in weights]
+    if all(count <= 1 for count in parents.values()):
+        for site_id in reversed(order):
+            for total, value in zip(sums, values, strict=True):
+                total[site_id] = value[site_id] + math.fsum(total[c] for c in children[site_id])
+        return sums
+    index = {site_id: i for i, site_id in enumerate(order)}
+    columns = [np.array([value[site_id] for site_id in order]) for value in values]
+    width = (len(order) + 7) // 8
+    members: dict[str, int] = {}
+    waiting_parents = dict(parents)
+    for site_id in reversed(order):
+        found = 1 << index[site_id]
         for child in children[site_id]:
             found |= members[child]
+            waiting_parents[child] -= 1
+            if waiting_parents[child] == 0:
+                del members[child]  # every site above it has taken it in
         members[site_id] = found
-    return members
+        chosen = np.unpackbits(np.frombuffer(found.to_bytes(width, "little"), dtype=np.uint8), bitorder="little")
+        chosen = chosen[: len(order)].astype(bool)
+        for total, column in zip(sums, columns, strict=True):
+            total[site_id] = float(column[chosen].sum())
+    return sums
 
 
 def tail_months(sites: tuple[Site, ...]) -> dict[str, int]:

@@ -11,14 +11,17 @@ never worse than pro-rata on the same scenario.
 
 from __future__ import annotations
 
+import ctypes
 import math
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Collection
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 
 from planner.core.clock import arrival_steps
 from planner.core.errors import InputError
@@ -294,10 +297,14 @@ def schedule_carriers(
     if workers > 1 and len(cases) > 1 and size[cases[0].carrier_id] >= SMALL_CASE_VARIABLES:
         context = worker_context()
         with ProcessPoolExecutor(
-            max_workers=min(workers, len(cases)), mp_context=context, initializer=ignore_interrupts
+            max_workers=min(workers, len(cases)),
+            mp_context=context,
+            initializer=ignore_interrupts,
+            initargs=(os.getpid(),),
         ) as pool:
             try:
-                futures = [pool.submit(schedule_carrier, c, deadline, scenario.mip_gap) for c in cases]
+                with signals_held():  # workers fork while these run: a Ctrl-C now reaches only the parent, later
+                    futures = [pool.submit(schedule_carrier, c, deadline, scenario.mip_gap) for c in cases]
                 for future in as_completed(futures):
                     done(future.result())
             except BaseException:
@@ -309,9 +316,38 @@ def schedule_carriers(
     return results
 
 
-def ignore_interrupts() -> None:
-    """In a worker: leave Ctrl-C to the parent, which stops the workers (no traceback from each)."""
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def ignore_interrupts(parent_pid: int | None = None) -> None:
+    """In a worker: leave Ctrl-C to the parent, which stops the workers (no traceback from each),
+    and die with the parent: a SIGTERM or SIGKILL to the parent alone must not orphan its workers.
+
+    On Linux the kernel sends the worker SIGKILL when the process that forked it ends
+    (prctl PR_SET_PDEATHSIG); if the parent is already gone by then, the worker leaves at once.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # held by the parent while it forked us
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if parent_pid is not None and os.getppid() == 1:
+        os._exit(0)  # orphaned before the line above took effect
+
+
+@contextmanager
+def signals_held():
+    """Hold Ctrl-C and SIGTERM (delivered on leaving) while worker processes are forked, so a forked
+    worker never runs Python's Ctrl-C handler before `ignore_interrupts` (that printed tracebacks)."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS) if hasattr(signal, "pthread_sigmask") else None
+    try:
+        yield
+    finally:
+        if held is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def stop_workers(pool: ProcessPoolExecutor) -> None:
@@ -352,10 +388,16 @@ def assemble(
             )
         )
     objective = objective_value(dataset, scenario, starts, horizon)
-    # Carriers are independent, so the plan's gap is sum(objective - bound) / sum(objective): the plan is
-    # proven within the requested gap when that total is, even if a large carrier alone is not.
-    proven = math.isfinite(bound) and within_gap(objective, bound, scenario.mip_gap, scenario.objective == "makespan")
-    unproven = [o for o in outcomes if o.status not in ("optimal", "trivial")]
+    # `optimal` only when every carrier is proven within the gap (its solver said so, or its own bound
+    # shows it); a plan whose national gap is small while the time limit stopped a carrier is `feasible`,
+    # with that national gap, as the README and the note below say. One definition for status and note.
+    integral = scenario.objective == "makespan"
+    unproven = [
+        o
+        for o in outcomes
+        if o.status not in ("optimal", "trivial") and not within_gap(o.objective, o.bound, scenario.mip_gap, integral)
+    ]
+    proven = math.isfinite(bound) and not unproven and within_gap(objective, bound, scenario.mip_gap, integral)
     notes = list(notes)
     if unproven:
         worst = sorted(unproven, key=lambda o: -(o.objective - o.bound))[:5]

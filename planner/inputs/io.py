@@ -18,6 +18,7 @@ from planner.inputs.tables import (
     DATASET_FILES,
     dataset_sha256,
     dataset_tables,
+    not_a_file,
     read_table,
 )
 from planner.inputs.validation import build_dataset, scenario_from_mapping
@@ -38,9 +39,13 @@ def read_dataset(folder: str | Path) -> Dataset:
         raise InputError([Issue(str(folder), None, None, "missing-folder", None, what)])
     tables = {name: read_table(folder / name, issues) for name in DATASET_FILES}
     scenario = None
-    if (folder / "scenario.toml").is_file():
-        scenario = read_scenario(folder / "scenario.toml", issues=issues)
-    dataset = build_dataset(tables, issues, name=folder.name, sha256=dataset_sha256(folder), default_scenario=scenario)
+    scenario_path = folder / "scenario.toml"
+    if scenario_path.exists() or scenario_path.is_symlink():  # a folder of that name is an error, not ignored
+        scenario = read_scenario(scenario_path, issues=issues)
+    # Hashed only once every file was judged by its size and read: a refused 3 GiB file is never read.
+    readable = all(table is not None for table in tables.values()) and not any(i.severity == "error" for i in issues)
+    sha256 = dataset_sha256(folder) if readable else ""
+    dataset = build_dataset(tables, issues, name=folder.name, sha256=sha256, default_scenario=scenario)
     if any(i.severity == "error" for i in issues) or dataset is None:
         raise InputError(issues)
     return dataset
@@ -51,9 +56,12 @@ def read_scenario(path: str | Path, base: Scenario | None = None, issues: list[I
     path = Path(path)
     own = issues if issues is not None else []
     text, mapping = "", None
+    kind = not_a_file(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_SCENARIO_BYTES:  # refused unread: a scenario is a dozen lines
+        size = 0 if kind else path.stat().st_size
+        if kind:
+            own.append(Issue(path.name, None, None, "not-a-file", None, f"{path.name} is {kind}, not a scenario file"))
+        elif size > MAX_SCENARIO_BYTES:  # refused unread: a scenario is a dozen lines
             own.append(
                 Issue(
                     path.name,

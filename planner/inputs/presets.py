@@ -189,6 +189,8 @@ def resolve(name_or_path: str | Path, base: Scenario | None = None, issues: list
     path = Path(name_or_path)
     if path.is_file():
         scenario = _resolve_file(path, base, own)
+    elif path.exists() or path.is_symlink():  # a folder or a device: read_scenario says what it is
+        scenario = read_scenario(path, base=base, issues=own)
     elif str(name_or_path) in _preset_files():
         scenario = load_preset(str(name_or_path), base, own)
     elif path.suffix == ".toml" or path.parent != Path("."):

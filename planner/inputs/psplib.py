@@ -14,6 +14,8 @@ from pathlib import Path
 from planner.core.errors import InputError, Issue
 from planner.core.schema import Carrier, CrewPool, Dataset, Scenario, Site
 
+MAX_PSPLIB_BYTES = 16 * 2**20
+
 
 def _section(text: str, title: str) -> list[str]:
     match = re.search(rf"^{re.escape(title)}.*?\n(.*?)(?:^\*+\s*$|\Z)", text, flags=re.S | re.M)
@@ -26,6 +28,9 @@ def read_psplib(path: str | Path, carrier_id: str = "project") -> Dataset:
     """Parse a `.sm` file; raise InputError naming the file if it is not one."""
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_PSPLIB_BYTES:  # judged before reading: PSPLIB's largest instances are about 30 KB
+            raise ValueError(f"{size:,} bytes is far larger than any PSPLIB instance")
         text = path.read_text(encoding="utf-8", errors="strict")
         successors: dict[int, list[int]] = {}
         for line in _section(text, "PRECEDENCE RELATIONS:")[1:]:

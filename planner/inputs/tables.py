@@ -13,6 +13,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,11 +39,44 @@ class RawTable:
     rows: tuple[tuple[int, dict[str, str]], ...]
 
 
+def not_a_file(path: Path) -> str | None:
+    """What a path that exists but is not a regular file is ('a folder', 'a link to /dev/zero, a device'), else None.
+
+    A folder or a device named sites.csv must be called what it is: reading /dev/zero never
+    ends, a FIFO blocks, and "file is missing: the folder has sites.csv" helps nobody.
+    """
+    if not path.exists() and not path.is_symlink():
+        return None
+    if path.is_symlink() and not path.exists():
+        return f"a link to {os.readlink(path)}, which does not exist"
+    mode = path.stat().st_mode
+    if stat.S_ISREG(mode):
+        return None
+    kind = (
+        "a folder"
+        if stat.S_ISDIR(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "a named pipe"
+        if stat.S_ISFIFO(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "not a regular file"
+    )
+    return f"a link to {os.readlink(path)}, {kind}" if path.is_symlink() else kind
+
+
 def read_table(path: Path, issues: list[Issue], max_bytes: int = MAX_FILE_BYTES) -> RawTable | None:
     """Read one CSV file; append problems to `issues` and return None if unreadable."""
     name = path.name
+    kind = not_a_file(path)
+    if kind is not None:
+        issues.append(
+            Issue(name, None, None, "not-a-file", None, f"{name} is {kind}, not a CSV file; put the CSV file there")
+        )
+        return None
     if not path.is_file():
-        others = [p.name for p in path.parent.iterdir()] if path.parent.is_dir() else []
+        others = [p.name for p in path.parent.iterdir() if p.name != name] if path.parent.is_dir() else []
         stem = name.rsplit(".", 1)[0]
         near = [o for o in others if o.lower() == name.lower()]
         workbooks = [
@@ -229,14 +264,23 @@ def _locate_byte(data: bytes, offset: int) -> tuple[int, str | None, str]:
     return line, column, cells[index] if index < len(cells) else row_text[:60]
 
 
-def dataset_sha256(folder: Path) -> str:
-    """Checksum of the dataset files, in a fixed order, so a plan names the exact input."""
+def dataset_sha256(folder: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """Checksum of the dataset files, in a fixed order, so a plan names the exact input.
+
+    Read in 1 MiB chunks, and only files within the size limit: `read_dataset` hashes after
+    the files were judged, but a caller hashing a folder of a 3 GiB file must not hold it all.
+    """
     digest = hashlib.sha256()
     for name in (*DATASET_FILES, "scenario.toml"):
         path = folder / name
         if path.is_file():
+            size = path.stat().st_size
+            if size > max_bytes:
+                raise ValueError(f"{path} is {size:,} bytes, over the {max_bytes:,}-byte limit; it is not hashed")
             digest.update(name.encode())
-            digest.update(path.read_bytes())
+            with path.open("rb") as stream:
+                for chunk in iter(lambda: stream.read(2**20), b""):
+                    digest.update(chunk)
     return digest.hexdigest()
 
 

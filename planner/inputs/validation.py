@@ -14,12 +14,13 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import unicodedata
 import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, cast
 
-from planner.core.errors import Issue
+from planner.core.errors import Issue, character_name
 from planner.core.files import FORMULA_STARTS
 from planner.core.network import dependency_cycles, earliest_starts
 from planner.core.schema import (
@@ -65,6 +66,10 @@ class CellError(ValueError):
 DATASET_RULES: dict[str, tuple[str, str]] = {
     "missing-folder": ("error", "the dataset folder exists"),
     "missing-file": ("error", "carriers.csv, crews.csv and sites.csv are all present"),
+    "not-a-file": (
+        "error",
+        "each dataset file (and scenario.toml, if present) is a regular file, not a folder or device",
+    ),
     "file-too-large": ("error", "each file is at most 64 MiB (checked before reading it)"),
     "too-many-rows": ("error", "each file has at most 100,000 rows (counted from its lines before parsing)"),
     "encoding": ("error", "files are UTF-8 text without NUL bytes (a BOM is fine; UTF-16 and Windows-1252 are not)"),
@@ -92,6 +97,7 @@ DATASET_RULES: dict[str, tuple[str, str]] = {
     "duplicate-id": ("error", "carrier ids, site ids and (carrier, crew type) pairs are unique"),
     "unknown-carrier": ("error", "every carrier_id in crews.csv and sites.csv is in carriers.csv"),
     "unknown-site": ("error", "every site in depends_on is in sites.csv"),
+    "repeated-in-list": ("error", "a list cell (depends_on) names each id at most once"),
     "self-dependency": ("error", "no site depends on itself"),
     "cross-carrier-dependency": ("error", "a site depends only on sites of its own carrier"),
     "dependency-cycle": ("error", "dependencies form no cycle (the message names it)"),
@@ -125,34 +131,98 @@ def parse_id(text: str) -> str:
         raise CellError("bad-id", "ids may not start with =, +, - or @: a spreadsheet would run them as a formula")
     if not ID_PATTERN.match(text):
         raise CellError("bad-id", "ids may not contain ';', ',' or line breaks, nor start with a space")
+    invisible = [c for c in text if unicodedata.category(c) in INVISIBLE_IN_IDS and c != " "]
+    if invisible:
+        raise CellError(
+            "bad-id",
+            f"the id holds {character_name(invisible[0])}, an invisible character (pasted from a web page "
+            "or a word processor?); retype the id",
+        )
     return text
 
 
+def lookalike_key(text: str) -> str:
+    """An id as it looks on screen: full-width forms folded, invisible characters dropped, Cyrillic and
+    Greek letters that look Latin made Latin; two ids with one key cannot be told apart by a reader."""
+    folded = unicodedata.normalize("NFKC", text)
+    return "".join(LOOKALIKES.get(c, c) for c in folded if unicodedata.category(c) not in INVISIBLE_IN_IDS)
+
+
+def lookalike_hints(known: Iterable[str], file: str) -> Callable[[str], str]:
+    """A function giving '; sites.csv has n-core, which looks the same ...' for a value that differs from a
+    known id only in characters a reader cannot see, else ''. The index is built on the first call."""
+    index: dict[str, list[str]] = {}
+
+    def hint(value: str) -> str:
+        if not index:
+            for k in sorted(known):
+                index.setdefault(lookalike_key(k), []).append(k)
+        same = [k for k in index.get(lookalike_key(value), ()) if k != value]
+        return f"; {file} has {same[0]}, which looks the same but is written with other characters" if same else ""
+
+    return hint
+
+
+# Characters no reader sees: zero-width spaces and joiners, BOMs, direction marks, control characters.
+INVISIBLE_IN_IDS = {"Cc", "Cf", "Zs", "Zl", "Zp", "Co", "Cn"}
+# Cyrillic and Greek letters drawn like Latin ones (the common homoglyphs of ids typed on other keyboards).
+LOOKALIKES = dict(
+    zip(
+        "АВЕКМНОРСТХаеорсухіјѕԁԛԝΑΒΕΖΗΙΚΜΝΟΡΤΥΧοκνρτυχ",
+        "ABEKMHOPCTXaeopcyxijsdqwABEZHIKMNOPTYXokvptux",
+        strict=True,
+    )
+)
+
+
 def parse_text(text: str) -> str:
-    """Free text; the apostrophe `files.csv_text` puts before formula-like text is taken off again."""
-    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+    """Free text; the apostrophe `files.csv_text` puts before formula-like text is taken off again.
+
+    Only then: a name "'tis" is kept as written; ids never pass through here (an id "'--" stays "'--").
+    """
+    if text.startswith("'") and text[1:].lstrip("'").startswith(FORMULA_STARTS):
         return text[1:]
     return text
 
 
+NUMBER_PATTERN = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+NOT_FINITE_WORDS = {"nan", "inf", "infinity"}
+
+
 def parse_number(text: str) -> float:
+    """A number written the plain way: ASCII digits, optional sign, decimal point and exponent.
+
+    Python's float() also takes '1_000', full-width '１２' and Arabic-Indic '١٢'; a spreadsheet
+    would not, and a typo or a locale's digits should be seen, not silently read. -0 is 0.
+    """
     if text == "":
         raise CellError("required", "a number is required here")
-    try:
-        value = float(text)
-    except ValueError:
-        if text.startswith("#"):  # #N/A, #VALUE!, #REF!: a formula that failed in the spreadsheet
-            raise CellError(
-                "not-a-number", "a spreadsheet error value, not a number; fix the formula or type the value in"
-            ) from None
-        raise CellError(
-            "not-a-number", "expected a number (digits, optional decimal point, no $ or thousands separators)"
-        ) from None
-    if math.isnan(value):
-        raise CellError("not-finite", "NaN is not a value; give a number")
-    if math.isinf(value):
+    if text.lstrip("+-").lower() in NOT_FINITE_WORDS:
+        if text.lstrip("+-").lower() == "nan":
+            raise CellError("not-finite", "NaN is not a value; give a number")
         raise CellError("not-finite", "infinite values are not allowed")
-    return value
+    if not NUMBER_PATTERN.fullmatch(text):
+        raise CellError("not-a-number", _not_a_number(text)) from None
+    value = float(text)
+    if math.isinf(value):
+        raise CellError("not-finite", "infinite values are not allowed (the number is too large)")
+    return value + 0.0  # -0.0 + 0.0 is 0.0: '-0' must not print as -0.0 in the plan's tables
+
+
+def _not_a_number(text: str) -> str:
+    """How to write the number, said for the way it was written."""
+    if text.startswith("#"):  # #N/A, #VALUE!, #REF!: a formula that failed in the spreadsheet
+        return "a spreadsheet error value, not a number; fix the formula or type the value in"
+    foreign = [c for c in text if c.isdigit() and not c.isascii()]
+    if foreign:
+        return (
+            f"write the number with the digits 0-9; the cell holds {character_name(foreign[0])} "
+            "(another script's or a full-width digit)"
+        )
+    digits = re.sub(r"[_,\s\u00a0\u202f']", "", text)
+    if digits != text and NUMBER_PATTERN.fullmatch(digits):
+        return f"write {digits} without thousands separators (no ',', '_', spaces or apostrophes)"
+    return "expected a number (digits 0-9, optional sign, decimal point and exponent; no $ or thousands separators)"
 
 
 def parse_integer(text: str) -> int:
@@ -194,13 +264,21 @@ def parse_kind(text: str) -> str:
 
 
 def parse_fips(text: str) -> str:
-    if not re.fullmatch(r"\d{1,5}", text):
+    if not re.fullmatch(r"[0-9]{1,5}", text):
         raise CellError("bad-fips", "county_fips is a 5-digit county code")
     return text.zfill(5)  # spreadsheets drop the leading zero of Alabama's 01001
 
 
 def parse_depends(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(";") if part.strip())
+    """A list of site ids separated by ';'; an id named twice is refused (the solver would get the same row twice)."""
+    parts = tuple(part.strip() for part in text.split(";") if part.strip())
+    repeated = [part for part, count in Counter(parts).items() if count > 1]
+    if repeated:
+        raise CellError(
+            "repeated-in-list",
+            f"the list names {', '.join(repeated)} more than once; name each site once",
+        )
+    return parts
 
 
 # Column specs: name -> (parser, required, default when the cell is empty or the column absent)
@@ -348,6 +426,7 @@ def build_dataset(
     crew_pairs = _written_ids(tables["crews.csv"], CREW_COLUMNS, lambda c: (c["carrier_id"], c["crew_type"]))
     site_ids = _written_ids(sites_table, SITE_COLUMNS, lambda c: c["site_id"])
     if carrier_ids is not None:
+        carrier_hint = lookalike_hints(carrier_ids, "carriers.csv")
         for line, record in crew_rows:
             if record["carrier_id"] not in carrier_ids:
                 issues.append(
@@ -357,7 +436,7 @@ def build_dataset(
                         "carrier_id",
                         "unknown-carrier",
                         record["carrier_id"],
-                        "carrier_id does not appear in carriers.csv",
+                        "carrier_id does not appear in carriers.csv" + carrier_hint(record["carrier_id"]),
                     )
                 )
         for site in sites:
@@ -369,7 +448,7 @@ def build_dataset(
                         "carrier_id",
                         "unknown-carrier",
                         site.carrier_id,
-                        "carrier_id does not appear in carriers.csv",
+                        "carrier_id does not appear in carriers.csv" + carrier_hint(site.carrier_id),
                     )
                 )
     # Sites of an unknown carrier were reported once above; checking their dependencies or
@@ -485,6 +564,7 @@ def check_dependencies(
     by_id = {s.site_id: s for s in sites}
     known = carrier_ids if carrier_ids is not None else {s.carrier_id for s in sites}
     written = written_site_ids or set()
+    site_hint = lookalike_hints(by_id.keys() | written, "sites.csv")
     for site in sites:
         line = site_lines[site.site_id]
         for other in site.depends_on:
@@ -493,7 +573,12 @@ def check_dependencies(
             elif other not in by_id:
                 if other not in written:
                     yield Issue(
-                        "sites.csv", line, "depends_on", "unknown-site", other, "depends on a site_id not in sites.csv"
+                        "sites.csv",
+                        line,
+                        "depends_on",
+                        "unknown-site",
+                        other,
+                        "depends on a site_id not in sites.csv" + site_hint(other),
                     )
             elif site.carrier_id not in known or by_id[other].carrier_id not in known:
                 continue  # an unknown carrier is reported once, as unknown-carrier
@@ -578,12 +663,15 @@ def check_carriers_have_sites(carriers, sites, carrier_rows) -> Iterator[Issue]:
 
 # --- scenarios -----------------------------------------------------------------------------
 
+START_YEAR_RANGE = range(1900, 2200)  # the program runs in the 2020s; a year 0000 or 10000 is a typo
+START_YEARS: str = f"{START_YEAR_RANGE.start}-{START_YEAR_RANGE.stop - 1}"
+
 # key -> (type, check); a check is given the value already converted to the key's type, hence Any.
 SCENARIO_KEYS: dict[str, tuple[type, Callable[[Any], str | None]]] = {
     "fund_usd": (float, lambda v: None if v >= 0 else "must be >= 0"),
     "admin_reserve_usd": (float, lambda v: None if v >= 0 else "must be >= 0"),
     "rule": (str, lambda v: None if v in RULES else f"must be one of {', '.join(RULES)}"),
-    "start": (str, lambda v: None if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", v) else "must be a month written YYYY-MM"),
+    "start": (str, lambda v: None if is_start_month(v) else f"must be a month written YYYY-MM, year {START_YEARS}"),
     "horizon": (int, lambda v: None if 1 <= v <= 600 else "must be between 1 and 600 months"),
     "deadline": (int, lambda v: None if 0 <= v <= 600 else "must be between 0 and 600 months"),
     "extensions": (int, lambda v: None if 0 <= v <= 100 else "must be between 0 and 100"),
@@ -599,6 +687,14 @@ SCENARIO_KEYS: dict[str, tuple[type, Callable[[Any], str | None]]] = {
 }
 SCENARIO_TABLE_KEYS = ("tranches",)  # arrays of tables, read by their own function
 TRANCHE_KEYS = ("month", "usd")
+
+
+
+
+def is_start_month(text: str) -> bool:
+    """YYYY-MM with ASCII digits, a real month and a year in START_YEAR_RANGE."""
+    match = re.fullmatch(r"([0-9]{4})-(0[1-9]|1[0-2])", text)
+    return match is not None and int(match.group(1)) in START_YEAR_RANGE
 
 
 def coerce_scenario_value(key: str, value: object) -> object:

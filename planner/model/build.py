@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import pulp
 
+from planner.core.errors import ModelError
 from planner.core.schema import Site
 from planner.model.case import CarrierCase, slug
 
@@ -52,8 +53,29 @@ class PlanModel:
     def add(self, terms: list[tuple[pulp.LpVariable, float]], sense: int, rhs: float, family: str, keys: tuple) -> None:
         """Add sum(coef * var) <sense> rhs as a named row of `family` indexed by `keys`."""
         name = f"{family}__{'__'.join(slug(str(k)) for k in keys)}"
-        self.problem += pulp.LpConstraint(Expression(terms), sense, name=name, rhs=rhs)
+        add_row(self.problem, pulp.LpConstraint(Expression(terms), sense, name=name, rhs=rhs))
         self.families.setdefault(family, []).append(keys)
+
+
+def add_row(problem: pulp.LpProblem, row: pulp.LpConstraint) -> None:
+    """Add a named row; the same row twice is kept once, two different rows under one name are refused.
+
+    PuLP would stop with "overlapping constraint names" deep inside the solve (a site that
+    named its predecessor twice did that); here the model refuses with the row's name instead.
+    """
+    existing = problem.get_constraint_by_name(row.name)
+    if existing is not None:
+        if (
+            dict(existing.items()) == dict(row.items())
+            and existing.sense == row.sense
+            and existing.constant == row.constant
+        ):
+            return
+        raise ModelError(
+            f"two different rows of the model would share the name {row.name!r}; "
+            "the input should have been refused (please report this with the dataset)"
+        )
+    problem += row
 
 
 def add_started_by_variables(m: PlanModel) -> None:
@@ -85,7 +107,7 @@ def constrain_precedence(m: PlanModel) -> None:
     case = m.case
     for site_id, window in case.windows.items():
         site = case.by_id[site_id]
-        for j in site.depends_on:
+        for j in dict.fromkeys(site.depends_on):  # a repeated predecessor is one rule, not two rows
             duration = case.by_id[j].duration_months
             for t in window:
                 before = m.z(j, t - duration)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import pulp
 
+from planner.model.build import add_row
 from planner.model.case import CarrierCase, slug
 
 
@@ -34,7 +35,7 @@ class SelectionModel:
     constant: float = 0.0
 
     def add(self, terms: list[tuple[pulp.LpVariable, float]], sense: int, rhs: float, name: str) -> None:
-        self.problem += pulp.LpConstraint(pulp.LpAffineExpression(terms), sense, name, rhs)
+        add_row(self.problem, pulp.LpConstraint(pulp.LpAffineExpression(terms), sense, name, rhs))
 
 
 def add_selection_variables(m: SelectionModel, case: CarrierCase) -> None:

@@ -8,6 +8,7 @@ reader, so a report made in the app and one made from the folder are the same do
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import math
@@ -19,11 +20,14 @@ import pandas as pd
 
 from planner.analysis.reports import carriers_table, json_ready, monthly_table, schedule_table, summary
 from planner.core.errors import InputError, Issue
-from planner.core.files import csv_text, write_atomic
+from planner.core.files import csv_text, write_folder_atomic
 from planner.inputs.validation import parse_text
 from planner.runs.provenance import run_provenance
 
 RUN_FILES = ("summary.json", "schedule.csv", "carriers.csv", "monthly.csv")
+RUN_TABLES = RUN_FILES[1:]
+REPORT_FILES = ("plan.xlsx", "plan.html", "plan.pdf")  # what `rrplan report` adds (planner.present.export)
+MAX_RUN_FILE_BYTES = 256 * 2**20  # rural40's schedule.csv is 300 KB; a 100,000-site one about 8 MB
 
 SUMMARY_KEYS = (
     "status",
@@ -134,6 +138,7 @@ WHOLE_COLUMNS = {
     "population_on_new_gear",
     "population_without_service",
 }
+ESCAPED_COLUMNS = {"name"}  # written through csv_text; ids never start like a formula, so are written as they are
 
 
 @dataclass(frozen=True)
@@ -197,7 +202,10 @@ class RunRecord:
                     for name in missing
                 ]
             )
-        texts = {name: (folder / name).read_text(encoding="utf-8") for name in RUN_FILES}
+        issues: list[Issue] = []
+        texts = {name: _read_text(folder / name, issues) for name in RUN_FILES}
+        if issues:
+            raise InputError(issues)
         return cls.from_texts(texts, source=str(folder), folder=folder)
 
     @classmethod
@@ -225,6 +233,7 @@ class RunRecord:
         where = {name: str(folder / name) if folder is not None else name for name in RUN_FILES}
         figures = _read_json(where["summary.json"], texts["summary.json"], issues)
         if figures is not None:
+            _check_one_run(where, figures, texts, issues)
             _check_summary(where["summary.json"], figures, issues)
         tables = {name: _read_table(where[name], name, texts[name], issues) for name in TABLE_COLUMNS}
         if tables["schedule.csv"] is not None:
@@ -346,7 +355,7 @@ def _check_summary(name: str, figures: dict, issues: list[Issue]) -> None:
             if not isinstance(scenario, dict) or any(k not in scenario for k in SCENARIO_KEYS):
                 problem(key, None, f"must hold the scenario's {', '.join(SCENARIO_KEYS)}")
             else:
-                if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(scenario["start"])):
+                if not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", str(scenario["start"])):
                     problem("scenario.start", scenario["start"], "must be a month written YYYY-MM")
                 for numeric in SCENARIO_NUMBERS:
                     if numeric in scenario and not _is_number(scenario[numeric]):
@@ -391,6 +400,45 @@ def rule_result_of_plan(plan) -> RuleResult:
     )
 
 
+def _read_text(path: Path, issues: list[Issue]) -> str:
+    """A run file's text; too large or not UTF-8 is a problem naming the file, line and bytes (never a traceback)."""
+    size = path.stat().st_size
+    if size > MAX_RUN_FILE_BYTES:  # judged before reading: a run folder is a few megabytes
+        issues.append(
+            Issue(
+                str(path),
+                None,
+                None,
+                "run-folder",
+                f"{size:,} bytes",
+                f"larger than the {MAX_RUN_FILE_BYTES // 2**20} MiB a run file can be; "
+                "not a file `rrplan solve --out` wrote",
+            )
+        )
+        return ""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        start = data.rfind(b"\n", 0, err.start) + 1
+        end = data.find(b"\n", err.start)
+        text = data[start : len(data) if end < 0 else end].decode("utf-8", errors="backslashreplace").rstrip("\r")
+        issues.append(
+            Issue(
+                str(path),
+                line,
+                None,
+                "encoding",
+                text[:80],
+                f"byte {data[err.start]:#04x} is not UTF-8 text: the file was changed after "
+                "`rrplan solve --out` wrote it (saved by a spreadsheet in another encoding?); "
+                "solve again, or save it as 'CSV UTF-8'",
+            )
+        )
+        return ""
+
+
 def _read_json(name: str, text: str, issues: list[Issue]) -> dict | None:
     """One JSON object, or None with the problem recorded (`name` is how messages call the file)."""
     try:
@@ -419,8 +467,11 @@ def _read_table(name: str, kind: str, text: str, issues: list[Issue]) -> pd.Data
     table = pd.DataFrame(index=raw.index)
     for column in raw.columns:
         values = raw[column]
-        if column in TEXT_COLUMNS:
+        if column in ESCAPED_COLUMNS:
             table[column] = values.map(parse_text)  # undo the apostrophe that keeps formula-like text inert in CSV
+            continue
+        if column in TEXT_COLUMNS:
+            table[column] = values  # ids as written: an id "'--" keeps its apostrophe
             continue
         if column in FLAG_COLUMNS:
             bad = ~values.isin(["True", "False"])
@@ -447,10 +498,13 @@ def _read_table(name: str, kind: str, text: str, issues: list[Issue]) -> pd.Data
 
 
 def run_files(result, provenance: dict) -> dict[str, str]:
-    """The text of every file of a run folder, the single definition `write_plan` and reports share."""
+    """The text of every file of a run folder, the single definition `write_plan` and reports share.
+
+    summary.json carries the sha256 of each table (`files_sha256`) and `run_sha256` over them, so
+    a reader can tell a folder whose files come from one run from one mixing two.
+    """
     # tool, versions, solved-at and made-at, for `rrplan report`; the plan itself knows when it was solved
     solved = {"solved_at": provenance.get("solved_at") or getattr(result, "solved_at", None)}
-    recorded = {**summary(result), "provenance": {**provenance, **solved}}
     schedule = schedule_table(result)[
         [
             "site_id",
@@ -467,19 +521,118 @@ def run_files(result, provenance: dict) -> dict[str, str]:
     ]
     carriers = carriers_table(result)
     carriers["name"] = carriers["name"].map(csv_text)  # a name like =HYPERLINK(...) must not run in a spreadsheet
-    return {
-        "summary.json": json.dumps(json_ready(recorded), indent=2) + "\n",
-        "schedule.csv": schedule.to_csv(index=False),
-        "carriers.csv": carriers.to_csv(index=False),
-        "monthly.csv": monthly_table(result).to_csv(index=False),
+    tables = {
+        "schedule.csv": _without_negative_zero(schedule).to_csv(index=False),
+        "carriers.csv": _without_negative_zero(carriers).to_csv(index=False),
+        "monthly.csv": _without_negative_zero(monthly_table(result)).to_csv(index=False),
     }
+    checksums = tables_sha256(tables)
+    recorded = {
+        **summary(result),
+        "provenance": {**provenance, **solved},
+        "run_sha256": run_sha256(checksums),
+        "files_sha256": checksums,
+    }
+    return {"summary.json": json.dumps(json_ready(recorded), indent=2) + "\n", **tables}
+
+
+def tables_sha256(texts: dict[str, str]) -> dict[str, str]:
+    """sha256 of each run table's text as written (UTF-8)."""
+    return {name: hashlib.sha256(texts[name].encode("utf-8")).hexdigest() for name in RUN_TABLES}
+
+
+def run_sha256(checksums: dict[str, str]) -> str:
+    """The run's identity: one sha256 over its tables' checksums, in a fixed order."""
+    return hashlib.sha256("".join(f"{name}:{checksums[name]}\n" for name in RUN_TABLES).encode()).hexdigest()
+
+
+def _check_one_run(where: dict[str, str], figures: dict, texts: dict[str, str], issues: list[Issue]) -> None:
+    """Every table is the one summary.json was written with (folders written before issue 11 carry no checksums)."""
+    recorded = figures.get("files_sha256")
+    if recorded is None and "run_sha256" not in figures:
+        return
+    if not isinstance(recorded, dict) or figures.get("run_sha256") != run_sha256(
+        {name: str(recorded.get(name)) for name in RUN_TABLES}
+    ):
+        issues.append(
+            Issue(
+                where["summary.json"],
+                None,
+                "run_sha256",
+                "run-mixed",
+                None,
+                "the run's checksums in summary.json are damaged; solve again",
+            )
+        )
+        return
+    actual = tables_sha256(texts)
+    for name in RUN_TABLES:
+        if actual[name] != recorded[name]:
+            issues.append(
+                Issue(
+                    where[name],
+                    None,
+                    None,
+                    "run-mixed",
+                    actual[name][:12],
+                    f"is not the {name} of this run (summary.json, run {figures['run_sha256'][:12]}, "
+                    f"expects sha256 {recorded[name][:12]}...): the folder mixes files of two runs, "
+                    "or the file was changed; solve again into an empty folder",
+                )
+            )
+
+
+def _without_negative_zero(table: pd.DataFrame) -> pd.DataFrame:
+    """-0.0 (a difference that came out as zero) printed as 0: -0.0 + 0.0 is 0.0, every other value unchanged."""
+    table = table.copy()
+    for column in table.columns:
+        if pd.api.types.is_float_dtype(table[column]):
+            table[column] = table[column] + 0.0
+    return table
 
 
 def write_run_files(files: dict[str, str], out: Path) -> None:
-    """Write a run folder's files (see `run_files`), each atomically."""
-    out.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        write_atomic(out / name, text)
+    """Write a run folder's files (see `run_files`): the whole folder or nothing.
+
+    An existing run folder is replaced whole (its old reports go with it, being of another run);
+    a folder holding anything else is refused rather than deleted with it.
+    """
+    out = Path(out)
+    if out.is_symlink():
+        out = out.resolve()  # replace the folder it points to, in its own parent, and keep the link
+    if out.exists() and not out.is_dir():
+        raise InputError(
+            [
+                Issue(
+                    str(out),
+                    None,
+                    None,
+                    "run-folder",
+                    None,
+                    "is a file; `--out` names a folder to write the run's files into",
+                )
+            ]
+        )
+    if out.is_dir():
+        ours = set(RUN_FILES) | set(REPORT_FILES)
+        foreign = sorted(
+            p.name for p in out.iterdir() if p.name not in ours and not p.name.startswith(tuple(f".{n}." for n in ours))
+        )
+        if foreign:
+            raise InputError(
+                [
+                    Issue(
+                        str(out),
+                        None,
+                        None,
+                        "run-folder",
+                        ", ".join(foreign[:5]),
+                        "holds files that are not a run's; a run folder is replaced whole, "
+                        "so give a new or empty folder (nothing was written)",
+                    )
+                ]
+            )
+    write_folder_atomic(out, files)
 
 
 def write_plan(result, out: Path) -> dict:

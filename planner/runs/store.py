@@ -22,6 +22,7 @@ variable RRPLAN_STORE.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -41,9 +42,14 @@ from planner.core.errors import PlannerError
 from planner.core.schema import Dataset, Scenario
 from planner.engine.solve import SOLVER_NAME
 from planner.inputs.tables import dataset_tables
+from planner.runs.folder import write_run_files
 from planner.runs.provenance import library_versions
 
 SCHEMA_VERSION = 1
+APPLICATION_ID = 0x72727031  # "rrp1" in the SQLite header (PRAGMA application_id): tells our stores from others
+ONE_RUN_PER_INPUTS = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS one_run_per_inputs ON runs (inputs_sha256, code_sha256) WHERE status != 'failed'"
+)
 DEFAULT_STORE_PATH = Path("runs") / "rrplan.sqlite"
 STORE_ENVIRONMENT_VARIABLE = "RRPLAN_STORE"
 HEADLINE_FIGURES = (
@@ -85,6 +91,7 @@ CREATE TABLE runs (
     effective_deadline INTEGER NOT NULL
 );
 CREATE INDEX runs_by_inputs ON runs (inputs_sha256, code_sha256, status);
+CREATE UNIQUE INDEX IF NOT EXISTS one_run_per_inputs ON runs (inputs_sha256, code_sha256) WHERE status != 'failed';
 CREATE TABLE run_files (
     run_id INTEGER NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
     name TEXT NOT NULL,
@@ -181,31 +188,112 @@ class RunRecord:
         return {key: self.summary.get(key) for key in HEADLINE_FIGURES}
 
 
+def _store_errors(method):
+    """sqlite3's errors (a damaged page, a locked or vanished file) as StoreError naming the store."""
+
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as err:
+            raise StoreError(
+                f"{self.path}: the run store cannot be used ({err}); move it aside to start a new one"
+            ) from None
+
+    return guarded
+
+
 class RunStore:
     """An SQLite file of runs. One writer at a time (SQLite locks); readers never see half a run."""
 
     def __init__(self, path: str | Path | None = None, timeout_s: float = 30.0):
+        """Open (or create) a store. A file that is not ours is refused before anything is written to it.
+
+        The store is a convenience: a foreign SQLite file given as the store is never modified (its
+        header and tables are read first, without SQLite writing a byte; only then journal_mode and
+        application_id are set), a read-only file is opened for reading only (`read_only`; saving
+        raises StoreError), and a damaged file raises StoreError from any method, never sqlite3's.
+        """
         self.path = Path(path) if path is not None else default_store_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.read_only = False
+        self._connection = None
+        existed = self.path.exists() and self.path.stat().st_size > 0
+        if existed:
+            self._refuse_foreign()
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.read_only = existed and not (os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK))
         try:
+            if self.read_only:
+                self._connection = sqlite3.connect(
+                    f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout_s, isolation_level=None
+                )
+                self._check_version()
+                return
             self._connection = sqlite3.connect(self.path, timeout=timeout_s, isolation_level=None)
-            self._connection.execute("PRAGMA foreign_keys = ON")
-            self._connection.execute("PRAGMA journal_mode = WAL")  # readers go on while a sweep writes
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.execute("PRAGMA journal_mode = WAL")  # readers go on while a sweep writes
             self._ensure_schema()
         except sqlite3.DatabaseError as err:
-            raise StoreError(f"{self.path}: not a usable run store ({err})") from None
+            self.close()
+            raise StoreError(f"{self.path}: not a usable run store ({err}); move it aside to start a new one") from None
 
     # --- set-up ------------------------------------------------------------------------------
 
+    @property
+    def _db(self) -> sqlite3.Connection:
+        """The open connection (a closed store has none)."""
+        if self._connection is None:
+            raise StoreError(f"{self.path}: the run store is closed")
+        return self._connection
+
+    def _refuse_foreign(self) -> None:
+        """Raise StoreError unless the file is an rrplan store (or an empty SQLite file); writes nothing.
+
+        The SQLite header says it all for stores made since application_id was set: bytes 0-15 are
+        "SQLite format 3", bytes 68-71 the application id. An older store of ours has id 0 and our tables.
+        """
+        with open(self.path, "rb") as stream:
+            header = stream.read(100)
+        if not header.startswith(b"SQLite format 3\x00"):
+            raise StoreError(f"{self.path}: not an SQLite file, so not an rrplan run store; it was left untouched")
+        application_id = int.from_bytes(header[68:72], "big")
+        if application_id == APPLICATION_ID:
+            return
+        if application_id != 0:
+            raise StoreError(
+                f"{self.path}: an SQLite file of another application (application_id "
+                f"{application_id:#x}), not an rrplan run store; it was left untouched"
+            )
+        try:
+            look = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+            try:
+                tables = {row[0] for row in look.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            finally:
+                look.close()
+        except sqlite3.DatabaseError as err:
+            raise StoreError(f"{self.path}: not a usable run store ({err}); it was left untouched") from None
+        if tables - {"sqlite_sequence"} and not {"meta", "runs", "run_files"} <= tables:
+            raise StoreError(f"{self.path}: an SQLite file that is not an rrplan run store; it was left untouched")
+
     def _ensure_schema(self) -> None:
         with self._transaction():  # two processes opening a new store at once: one creates, one waits
-            tables = {row[0] for row in self._connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if "meta" not in tables:
                 if tables - {"sqlite_sequence"}:
                     raise StoreError(f"{self.path}: an SQLite file that is not an rrplan run store")
                 self._create_schema()
                 return
-        row = self._connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        self._check_version()
+        if self._db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+            self._db.execute(f"PRAGMA application_id = {APPLICATION_ID}")  # a store made before it was set
+        try:  # stores made before the index: add it, unless they already hold duplicates
+            self._db.execute(ONE_RUN_PER_INPUTS)
+        except sqlite3.IntegrityError:
+            pass
+
+    def _check_version(self) -> None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         version = int(row[0]) if row else 0
         if version > SCHEMA_VERSION:
             raise StoreError(
@@ -221,14 +309,16 @@ class RunStore:
     def _create_schema(self) -> None:
         for statement in SCHEMA.split(";"):
             if statement.strip():
-                self._connection.execute(statement)
-        self._connection.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+                self._db.execute(statement)
+        self._db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        self._db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
     def _transaction(self):
-        return _Transaction(self._connection)
+        return _Transaction(self._db)
 
     def close(self) -> None:
-        self._connection.close()
+        if self._connection is not None:
+            self._connection.close()
 
     def __enter__(self) -> RunStore:
         return self
@@ -238,21 +328,33 @@ class RunStore:
 
     # --- writing -----------------------------------------------------------------------------
 
+    @_store_errors
     def save(
         self, dataset: Dataset, scenario: Scenario, summary: dict, files: Mapping[str, str | bytes], source: str = "cli"
     ) -> RunRecord:
         """Record a solved run and its output files in one transaction; return the record."""
         return self._insert(dataset, scenario, str(summary.get("status", "feasible")), "", summary, files, source)
 
+    @_store_errors
     def save_failure(self, dataset: Dataset, scenario: Scenario, error: str, source: str = "cli") -> RunRecord:
         """Record a run that gave no plan, with the reason. Failed runs are tried again, never reused."""
         return self._insert(dataset, scenario, "failed", error, {}, {}, source)
 
     def _insert(self, dataset, scenario, status, error, summary, files, source) -> RunRecord:
+        if self.read_only:
+            raise StoreError(f"{self.path}: the run store is read-only; the run was not recorded")
         created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         scenario_json = json.dumps(scenario.to_dict(), sort_keys=True)
-        with self._transaction():
-            cursor = self._connection.execute(
+        inputs, code = inputs_checksum(dataset, scenario), code_checksum()
+        with self._transaction():  # BEGIN IMMEDIATE: one writer at a time, so the look and the insert are one step
+            if status != "failed":
+                same = self._db.execute(
+                    "SELECT run_id FROM runs WHERE inputs_sha256 = ? AND code_sha256 = ? AND status != 'failed'",
+                    (inputs, code),
+                ).fetchone()
+                if same is not None:  # solved at the same time by another process: one run, not two
+                    return self.get(same[0])
+            cursor = self._db.execute(
                 "INSERT INTO runs (created_utc, source, dataset_name, dataset_sha256, scenario_name, scenario_json, "
                 "inputs_sha256, code_sha256, status, error, summary_json, "
                 "fund_usd, rule, deadline, effective_deadline) "
@@ -264,8 +366,8 @@ class RunStore:
                     dataset_checksum(dataset),
                     scenario.name,
                     scenario_json,
-                    inputs_checksum(dataset, scenario),
-                    code_checksum(),
+                    inputs,
+                    code,
                     status,
                     error,
                     json.dumps(json_ready(summary)),
@@ -280,7 +382,7 @@ class RunStore:
                 raise StoreError(f"{self.path}: the run was not recorded")
             for name, content in files.items():
                 data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
-                self._connection.execute(
+                self._db.execute(
                     "INSERT INTO run_files (run_id, name, content_zlib) VALUES (?, ?, ?)",
                     (run_id, name, zlib.compress(data, 6)),
                 )
@@ -288,24 +390,27 @@ class RunStore:
 
     # --- reading -----------------------------------------------------------------------------
 
+    @_store_errors
     def find(self, dataset: Dataset, scenario: Scenario) -> RunRecord | None:
         """The latest successful run of the same inputs made by the same code, if any."""
-        row = self._connection.execute(
+        row = self._db.execute(
             f"SELECT {_COLUMNS} FROM runs WHERE inputs_sha256 = ? AND code_sha256 = ? AND status != 'failed' "
             "ORDER BY run_id DESC LIMIT 1",
             (inputs_checksum(dataset, scenario), code_checksum()),
         ).fetchone()
         return None if row is None else _record(row)
 
+    @_store_errors
     def get(self, run_id: int) -> RunRecord:
-        row = self._connection.execute(f"SELECT {_COLUMNS} FROM runs WHERE run_id = ?", (int(run_id),)).fetchone()
+        row = self._db.execute(f"SELECT {_COLUMNS} FROM runs WHERE run_id = ?", (int(run_id),)).fetchone()
         if row is None:
             raise StoreError(f"{self.path}: no run #{run_id}; `rrplan runs` lists the stored runs")
         return _record(row)
 
+    @_store_errors
     def runs(self) -> list[RunRecord]:
         """Every stored run, oldest first."""
-        return [_record(row) for row in self._connection.execute(f"SELECT {_COLUMNS} FROM runs ORDER BY run_id")]
+        return [_record(row) for row in self._db.execute(f"SELECT {_COLUMNS} FROM runs ORDER BY run_id")]
 
     def runs_table(self) -> pd.DataFrame:
         """One row per run: id, time, dataset, scenario, status and headline figures."""
@@ -345,16 +450,20 @@ class RunStore:
         ]
         return pd.DataFrame(rows, columns=columns)
 
+    @_store_errors
     def file_names(self, run_id: int) -> list[str]:
         return [
             row[0]
-            for row in self._connection.execute(
-                "SELECT name FROM run_files WHERE run_id = ? ORDER BY name", (int(run_id),)
-            )
+            for row in self._db.execute("SELECT name FROM run_files WHERE run_id = ? ORDER BY name", (int(run_id),))
         ]
 
+    def files(self, run_id: int) -> dict[str, str]:
+        """Every stored file of a run: name -> text."""
+        return {name: self.file(run_id, name) for name in self.file_names(run_id)}
+
+    @_store_errors
     def file(self, run_id: int, name: str) -> str:
-        row = self._connection.execute(
+        row = self._db.execute(
             "SELECT content_zlib FROM run_files WHERE run_id = ? AND name = ?", (int(run_id), name)
         ).fetchone()
         if row is None:
@@ -366,13 +475,9 @@ class RunStore:
         return pd.read_csv(io.StringIO(self.file(run_id, name)), dtype={"carrier_id": str, "site_id": str})
 
     def write_files(self, run_id: int, folder: str | Path) -> Path:
-        """Write a run's stored files into `folder` (each file whole, by rename)."""
+        """Write a run's stored files into `folder`: the whole folder or nothing (`folder.write_run_files`)."""
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in self.file_names(run_id):
-            temporary = folder / f".{name}.partial"
-            temporary.write_text(self.file(run_id, name), encoding="utf-8")
-            os.replace(temporary, folder / name)
+        write_run_files(self.files(run_id), folder)
         return folder
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import multiprocessing
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
@@ -34,7 +35,7 @@ from planner.core.schema import RULES, Dataset, Plan, Scenario
 from planner.engine.planning import default_workers, plan
 from planner.runs.folder import run_files, write_run_files
 from planner.runs.provenance import run_provenance
-from planner.runs.store import RunStore
+from planner.runs.store import RunStore, StoreError
 
 CURVE_COLUMNS = (
     "fund_usd",
@@ -302,13 +303,15 @@ def run_sweep(
             progress(len(rows), total, scenarios[index].name, row["status"])
 
     for index, scenario in enumerate(scenarios):
-        stored = store.find(dataset, scenario) if store is not None else None
-        if store is None or stored is None:
+        stored = optional_store(store, "looking up the run", RunStore.find, dataset, scenario)
+        if stored is None:
             todo.append(index)
             continue
         folder = out / "runs" / scenario.name
         if not (folder / "summary.json").is_file():
-            store.write_files(stored.run_id, folder)
+            if optional_store(store, "reading the stored run", RunStore.write_files, stored.run_id, folder) is None:
+                todo.append(index)  # solved again instead
+                continue
         result.reused += 1
         finish(index, curve_row(scenario, stored.summary, stored.run_id, True, folder, out))
 
@@ -321,14 +324,18 @@ def run_sweep(
         folder = out / "runs" / scenario.name
         if error is not None:
             message = str(error) if isinstance(error, PlannerError) else f"{type(error).__name__}: {error}"
-            run_id = store.save_failure(dataset, scenario, message, source).run_id if store is not None else None
+            failure = optional_store(
+                store, "recording the failure", RunStore.save_failure, dataset, scenario, message, source
+            )
+            run_id = None if failure is None else failure.run_id
             result.failures.append((scenario.name, message))
             finish(index, failed_row(scenario, message, run_id))
             continue
         assert plan_result is not None  # run_tasks yields a result whenever there is no error
         figures, files = plan_files(plan_result)
         write_run_files(files, folder)
-        run_id = store.save(dataset, scenario, figures, files, source).run_id if store is not None else None
+        saved = optional_store(store, "recording the run", RunStore.save, dataset, scenario, figures, files, source)
+        run_id = None if saved is None else saved.run_id
         result.solved += 1
         finish(index, curve_row(scenario, figures, run_id, False, folder, out))
 
@@ -401,21 +408,32 @@ def solve_recorded(
     """
 
     out = Path(out)
-    stored = store.find(dataset, scenario) if store is not None else None
-    if store is not None and stored is not None:
-        store.write_files(stored.run_id, out)
-        return stored.summary, stored.run_id, True
+    stored = optional_store(store, "looking up the run", RunStore.find, dataset, scenario)
+    if stored is not None:
+        files = optional_store(store, "reading the stored run", RunStore.files, stored.run_id)
+        if files is not None:
+            write_run_files(files, out)
+            return stored.summary, stored.run_id, True
     try:
         result = plan(dataset, scenario, progress=progress, workers=workers)
     except SolveError as err:  # bad input is not a run; a solver that gave no plan is
-        if store is not None:
-            store.save_failure(dataset, scenario, str(err), source)
+        optional_store(store, "recording the failure", RunStore.save_failure, dataset, scenario, str(err), source)
         raise
     figures, files = plan_files(result)
-    write_run_files(files, out)
+    write_run_files(files, out)  # the plan first: the store is a convenience and must never cost it
+    saved = optional_store(store, "recording the run", RunStore.save, dataset, scenario, figures, files, source)
+    return figures, None if saved is None else saved.run_id, False
+
+
+def optional_store(store: RunStore | None, doing: str, method: Callable, *args):
+    """`method(store, *args)`, or None with a warning when there is no store or it fails (damaged, read-only)."""
     if store is None:
-        return figures, None, False
-    return figures, store.save(dataset, scenario, figures, files, source).run_id, False
+        return None
+    try:
+        return method(store, *args)
+    except StoreError as err:
+        print(f"warning: run store: {doing} failed, going on without the store: {err}", file=sys.stderr)
+        return None
 
 
 def plan_files(plan_result: Plan) -> tuple[dict, dict[str, str]]:
