@@ -82,10 +82,10 @@ def test_the_model_keeps_a_repeated_predecessor_once():
 
 def test_two_different_rows_under_one_name_are_refused_before_the_solver():
     problem = pulp.LpProblem("p", pulp.LpMinimize)
-    x = pulp.LpVariable("x", lowBound=0)
+    x = problem.add_variable("x", lowBound=0)
     add_row(problem, pulp.LpConstraint(pulp.LpAffineExpression([(x, 1)]), pulp.LpConstraintLE, "cap", 1))
     add_row(problem, pulp.LpConstraint(pulp.LpAffineExpression([(x, 1)]), pulp.LpConstraintLE, "cap", 1))  # same
-    assert list(problem.constraints) == ["cap"]
+    assert [row.name for row in problem.constraints()] == ["cap"]
     with pytest.raises(ModelError, match="share the name 'cap'"):
         add_row(problem, pulp.LpConstraint(pulp.LpAffineExpression([(x, 2)]), pulp.LpConstraintLE, "cap", 1))
 

@@ -689,8 +689,6 @@ SCENARIO_TABLE_KEYS = ("tranches",)  # arrays of tables, read by their own funct
 TRANCHE_KEYS = ("month", "usd")
 
 
-
-
 def is_start_month(text: str) -> bool:
     """YYYY-MM with ASCII digits, a real month and a year in START_YEAR_RANGE."""
     match = re.fullmatch(r"([0-9]{4})-(0[1-9]|1[0-2])", text)
