@@ -212,4 +212,6 @@ def summary(plan: Plan) -> dict:
         "rule": scenario.rule,
         "scenario": scenario.to_dict(),
         "notes": list(plan.notes),
+        "stopped_by_time_limit": list(plan.stopped_by_clock),
+        "optimal_fallback_reason": plan.fallback_reason or None,
     }

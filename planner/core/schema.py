@@ -206,6 +206,8 @@ class Plan:
     horizon: int = 0  # periods planned; the scenario's horizon unless a makespan plan needed more
     outcomes: tuple[CarrierOutcome, ...] = ()
     notes: tuple[str, ...] = ()
+    stopped_by_clock: tuple[str, ...] = ()  # solves the time limit cut before their work budget was used
+    fallback_reason: str = ""  # the optimal rule kept the pro-rata allocation, and why
 
     @property
     def gap(self) -> float | None:
