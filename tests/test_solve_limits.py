@@ -16,9 +16,9 @@ import planner
 from planner.analysis.reports import schedule_table
 from planner.core.schema import Carrier, CrewPool, Dataset
 from planner.engine import planning
-from planner.engine.solve import Deadline, SelectionResult, WorkLimits, solve_case
+from planner.engine.solve import Deadline, SelectionResult, WorkLimits, earliest_finish_bound, solve_case
 from planner.model.case import carrier_case
-from tests.conftest import scenario, site
+from tests.conftest import dataset, scenario, site
 
 
 def generated(carriers: int = 3, sites_per_carrier: int = 45, seed: int = 7) -> Dataset:
@@ -149,3 +149,16 @@ def test_a_deadline_shares_its_time(seconds):
     half = deadline.share(0.5)
     assert half.at <= deadline.at and half.left_s() == pytest.approx(deadline.left_s() / 2, abs=0.05)
     assert not deadline.expired() and Deadline.after(-0.1).expired()
+
+
+def test_the_earliest_finish_bound_is_every_site_at_its_best():
+    """Two 1-month jobs on one crew, 100 and 50 people: both could finish in month 1 if crews did not bind,
+    so the bound is 100*1 + 50*1 = 150, below the optimum 100*1 + 50*2 = 200 (test_known_optima). A site
+    that can never be replaced (its lead time is past the horizon) costs what an unreplaced site costs:
+    10 * (D + w * (H - D)) = 10 * (12 + 100 * 0) = 120."""
+    ds = dataset([site("big", population=100), site("small", population=50), site("late", population=10, lead=20)])
+    sc = scenario()
+    case = carrier_case(ds, sc, "a", 1e12, sc.horizon)
+    assert earliest_finish_bound(case) == pytest.approx(150 + 120)
+    result = solve_case(case, 30.0, 0.0)
+    assert result.objective == pytest.approx(200 + 120) and result.bound >= earliest_finish_bound(case) - 1e-6

@@ -37,6 +37,7 @@ from planner.engine.solve import (
     Deadline,
     WorkLimits,
     as_deadline,
+    earliest_finish_bound,
     solve_case,
     solve_national,
     solve_selection,
@@ -174,7 +175,10 @@ def optimal_plan(
                 + (" (the time limit cut some of its solves short)" if candidate.stopped_by_clock else "")
             )
     starts, allocation = winner.starts, winner.allocation_usd
-    bound, solve_seconds = selection.bound, winner.solve_seconds + selection.seconds
+    # Every site at its earliest finish, money and crews ignored, bounds any allocation: a bound even when
+    # the time limit left no time for the selection model.
+    floor = math.fsum(earliest_finish_bound(case) for case in cases)
+    bound, solve_seconds = max(selection.bound, floor), winner.solve_seconds + selection.seconds
     if sum(len(w) for case in cases for w in case.windows.values()) <= NATIONAL_MODEL_COLUMNS:
         national = solve_national(
             cases,
