@@ -325,4 +325,6 @@ def summary(plan: Plan) -> dict:
         "idle_allocation_usd": math.fsum(carriers["idle_allocation_usd"]) if len(carriers) else 0.0,
         "carriers_with_idle_allocation": int(carriers["allocation_idle"].sum()) if len(carriers) else 0,
         "kept_pro_rata_allocation": scenario.rule == "optimal" and kept_pro_rata(plan.notes),
+        "stopped_by_time_limit": list(plan.stopped_by_clock),
+        "optimal_fallback_reason": plan.fallback_reason or None,
     }

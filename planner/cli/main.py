@@ -64,7 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--horizon", help="months planned")
     solve.add_argument("--deadline", help="term in months from start")
     solve.add_argument("--extensions", help="number of 6-month extensions granted")
-    solve.add_argument("--time-limit", help="solver time limit in seconds")
+    solve.add_argument(
+        "--time-limit",
+        help="wall-clock limit in seconds for the whole solve (a safety net: work budgets normally end it, and the "
+        "plan says when this limit cut a solve)",
+    )
     solve.add_argument("--mip-gap", help="relative optimality gap at which to stop")
     solve.add_argument("--dark-weight", help="weight of a person-month without service")
     solve.add_argument(

@@ -232,6 +232,8 @@ class Plan:
     # When the plan was solved (UTC, `2026-11-30T10:07:09Z`): a Plan is made as its solve ends, so its
     # creation is the solve's time. Not compared: two solves of the same inputs give equal plans.
     solved_at: str = field(default_factory=lambda: solved_now(), compare=False)
+    stopped_by_clock: tuple[str, ...] = ()  # solves the time limit cut before their work budget was used
+    fallback_reason: str = ""  # the optimal rule kept the pro-rata allocation, and why
 
     @property
     def gap(self) -> float | None:

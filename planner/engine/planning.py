@@ -6,7 +6,11 @@ each warm-started with the list schedule (`planner.engine.heuristics`) so it alw
 valid plan. The `optimal` rule first solves the national selection model (a
 relaxation that also proves a lower bound), then schedules each carrier with the
 money it chose, and keeps the pro-rata plan instead if that scores better, so it is
-never worse than pro-rata on the same scenario.
+never worse than pro-rata on the same scenario (and says why when it keeps it).
+
+Every solve stops on a work budget (`planner.engine.solve.WorkLimits`), so the plan is the
+same on an idle or a busy machine; the scenario's time limit is one `Deadline` shared by
+every phase, a safety net that the plan's notes name when it cut a solve short.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import time
 from collections.abc import Callable, Collection
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
+from dataclasses import replace
 
 from planner.core.clock import arrival_steps
 from planner.core.errors import InputError
@@ -30,8 +35,13 @@ from planner.core.schema import CarrierOutcome, Dataset, Plan, Scenario
 from planner.engine.allocation import allocate, greedy_funding, pro_rata
 from planner.engine.heuristics import priority_rule, serial_schedule
 from planner.engine.solve import (
+    DEFAULT_WORK,
     SOLVER_NAME,
     CaseResult,
+    Deadline,
+    WorkLimits,
+    as_deadline,
+    earliest_finish_bound,
     solve_case,
     solve_national,
     solve_selection,
@@ -58,7 +68,7 @@ def plan(
     if problems:
         raise InputError(problems)
     began = time.perf_counter()
-    deadline = time.time() + scenario.time_limit_s
+    deadline = Deadline.after(scenario.time_limit_s)
     workers = default_workers() if workers is None else workers
     horizon, notes = planning_horizon(dataset, scenario)
     if scenario.rule == "greedy":
@@ -129,37 +139,42 @@ def optimal_plan(
     horizon: int,
     notes: list[str],
     began: float,
-    deadline: float,
+    deadline: Deadline,
     progress: Progress | None,
     workers: int,
 ) -> Plan:
     """The optimiser chooses the allocation; the plan is never worse than pro-rata's.
 
-    1. the pro-rata plan (half the time): the yardstick, and a warm start;
+    1. the pro-rata plan: the yardstick, and a warm start (its safety net is half the time left);
     2. the national selection model chooses the sites the fund should buy and proves a bound;
        each carrier is scheduled with the money those sites need;
     3. small cases: every carrier in one MILP with the fund shared, from the better plan so far.
+    When the pro-rata allocation is kept, `fallback_reason` and a note say why.
     """
     shares = pro_rata(dataset, scenario)
     yardstick = assemble(
         dataset,
         scenario,
         shares,
-        schedule_carriers(
-            dataset, scenario, shares, horizon, time.time() + scenario.time_limit_s / 2, progress, workers
-        ),
+        schedule_carriers(dataset, scenario, shares, horizon, deadline.share(0.5), progress, workers),
         horizon,
         began,
         notes,
     )
     cases = [carrier_case(dataset, scenario, c.carrier_id, 0.0, horizon) for c in dataset.carriers]
     own = {c.carrier_id: c.own_funds_usd for c in dataset.carriers}
-    selection = solve_selection(cases, own, scenario.available_usd, max(1.0, deadline - time.time()), scenario.mip_gap)
-    winner, note = (
-        yardstick,
-        "the optimiser's allocation scored no better than pro-rata, so the pro-rata allocation is kept",
-    )
-    if selection.status != "heuristic":
+    selection = solve_selection(cases, own, scenario.available_usd, deadline, scenario.mip_gap)
+    winner, note, fallback = yardstick, "", ""
+    stopped = list(yardstick.stopped_by_clock)
+    if selection.status == "heuristic":
+        fallback = (
+            "the time limit ran out before the national selection model chose an allocation"
+            if selection.stopped_by_clock
+            else "the national selection model found no allocation within its work budget"
+        )
+        if selection.stopped_by_clock:
+            stopped.append("national selection")
+    else:
         chosen = money_needed(dataset, selection.replaced)
         candidate = assemble(
             dataset,
@@ -170,29 +185,45 @@ def optimal_plan(
             began,
             notes,
         )
+        stopped.extend(candidate.stopped_by_clock)
         if candidate.objective <= yardstick.objective:
             winner, note = candidate, "allocation chosen by the national selection model"
+        else:
+            fallback = (
+                f"the schedules for the national selection model's allocation scored {candidate.objective:,.0f}, "
+                f"worse than pro-rata's {yardstick.objective:,.0f}"
+                + (" (the time limit cut some of its solves short)" if candidate.stopped_by_clock else "")
+            )
     starts, allocation = winner.starts, winner.allocation_usd
-    bound, solve_seconds = selection.bound, winner.solve_seconds + selection.seconds
+    # Every site at its earliest finish, money and crews ignored, bounds any allocation: a bound even when
+    # the time limit left no time for the selection model.
+    floor = math.fsum(earliest_finish_bound(case) for case in cases)
+    bound, solve_seconds = max(selection.bound, floor), winner.solve_seconds + selection.seconds
     if sum(len(w) for case in cases for w in case.windows.values()) <= NATIONAL_MODEL_COLUMNS:
         national = solve_national(
             cases,
             own,
             scenario.available_usd,
-            max(1.0, deadline - time.time()),
+            deadline,
             scenario.mip_gap,
             warm_start=winner.starts,
             known_bound=selection.bound,
         )
         bound, solve_seconds = max(bound, national.bound), solve_seconds + national.seconds
+        if national.stopped_by_clock:
+            stopped.append("national model")
         if national.objective < winner.objective:
             starts, allocation = national.starts, money_needed_with_tranches(dataset, scenario, national.starts)
-            note = "allocation and schedules chosen together by the national model"
+            note, fallback = "allocation and schedules chosen together by the national model", ""
+    if fallback:
+        note = f"the pro-rata allocation is kept: {fallback}"
     objective = objective_value(dataset, scenario, starts, horizon)
     plan_bound = min(bound, objective) if math.isfinite(bound) else None
     proven = plan_bound is not None and within_gap(
         objective, plan_bound, scenario.mip_gap, scenario.objective == "makespan"
     )
+    winner_notes = [n for n in winner.notes if not n.startswith(TIME_LIMIT_NOTE_START)]
+    clock_note = time_limit_note(scenario, stopped)
     return Plan(
         dataset,
         scenario,
@@ -207,7 +238,9 @@ def optimal_plan(
         solver=winner.solver,
         horizon=horizon,
         outcomes=winner.outcomes,
-        notes=(*winner.notes, note),
+        notes=(*winner_notes, note, *([clock_note] if clock_note else [])),
+        stopped_by_clock=tuple(dict.fromkeys(stopped)),
+        fallback_reason=fallback,
     )
 
 
@@ -234,20 +267,25 @@ def planning_horizon(dataset: Dataset, scenario: Scenario) -> tuple[int, list[st
     ]
 
 
-def schedule_carrier(case: CarrierCase, deadline: float, mip_gap: float) -> CaseResult:
+def schedule_carrier(
+    case: CarrierCase, deadline: Deadline | float, mip_gap: float, work: WorkLimits = DEFAULT_WORK
+) -> CaseResult:
     """One carrier: choose sites by the selection relaxation, list-schedule them, then improve by MILP.
 
     The selection model (money, precedence and crew-months, each site at its earliest
     finish) proves a lower bound and picks the sites money should buy; the list schedule
     of those sites (or of the plain priority list, whichever scores better) is the warm
-    start, so the MILP only has to improve and prove.
+    start, so the MILP only has to improve and prove. `deadline` is the plan's `Deadline`
+    (or a `time.time()` instant); the selection may use a quarter of what it leaves. When it
+    has run out, the list schedule is returned as it is (status "heuristic").
     """
+    deadline = as_deadline(deadline, absolute=True)
     if not case.windows:
-        return solve_case(case, 1.0, mip_gap)
+        return solve_case(case, deadline, mip_gap, work=work)
     candidates = [serial_schedule(case)]
     known_bound = -math.inf
     selection = solve_selection(
-        [case], {case.carrier_id: case.budget_usd}, 0.0, max(0.5, (deadline - time.time()) / 4), mip_gap / 4
+        [case], {case.carrier_id: case.budget_usd}, 0.0, deadline.share(0.25), mip_gap / 4, work=work
     )
     if selection.status != "heuristic":
         known_bound = selection.bound
@@ -255,7 +293,10 @@ def schedule_carrier(case: CarrierCase, deadline: float, mip_gap: float) -> Case
         candidates.append(serial_schedule(case, key=priority_rule(case, per="crew_month"), funded=funded))
         candidates.append(serial_schedule(case, funded=funded))
     warm = min(candidates, key=case.score)
-    return solve_case(case, max(0.5, deadline - time.time()), mip_gap, warm_start=warm, known_bound=known_bound)
+    result = solve_case(case, deadline, mip_gap, warm_start=warm, known_bound=known_bound, work=work)
+    if selection.stopped_by_clock and not result.stopped_by_clock:
+        result = replace(result, stopped_by_clock="selection")
+    return result
 
 
 def worker_context():
@@ -273,22 +314,27 @@ def schedule_carriers(
     scenario: Scenario,
     allocation: dict[str, float],
     horizon: int,
-    deadline: float,
+    deadline: Deadline | float,
     progress: Progress | None,
     workers: int,
 ) -> list[CaseResult]:
-    """Solve every carrier's schedule with its money fixed; largest cases first."""
+    """Solve every carrier's schedule with its money fixed; largest cases first.
+
+    The results come back in the dataset's carrier order whatever order the workers finish
+    in, so the plan does not depend on which worker was faster.
+    """
+    deadline = as_deadline(deadline, absolute=True)
     cases = [
         carrier_case(dataset, scenario, c.carrier_id, allocation.get(c.carrier_id, 0.0), horizon)
         for c in dataset.carriers
     ]
     size = {case.carrier_id: sum(len(w) for w in case.windows.values()) for case in cases}
     cases.sort(key=lambda case: -size[case.carrier_id])
-    results: list[CaseResult] = []
+    results: dict[str, CaseResult] = {}
     total = len(cases)
 
     def done(result: CaseResult) -> None:
-        results.append(result)
+        results[result.carrier_id] = result
         if progress:
             progress(len(results), total, result.carrier_id)
 
@@ -313,7 +359,7 @@ def schedule_carriers(
     else:
         for case in cases:
             done(schedule_carrier(case, deadline, scenario.mip_gap))
-    return results
+    return [results[c.carrier_id] for c in dataset.carriers]
 
 
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
@@ -364,6 +410,20 @@ def stop_workers(pool: ProcessPoolExecutor) -> None:
         process.join(timeout=2.0)
 
 
+TIME_LIMIT_NOTE_START = "the time limit"
+
+
+def time_limit_note(scenario: Scenario, stopped: list[str]) -> str:
+    """The note a plan carries when the wall clock, not a work budget, ended some of its solves."""
+    if not stopped:
+        return ""
+    return (
+        f"{TIME_LIMIT_NOTE_START} ({scenario.time_limit_s:g} s) stopped {len(stopped)} solve(s) before their work "
+        f"budget was used: {', '.join(stopped[:8])}{' ...' if len(stopped) > 8 else ''}; this plan depends on the "
+        "machine's speed and load, and a longer time limit gives the reproducible plan"
+    )
+
+
 def assemble(
     dataset: Dataset,
     scenario: Scenario,
@@ -377,7 +437,8 @@ def assemble(
     starts: dict[str, int] = {}
     outcomes = []
     bound = 0.0
-    for result in sorted(results, key=lambda r: r.carrier_id):
+    results = sorted(results, key=lambda r: r.carrier_id)
+    for result in results:
         starts.update(result.starts)
         objective = objective_value(dataset, scenario, result.starts, horizon, carrier_id=result.carrier_id)
         carrier_bound = objective if result.status == "trivial" else min(result.bound, objective)
@@ -398,15 +459,18 @@ def assemble(
         if o.status not in ("optimal", "trivial") and not within_gap(o.objective, o.bound, scenario.mip_gap, integral)
     ]
     proven = math.isfinite(bound) and not unproven and within_gap(objective, bound, scenario.mip_gap, integral)
+    stopped = [f"{r.carrier_id} ({r.stopped_by_clock})" for r in results if r.stopped_by_clock]
     notes = list(notes)
     if unproven:
         worst = sorted(unproven, key=lambda o: -(o.objective - o.bound))[:5]
         notes.append(
-            f"the time limit stopped the solver before {len(unproven)} carrier(s) were each proven within "
-            f"the gap: "
+            f"{len(unproven)} carrier(s) were not each proven within the gap when their work budget "
+            f"{'or the clock ' if stopped else ''}ended the solve: "
             + ", ".join(f"{o.carrier_id} ({(o.objective - o.bound) / max(abs(o.objective), 1e-9):.1%})" for o in worst)
             + (" ..." if len(unproven) > 5 else "")
         )
+    if stopped:
+        notes.append(time_limit_note(scenario, stopped))
     return Plan(
         dataset,
         scenario,
@@ -422,4 +486,5 @@ def assemble(
         horizon=horizon,
         outcomes=tuple(outcomes),
         notes=tuple(notes),
+        stopped_by_clock=tuple(stopped),
     )

@@ -7,7 +7,14 @@ plan says honestly whether it is proven optimal and how far from the bound it ma
 
 A carrier's MILP is solved in two steps: its LP relaxation first (a bound); if the warm
 start is already within the requested gap of that bound, it is returned as proven
-within the gap, otherwise branch-and-bound runs from the warm start for the time left.
+within the gap, otherwise branch-and-bound runs from the warm start.
+
+Every solve stops on a work budget (`WorkLimits`: simplex iterations, branch-and-bound
+nodes, leaves and improving solutions, on one thread with a fixed random seed), never on
+how busy the machine is, so the same inputs give the same plan on an idle or a loaded
+machine. The wall clock (`Deadline`, one per plan, shared by every phase) is only a
+safety net: when it stops a solve before its work budget is used, the result says so
+(`CaseResult.stopped_by_clock`) and the plan's notes name the carrier and the phase.
 """
 
 from __future__ import annotations
@@ -33,6 +40,75 @@ SOLVER_NAME = (
     f" (PuLP {pulp.__version__} model)"
 )
 FEASIBLE = 2  # HiGHS primal_solution_status: a feasible point is held
+RANDOM_SEED = 0  # fixed, so that HiGHS's tie-breaking is the same on every run
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """The wall-clock budget of one plan, shared by every phase (list schedules, selection, LP, branch-and-bound).
+
+    A safety net, not the normal way to stop: `WorkLimits` stop the solves first unless the
+    machine is slow or the limit small. Times are `time.time()` seconds, the same clock in the
+    parent and in worker processes, so one `Deadline` can be handed to every worker.
+    """
+
+    at: float  # time.time() when the budget runs out
+    limit_s: float  # the whole budget, for messages
+
+    @classmethod
+    def after(cls, seconds: float) -> Deadline:
+        return cls(time.time() + seconds, seconds)
+
+    def left_s(self) -> float:
+        return self.at - time.time()
+
+    def expired(self) -> bool:
+        return self.left_s() <= 0.0
+
+    def share(self, fraction: float) -> Deadline:
+        """An earlier deadline: `fraction` of the time left now (a phase that must leave time for the next)."""
+        return Deadline(time.time() + max(0.0, self.left_s()) * fraction, self.limit_s)
+
+
+def as_deadline(when: Deadline | float, absolute: bool) -> Deadline:
+    """Accept the older call forms: a `time.time()` instant (`absolute`) or a number of seconds from now."""
+    if isinstance(when, Deadline):
+        return when
+    return Deadline(float(when), float(when) - time.time()) if absolute else Deadline.after(float(when))
+
+
+@dataclass(frozen=True)
+class WorkLimits:
+    """Work budgets that end each solve the same way on an idle or a busy machine.
+
+    Measured on rural40 (see benchmarks/bench_rural40.py): the largest carrier's LP takes
+    about 26,500 simplex iterations at full funding, and branch-and-bound on it explores no
+    node in minutes (its root alone costs several LPs), while carriers whose LP takes a few
+    thousand iterations are proven within the gap in a few hundred nodes.
+    """
+
+    lp_iterations: int = 200_000  # simplex iterations for one carrier's LP relaxation
+    branch_after_lp_iterations: int = 15_000  # branch-and-bound only when the LP took at most this many
+    mip_nodes: int = 2_000  # branch-and-bound nodes of one carrier's MILP
+    mip_leaves: int = 1_000
+    mip_improving_solutions: int = 50
+    selection_nodes: int = 5_000  # nodes of a selection model (a knapsack with precedence and crew-months)
+
+
+DEFAULT_WORK = WorkLimits()
+
+
+@dataclass(frozen=True)
+class Run:
+    """What one HiGHS run found, and whether the wall clock (not the work budget) stopped it."""
+
+    status: str  # optimal | feasible | infeasible | none
+    objective: float
+    bound: float
+    values: list[float] | None
+    stopped_by_clock: bool = False
+    simplex_iterations: int = 0
+    nodes: int = 0
 
 
 @dataclass(frozen=True)
@@ -48,6 +124,9 @@ class CaseResult:
     solve_seconds: float
     rows: int = 0
     columns: int = 0
+    stopped_by_clock: str = ""  # the phase the time limit cut before its work budget was used, or ""
+    lp_iterations: int = 0
+    mip_nodes: int = 0
 
 
 @dataclass
@@ -85,6 +164,7 @@ def load(problem: pulp.LpProblem, offset: float, threads: int = 1) -> LoadedMode
         highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("threads", threads)
+    highs.setOptionValue("random_seed", RANDOM_SEED)
     variables = problem.variables()
     for i, var in enumerate(variables):
         var.index = i
@@ -123,14 +203,32 @@ def load(problem: pulp.LpProblem, offset: float, threads: int = 1) -> LoadedMode
     return LoadedModel(highs, variables, integer, cost, offset)
 
 
-def _run(
-    loaded: LoadedModel, time_limit_s: float, mip_gap: float, integral: bool = False
-) -> tuple[str, float, float, list[float] | None]:
-    """Run HiGHS; return (status word, objective, bound, column values or None)."""
+def run_highs(
+    loaded: LoadedModel,
+    deadline: Deadline,
+    mip_gap: float,
+    integral: bool = False,
+    work: WorkLimits = DEFAULT_WORK,
+    nodes: int | None = None,
+) -> Run:
+    """Run HiGHS within its work budget, with the deadline as a safety net.
+
+    An LP run is limited to `work.lp_iterations` simplex iterations; a MIP run to `nodes`
+    (default `work.mip_nodes`) nodes, `work.mip_leaves` leaves and `work.mip_improving_solutions`
+    improving solutions. HiGHS's clock runs across calls on one instance, so its time limit
+    is the time it has used so far plus what the deadline leaves.
+    """
     h = loaded.highs
-    h.setOptionValue("time_limit", float(max(0.1, time_limit_s)))
+    h.setOptionValue("time_limit", float(h.getRunTime() + max(0.05, deadline.left_s())))
     h.setOptionValue("mip_rel_gap", 0.0 if integral else float(mip_gap))
     h.setOptionValue("mip_abs_gap", 1.0 - 1e-6 if integral else 1e-6)
+    if loaded.is_mip:
+        h.setOptionValue("simplex_iteration_limit", highspy.kHighsIInf)  # the node budgets limit a MIP
+        h.setOptionValue("mip_max_nodes", int(work.mip_nodes if nodes is None else nodes))
+        h.setOptionValue("mip_max_leaves", int(work.mip_leaves))
+        h.setOptionValue("mip_max_improving_sols", int(work.mip_improving_solutions))
+    else:
+        h.setOptionValue("simplex_iteration_limit", int(work.lp_iterations))
     h.run()
     model_status = h.getModelStatus()
     info = h.getInfo()
@@ -147,28 +245,52 @@ def _run(
     else:
         bound = info.objective_function_value if status == "optimal" else -math.inf
     objective = info.objective_function_value if has_solution else math.nan
-    return status, objective, bound, values
+    return Run(
+        status,
+        objective,
+        bound,
+        values,
+        stopped_by_clock=model_status == highspy.HighsModelStatus.kTimeLimit,
+        simplex_iterations=int(info.simplex_iteration_count),
+        nodes=int(info.mip_node_count) if loaded.is_mip else 0,
+    )
+
+
+def _run(
+    loaded: LoadedModel, time_limit_s: float, mip_gap: float, integral: bool = False
+) -> tuple[str, float, float, list[float] | None]:
+    """`run_highs` with HiGHS time limit `time_limit_s` and the default work budget, as a tuple."""
+    run = run_highs(loaded, Deadline.after(max(0.1, time_limit_s) - loaded.highs.getRunTime()), mip_gap, integral)
+    return run.status, run.objective, run.bound, run.values
 
 
 def _run_mip(
-    loaded: LoadedModel, deadline: float, mip_gap: float, integral: bool = False
-) -> tuple[str, float, float, list[float] | None]:
-    """Branch-and-bound until `deadline` (a perf_counter time), checking the point HiGHS returns.
+    loaded: LoadedModel, deadline: Deadline, mip_gap: float, integral: bool = False, work: WorkLimits = DEFAULT_WORK
+) -> Run:
+    """Branch-and-bound within the work budget, checking the point HiGHS returns.
 
     HiGHS 1.16, given a warm start, can finish in presolve reporting a better objective than
     the point `getSolution` then returns (the warm start itself; seen on a 6-site case). When
     the returned point does not have the reported objective, the search is repeated with
-    presolve off, which returns the point it reports.
+    presolve off, which returns the point it reports. The repeat depends only on what HiGHS
+    returned, never on the time left, so it happens on a busy machine too.
     """
-    # HiGHS's clock runs across calls on one instance: its limit is the time used so far plus what is left.
-    result = _run(loaded, loaded.highs.getRunTime() + deadline - time.perf_counter(), mip_gap, integral)
-    status, objective, _, values = result
-    if values is not None and math.isfinite(objective):
-        returned = float(np.dot(loaded.cost, values)) + loaded.offset
-        if abs(returned - objective) > 1e-6 * max(1.0, abs(objective)) and deadline - time.perf_counter() > 0.5:
+    run = run_highs(loaded, deadline, mip_gap, integral, work)
+    if run.values is not None and math.isfinite(run.objective) and not run.stopped_by_clock:
+        returned = float(np.dot(loaded.cost, run.values)) + loaded.offset
+        if abs(returned - run.objective) > 1e-6 * max(1.0, abs(run.objective)):
             loaded.highs.setOptionValue("presolve", "off")
-            result = _run(loaded, loaded.highs.getRunTime() + deadline - time.perf_counter(), mip_gap, integral)
-    return result
+            again = run_highs(loaded, deadline, mip_gap, integral, work)
+            run = Run(
+                again.status,
+                again.objective,
+                again.bound,
+                again.values,
+                again.stopped_by_clock,
+                run.simplex_iterations + again.simplex_iterations,
+                run.nodes + again.nodes,
+            )
+    return run
 
 
 def _make_integer(loaded: LoadedModel) -> None:
@@ -288,32 +410,81 @@ def broken_model(what: str) -> NotSolved:
     )
 
 
+def earliest_finish_bound(case: CarrierCase) -> float:
+    """A lower bound that needs no solver: every site at its best, ignoring money and crews.
+
+    exposure: each site either finishes no earlier than e_s + d_s, or is not replaced, so it
+    costs at least pop_s * min(e_s + d_s, D + w * max(0, H - D)); a site with no window costs
+    the second term. makespan: every site with no window costs H + 1, and the rest either
+    finish by their earliest finish or cost H + 1, which is more than any finish, so the
+    objective is at least the largest earliest finish.
+    """
+    windows = case.windows
+    if case.objective == "makespan":
+        missing = sum(1 for s in case.sites if s.site_id not in windows)
+        finishes = [windows[s.site_id].start + s.duration_months for s in case.sites if s.site_id in windows]
+        return float(case.unreplaced_penalty * missing + max(finishes, default=0))
+    left_out = case.deadline + case.dark_weight * case.dark_months
+    return math.fsum(
+        site.population
+        * (min(windows[site.site_id].start + site.duration_months, left_out) if site.site_id in windows else left_out)
+        for site in case.sites
+    )
+
+
+BUILD_SECONDS_PER_START_VARIABLE = 1.2e-4  # measured: rural40's c01, 31,909 start variables, built and loaded in 3.8 s
+
+
+def expected_build_seconds(case: CarrierCase) -> float:
+    """About how long building and loading a carrier's model takes on a quiet machine.
+
+    Building cannot be interrupted, so a model that cannot be built before the deadline is
+    not started: the plan keeps the list schedule and stays within its time limit.
+    """
+    return BUILD_SECONDS_PER_START_VARIABLE * sum(len(w) for w in case.windows.values())
+
+
 def solve_case(
     case: CarrierCase,
-    time_limit_s: float,
+    time_limit_s: float | Deadline,
     mip_gap: float,
     warm_start: dict[str, int] | None = None,
     threads: int = 1,
     known_bound: float = -math.inf,
+    work: WorkLimits = DEFAULT_WORK,
 ) -> CaseResult:
-    """Build and solve one carrier's model within `time_limit_s`; never return worse than the warm start.
+    """Build and solve one carrier's model within its work budget; never return worse than the warm start.
 
-    1. the LP relaxation gives a bound, and its alpha-points give list schedules;
+    1. the LP relaxation (at most `work.lp_iterations` simplex iterations) gives a bound, and
+       its alpha-points give list schedules;
     2. if the best schedule is within `mip_gap` of the bound, it is proven and returned;
-    3. otherwise branch-and-bound starts from it for the time left, if enough is left.
+    3. otherwise branch-and-bound starts from it, if the LP took at most
+       `work.branch_after_lp_iterations` iterations (branch-and-bound starts again from presolve
+       and a root LP costing several LPs: on a larger model it finds nothing in minutes), for at
+       most `work.mip_nodes` nodes.
+    Each step is decided by work done, never by time, so the result is the same on a busy
+    machine. `time_limit_s` (seconds, or the plan's `Deadline`) is a safety net: if it runs
+    out first the result names the phase it cut (`stopped_by_clock`); if what it leaves is
+    less than building the model takes, the warm start is returned as a heuristic plan.
     `known_bound` is a lower bound proven elsewhere (the selection relaxation).
     """
+    deadline = as_deadline(time_limit_s, absolute=False)
     began = time.perf_counter()
-    deadline = began + time_limit_s
     best = dict(warm_start or {})
     if not case.windows:
         objective = case.score({})
         return CaseResult(case.carrier_id, {}, "trivial", objective, objective, 0.0, 0.0)
+    bound = max(known_bound, earliest_finish_bound(case))
+    if deadline.left_s() < expected_build_seconds(case):
+        objective = case.score(best)
+        return CaseResult(
+            case.carrier_id, best, "heuristic", objective, min(bound, objective), 0.0, 0.0, stopped_by_clock="model"
+        )
     m = build_model(case)
     loaded = load(m.problem, m.objective_constant, threads)
     built = time.perf_counter()
     rows, columns = loaded.highs.getNumRow(), loaded.highs.getNumCol()
-    bound = known_bound
+    stopped_by_clock, lp_iterations, mip_nodes = "", 0, 0
 
     def result(status: str) -> CaseResult:
         objective = case.score(best)
@@ -329,31 +500,39 @@ def solve_case(
             time.perf_counter() - built,
             rows,
             columns,
+            stopped_by_clock,
+            lp_iterations,
+            mip_nodes,
         )
 
-    status, _, lp_bound, values = _run(loaded, deadline - time.perf_counter(), 0.0)
-    if status == "infeasible":  # never hand back the warm start (or no work at all) as a plan from a broken model
+    lp = run_highs(loaded, deadline, 0.0, work=work)
+    if lp.status == "infeasible":  # never hand back the warm start (or no work at all) as a plan from a broken model
         raise broken_model(f"carrier {case.carrier_id}")
-    lp_seconds = time.perf_counter() - built
-    if status == "optimal" and values is not None:
-        bound = max(bound, lp_bound)
-        fractions = {s: {t: value_of(values, v) for t, v in periods.items()} for s, periods in m.started_by.items()}
+    lp_iterations = lp.simplex_iterations
+    if lp.stopped_by_clock:
+        stopped_by_clock = "LP"
+    if lp.status == "optimal" and lp.values is not None:
+        bound = max(bound, lp.bound)
+        fractions = {s: {t: value_of(lp.values, v) for t, v in periods.items()} for s, periods in m.started_by.items()}
         best = min([best, *alpha_point_schedules(case, fractions)], key=case.score)
     integral = case.objective == "makespan"
     if within_gap(case.score(best), bound, mip_gap, integral):
         return result("optimal")
-    remaining = deadline - time.perf_counter()
-    # Branch-and-bound starts again from presolve and its root LP (measured: about 3x the LP's time),
-    # and HiGHS checks its clock rarely in that phase: start it only when it can finish its root in time.
-    if remaining < 2.0 + 4.0 * lp_seconds:
+    if lp.status != "optimal" or lp_iterations > work.branch_after_lp_iterations or work.mip_nodes <= 0:
+        return result("feasible")
+    if deadline.expired():
+        stopped_by_clock = "branch-and-bound"
         return result("feasible")
 
     _make_integer(loaded)
     _set_start(loaded, warm_start_values(m, best))
-    status, _, mip_bound, values = _run_mip(loaded, deadline, mip_gap, integral)
-    bound = max(bound, mip_bound)
-    if values is not None:
-        found = read_starts(m, values)
+    mip = _run_mip(loaded, deadline, mip_gap, integral, work)
+    mip_nodes = mip.nodes
+    if mip.stopped_by_clock:
+        stopped_by_clock = "branch-and-bound"
+    bound = max(bound, mip.bound)
+    if mip.values is not None:
+        found = read_starts(m, mip.values)
         if case.score(found) < case.score(best):
             best = found
     if within_gap(case.score(best), bound, mip_gap, integral):
@@ -370,21 +549,33 @@ class SelectionResult:
     objective: float
     bound: float
     seconds: float
+    stopped_by_clock: bool = False
 
 
 def solve_selection(
-    cases: list[CarrierCase], own_funds: dict[str, float], available_usd: float, time_limit_s: float, mip_gap: float
+    cases: list[CarrierCase],
+    own_funds: dict[str, float],
+    available_usd: float,
+    time_limit_s: float | Deadline,
+    mip_gap: float,
+    work: WorkLimits = DEFAULT_WORK,
 ) -> SelectionResult:
-    """Solve the national selection model (see `planner.model.selection`)."""
+    """Solve the selection model (see `planner.model.selection`) within `work.selection_nodes` nodes.
 
+    `time_limit_s` (seconds, or a `Deadline`) is the safety net; when it has already run out
+    the model is not built and the result is a "heuristic" with nothing chosen.
+    """
+    deadline = as_deadline(time_limit_s, absolute=False)
     began = time.perf_counter()
+    if deadline.expired():
+        return SelectionResult(set(), "heuristic", math.nan, -math.inf, 0.0, stopped_by_clock=True)
     problem, replaced, _, constant = build_selection(cases, own_funds, available_usd)
     loaded = load(problem, constant)
     _make_integer(loaded)
-    status, objective, bound, values = _run(loaded, time_limit_s, mip_gap)
-    chosen = {s for s, var in replaced.items() if values is not None and value_of(values, var) > 0.5}
-    word = status if status in ("optimal", "feasible") else "heuristic"
-    return SelectionResult(chosen, word, objective, bound, time.perf_counter() - began)
+    run = run_highs(loaded, deadline, mip_gap, work=work, nodes=work.selection_nodes)
+    chosen = {s for s, var in replaced.items() if run.values is not None and value_of(run.values, var) > 0.5}
+    word = run.status if run.status in ("optimal", "feasible") else "heuristic"
+    return SelectionResult(chosen, word, run.objective, run.bound, time.perf_counter() - began, run.stopped_by_clock)
 
 
 @dataclass(frozen=True)
@@ -396,6 +587,7 @@ class NationalResult:
     objective: float
     bound: float
     seconds: float
+    stopped_by_clock: bool = False
 
 
 def warm_draw_allocation(m: PlanModel, starts: dict[str, int]) -> float:
@@ -412,28 +604,39 @@ def solve_national(
     cases: list[CarrierCase],
     own_funds: dict[str, float],
     available_usd: float,
-    time_limit_s: float,
+    time_limit_s: float | Deadline,
     mip_gap: float,
     warm_start: dict[str, int],
     known_bound: float = -math.inf,
+    work: WorkLimits = DEFAULT_WORK,
 ) -> NationalResult:
-    """Solve every carrier together with the fund shared (see `build_national_model`), from a warm start."""
+    """Solve every carrier together with the fund shared (see `build_national_model`), from a warm start.
 
+    Limited like `solve_case`: the LP by iterations, branch-and-bound by nodes (and run only
+    when the LP took at most `work.branch_after_lp_iterations`), the deadline a safety net.
+    """
+    deadline = as_deadline(time_limit_s, absolute=False)
     began = time.perf_counter()
-    deadline = began + time_limit_s
-    national = build_national_model(cases, own_funds, available_usd)
-    loaded = load(national.problem, national.objective_constant)
 
     def score(starts: dict[str, int]) -> float:
         return sum(case.score({s: t for s, t in starts.items() if s in case.by_id}) for case in cases)
 
     best, bound = dict(warm_start), known_bound
-    status, _, lp_bound, _ = _run(loaded, deadline - time.perf_counter(), 0.0)
-    if status == "infeasible":
+    if deadline.expired():
+        objective = score(best)
+        word = "optimal" if within_gap(objective, bound, mip_gap) else "feasible"
+        return NationalResult(best, word, objective, min(bound, objective), 0.0, stopped_by_clock=True)
+    national = build_national_model(cases, own_funds, available_usd)
+    loaded = load(national.problem, national.objective_constant)
+    lp = run_highs(loaded, deadline, 0.0, work=work)
+    if lp.status == "infeasible":
         raise broken_model("national model")
-    if status == "optimal":
-        bound = max(bound, lp_bound)
-    if not within_gap(score(best), bound, mip_gap) and deadline - time.perf_counter() > 1.0:
+    stopped_by_clock = lp.stopped_by_clock
+    if lp.status == "optimal":
+        bound = max(bound, lp.bound)
+    branch = lp.status == "optimal" and lp.simplex_iterations <= work.branch_after_lp_iterations
+    if not within_gap(score(best), bound, mip_gap) and branch and work.mip_nodes > 0:
+        stopped_by_clock = stopped_by_clock or deadline.expired()
         _make_integer(loaded)
         values_by_name: dict[str, float] = {}
         for m in national.models:
@@ -443,14 +646,15 @@ def solve_national(
                 0.0, spend - own_funds.get(m.case.carrier_id, 0.0), warm_draw_allocation(m, best)
             )
         _set_start(loaded, values_by_name)
-        status, _, mip_bound, values = _run_mip(loaded, deadline, mip_gap)
-        bound = max(bound, mip_bound)
-        if values is not None:
+        mip = _run_mip(loaded, deadline, mip_gap, work=work)
+        stopped_by_clock = stopped_by_clock or mip.stopped_by_clock
+        bound = max(bound, mip.bound)
+        if mip.values is not None:
             found: dict[str, int] = {}
             for m in national.models:
-                found.update(read_starts(m, values))
+                found.update(read_starts(m, mip.values))
             if score(found) < score(best):
                 best = found
     objective = score(best)
     word = "optimal" if within_gap(objective, bound, mip_gap) else "feasible"
-    return NationalResult(best, word, objective, min(bound, objective), time.perf_counter() - began)
+    return NationalResult(best, word, objective, min(bound, objective), time.perf_counter() - began, stopped_by_clock)

@@ -1,0 +1,164 @@
+"""Work limits, not the clock, decide a plan; the time limit bounds the whole solve; `optimal` says why it falls back.
+
+The datasets are generated: several carriers of a few dozen sites each, with tight crews,
+dependencies and money that binds, so that the LP alone does not prove every carrier and
+branch-and-bound runs into its node budget.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+
+import pytest
+
+import planner
+from planner.analysis.reports import schedule_table
+from planner.core.schema import Carrier, CrewPool, Dataset
+from planner.engine import planning
+from planner.engine.solve import Deadline, SelectionResult, WorkLimits, earliest_finish_bound, solve_case
+from planner.model.case import carrier_case
+from tests.conftest import dataset, scenario, site
+
+
+def generated(carriers: int = 3, sites_per_carrier: int = 45, seed: int = 7) -> Dataset:
+    """Carriers of cores and RAN sites behind them; one or two tower crews; lead times and 1-3 month jobs."""
+    rng = random.Random(seed)
+    sites, crews, owners = [], [], []
+    for c in range(carriers):
+        carrier_id = f"k{c:02d}"
+        owners.append(Carrier(carrier_id, f"Carrier {c}", "TX", 1000))
+        crews.append(CrewPool(carrier_id, "tower", float(rng.choice([1, 2]))))
+        cores = [f"{carrier_id}-core{j}" for j in range(3)]
+        for core in cores:
+            sites.append(site(core, carrier_id, cost=2e5, duration=rng.randint(1, 2), kind="core"))
+        for j in range(sites_per_carrier - len(cores)):
+            sites.append(
+                site(
+                    f"{carrier_id}-ran{j:03d}",
+                    carrier_id,
+                    population=rng.randint(100, 5000),
+                    cost=rng.randint(5, 40) * 1e4,
+                    duration=rng.randint(1, 3),
+                    lead=rng.randint(0, 6),
+                    after=[rng.choice(cores)],
+                )
+            )
+    return Dataset(tuple(owners), tuple(crews), tuple(sites), name=f"generated-{seed}")
+
+
+def fund_half(ds: Dataset, **overrides):
+    """Half the demand, a 12-month term over 24 months: money and crews both bind."""
+    base = {"fund_usd": ds.total_demand_usd / 2, "horizon": 24, "deadline": 12, "mip_gap": 0.0, "time_limit_s": 60.0}
+    base.update(overrides)
+    return scenario(**base)
+
+
+def test_a_carrier_stopped_by_its_work_budget_gets_the_same_schedule_whatever_the_time_limit():
+    """A node budget of 20 binds long before either time limit, so 30 s and 3,000 s give one schedule."""
+    ds = generated(carriers=1, sites_per_carrier=40)
+    sc = fund_half(ds)
+    case = carrier_case(ds, sc, "k00", sc.available_usd, sc.horizon)
+    work = WorkLimits(mip_nodes=20, mip_leaves=20, branch_after_lp_iterations=10**9)
+    short = solve_case(case, Deadline.after(30.0), 0.0, work=work)
+    long = solve_case(case, Deadline.after(3000.0), 0.0, work=work)
+    assert short.stopped_by_clock == long.stopped_by_clock == ""
+    assert short.starts == long.starts and short.objective == long.objective and short.bound == long.bound
+    assert short.mip_nodes == long.mip_nodes > 0  # branch-and-bound ran, and ran into the same budget
+
+
+def schedule_csv(plan) -> str:
+    return schedule_table(plan).to_csv(index=False)  # as `rrplan solve --out` writes schedule.csv
+
+
+def test_the_plan_is_byte_for_byte_the_same_with_a_huge_time_limit_and_with_either_worker_count():
+    """schedule.csv does not change when the time limit is 100 times longer or the carriers run in two workers."""
+    ds = generated(carriers=4, sites_per_carrier=40)
+    base = planner.plan(ds, fund_half(ds, time_limit_s=60.0, mip_gap=0.01), workers=1)
+    huge = planner.plan(ds, fund_half(ds, time_limit_s=6000.0, mip_gap=0.01), workers=1)
+    parallel = planner.plan(ds, fund_half(ds, time_limit_s=60.0, mip_gap=0.01), workers=2)
+    assert planner.check_plan(base) == [] and planner.check_plan(parallel) == []
+    assert base.stopped_by_clock == huge.stopped_by_clock == parallel.stopped_by_clock == ()
+    assert schedule_csv(base) == schedule_csv(huge) == schedule_csv(parallel)
+    assert base.objective == huge.objective == parallel.objective and base.bound == huge.bound
+
+
+def test_the_time_limit_bounds_the_whole_plan_and_the_plan_says_what_it_cut(rural40):
+    """rural40 at full funding takes tens of seconds of solving; with a 2-second limit the plan comes back in
+    well under 2 + 10 s (model building, list schedules and selection included), valid, not claiming
+    optimality, with the cut carriers named in a note and in the summary."""
+    limited = rural40.default_scenario.with_overrides(fund_usd=4.98e9, time_limit_s=2.0)
+    began = time.perf_counter()
+    plan = planner.plan(rural40, limited)
+    elapsed = time.perf_counter() - began
+    assert elapsed < 2.0 + 10.0
+    assert planner.check_plan(plan) == []
+    assert plan.status == "feasible"
+    assert "c01" in " ".join(plan.stopped_by_clock)  # the largest carrier cannot be solved in 2 s
+    (note,) = [n for n in plan.notes if n.startswith("the time limit")]
+    assert "before their work budget was used" in note and "c01" in note
+    assert planner.summary(plan)["stopped_by_time_limit"] == list(plan.stopped_by_clock)
+
+
+def test_an_unbuilt_model_falls_back_to_the_list_schedule():
+    """With the deadline already past, a carrier is not modelled: its list schedule is returned, labelled."""
+    ds = generated(carriers=1, sites_per_carrier=30)
+    sc = fund_half(ds)
+    case = carrier_case(ds, sc, "k00", sc.available_usd, sc.horizon)
+    result = planning.schedule_carrier(case, Deadline.after(-1.0), sc.mip_gap)
+    assert result.status == "heuristic" and result.stopped_by_clock
+    assert result.starts == planning.serial_schedule(case)
+    assert result.bound <= result.objective
+
+
+def test_the_optimal_rule_says_why_it_keeps_pro_rata(monkeypatch):
+    """When the national selection finds nothing, the optimal rule keeps pro-rata's plan and says so."""
+    ds = generated(carriers=2, sites_per_carrier=20)
+    sc = fund_half(ds, rule="optimal", mip_gap=0.01)
+    pro_rata = planner.plan(ds, sc.with_overrides(rule="pro_rata"), workers=1)
+
+    def nothing_found(*args, **kwargs):
+        return SelectionResult(set(), "heuristic", float("nan"), float("-inf"), 0.0)
+
+    monkeypatch.setattr(planning, "solve_selection", nothing_found)
+    monkeypatch.setattr(planning, "NATIONAL_MODEL_COLUMNS", -1)  # no national model to rescue it
+    kept = planner.plan(ds, sc, workers=1)
+    assert kept.starts == pro_rata.starts and kept.objective == pro_rata.objective
+    assert "found no allocation" in kept.fallback_reason
+    assert any(n.startswith("the pro-rata allocation is kept: ") for n in kept.notes)
+    assert planner.summary(kept)["optimal_fallback_reason"] == kept.fallback_reason
+
+
+def test_the_optimal_rule_is_never_worse_than_pro_rata_and_names_no_fallback_when_it_wins():
+    ds = generated(carriers=3, sites_per_carrier=20, seed=3)
+    sc = fund_half(ds, rule="optimal", mip_gap=0.01)
+    chosen = planner.plan(ds, sc, workers=1)
+    pro_rata = planner.plan(ds, sc.with_overrides(rule="pro_rata"), workers=1)
+    assert planner.check_plan(chosen) == []
+    assert chosen.objective <= pro_rata.objective + 1e-6
+    summary = planner.summary(chosen)
+    if chosen.allocation_usd == pro_rata.allocation_usd:
+        assert summary["optimal_fallback_reason"]
+    else:
+        assert summary["optimal_fallback_reason"] is None
+
+
+@pytest.mark.parametrize("seconds", [0.5, 3.0])
+def test_a_deadline_shares_its_time(seconds):
+    deadline = Deadline.after(seconds)
+    half = deadline.share(0.5)
+    assert half.at <= deadline.at and half.left_s() == pytest.approx(deadline.left_s() / 2, abs=0.05)
+    assert not deadline.expired() and Deadline.after(-0.1).expired()
+
+
+def test_the_earliest_finish_bound_is_every_site_at_its_best():
+    """Two 1-month jobs on one crew, 100 and 50 people: both could finish in month 1 if crews did not bind,
+    so the bound is 100*1 + 50*1 = 150, below the optimum 100*1 + 50*2 = 200 (test_known_optima). A site
+    that can never be replaced (its lead time is past the horizon) costs what an unreplaced site costs:
+    10 * (D + w * (H - D)) = 10 * (12 + 100 * 0) = 120."""
+    ds = dataset([site("big", population=100), site("small", population=50), site("late", population=10, lead=20)])
+    sc = scenario()
+    case = carrier_case(ds, sc, "a", 1e12, sc.horizon)
+    assert earliest_finish_bound(case) == pytest.approx(150 + 120)
+    result = solve_case(case, 30.0, 0.0)
+    assert result.objective == pytest.approx(200 + 120) and result.bound >= earliest_finish_bound(case) - 1e-6
