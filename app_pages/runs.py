@@ -5,7 +5,7 @@ import streamlit as st
 
 from app_pages import _state
 from planner.core.errors import InputError
-from planner.core.schema import RULES
+from planner.core.schema import RULES, Scenario
 from planner.core.wording import RULE_NAMES, usd
 from planner.present import plots
 from planner.runs.store import RunStore, StoreError, default_store_path, diff_runs
@@ -75,7 +75,7 @@ def reopen(scenario: dict) -> None:
     state["deadline"] = min(120, max(1, int(scenario.get("deadline", 24))))
     state["extensions"] = min(6, max(0, int(scenario.get("extensions", 0))))
     state["horizon"] = min(120, max(12, int(scenario.get("horizon", 36))))
-    state["time_limit_s"] = min(600, max(5, int(scenario.get("time_limit_s", _state.APP_TIME_LIMIT_S))))
+    state["time_limit_s"] = min(600, max(5, int(scenario.get("time_limit_s", Scenario().time_limit_s))))
     state["reopen_to_national"] = True
 
 
