@@ -51,6 +51,8 @@ lock: install
 bench: install
 	$(BIN)/python benchmarks/bench_rural40.py
 	$(BIN)/python benchmarks/bench_rural40.py --psplib
+	$(BIN)/python benchmarks/bench_determinism.py
+	$(BIN)/python benchmarks/bench_chains.py
 	$(BIN)/python benchmarks/bench_formulation.py
 	$(BIN)/python benchmarks/bench_sweep.py
 	$(BIN)/python benchmarks/soak.py
