@@ -228,8 +228,8 @@ def test_a_time_limited_solve_returns_its_best_plan_with_gap_and_warning(rural40
     """The three largest carriers of rural40 (1,737 sites) with a 1-second limit and gap 0.
 
     The plan is valid, says it is only feasible, carries its gap and a note naming the
-    carriers cut short; the solver's share of the time stays near the limit (building the
-    models is not limited, and is reported separately as build_seconds).
+    carriers cut short; the limit bounds the whole plan, model building included (a promise
+    with generous slack for a loaded machine, not a speed measurement).
     """
     keep = {"c01", "c02", "c20"}
     mid = replace(
@@ -246,7 +246,7 @@ def test_a_time_limited_solve_returns_its_best_plan_with_gap_and_warning(rural40
     assert plan.status == "feasible" and plan.gap is not None and plan.gap > 0
     (note,) = [note for note in plan.notes if "time limit" in note]
     assert all(carrier in note for carrier in keep)  # names the carriers cut short
-    assert elapsed - plan.build_seconds < 1.0 + 3.0
+    assert elapsed < 1.0 + 10.0
     summary = planner.summary(plan)
     assert summary["gap"] == plan.gap and summary["status"] == "feasible"
 
