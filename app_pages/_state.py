@@ -29,6 +29,7 @@ import planner
 from planner.analysis.ontime import LEVERS, least_change_to_finish_on_time
 from planner.analysis.replan import CarrierChanges, replan_carrier
 from planner.analysis.reports import FALLBACK_NOTE
+from planner.core.clock import tranche_words, with_fund
 from planner.core.errors import PlannerError
 from planner.core.files import csv_text
 from planner.core.schema import RULES, Scenario
@@ -57,6 +58,8 @@ STORE_SIZE = 24  # plans kept in memory (a rural40 plan with its tables is a few
 
 FUND_PRESETS = fund_presets()  # the shipped presets' funds, each cited in its preset file
 CUSTOM_FUND = "Custom amount"
+MISSED_DEADLINE_CHOICES = ("shut_down", "keep_running")
+MISSED_DEADLINE_LABELS = {"shut_down": "is shut down (people lose service)", "keep_running": "keeps running, late"}
 FUND_MIN_B, FUND_MAX_B = 0.0, 6.0
 
 # ---------------------------------------------------------------- formats a policy reader expects
@@ -288,6 +291,25 @@ def sidebar() -> None:
         key="horizon",
         **_unless_set("horizon", "value", min(120, max(12, int(base.horizon)))),
     )
+    keep_tranches = True
+    if base.tranches:
+        keep_tranches = side.checkbox(
+            "Money arrives in the scenario's tranches",
+            key="keep_tranches",
+            help=f"The scenario's calendar: {tranche_words(base)}. A carrier draws at most its share of what has "
+            "arrived. Another fund keeps the calendar, each tranche scaled by the same factor; unticked, all the "
+            "money is there at the start.",
+            **_unless_set("keep_tranches", "value", True),
+        )
+    missed = side.selectbox(
+        "A site not replaced by its carrier's deadline",
+        MISSED_DEADLINE_CHOICES,
+        format_func=MISSED_DEADLINE_LABELS.get,
+        key="missed_deadline",
+        help="Shut down: its people lose service at the deadline (the program's rule). Kept running: it stays on "
+        "covered gear, late but not dark (as when extensions are granted).",
+        **_unless_set("missed_deadline", "index", MISSED_DEADLINE_CHOICES.index(base.missed_deadline)),
+    )
     with side.expander("Solver"):
         time_limit = st.number_input(
             "Time limit per national solve (seconds)",
@@ -297,8 +319,8 @@ def sidebar() -> None:
             **_unless_set("time_limit_s", "value", int(base.time_limit_s)),
             help="When it is reached the best plan found is shown, with its proven gap.",
         )
-    scenario = base.with_overrides(
-        fund_usd=float(fund_usd),
+    scenario = with_fund(base, float(fund_usd), keep_tranches).with_overrides(
+        missed_deadline=missed,
         rule=rule,
         deadline=int(deadline),
         extensions=int(extensions),
@@ -307,9 +329,12 @@ def sidebar() -> None:
     )
     scenario = auto_named(scenario)  # runs, reports and the run store name it by fund / rule / deadline
     st.session_state["scenario"] = scenario
+    own_extensions = sum(1 for c in active_dataset().carriers if c.extensions is not None)
     side.caption(
-        f"Deadline {scenario.month_label(scenario.effective_deadline)}; "
-        f"horizon to {scenario.month_label(scenario.horizon - 1)}."
+        f"Money: {tranche_words(scenario)}. Each carrier's deadline runs from the first money: "
+        f"{scenario.month_label(scenario.effective_deadline)} with the scenario's extensions"
+        + (f" ({own_extensions} carriers have their own extensions)" if own_extensions else "")
+        + f"; horizon to {scenario.month_label(scenario.horizon - 1)}."
     )
 
 
@@ -570,7 +595,17 @@ def least_changes(views: PlanViews, carrier_id: str, compute: bool = False) -> l
 
 # ---------------------------------------------------------------- uploads (issue 13, carrier engineers)
 
-SCENARIO_CONTROL_KEYS = ("fund_choice", "fund_custom_b", "rule", "deadline", "extensions", "horizon", "time_limit_s")
+SCENARIO_CONTROL_KEYS = (
+    "fund_choice",
+    "fund_custom_b",
+    "keep_tranches",
+    "missed_deadline",
+    "rule",
+    "deadline",
+    "extensions",
+    "horizon",
+    "time_limit_s",
+)
 
 
 def reset_scenario_controls() -> None:

@@ -15,9 +15,6 @@ MAX_HUB_GROUPS = 15  # beyond this many hub groups the chart opens grouped by ki
 dataset = _state.active_dataset()
 national = _state.plan_views(dataset, _state.current_scenario(), label="the national plan")
 scenario = national.plan.scenario
-deadline = scenario.effective_deadline
-deadline_month = scenario.month_label(deadline)
-
 st.title("Carrier")
 carriers = national.carriers.sort_values("carrier_id")
 names = dict(zip(carriers["carrier_id"], carriers["name"], strict=True))
@@ -31,6 +28,9 @@ views = _state.PlanViews(
     view, planner.summary(view), planner.schedule_table(view), planner.carriers_table(view), planner.monthly_table(view)
 )
 row = views.carriers.set_index("carrier_id").loc[carrier_id]
+# Each applicant's own clock: the term from the first money, plus its own extensions.
+deadline = int(row["deadline_period"])
+deadline_month = str(row["deadline_month"])
 
 # ---------------------------------------------------------------- re-plan form, near the top
 
@@ -249,14 +249,14 @@ months = _state.month_options(scenario, national.summary["horizon"])
 chosen = st.select_slider(
     "Month shown on the map",
     options=months,
-    value=months[min(scenario.effective_deadline, len(months) - 1)],
+    value=months[min(deadline, len(months) - 1)],
     key="carrier_month",
 )
 st.plotly_chart(
     plots.site_map(
         views.schedule,
         months.index(chosen),
-        scenario.effective_deadline,
+        deadline,
         month=chosen,
         title=f"{carrier_id}: sites by state in {chosen}",
         marker_size=8,

@@ -91,3 +91,24 @@ def carrier_deadline(scenario: Scenario, carrier: Carrier | None) -> int:
 def carrier_deadlines(dataset: Dataset, scenario: Scenario) -> dict[str, int]:
     """Every carrier's effective deadline (see `carrier_deadline`)."""
     return {c.carrier_id: carrier_deadline(scenario, c) for c in dataset.carriers}
+
+
+def with_fund(scenario: Scenario, fund_usd: float, keep_tranches: bool = True) -> Scenario:
+    """The scenario with another fund; its tranches, if kept, scaled so each carries the same share of it.
+
+    `Scenario.with_overrides(fund_usd=...)` alone means one tranche at `start`; a what-if on the
+    size of a fund that arrives in tranches ("$1B more, on the same calendar") keeps the calendar.
+    """
+    if not (keep_tranches and scenario.tranches) or scenario.fund_usd <= 0:
+        return scenario.with_overrides(fund_usd=fund_usd)
+    scale = fund_usd / scenario.fund_usd
+    tranches = tuple((month, usd * scale) for month, usd in scenario.tranches)
+    tranches = (*tranches[:-1], (tranches[-1][0], fund_usd - math.fsum(usd for _, usd in tranches[:-1])))
+    return scenario.with_overrides(fund_usd=fund_usd, tranches=tranches)
+
+
+def tranche_words(scenario: Scenario) -> str:
+    """'$1.895B in 2022-07, $3.08B in 2025-04', or 'all at the start (2022-08)'."""
+    if not scenario.tranches:
+        return f"all at the start ({scenario.start})"
+    return ", ".join(f"${usd / 1e9:,.4g}B in {month}" for month, usd in scenario.tranches)
