@@ -28,9 +28,16 @@ from planner.core.schema import Plan
 from planner.engine.allocation import applied_pro_rata_factor, priority_tier_factors
 from planner.engine.solve import SOLVER_NAME
 
+# schedule.csv's `status`: what the record says was done (sites.csv `status`), or what the plan does
+SCHEDULE_STATUS = {"replaced": "done", "in_progress": "in progress", "planned": "planned"}
+
 
 def schedule_table(plan: Plan) -> pd.DataFrame:
-    """One row per site: when work starts and finishes, or that it is not replaced."""
+    """One row per site: when work starts and finishes, or that it is not replaced.
+
+    `status` says whose decision a start is: done (the record: replaced), in progress (the record:
+    work under way, kept), planned (the plan's), or not replaced.
+    """
     rows = []
     for site in plan.dataset.sites:
         start = plan.starts.get(site.site_id)
@@ -44,6 +51,7 @@ def schedule_table(plan: Plan) -> pd.DataFrame:
                 "month": None if start is None else plan.scenario.month_label(start),
                 "finish_month": None if start is None else plan.scenario.month_label(start + site.duration_months),
                 "replaced": start is not None,
+                "status": SCHEDULE_STATUS[site.status] if start is not None or site.fixed else "not replaced",
                 "cost_usd": site.cost_usd,
                 "population": site.population,
                 "duration": site.duration_months,
@@ -129,7 +137,8 @@ def monthly_table(plan: Plan) -> pd.DataFrame:
                     dark[t] += site.population
             continue
         finish = start + site.duration_months
-        for t in range(start, min(finish, horizon)):
+        # work the record began before `start` (a negative period) shows only its months from period 0
+        for t in range(max(0, start), min(finish, horizon)):
             spend[t] += site.cost_usd / site.duration_months
             spend_by_carrier[site.carrier_id][t] += site.cost_usd / site.duration_months
             for kind, units in site.crew_need:
@@ -190,7 +199,7 @@ def fund_by_month(plan: Plan, horizon: int) -> tuple[list[float], list[float]]:
         for site in dataset.sites_by_carrier.get(carrier.carrier_id, ()):
             start = plan.starts.get(site.site_id)
             if start is not None and start < horizon:
-                committed[start] += site.cost_usd
+                committed[max(0, start)] += site.cost_usd  # the record's money spent before start: in period 0
         allocation, cumulative = plan.allocation_usd.get(carrier.carrier_id, 0.0), 0.0
         for t, amount in enumerate(committed):
             before = min(allocation, max(0.0, cumulative - carrier.own_funds_usd))

@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--time-limit", help="solver time limit in seconds")
     solve.add_argument("--mip-gap", help="relative optimality gap at which to stop")
     solve.add_argument("--dark-weight", help="weight of a person-month without service")
+    solve.add_argument("--as-of", help="today, YYYY-MM: plan only the rest (sites.csv status and started)")
     solve.add_argument("--workers", type=int, default=None, help="parallel solver processes (default: up to 2)")
     solve.add_argument("--out", required=True, help="folder to write summary.json and the tables to")
     solve.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -125,6 +126,8 @@ def run(argv: list[str] | None = None) -> int:
         dataset = read_dataset(args.dataset)
         scenario = resolve_scenario(dataset.default_scenario, args)
         checks = check_against_scenario(dataset, scenario)
+        if any(i.severity == "error" for i in checks):  # e.g. work recorded after as_of: refused, not warned
+            raise InputError([i for i in checks if i.severity == "error"])
         for warning in [*dataset.warnings, *checks]:
             print(f"warning: {warning}", file=sys.stderr)
         if args.command == "validate":

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Collection
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
-from planner.core.clock import arrival_steps
+from planner.core.clock import arrival_steps, recorded_starts
 from planner.core.errors import InputError
 from planner.core.objective import objective_value
 from planner.core.schema import CarrierOutcome, Dataset, Plan, Scenario
@@ -157,7 +157,7 @@ def optimal_plan(
         "the optimiser's allocation scored no better than pro-rata, so the pro-rata allocation is kept",
     )
     if selection.status != "heuristic":
-        chosen = money_needed(dataset, selection.replaced)
+        chosen = money_needed(dataset, {*selection.replaced, *recorded_starts(dataset.sites, scenario)})
         candidate = assemble(
             dataset,
             scenario,
@@ -171,7 +171,10 @@ def optimal_plan(
             winner, note = candidate, "allocation chosen by the national selection model"
     starts, allocation = winner.starts, winner.allocation_usd
     bound, solve_seconds = selection.bound, winner.solve_seconds + selection.seconds
-    if sum(len(w) for case in cases for w in case.windows.values()) <= NATIONAL_MODEL_COLUMNS:
+    # The national model has no rows for the record's sites (in progress, replaced): not used with them.
+    if sum(len(w) for case in cases for w in case.windows.values()) <= NATIONAL_MODEL_COLUMNS and not any(
+        case.fixed_starts for case in cases
+    ):
         national = solve_national(
             cases,
             own,
@@ -244,7 +247,11 @@ def schedule_carrier(case: CarrierCase, deadline: float, mip_gap: float) -> Case
     candidates = [serial_schedule(case)]
     known_bound = -math.inf
     selection = solve_selection(
-        [case], {case.carrier_id: case.budget_usd}, 0.0, max(0.5, (deadline - time.time()) / 4), mip_gap / 4
+        [case],
+        {case.carrier_id: max(case.budget_usd, case.fixed_cost_usd)},
+        0.0,
+        max(0.5, (deadline - time.time()) / 4),
+        mip_gap / 4,
     )
     if selection.status != "heuristic":
         known_bound = selection.bound
@@ -341,9 +348,18 @@ def assemble(
     starts: dict[str, int] = {}
     outcomes = []
     bound = 0.0
+    recorded = recorded_starts(dataset.sites, scenario)  # in progress, replaced: kept whatever the solver said
     for result in sorted(results, key=lambda r: r.carrier_id):
-        starts.update(result.starts)
-        objective = objective_value(dataset, scenario, result.starts, horizon, carrier_id=result.carrier_id)
+        carrier_starts = {
+            **result.starts,
+            **{
+                s.site_id: recorded[s.site_id]
+                for s in dataset.sites_by_carrier.get(result.carrier_id, ())
+                if s.site_id in recorded
+            },
+        }
+        starts.update(carrier_starts)
+        objective = objective_value(dataset, scenario, carrier_starts, horizon, carrier_id=result.carrier_id)
         carrier_bound = objective if result.status == "trivial" else min(result.bound, objective)
         bound += carrier_bound
         outcomes.append(

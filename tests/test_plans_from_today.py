@@ -1,0 +1,173 @@
+"""Plans from today: what sites.csv says is done is kept as it is, its money is spent, only the rest is planned.
+
+Every optimum below is derived by hand in its docstring and reached twice: through `planner.plan`
+(list schedule, selection, MILP) and through the bare MILP of one carrier
+(`solve_model_exactly(build_model(case))`), whose point lists only the planned sites.
+`check_plan` must accept each plan and refuse one that moves the record or plans before `as_of`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from planner import InputError, read_dataset
+from planner.analysis.reports import schedule_table
+from planner.analysis.verify import check_plan
+from planner.core.schema import Carrier, CrewPool, Dataset, Scenario, Site
+from planner.engine.planning import plan
+from planner.engine.solve import solve_model_exactly
+from planner.inputs.io import write_dataset
+from planner.inputs.validation import check_against_scenario
+from planner.model.build import build_model
+from planner.model.case import carrier_case
+
+SCENARIO = Scenario(fund_usd=300.0, start="2023-03", horizon=12, deadline=12, time_limit_s=10, mip_gap=0.0)
+
+
+def site(site_id: str, **fields) -> Site:
+    values = {
+        "site_id": site_id,
+        "carrier_id": "c",
+        "kind": "ran",
+        "cost_usd": 100.0,
+        "duration_months": 1,
+        "crew_need": (("tower", 1.0),),
+    }
+    return Site(**(values | fields))
+
+
+def one_carrier(*sites: Site) -> Dataset:
+    return Dataset((Carrier("c", "Carrier", "ND", 100),), (CrewPool("c", "tower", 1.0),), sites)
+
+
+def spent_money_dataset() -> Dataset:
+    """r1 was replaced in 2023-01 for $200; p1 ($150, 500 people) and p2 ($100, 50 people) are planned."""
+    return one_carrier(
+        site("r1", cost_usd=200.0, population=100, status="replaced", started="2023-01"),
+        site("p1", cost_usd=150.0, population=500),
+        site("p2", cost_usd=100.0, population=50),
+    )
+
+
+def test_a_replaced_site_is_kept_and_its_money_is_spent():
+    """Fund $300 (the carrier's whole share: pro rata of one carrier). r1 cost $200 already, so $100 is left:
+    p1 ($150) is unaffordable, p2 ($100) is bought and starts at once. Without the record the
+    plan would buy p1 (500 people) instead.
+
+    Objective (H = D = 12, so an unreplaced person counts 12 months): r1 finished in period -1,
+    before start: 0 months; p2 finishes in 1: 50 x 1; p1 unreplaced: 500 x 12. Total 6,050.
+    """
+    dataset = spent_money_dataset()
+    done = plan(dataset, SCENARIO, workers=1)
+    assert done.starts == {"r1": -2, "p2": 0} and done.allocation_usd == {"c": 300.0}
+    assert done.objective == 6_050.0 and done.status == "optimal"
+    assert check_plan(done) == []
+    table = schedule_table(done).set_index("site_id")
+    assert table.loc["r1", "status"] == "done" and table.loc["r1", "month"] == "2023-01"
+    assert table.loc["p2", "status"] == "planned" and table.loc["p1", "status"] == "not replaced"
+
+    exact = solve_model_exactly(build_model(carrier_case(dataset, SCENARIO, "c", 300.0)))
+    assert exact.starts == {"p2": 0} and exact.objective == pytest.approx(6_050.0)
+
+    # the same sites with nothing done: $300 buys p1 and p2 ($250), not r1
+    fresh = replace(dataset, sites=tuple(replace(s, status="planned", started="") for s in dataset.sites))
+    assert set(plan(fresh, SCENARIO, workers=1).starts) == {"p1", "p2"}
+
+
+def crew_dataset() -> Dataset:
+    """ip has been in progress since 2023-04 (period 1) for 3 months on the only tower crew; q needs that
+    crew for a month; w needs no crew at all."""
+    return one_carrier(
+        site("ip", population=30, duration_months=3, status="in_progress", started="2023-04"),
+        site("q", population=100),
+        site("w", population=10, crew_need=()),
+    )
+
+
+def test_work_in_progress_holds_the_only_crew_and_nothing_is_planned_before_as_of():
+    """as_of 2023-05 (period 2). ip keeps start 1 and the crew in periods 2 and 3, so q waits for period 4;
+    w needs no crew but may not start before as_of: period 2.
+
+    Objective: ip finishes in 4: 30 x 4 = 120; q in 5: 100 x 5 = 500; w in 3: 10 x 3 = 30. Total 650.
+    """
+    dataset = crew_dataset()
+    scenario = SCENARIO.with_overrides(fund_usd=1_000.0, as_of="2023-05")
+    done = plan(dataset, scenario, workers=1)
+    assert done.starts == {"ip": 1, "q": 4, "w": 2}
+    assert done.objective == 650.0 and done.status == "optimal"
+    assert check_plan(done) == []
+    assert schedule_table(done).set_index("site_id").loc["ip", "status"] == "in progress"
+
+    exact = solve_model_exactly(build_model(carrier_case(dataset, scenario, "c", 1_000.0)))
+    assert exact.starts == {"q": 4, "w": 2} and exact.objective == pytest.approx(650.0)
+
+
+def test_the_validator_refuses_a_moved_record_and_work_planned_before_as_of():
+    dataset = crew_dataset()
+    scenario = SCENARIO.with_overrides(fund_usd=1_000.0, as_of="2023-05")
+    done = plan(dataset, scenario, workers=1)
+    moved = replace(done, starts={**done.starts, "ip": 2})
+    assert any("in progress since 2023-04 (period 1) but the plan starts it in 2" in p for p in check_plan(moved))
+    early = replace(done, starts={**done.starts, "w": 1})
+    assert any("w: planned to start in 1, before as_of 2023-05" in p for p in check_plan(early))
+    crowded = replace(done, starts={**done.starts, "q": 3})  # ip still holds the only crew in period 3
+    assert any("1 tower crew units in period 3" in p for p in check_plan(crowded))
+    forgotten = replace(done, starts={k: v for k, v in done.starts.items() if k != "ip"})
+    assert any(p.startswith("ip: in progress since 2023-04") for p in check_plan(forgotten))
+
+
+def test_a_record_that_spent_more_than_the_allocation_plans_nothing_more():
+    """Fund $150: r1's $200 already exceeds it, so nothing more is bought (not an infeasible model)."""
+    dataset = spent_money_dataset()
+    done = plan(dataset, SCENARIO.with_overrides(fund_usd=150.0), workers=1)
+    assert done.starts == {"r1": -2} and check_plan(done) == []
+    overspent = replace(done, starts={**done.starts, "p2": 0})
+    assert any(p.startswith("c: spends") for p in check_plan(overspent))
+
+
+def test_the_status_columns_round_trip_through_the_files(tmp_path):
+    dataset = spent_money_dataset()
+    write_dataset(dataset, tmp_path / "data")
+    again = read_dataset(tmp_path / "data")
+    assert [(s.site_id, s.status, s.started) for s in again.sites] == [
+        ("r1", "replaced", "2023-01"),
+        ("p1", "planned", ""),
+        ("p2", "planned", ""),
+    ]
+
+
+def test_recorded_work_after_as_of_is_refused_with_its_row():
+    """ip started 2023-06, after as_of 2023-05; r1 is replaced but its 3 months from 2023-03 end in 2023-06."""
+    dataset = one_carrier(
+        site("ip", status="in_progress", started="2023-06", line=2),
+        site("r1", duration_months=3, status="replaced", started="2023-03", line=3),
+    )
+    issues = check_against_scenario(dataset, SCENARIO.with_overrides(as_of="2023-05"))
+    found = sorted((i.row, i.column, i.rule, i.value) for i in issues if i.severity == "error")
+    assert found == [(2, "started", "started-after-as-of", "2023-06"), (3, "started", "replaced-unfinished", "2023-03")]
+    with pytest.raises(InputError):
+        plan(dataset, SCENARIO.with_overrides(as_of="2023-05"))
+
+
+@pytest.mark.parametrize("as_of", ["2023-02", "2024-03"])
+def test_as_of_outside_the_horizon_is_refused(as_of):
+    """Start 2023-03, 12 months: as_of must lie in 2023-03 .. 2024-02."""
+    issues = check_against_scenario(spent_money_dataset(), SCENARIO.with_overrides(as_of=as_of))
+    assert [(i.column, i.rule, i.value) for i in issues] == [("as_of", "as-of-outside-horizon", as_of)]
+
+
+def test_as_of_on_the_command_line_and_its_error(tmp_path, capsys):
+    from planner.cli.main import run
+
+    folder = write_dataset(crew_dataset(), tmp_path / "data")
+    (folder / "scenario.toml").write_text('fund_usd = 1000\nstart = "2023-03"\nhorizon = 12\ndeadline = 12\n')
+    code = run(["solve", str(folder), "--as-of", "2023-05", "--out", str(tmp_path / "out"), "--quiet", "--no-store"])
+    assert code == 0
+    schedule = (tmp_path / "out" / "schedule.csv").read_text()
+    assert "status" in schedule.splitlines()[0] and "in progress" in schedule
+    code = run(["solve", str(folder), "--as-of", "2023-01", "--out", str(tmp_path / "bad"), "--quiet", "--no-store"])
+    assert code == 2 and "[rule: as-of-outside-horizon]" in capsys.readouterr().err
+    assert not Path(tmp_path / "bad" / "summary.json").exists()
