@@ -171,3 +171,26 @@ def test_as_of_on_the_command_line_and_its_error(tmp_path, capsys):
     code = run(["solve", str(folder), "--as-of", "2023-01", "--out", str(tmp_path / "bad"), "--quiet", "--no-store"])
     assert code == 2 and "[rule: as-of-outside-horizon]" in capsys.readouterr().err
     assert not Path(tmp_path / "bad" / "summary.json").exists()
+
+
+@pytest.mark.parametrize("rule", ["pro_rata", "priority", "optimal", "greedy"])
+def test_every_rule_keeps_the_record_and_pays_for_it_first(rule):
+    """The same hand optimum as above under every rule: r1 kept, its $200 spent, p2 bought ($100 left)."""
+    done = plan(spent_money_dataset(), SCENARIO.with_overrides(rule=rule), workers=1)
+    assert done.starts == {"r1": -2, "p2": 0} and done.allocation_usd == {"c": 300.0}
+    assert check_plan(done) == []
+
+
+def test_money_spent_before_start_waits_for_the_next_tranche():
+    """$150 arrives in 2023-03 and $150 in 2023-06 (period 3). r1's $200 was spent before start, more than the
+    $150 in hand, so p2 ($100) can start only when the second tranche brings the total to $300: period 3.
+    Objective: p2 finishes in 4: 50 x 4; p1 unreplaced: 500 x 12. Total 6,200.
+    """
+    scenario = SCENARIO.with_overrides(tranches=(("2023-03", 150.0), ("2023-06", 150.0)))
+    done = plan(spent_money_dataset(), scenario, workers=1)
+    assert done.starts == {"r1": -2, "p2": 3} and done.objective == 6_200.0
+    assert check_plan(done) == []
+    early = replace(done, starts={**done.starts, "p2": 2})
+    assert any("c: has started" in p and "by period 2" in p for p in check_plan(early))
+    exact = solve_model_exactly(build_model(carrier_case(spent_money_dataset(), scenario, "c", 300.0)))
+    assert exact.starts == {"p2": 3} and exact.objective == pytest.approx(6_200.0)
