@@ -27,6 +27,7 @@ from planner.cli.scale import (
     run_scale_command,
     solve_with_store,
 )
+from planner.cli.value import VALUE_COMMAND, add_value_command, run_value
 from planner.core import __version__
 from planner.core.errors import InputError, PlannerError
 from planner.core.wording import usd
@@ -84,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--quiet", action="store_true", help="print nothing but errors")
     add_scale_commands(commands)
+    add_value_command(commands)
     return parser
 
 
@@ -122,6 +124,8 @@ def run(argv: list[str] | None = None) -> int:
         return run_scale_command(args)
     if args.command == "report":
         return run_report(args)
+    if args.command == VALUE_COMMAND:
+        return run_value(args)
     try:
         dataset = read_dataset(args.dataset)
         scenario = resolve_scenario(dataset.default_scenario, args)
