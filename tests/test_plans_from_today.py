@@ -194,3 +194,61 @@ def test_money_spent_before_start_waits_for_the_next_tranche():
     assert any("c: has started" in p and "by period 2" in p for p in check_plan(early))
     exact = solve_model_exactly(build_model(carrier_case(spent_money_dataset(), scenario, "c", 300.0)))
     assert exact.starts == {"p2": 3} and exact.objective == pytest.approx(6_200.0)
+
+
+def brute_force_optimum(dataset: Dataset, scenario: Scenario, allocation_usd: float) -> float:
+    """The least objective over every start (or none) of every planned site that `check_plan` accepts."""
+    from itertools import product
+
+    from planner.core.clock import recorded_starts
+    from planner.core.objective import objective_value
+    from planner.core.schema import Plan
+
+    fixed = recorded_starts(dataset.sites, scenario)
+    planned = [s for s in dataset.sites if not s.fixed]
+    choices = [None, *range(scenario.horizon)]
+    best = float("inf")
+    for picks in product(choices, repeat=len(planned)):
+        starts = {**fixed, **{s.site_id: t for s, t in zip(planned, picks, strict=True) if t is not None}}
+        candidate = Plan(dataset, scenario, {"c": allocation_usd}, starts, "heuristic", 0.0, None)
+        if not check_plan(candidate):
+            best = min(best, objective_value(dataset, scenario, starts, scenario.horizon))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_model_agrees_with_brute_force_on_small_records(seed):
+    """Random carriers of two recorded and three planned sites over 6 months, money and crews short,
+    sometimes in two tranches: the bare MILP's optimum and `planner.plan`'s equal the best schedule
+    `check_plan` accepts (so the model, the record's handling and the validator say the same thing)."""
+    import random
+
+    rng = random.Random(seed)
+    ip_start = rng.choice(["2023-01", "2023-02", "2023-03", "2023-04"])
+    sites = (
+        site("ip", population=rng.randint(0, 50), duration_months=3, status="in_progress", started=ip_start),
+        site("r1", cost_usd=rng.choice([50.0, 150.0]), population=20, status="replaced", started="2022-12"),
+        *[
+            site(
+                f"p{k}",
+                cost_usd=rng.choice([50.0, 100.0, 150.0]),
+                population=rng.randint(1, 100),
+                duration_months=rng.choice([1, 2]),
+                lead_time_months=rng.choice([0, 0, 2]),
+                crew_need=(("tower", 1.0),) if rng.random() < 0.8 else (),
+                depends_on=("p0",) if k == 2 and rng.random() < 0.5 else (),
+            )
+            for k in range(3)
+        ],
+    )
+    dataset = Dataset((Carrier("c", "C", "ND", 100),), (CrewPool("c", "tower", rng.choice([1.0, 2.0])),), sites)
+    fund = rng.choice([200.0, 300.0, 450.0])
+    tranches = (("2023-03", fund / 2), ("2023-06", fund / 2)) if rng.random() < 0.5 else ()
+    scenario = Scenario(
+        fund_usd=fund, start="2023-03", horizon=6, deadline=4, as_of="2023-04", tranches=tranches, mip_gap=0.0
+    )
+    best = brute_force_optimum(dataset, scenario, fund)
+    exact = solve_model_exactly(build_model(carrier_case(dataset, scenario, "c", fund)))
+    assert exact.objective == pytest.approx(best)
+    planned = plan(dataset, scenario.with_overrides(time_limit_s=10.0), workers=1)
+    assert check_plan(planned) == [] and planned.status == "optimal" and planned.objective == pytest.approx(best)
