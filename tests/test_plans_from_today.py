@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from planner import InputError, read_dataset
-from planner.analysis.reports import schedule_table
+from planner.analysis.reports import schedule_table, summary
 from planner.analysis.verify import check_plan
 from planner.core.schema import Carrier, CrewPool, Dataset, Scenario, Site
 from planner.engine.planning import plan
@@ -71,6 +71,13 @@ def test_a_replaced_site_is_kept_and_its_money_is_spent():
 
     exact = solve_model_exactly(build_model(carrier_case(dataset, SCENARIO, "c", 300.0)))
     assert exact.starts == {"p2": 0} and exact.objective == pytest.approx(6_050.0)
+    figures = summary(done)  # r1 finished before start: 0 months on covered gear; p2 1 x 50; p1 12 x 500
+    assert figures["exposure_population_months"] == 6_050.0 and figures["recorded_spend_usd"] == 200.0
+    assert (figures["as_of"], figures["sites_done_before_as_of"], figures["sites_in_progress_at_as_of"]) == (
+        "2023-03",
+        1,
+        0,
+    )
 
     # the same sites with nothing done: $300 buys p1 and p2 ($250), not r1
     fresh = replace(dataset, sites=tuple(replace(s, status="planned", started="") for s in dataset.sites))
@@ -168,6 +175,8 @@ def test_as_of_on_the_command_line_and_its_error(tmp_path, capsys):
     assert code == 0
     schedule = (tmp_path / "out" / "schedule.csv").read_text()
     assert "status" in schedule.splitlines()[0] and "in progress" in schedule
+    code = run(["solve", str(folder), "--as-of", "2023-05", "--out", str(tmp_path / "again"), "--no-store"])
+    assert code == 0 and "as of 2023-05     0 sites done, 1 in progress ($100 spent)" in capsys.readouterr().out
     code = run(["solve", str(folder), "--as-of", "2023-01", "--out", str(tmp_path / "bad"), "--quiet", "--no-store"])
     assert code == 2 and "[rule: as-of-outside-horizon]" in capsys.readouterr().err
     assert not Path(tmp_path / "bad" / "summary.json").exists()

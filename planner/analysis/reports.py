@@ -7,7 +7,8 @@ carrier's extensions, see `planner.core.clock`):
   D_c makes its carrier miss the deadline (late, not dark);
 - a site not replaced is shut down at D_c (`missed_deadline = "shut_down"`): its people are
   left without service from D_c to H; with `keep_running` they stay on covered gear to H;
-- exposure_population_months = sum_replaced pop x finish + sum_unreplaced pop x D_c (x H if kept running);
+- exposure_population_months = sum_replaced pop x max(0, finish) + sum_unreplaced pop x D_c (x H if kept
+  running); a site sites.csv records as replaced before `start` has a negative finish and counts 0;
 - dark_population_months = sum_unreplaced pop x max(0, H - D_c) (0 if kept running);
 - money: a site's cost is drawn in the month its work starts, own funds first, then the
   fund, which a carrier may draw up to allocation x the fraction of the fund arrived;
@@ -237,9 +238,10 @@ def summary(plan: Plan) -> dict:
     def shut_down_at(site) -> int:
         return horizon if kept_running else deadlines.get(site.carrier_id, deadline)
 
-    exposure = math.fsum(s.population * (plan.starts[s.site_id] + s.duration_months) for s in replaced) + math.fsum(
-        s.population * shut_down_at(s) for s in unreplaced
-    )
+    # counted from start: a site the record finished before it counts 0 months (as in the objective)
+    exposure = math.fsum(
+        s.population * max(0, plan.starts[s.site_id] + s.duration_months) for s in replaced
+    ) + math.fsum(s.population * shut_down_at(s) for s in unreplaced)
     demand = dataset.total_demand_usd
     return {
         "status": plan.status,
@@ -279,6 +281,11 @@ def summary(plan: Plan) -> dict:
             for p, usd in fund_arrivals(scenario)
         ],
         "carrier_deadline_months": sorted({scenario.month_label(d) for d in deadlines.values()}),
+        # plans from today: what the record fixed (sites.csv status) and the month planning starts from
+        "as_of": scenario.as_of or scenario.start,
+        "sites_done_before_as_of": sum(1 for s in dataset.sites if s.status == "replaced"),
+        "sites_in_progress_at_as_of": sum(1 for s in dataset.sites if s.status == "in_progress"),
+        "recorded_spend_usd": math.fsum(s.cost_usd for s in dataset.sites if s.fixed),
         "build_seconds": round(plan.build_seconds, 3),
         "solve_seconds": round(plan.solve_seconds, 3),
         "wall_seconds": round(plan.wall_seconds, 3),

@@ -113,6 +113,13 @@ def print_summary(figures: dict) -> None:
         lines.insert(-4, f"carrier deadlines {deadlines[0]} to {deadlines[-1]} (each applicant's own clock)")
     if figures.get("missed_deadline") == "keep_running":
         lines.insert(-4, "missed deadline   sites not replaced keep running on covered gear (late, not dark)")
+    if figures.get("sites_done_before_as_of") or figures.get("sites_in_progress_at_as_of"):
+        lines.insert(
+            -4,
+            f"as of {figures['as_of']}     {figures['sites_done_before_as_of']} sites done, "
+            f"{figures['sites_in_progress_at_as_of']} in progress ({usd(figures['recorded_spend_usd'])} spent), "
+            "kept as recorded; the rest is planned",
+        )
     for note in figures["notes"]:
         lines.append(f"note              {note}")
     print("\n".join(lines))
