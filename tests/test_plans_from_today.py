@@ -159,6 +159,12 @@ def test_recorded_work_after_as_of_is_refused_with_its_row():
         plan(dataset, SCENARIO.with_overrides(as_of="2023-05"))
 
 
+def test_a_scenario_made_in_code_with_a_bad_as_of_is_refused_not_crashed():
+    with pytest.raises(InputError) as excinfo:
+        plan(spent_money_dataset(), SCENARIO.with_overrides(as_of="May 2023"))
+    assert [(i.column, i.rule, i.value) for i in excinfo.value.issues] == [("as_of", "bad-month", "May 2023")]
+
+
 @pytest.mark.parametrize("as_of", ["2023-02", "2024-03"])
 def test_as_of_outside_the_horizon_is_refused(as_of):
     """Start 2023-03, 12 months: as_of must lie in 2023-03 .. 2024-02."""

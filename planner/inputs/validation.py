@@ -635,8 +635,8 @@ def check_progress(sites: list[Site], site_lines: dict[str, int]) -> Iterator[Is
 
 def check_progress_against_scenario(dataset: Dataset, scenario: Scenario) -> list[Issue]:
     """as_of lies in [start, start + horizon); recorded work started by as_of; replaced work ended by then."""
-    if scenario.as_of and not MONTH_PATTERN.fullmatch(scenario.as_of):
-        return []  # reported by the scenario's own rules
+    if scenario.as_of and not MONTH_PATTERN.fullmatch(scenario.as_of):  # a scenario made in code
+        return [Issue("scenario", None, "as_of", "bad-month", scenario.as_of, "must be a month written YYYY-MM")]
     start = _month_number(scenario.start)
     today = _month_number(scenario.as_of) if scenario.as_of else start
     issues = []
