@@ -251,7 +251,9 @@ def test_the_model_agrees_with_brute_force_on_small_records(seed):
                 duration_months=rng.choice([1, 2]),
                 lead_time_months=rng.choice([0, 0, 2]),
                 crew_need=(("tower", 1.0),) if rng.random() < 0.8 else (),
-                depends_on=("p0",) if k == 2 and rng.random() < 0.5 else (),
+                depends_on=(
+                    ("p0",) if k == 2 and rng.random() < 0.5 else (rng.choice(["ip", "r1"]),) if k == 1 else ()
+                ),
             )
             for k in range(3)
         ],

@@ -51,6 +51,8 @@ def constrain_selected_precedence(m: SelectionModel, case: CarrierCase) -> None:
     """
     for site_id in case.windows:
         for j in case.by_id[site_id].depends_on:
+            if j in case.fixed_starts:
+                continue  # in progress or replaced: kept by the record, so x_j = 1
             m.add(
                 [(m.replaced[site_id], 1), (m.replaced[j], -1)],
                 pulp.LpConstraintLE,
