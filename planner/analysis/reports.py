@@ -7,7 +7,8 @@ carrier's extensions, see `planner.core.clock`):
   D_c makes its carrier miss the deadline (late, not dark);
 - a site not replaced is shut down at D_c (`missed_deadline = "shut_down"`): its people are
   left without service from D_c to H; with `keep_running` they stay on covered gear to H;
-- exposure_population_months = sum_replaced pop x finish + sum_unreplaced pop x D_c (x H if kept running);
+- exposure_population_months = sum_replaced pop x max(0, finish) + sum_unreplaced pop x D_c (x H if kept
+  running); a site sites.csv records as replaced before `start` has a negative finish and counts 0;
 - dark_population_months = sum_unreplaced pop x max(0, H - D_c) (0 if kept running);
 - money: a site's cost is drawn in the month its work starts, own funds first, then the
   fund, which a carrier may draw up to allocation x the fraction of the fund arrived;
@@ -38,9 +39,16 @@ from planner.core.schema import Plan
 from planner.engine.allocation import applied_pro_rata_factor, priority_tier_factors
 from planner.engine.solve import SOLVER_NAME
 
+# schedule.csv's `status`: what the record says was done (sites.csv `status`), or what the plan does
+SCHEDULE_STATUS = {"replaced": "done", "in_progress": "in progress", "planned": "planned"}
+
 
 def schedule_table(plan: Plan) -> pd.DataFrame:
-    """One row per site: when work starts and finishes, or that it is not replaced."""
+    """One row per site: when work starts and finishes, or that it is not replaced.
+
+    `status` says whose decision a start is: done (the record: replaced), in progress (the record:
+    work under way, kept), planned (the plan's), or not replaced.
+    """
     rows = []
     for site in plan.dataset.sites:
         start = plan.starts.get(site.site_id)
@@ -54,6 +62,7 @@ def schedule_table(plan: Plan) -> pd.DataFrame:
                 "month": None if start is None else plan.scenario.month_label(start),
                 "finish_month": None if start is None else plan.scenario.month_label(start + site.duration_months),
                 "replaced": start is not None,
+                "status": SCHEDULE_STATUS[site.status] if start is not None or site.fixed else "not replaced",
                 "cost_usd": site.cost_usd,
                 "population": site.population,
                 "duration": site.duration_months,
@@ -162,7 +171,8 @@ def monthly_table(plan: Plan) -> pd.DataFrame:
                     dark[t] += site.population
             continue
         finish = start + site.duration_months
-        for t in range(start, min(finish, horizon)):
+        # work the record began before `start` (a negative period) shows only its months from period 0
+        for t in range(max(0, start), min(finish, horizon)):
             spend[t] += site.cost_usd / site.duration_months
             spend_by_carrier[site.carrier_id][t] += site.cost_usd / site.duration_months
             for kind, units in site.crew_need:
@@ -223,7 +233,7 @@ def fund_by_month(plan: Plan, horizon: int) -> tuple[list[float], list[float]]:
         for site in dataset.sites_by_carrier.get(carrier.carrier_id, ()):
             start = plan.starts.get(site.site_id)
             if start is not None and start < horizon:
-                committed[start] += site.cost_usd
+                committed[max(0, start)] += site.cost_usd  # the record's money spent before start: in period 0
         allocation, cumulative = plan.allocation_usd.get(carrier.carrier_id, 0.0), 0.0
         for t, amount in enumerate(committed):
             before = min(allocation, max(0.0, cumulative - carrier.own_funds_usd))
@@ -261,9 +271,10 @@ def summary(plan: Plan) -> dict:
     def shut_down_at(site) -> int:
         return horizon if kept_running else deadlines.get(site.carrier_id, deadline)
 
-    exposure = math.fsum(s.population * (plan.starts[s.site_id] + s.duration_months) for s in replaced) + math.fsum(
-        s.population * shut_down_at(s) for s in unreplaced
-    )
+    # counted from start: a site the record finished before it counts 0 months (as in the objective)
+    exposure = math.fsum(
+        s.population * max(0, plan.starts[s.site_id] + s.duration_months) for s in replaced
+    ) + math.fsum(s.population * shut_down_at(s) for s in unreplaced)
     demand = dataset.total_demand_usd
     kept = math.fsum(s.population for s in replaced)
     waited = math.fsum(s.population * (plan.starts[s.site_id] + s.duration_months) for s in replaced)
@@ -305,6 +316,11 @@ def summary(plan: Plan) -> dict:
             for p, usd in fund_arrivals(scenario)
         ],
         "carrier_deadline_months": sorted({scenario.month_label(d) for d in deadlines.values()}),
+        # plans from today: what the record fixed (sites.csv status) and the month planning starts from
+        "as_of": scenario.as_of or scenario.start,
+        "sites_done_before_as_of": sum(1 for s in dataset.sites if s.status == "replaced"),
+        "sites_in_progress_at_as_of": sum(1 for s in dataset.sites if s.status == "in_progress"),
+        "recorded_spend_usd": math.fsum(s.cost_usd for s in dataset.sites if s.fixed),
         "build_seconds": round(plan.build_seconds, 3),
         "solve_seconds": round(plan.solve_seconds, 3),
         "wall_seconds": round(plan.wall_seconds, 3),

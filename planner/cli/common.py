@@ -43,6 +43,7 @@ SCENARIO_FLAGS = {  # flag dest -> scenario key
     "time_limit": "time_limit_s",
     "mip_gap": "mip_gap",
     "dark_weight": "dark_weight",
+    "as_of": "as_of",
 }
 
 

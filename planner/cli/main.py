@@ -31,6 +31,7 @@ from planner.cli.scale import (
     run_scale_command,
     solve_with_store,
 )
+from planner.cli.value import VALUE_COMMAND, add_value_command, run_value
 from planner.core import __version__
 from planner.core.errors import InputError, PlannerError
 from planner.core.wording import usd
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     solve.add_argument("--mip-gap", help="relative optimality gap at which to stop")
     solve.add_argument("--dark-weight", help="weight of a person-month without service")
+    solve.add_argument("--as-of", help="today, YYYY-MM: plan only the rest (sites.csv status and started)")
     solve.add_argument(
         "--workers", type=whole_number, default=None, help="parallel solver processes (default: up to 2)"
     )
@@ -93,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--quiet", action="store_true", help="print nothing but errors")
     add_scale_commands(commands)
+    add_value_command(commands)
     return parser
 
 
@@ -120,6 +123,13 @@ def print_summary(figures: dict) -> None:
         lines.insert(-4, f"carrier deadlines {deadlines[0]} to {deadlines[-1]} (each applicant's own clock)")
     if figures.get("missed_deadline") == "keep_running":
         lines.insert(-4, "missed deadline   sites not replaced keep running on covered gear (late, not dark)")
+    if figures.get("sites_done_before_as_of") or figures.get("sites_in_progress_at_as_of"):
+        lines.insert(
+            -4,
+            f"as of {figures['as_of']}     {figures['sites_done_before_as_of']} sites done, "
+            f"{figures['sites_in_progress_at_as_of']} in progress ({usd(figures['recorded_spend_usd'])} spent), "
+            "kept as recorded; the rest is planned",
+        )
     for note in figures["notes"]:
         lines.append(f"note              {note}")
     print("\n".join(lines))
@@ -131,10 +141,14 @@ def run(argv: list[str] | None = None) -> int:
         return run_scale_command(args)
     if args.command == "report":
         return run_report(args)
+    if args.command == VALUE_COMMAND:
+        return run_value(args)
     try:
         dataset = read_dataset(args.dataset)
         scenario = resolve_scenario(dataset.default_scenario, args)
         checks = check_against_scenario(dataset, scenario)
+        if any(i.severity == "error" for i in checks):  # e.g. work recorded after as_of: refused, not warned
+            raise InputError([i for i in checks if i.severity == "error"])
         print_warnings([*dataset.warnings, *checks])
         if args.command == "validate":
             print(

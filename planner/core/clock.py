@@ -15,6 +15,22 @@ Periods are months from the scenario's `start` (period 0). Conventions:
   extension granted to it (its `extensions`, or the scenario's when it has none). A carrier
   the fund gives nothing runs on the same clock, so every carrier's deadline depends on the
   scenario and its own extensions only, never on the allocation.
+
+Plans from today (`as_of`, and each site's `status` and `started` in sites.csv):
+
+- Period 0 is still `start`; `as_of` (default `start`) is the period of "today", within
+  [0, horizon). Planned sites start no earlier than `as_of`.
+- A site `in_progress` or `replaced` keeps its recorded start `period_of_month(started)`,
+  which may be negative (work begun before `start`). Its cost counts as spent in that month
+  (before `start`: in period 0 of the accounting, i.e. it is already gone when planning
+  begins). Spending is one pool (own funds + the allocation's share arrived), so which pot
+  paid for done work does not change what is left; the program's rule is that it came out
+  of the allocation, and the plan only spends what remains.
+- Months before `as_of` are the record, not the plan: crews are checked from `as_of` on,
+  where an in-progress site occupies its crews for the rest of its work
+  (months `max(as_of, started) .. started + d - 1`). A replaced site is finished by `as_of`
+  (`started + d <= as_of`, a validation rule). A finish before period 0 counts 0 months on
+  covered gear in the exposure objective (people are counted from `start`).
 """
 
 from __future__ import annotations
@@ -112,3 +128,13 @@ def tranche_words(scenario: Scenario) -> str:
     if not scenario.tranches:
         return f"all at the start ({scenario.start})"
     return ", ".join(f"${usd / 1e9:,.4g}B in {month}" for month, usd in scenario.tranches)
+
+
+def as_of_period(scenario: Scenario) -> int:
+    """The period of "today": planned work starts no earlier (0 when the scenario has no `as_of`)."""
+    return period_of_month(scenario, scenario.as_of) if scenario.as_of else 0
+
+
+def recorded_starts(sites, scenario: Scenario) -> dict[str, int]:
+    """Start period of every site the record fixes (in progress or replaced), negative before `start`."""
+    return {s.site_id: period_of_month(scenario, s.started) for s in sites if s.fixed and s.started}

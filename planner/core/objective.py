@@ -6,6 +6,7 @@ makespan:  (H + 1) * (sites not replaced) + sum over carriers of max finish of t
 D_c is the effective deadline of the site's carrier (`planner.core.clock.carrier_deadline`).
 With `missed_deadline = "keep_running"` an unreplaced site is not shut down at D_c: its
 people stay on covered gear to the horizon, so it counts pop_s * H and nobody is dark.
+finish_s is counted from `start`: a site the record replaced before it counts max(0, finish_s) = 0.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ def score(
         if start is None:
             total += site.population * unreplaced_months(site, horizon, deadline, dark_weight, missed_deadline)
         else:
-            total += site.population * (start + site.duration_months)
+            # a site the record finished before `start` (a negative finish) counts no month
+            total += site.population * max(0, start + site.duration_months)
     return total
 
 

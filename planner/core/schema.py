@@ -20,6 +20,9 @@ OBJECTIVES = ("exposure", "makespan")
 WINTER_MONTHS = (12, 1, 2, 3)  # December-March: tower work is limited in northern states
 EXTENSION_MONTHS = 6  # 47 CFR 1.50004: each extension adds six months
 MISSED_DEADLINE_POLICIES = ("shut_down", "keep_running")  # what happens to a site not replaced by its deadline
+# What sites.csv says is already done: planned (the default) is left to the plan; in_progress and
+# replaced keep their recorded `started` month (see `planner.core.clock`, "Plans from today").
+SITE_STATUSES = ("planned", "in_progress", "replaced")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +70,14 @@ class Site:
     lat: float | None = None
     lon: float | None = None
     county_fips: str = ""
+    status: str = "planned"  # planned | in_progress | replaced (SITE_STATUSES)
+    started: str = ""  # YYYY-MM the recorded work began (in_progress and replaced); "" for planned
     line: int = field(default=0, compare=False)  # line in sites.csv, for messages
+
+    @property
+    def fixed(self) -> bool:
+        """The record decides this site's start (in progress or replaced): the plan keeps it."""
+        return self.status != "planned"
 
     def need(self, crew_type: str) -> float:
         for kind, units in self.crew_need:
@@ -95,6 +105,7 @@ class Scenario:
     # When fund money arrives: ("YYYY-MM", usd) pairs summing to fund_usd; () = all of it at `start`.
     tranches: tuple[tuple[str, float], ...] = ()
     missed_deadline: str = "shut_down"  # shut_down: unreplaced sites go dark at the deadline; keep_running: late
+    as_of: str = ""  # YYYY-MM of "today": planned work starts no earlier; "" = start
 
     def __post_init__(self):
         total = math.fsum(usd for _, usd in self.tranches)

@@ -77,7 +77,8 @@ def greedy_funding(dataset: Dataset, scenario: Scenario) -> tuple[dict[str, floa
     Sites are ranked by the population per dollar of their subtree (a core is worth the
     network behind it). Taking the next site means paying for it and any unfunded sites
     it depends on, from the carrier's own funds first and then the fund; a site whose
-    bundle no longer fits is skipped and the walk goes on. Returns the allocation and
+    bundle no longer fits is skipped and the walk goes on. Sites in progress or replaced
+    (plans from today) are taken first: their money is spent. Returns the allocation and
     the funded sites.
     """
     ratio: dict[str, float] = {}
@@ -85,7 +86,8 @@ def greedy_funding(dataset: Dataset, scenario: Scenario) -> tuple[dict[str, floa
         ratio.update(subtree_value_per_dollar(sites))
     by_id = dataset.site_by_id
     rank = {site_id: i for i, site_id in enumerate(topological_order(dataset.sites))}
-    order = sorted(dataset.sites, key=lambda s: (-ratio[s.site_id], -s.population, s.site_id))
+    # the record's sites (in progress, replaced) are paid for already: they come first
+    order = sorted(dataset.sites, key=lambda s: (not s.fixed, -ratio[s.site_id], -s.population, s.site_id))
     own_left = {c.carrier_id: c.own_funds_usd for c in dataset.carriers}
     fund_left = scenario.available_usd
     allocation = {c.carrier_id: 0.0 for c in dataset.carriers}

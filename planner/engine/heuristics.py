@@ -4,6 +4,7 @@ The serial schedule-generation scheme takes sites one at a time, highest priorit
 first among those whose predecessors are decided, funds a site if the money left
 covers it, and starts it in the earliest period where its lead time, predecessors,
 crews and the money arrived so far (tranches) allow. It never breaks a rule, so its plan is always feasible.
+Sites the record fixes (in progress, replaced) are in the schedule from the outset, at their recorded start.
 """
 
 from __future__ import annotations
@@ -135,10 +136,10 @@ def serial_schedule(
     key = key or priority_rule(case)
     windows = case.windows
     usage = {k: [0.0] * case.horizon for k in case.capacity}
-    budget_left = case.budget_usd
-    steps = case.money_steps  # tranches: money in hand by the end of each stretch
+    budget_left = case.planned_budget_usd  # what the record (in progress, replaced) has not spent
+    steps = case.money_steps  # tranches: money in hand by the end of each stretch, after the record
     spent_by_step = [0.0] * len(steps)
-    starts: dict[str, int] = {}
+    starts: dict[str, int] = dict(case.fixed_starts)  # the record's sites are kept as they are
     decided: set[str] = set()
     waiting = {s.site_id: sum(1 for j in s.depends_on) for s in case.sites}
     children = _children(case.sites)

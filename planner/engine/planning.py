@@ -28,7 +28,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import replace
 
-from planner.core.clock import arrival_steps
+from planner.core.clock import arrival_steps, recorded_starts
 from planner.core.errors import InputError
 from planner.core.objective import objective_value
 from planner.core.schema import CarrierOutcome, Dataset, Plan, Scenario
@@ -175,7 +175,7 @@ def optimal_plan(
         if selection.stopped_by_clock:
             stopped.append("national selection")
     else:
-        chosen = money_needed(dataset, selection.replaced)
+        chosen = money_needed(dataset, {*selection.replaced, *recorded_starts(dataset.sites, scenario)})
         candidate = assemble(
             dataset,
             scenario,
@@ -199,7 +199,10 @@ def optimal_plan(
     # the time limit left no time for the selection model.
     floor = math.fsum(earliest_finish_bound(case) for case in cases)
     bound, solve_seconds = max(selection.bound, floor), winner.solve_seconds + selection.seconds
-    if sum(len(w) for case in cases for w in case.windows.values()) <= NATIONAL_MODEL_COLUMNS:
+    # The national model has no rows for the record's sites (in progress, replaced): not used with them.
+    if sum(len(w) for case in cases for w in case.windows.values()) <= NATIONAL_MODEL_COLUMNS and not any(
+        case.fixed_starts for case in cases
+    ):
         national = solve_national(
             cases,
             own,
@@ -285,7 +288,12 @@ def schedule_carrier(
     candidates = [serial_schedule(case)]
     known_bound = -math.inf
     selection = solve_selection(
-        [case], {case.carrier_id: case.budget_usd}, 0.0, deadline.share(0.25), mip_gap / 4, work=work
+        [case],
+        {case.carrier_id: max(case.budget_usd, case.fixed_cost_usd)},
+        0.0,
+        deadline.share(0.25),
+        mip_gap / 4,
+        work=work,
     )
     if selection.status != "heuristic":
         known_bound = selection.bound
@@ -437,10 +445,19 @@ def assemble(
     starts: dict[str, int] = {}
     outcomes = []
     bound = 0.0
+    recorded = recorded_starts(dataset.sites, scenario)  # in progress, replaced: kept whatever the solver said
     results = sorted(results, key=lambda r: r.carrier_id)
     for result in results:
-        starts.update(result.starts)
-        objective = objective_value(dataset, scenario, result.starts, horizon, carrier_id=result.carrier_id)
+        carrier_starts = {
+            **result.starts,
+            **{
+                s.site_id: recorded[s.site_id]
+                for s in dataset.sites_by_carrier.get(result.carrier_id, ())
+                if s.site_id in recorded
+            },
+        }
+        starts.update(carrier_starts)
+        objective = objective_value(dataset, scenario, carrier_starts, horizon, carrier_id=result.carrier_id)
         carrier_bound = objective if result.status == "trivial" else min(result.bound, objective)
         bound += carrier_bound
         outcomes.append(

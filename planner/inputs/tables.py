@@ -316,6 +316,8 @@ def dataset_tables(dataset: Dataset) -> dict[str, str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     crew_types = dataset.crew_types
+    # `status` and `started` are written only when some site has them (the file stays as it was otherwise)
+    progress = any(s.status != "planned" or s.started for s in dataset.sites)
     writer.writerow(
         [
             "site_id",
@@ -332,6 +334,7 @@ def dataset_tables(dataset: Dataset) -> dict[str, str]:
             "depends_on",
             *[f"crew_{k}" for k in crew_types],
         ]
+        + ["status", "started"] * progress
     )
     for s in dataset.sites:
         writer.writerow(
@@ -349,6 +352,7 @@ def dataset_tables(dataset: Dataset) -> dict[str, str]:
                 s.lead_time_months,
                 ";".join(s.depends_on),
                 *[_number(s.need(k)) for k in crew_types],
+                *[s.status, s.started][: 2 * progress],
             ]
         )
     out["sites.csv"] = buffer.getvalue()

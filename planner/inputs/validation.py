@@ -28,6 +28,7 @@ from planner.core.schema import (
     OBJECTIVES,
     RULES,
     SITE_KINDS,
+    SITE_STATUSES,
     Carrier,
     CrewPool,
     Dataset,
@@ -117,6 +118,22 @@ DATASET_RULES: dict[str, tuple[str, str]] = {
     "bad-type": ("error", "scenario values have the key's type (number or text)"),
     "reserve-exceeds-fund": ("error", "the administrative reserve does not exceed the fund"),
 }
+# Plans from today: what sites.csv says is already done (`status`, `started`) and the scenario's `as_of`.
+PROGRESS_RULES: dict[str, tuple[str, str]] = {
+    "bad-status": ("error", "a site's status is planned, in_progress or replaced"),
+    "bad-month": ("error", "months (a site's started, a tranche's month) are written YYYY-MM"),
+    "missing-started": ("error", "a site in progress or replaced says when its work started (started, YYYY-MM)"),
+    "started-for-planned": ("warning", "a planned site has no started month (it is ignored: the plan chooses)"),
+    "done-before-dependency": (
+        "error",
+        "a site in progress or replaced depends only on sites in progress or replaced",
+    ),
+    "started-after-as-of": ("error", "a site in progress or replaced started no later than the scenario's as_of"),
+    "replaced-unfinished": ("error", "a replaced site's work (started + duration) ended by the scenario's as_of"),
+    "as-of-outside-horizon": ("error", "the scenario's as_of lies between its start and the end of its horizon"),
+}
+DATASET_RULES.update({rule: what for rule, what in PROGRESS_RULES.items() if rule not in DATASET_RULES})
+MONTH_PATTERN = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
 # --- cell parsers: text -> value, or CellError naming the rule ------------------------------
@@ -263,6 +280,19 @@ def parse_kind(text: str) -> str:
     return kind
 
 
+def parse_status(text: str) -> str:
+    status = (text or "planned").strip().lower()
+    if status not in SITE_STATUSES:
+        raise CellError("bad-status", f"status must be one of {', '.join(SITE_STATUSES)} (empty means planned)")
+    return status
+
+
+def parse_month(text: str) -> str:
+    if text and not MONTH_PATTERN.fullmatch(text):
+        raise CellError("bad-month", "must be a month written YYYY-MM, e.g. 2023-04")
+    return text
+
+
 def parse_fips(text: str) -> str:
     if not re.fullmatch(r"[0-9]{1,5}", text):
         raise CellError("bad-fips", "county_fips is a 5-digit county code")
@@ -312,6 +342,8 @@ SITE_COLUMNS: Spec = {
     "duration": (between(1, MAX_MONTHS, parse_integer), True, None),
     "lead_time": (between(0, MAX_MONTHS, parse_integer), False, 0),
     "depends_on": (parse_depends, False, ()),
+    "status": (parse_status, False, "planned"),  # what is already done (plans from today)
+    "started": (parse_month, False, ""),  # YYYY-MM the work began: in_progress and replaced sites
 }
 CREW_COLUMN_PREFIX = "crew_"
 
@@ -458,6 +490,7 @@ def build_dataset(
     if crew_pairs is not None:
         issues.extend(check_crew_types(known_sites, crews, site_lines, written_pairs=crew_pairs))
     issues.extend(check_carriers_have_sites(carriers, sites, carrier_rows))
+    issues.extend(check_progress(sites, site_lines))
 
     unique_sites = {s.site_id: s for s in reversed(sites)}  # keep the first of duplicates
     return _remember_checked(
@@ -546,6 +579,8 @@ def _site(r: dict, crew_columns: list[str], line: int) -> Site:
         lat=r["lat"],
         lon=r["lon"],
         county_fips=r["county_fips"],
+        status=r["status"],
+        started=r["started"],
         line=line,
     )
 
@@ -646,6 +681,107 @@ def check_crew_types(
                 )
 
 
+def check_progress(sites: list[Site], site_lines: dict[str, int]) -> Iterator[Issue]:
+    """What sites.csv says is done: a start month where the record fixes one, and an order it can keep.
+
+    A site in progress or replaced needs `started`; a planned one's `started` is ignored (a
+    warning); a site in progress or replaced cannot wait for a site still planned.
+    """
+    by_id = {s.site_id: s for s in sites}
+    for site in sites:
+        line = site_lines[site.site_id]
+        if site.fixed and not site.started:
+            yield Issue(
+                "sites.csv",
+                line,
+                "started",
+                "missing-started",
+                "",
+                f"site is {site.status.replace('_', ' ')}, so the plan keeps it as it is: give the month its work "
+                "started (YYYY-MM)",
+            )
+        elif not site.fixed and site.started:
+            yield Issue(
+                "sites.csv",
+                line,
+                "started",
+                "started-for-planned",
+                site.started,
+                "site is planned, so the plan chooses its start and this month is ignored; "
+                "set status to in_progress or replaced if the work has begun",
+                severity="warning",
+            )
+        if site.fixed:
+            for other in site.depends_on:
+                if other in by_id and not by_id[other].fixed:
+                    yield Issue(
+                        "sites.csv",
+                        line,
+                        "depends_on",
+                        "done-before-dependency",
+                        other,
+                        f"site is {site.status.replace('_', ' ')} but depends on {other}, which is still planned; "
+                        f"mark {other} in progress or replaced, or correct this site's status",
+                    )
+
+
+def check_progress_against_scenario(dataset: Dataset, scenario: Scenario) -> list[Issue]:
+    """as_of lies in [start, start + horizon); recorded work started by as_of; replaced work ended by then."""
+    if scenario.as_of and not MONTH_PATTERN.fullmatch(scenario.as_of):  # a scenario made in code
+        return [Issue("scenario", None, "as_of", "bad-month", scenario.as_of, "must be a month written YYYY-MM")]
+    start = _month_number(scenario.start)
+    today = _month_number(scenario.as_of) if scenario.as_of else start
+    issues = []
+    if not start <= today < start + scenario.horizon:
+        issues.append(
+            Issue(
+                "scenario",
+                None,
+                "as_of",
+                "as-of-outside-horizon",
+                scenario.as_of,
+                f"as_of must lie between the start {scenario.start} and the last month of the "
+                f"{scenario.horizon}-month horizon ({scenario.month_label(scenario.horizon - 1)})",
+            )
+        )
+        return issues
+    for site in dataset.sites:
+        if not site.fixed or not MONTH_PATTERN.fullmatch(site.started):
+            continue
+        started = _month_number(site.started)
+        if started > today:
+            issues.append(
+                Issue(
+                    "sites.csv",
+                    site.line or None,
+                    "started",
+                    "started-after-as-of",
+                    site.started,
+                    f"site is {site.status.replace('_', ' ')} since a month after as_of "
+                    f"{scenario.as_of or scenario.start}; the record cannot be ahead of today",
+                )
+            )
+        elif site.status == "replaced" and started + site.duration_months > today:
+            issues.append(
+                Issue(
+                    "sites.csv",
+                    site.line or None,
+                    "started",
+                    "replaced-unfinished",
+                    site.started,
+                    f"site is replaced but its {site.duration_months}-month work started in {site.started} "
+                    f"ends after as_of {scenario.as_of or scenario.start}; mark it in_progress, or correct "
+                    "started or duration",
+                )
+            )
+    return issues
+
+
+def _month_number(label: str) -> int:
+    year, month = label.split("-")
+    return int(year) * 12 + int(month) - 1
+
+
 def check_carriers_have_sites(carriers, sites, carrier_rows) -> Iterator[Issue]:
     with_sites = {s.carrier_id for s in sites}
     for carrier, (line, _) in zip(carriers, carrier_rows, strict=True):
@@ -680,6 +816,7 @@ SCENARIO_KEYS: dict[str, tuple[type, Callable[[Any], str | None]]] = {
     "mip_gap": (float, lambda v: None if 0 <= v < 1 else "must be in [0, 1)"),
     "dark_weight": (float, lambda v: None if 1 <= v <= 1e6 else "must be between 1 and 1e6"),
     "name": (str, lambda v: None),
+    "as_of": (str, lambda v: None if v == "" or MONTH_PATTERN.fullmatch(v) else "must be a month written YYYY-MM"),
     "missed_deadline": (
         str,
         lambda v: None if v in MISSED_DEADLINE_POLICIES else f"must be one of {', '.join(MISSED_DEADLINE_POLICIES)}",
@@ -891,10 +1028,13 @@ def check_against_scenario(dataset: Dataset, scenario: Scenario) -> list[Issue]:
     if any(i.severity == "error" for i in issues):
         return issues  # a cycle or a NaN makes the horizon check meaningless (and would crash it)
     issues.extend(check_tranches_within_horizon(scenario))
+    issues.extend(check_progress_against_scenario(dataset, scenario))
     start_variables = 0
     for sites in dataset.sites_by_carrier.values():
         earliest = earliest_starts(sites)
         for site in sites:
+            if site.fixed:
+                continue  # the record decides its start, not its lead time
             finish = earliest[site.site_id] + site.duration_months
             start_variables += max(0, scenario.horizon - finish + 1)
             if finish <= scenario.horizon:

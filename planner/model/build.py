@@ -108,6 +108,8 @@ def constrain_precedence(m: PlanModel) -> None:
     for site_id, window in case.windows.items():
         site = case.by_id[site_id]
         for j in dict.fromkeys(site.depends_on):  # a repeated predecessor is one rule, not two rows
+            if j in case.fixed_starts:
+                continue  # a recorded start: e_s >= its finish by construction of the window
             duration = case.by_id[j].duration_months
             for t in window:
                 before = m.z(j, t - duration)
@@ -138,11 +140,13 @@ def constrain_crews(m: PlanModel) -> None:
     sum_s need[s,k] * (z[s,t] - z[s,t-d_s]) <= cap[k,t]      for k, t
 
     Rows that can never bind (all sites that might run at t fit together) are left out.
+    Planned work starts at as_of or later, so rows start there; cap[k,t] is what in-progress
+    sites leave (`planner.model.case.capacity_left`).
     """
     case = m.case
     for crew_type in sorted({k for s in case.sites for k, _ in s.crew_need}):
         users = [s for s in case.sites if s.site_id in case.windows and s.need(crew_type) > 0]
-        for t in range(case.horizon):
+        for t in range(max(0, case.as_of), case.horizon):
             active = [
                 s
                 for s in users
@@ -161,13 +165,15 @@ def constrain_budget(m: PlanModel) -> None:
     sum_s cost_s * x_s <= allocation_c + own_funds_c
 
     Spending only grows over time, so this bounds cumulative spending in every month.
+    Sites the record fixes (in progress, replaced) have no x_s: their cost F_c is spent,
+    so the row is sum_{planned s} cost_s * x_s <= max(0, allocation_c + own_funds_c - F_c).
     """
     case = m.case
     total = math.fsum(case.by_id[s].cost_usd for s in case.windows)
-    if total <= case.budget_usd + 1e-6:
+    if total <= case.planned_budget_usd + 1e-6:
         return
     terms = [(m.replaced(s), case.by_id[s].cost_usd) for s in case.windows if case.by_id[s].cost_usd > 0]
-    m.add(terms, pulp.LpConstraintLE, case.budget_usd, "budget", (case.carrier_id,))
+    m.add(terms, pulp.LpConstraintLE, case.planned_budget_usd, "budget", (case.carrier_id,))
 
 
 def constrain_cumulative_funding(m: PlanModel) -> None:
@@ -208,6 +214,9 @@ def objective_exposure(m: PlanModel) -> list[tuple[pulp.LpVariable, float]]:
     terms = []
     constant = 0.0
     for site in case.sites:
+        if site.site_id in case.fixed_starts:  # the record: a constant pop_s * max(0, finish_s)
+            constant += site.population * max(0, case.fixed_starts[site.site_id] + site.duration_months)
+            continue
         unreplaced = case.unreplaced_cost(site)
         constant += unreplaced
         if site.site_id not in case.windows or site.population == 0 and unreplaced == 0:
@@ -231,8 +240,13 @@ def objective_makespan(m: PlanModel) -> list[tuple[pulp.LpVariable, float]]:
     """
     case = m.case
     periods = range(case.horizon)
+    # the record's work (in progress, replaced) goes on until its finish: y_t = 1 there
+    recorded_finish = max((p + case.by_id[s].duration_months for s, p in case.fixed_starts.items()), default=0)
     going = {
-        t: m.problem.add_variable(f"work_going__{slug(case.carrier_id)}__{t}", lowBound=0, upBound=1) for t in periods
+        t: m.problem.add_variable(
+            f"work_going__{slug(case.carrier_id)}__{t}", lowBound=1 if t < recorded_finish else 0, upBound=1
+        )
+        for t in periods
     }
     m.extra["work_going"] = going
     for t in periods[:-1]:
@@ -256,7 +270,7 @@ def objective_makespan(m: PlanModel) -> list[tuple[pulp.LpVariable, float]]:
                 (site_id, t),
             )
     penalty = case.unreplaced_penalty
-    m.objective_constant = penalty * len(case.sites)
+    m.objective_constant = penalty * (len(case.sites) - len(case.fixed_starts))
     return [(m.replaced(s), -penalty) for s in case.windows] + [(going[t], 1.0) for t in periods]
 
 

@@ -9,6 +9,12 @@ carrier. The case precomputes each site's time window:
 
 and drops sites that can never be replaced (e_s > L_s, a predecessor that can never be
 replaced, or a crew need larger than the capacity in every period of the window).
+
+Plans from today: sites the record fixes (in progress or replaced, `fixed_starts`) are no
+decision, so they get no window; they enter the case as data instead. A planned site
+starts no earlier than `as_of` nor before a fixed site it depends on has finished; the
+crews an in-progress site still occupies from `as_of` on are taken off `capacity`; their
+cost is taken off the money (`planned_budget_usd`, `money_steps`); and `score` counts them.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
-from planner.core.clock import arrival_steps, carrier_deadline
+from planner.core.clock import arrival_steps, as_of_period, carrier_deadline, recorded_starts
 from planner.core.network import earliest_starts, topological_order
 from planner.core.objective import score, unreplaced_months
 from planner.core.schema import Dataset, Scenario, Site
@@ -40,6 +46,18 @@ class CarrierCase:
     arrival_steps: tuple[tuple[int, float], ...] = ()
     own_funds_usd: float = 0.0  # the part of budget_usd that is the carrier's own (there from period 0)
     missed_deadline: str = "shut_down"
+    fixed_starts: dict[str, int] = field(default_factory=dict)  # recorded start of in-progress/replaced sites
+    as_of: int = 0  # period of "today": planned sites start no earlier
+
+    @cached_property
+    def fixed_cost_usd(self) -> float:
+        """Money the record has already spent on this carrier's in-progress and replaced sites."""
+        return math.fsum(self.by_id[s].cost_usd for s in self.fixed_starts)
+
+    @property
+    def planned_budget_usd(self) -> float:
+        """What is left for planned sites: budget - spent, never below 0 (an overspent record plans nothing)."""
+        return max(0.0, self.budget_usd - self.fixed_cost_usd)
 
     @cached_property
     def by_id(self) -> dict[str, Site]:
@@ -70,10 +88,16 @@ class CarrierCase:
         windows: dict[str, range] = {}
         for site_id in self.order or topological_order(self.sites):
             site = self.by_id[site_id]
-            if not all(j in windows for j in site.depends_on):
+            if site_id in self.fixed_starts:
+                continue  # the record decides it: no window, no variables
+            if not all(j in windows or j in self.fixed_starts for j in site.depends_on):
                 continue  # a predecessor can never be replaced, so neither can this site
             first = max(
-                [site.lead_time_months] + [windows[j].start + self.by_id[j].duration_months for j in site.depends_on]
+                [site.lead_time_months, self.as_of]
+                + [
+                    (windows[j].start if j in windows else self.fixed_starts[j]) + self.by_id[j].duration_months
+                    for j in site.depends_on
+                ]
             )
             feasible = [t for t in range(first, self.latest(site) + 1) if self.fits_crews(site, t)]
             if feasible:
@@ -100,22 +124,32 @@ class CarrierCase:
     def score(self, starts: dict[str, int]) -> float:
         """The objective of a schedule of this carrier (see `planner.core.objective`)."""
         return score(
-            self.sites, starts, self.horizon, self.deadline, self.objective, self.dark_weight, self.missed_deadline
+            self.sites,
+            {**self.fixed_starts, **starts},
+            self.horizon,
+            self.deadline,
+            self.objective,
+            self.dark_weight,
+            self.missed_deadline,
         )
 
     @cached_property
     def money_steps(self) -> tuple[tuple[int, float], ...]:
         """(last period, money the carrier may have spent by then) where that is less than its budget.
 
-        money(t) = own_c + allocation_c * phi(t), allocation_c = budget - own_c.
+        money(t) = own_c + allocation_c * phi(t), allocation_c = budget - own_c; with sites the
+        record fixes, what planned sites may have spent: max(0, money(t) - fixed cost) for t >= as_of
+        (every fixed site started by as_of; stretches ending before as_of hold no planned work).
         """
         allocation = self.budget_usd - self.own_funds_usd
         if not math.isfinite(allocation):
             return ()
         steps = []
         for period, phi in self.arrival_steps:
-            money = self.own_funds_usd + allocation * phi
-            if money < self.budget_usd - 1e-6:
+            if period < self.as_of:
+                continue
+            money = max(0.0, self.own_funds_usd + allocation * phi - self.fixed_cost_usd)
+            if money < self.planned_budget_usd - 1e-6:
                 steps.append((period, money))
         return tuple(steps)
 
@@ -143,11 +177,13 @@ def carrier_case(
     carrier = dataset.carrier_by_id[carrier_id]
     sites = dataset.sites_by_carrier.get(carrier_id, ())
     horizon = scenario.horizon if horizon is None else horizon
+    fixed = recorded_starts(sites, scenario)
+    as_of = as_of_period(scenario)
     return CarrierCase(
         carrier_id=carrier_id,
         sites=sites,
         budget_usd=allocation_usd + carrier.own_funds_usd,
-        capacity=crew_capacity(dataset, scenario, carrier_id, horizon),
+        capacity=capacity_left(crew_capacity(dataset, scenario, carrier_id, horizon), sites, fixed, as_of),
         horizon=horizon,
         deadline=carrier_deadline(scenario, carrier),
         objective=scenario.objective,
@@ -156,7 +192,32 @@ def carrier_case(
         arrival_steps=clamped_arrival_steps(scenario, horizon),
         own_funds_usd=carrier.own_funds_usd,
         missed_deadline=scenario.missed_deadline,
+        fixed_starts=fixed,
+        as_of=as_of,
     )
+
+
+def capacity_left(
+    capacity: dict[str, tuple[float, ...]], sites: tuple[Site, ...], fixed_starts: dict[str, int], as_of: int
+) -> dict[str, tuple[float, ...]]:
+    """Crews left for planned work: cap[k,t] - need of the fixed sites working in t, for t >= as_of, never < 0.
+
+    Months before as_of are the record (no planned work runs then); work the record puts on
+    more crews than there are is the record's, and leaves planned work none.
+    """
+    if not fixed_starts:
+        return capacity
+    left = {k: list(periods) for k, periods in capacity.items()}
+    by_id = {s.site_id: s for s in sites}
+    for site_id, start in fixed_starts.items():
+        site = by_id[site_id]
+        for kind, units in site.crew_need:
+            periods = left.get(kind)
+            if periods is None:
+                continue
+            for t in range(max(start, as_of, 0), min(start + site.duration_months, len(periods))):
+                periods[t] = max(0.0, periods[t] - units)
+    return {k: tuple(v) for k, v in left.items()}
 
 
 def clamped_arrival_steps(scenario: Scenario, horizon: int) -> tuple[tuple[int, float], ...]:

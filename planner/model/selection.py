@@ -52,6 +52,8 @@ def constrain_selected_precedence(m: SelectionModel, case: CarrierCase) -> None:
     """
     for site_id in case.windows:
         for j in case.by_id[site_id].depends_on:
+            if j in case.fixed_starts:
+                continue  # in progress or replaced: kept by the record, so x_j = 1
             m.add(
                 [(m.replaced[site_id], 1), (m.replaced[j], -1)],
                 pulp.LpConstraintLE,
@@ -63,13 +65,13 @@ def constrain_selected_precedence(m: SelectionModel, case: CarrierCase) -> None:
 def constrain_carrier_money(m: SelectionModel, case: CarrierCase, own_funds_usd: float) -> None:
     """A carrier spends at most its allocation and its own funds.
 
-    sum_{s in S_c} cost_s x_s - a_c <= own_c
+    sum_{s in S_c} cost_s x_s - a_c <= own_c - F_c      (F_c: cost of the sites the record fixes)
     """
     money = [(m.replaced[s], case.by_id[s].cost_usd) for s in case.windows]
     m.add(
         [*money, (m.allocation[case.carrier_id], -1)],
         pulp.LpConstraintLE,
-        own_funds_usd,
+        own_funds_usd - case.fixed_cost_usd,  # the record's sites are paid for: F_c comes off first
         f"money__{slug(case.carrier_id)}",
     )
 
@@ -108,6 +110,9 @@ def objective_exposure(m: SelectionModel, case: CarrierCase) -> None:
     sum_s u_s + sum_s (pop_s (e_s + d_s) - u_s) x_s
     """
     for site in case.sites:
+        if site.site_id in case.fixed_starts:  # the record: pop_s * max(0, finish_s), a constant
+            m.constant += site.population * max(0, case.fixed_starts[site.site_id] + site.duration_months)
+            continue
         unreplaced = case.unreplaced_cost(site)
         m.constant += unreplaced
         if site.site_id in case.windows:
@@ -120,13 +125,14 @@ def objective_makespan(m: SelectionModel, case: CarrierCase) -> None:
 
     P sum_s (1 - x_s) + C_c,   C_c >= (e_s + d_s) x_s
     """
-    finish = m.problem.add_variable(f"makespan__{slug(case.carrier_id)}", lowBound=0)
+    recorded_finish = max((p + case.by_id[s].duration_months for s, p in case.fixed_starts.items()), default=0)
+    finish = m.problem.add_variable(f"makespan__{slug(case.carrier_id)}", lowBound=max(0, recorded_finish))
     for s in case.windows:
         earliest_finish = case.windows[s].start + case.by_id[s].duration_months
         m.add([(finish, 1), (m.replaced[s], -earliest_finish)], pulp.LpConstraintGE, 0, f"makespan__{slug(s)}")
     m.objective.append((finish, 1.0))
     m.objective.extend((m.replaced[s], -case.unreplaced_penalty) for s in case.windows)
-    m.constant += case.unreplaced_penalty * len(case.sites)
+    m.constant += case.unreplaced_penalty * (len(case.sites) - len(case.fixed_starts))
 
 
 def build_selection(cases: list[CarrierCase], own_funds: dict[str, float], available_usd: float):

@@ -122,6 +122,7 @@ TEXT_COLUMNS = {
     "month",
     "finish_month",
     "deadline_month",
+    "status",  # schedule.csv: done | in progress | planned | not replaced
 }
 FLAG_COLUMNS = {"replaced", "on_time", "allocation_idle"}
 WHOLE_COLUMNS = {
@@ -517,6 +518,7 @@ def run_files(result, provenance: dict) -> dict[str, str]:
             "replaced",
             "cost_usd",
             "population",
+            "status",  # done | in progress | planned | not replaced (plans from today); read as optional
         ]
     ]
     carriers = carriers_table(result)
