@@ -26,6 +26,7 @@ import pandas as pd
 import streamlit as st
 
 import planner
+from planner.analysis.marginal_value import value_of_money
 from planner.analysis.ontime import LEVERS, least_change_to_finish_on_time
 from planner.analysis.replan import CarrierChanges, replan_carrier
 from planner.analysis.reports import FALLBACK_NOTE
@@ -774,3 +775,20 @@ def table(data: pd.DataFrame, caption: str, key: str, run: str = "", shown: pd.D
 def views_run(views: PlanViews) -> str:
     """The run name used in file names: the run id if any, else sha prefix and solved-at."""
     return run_name(views.summary, {"solved_at": views.plan.solved_at})
+
+
+@st.cache_resource
+def _value_store() -> dict:
+    return {}
+
+
+def value_of_more_money(views: PlanViews, carrier_id: str, compute: bool = False) -> dict | None:
+    """What $1M more buys this carrier (`planner.analysis.marginal_value`): stored, computed now, or None."""
+    key = plan_key(views.plan.dataset, views.plan.scenario, f"value:{carrier_id}")
+    store = _value_store()
+    if key in store or not compute:
+        return store.get(key)
+    with st.spinner(f"Re-planning {carrier_id} with and without $1M more..."):
+        table = value_of_money(views.plan, [carrier_id], time_limit_s=REPLAN_TIME_LIMIT_S)
+    store[key] = table.iloc[0].to_dict()
+    return store[key]

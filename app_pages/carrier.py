@@ -206,6 +206,22 @@ right.plotly_chart(
 )
 _state.report_downloads(views, key=f"carrier_report_{carrier_id}")
 
+# ---------------------------------------------------------------- the value of one more dollar
+
+st.subheader("The value of $1M more")
+st.caption(
+    "This carrier re-planned alone with its allocation and with $1M more (finite differences: a site is bought "
+    "whole, so a larger or smaller step can buy more or less per dollar; see `rrplan value`)."
+)
+value = _state.value_of_more_money(national, carrier_id)
+if value is None and st.button("Compute the value of $1M more", key=f"value_{carrier_id}", icon=":material/paid:"):
+    value = _state.value_of_more_money(national, carrier_id, compute=True)
+if value is not None:
+    columns = st.columns(3)
+    columns[0].metric("People kept connected per $1M", f"{value['people_connected_per_1m']:,.0f}")
+    columns[1].metric("Person-months connected per $1M", f"{value['person_months_connected_per_1m']:,.0f}")
+    columns[2].metric("Buys", "another site" if value["bought_anything"] else "nothing more")
+
 # ---------------------------------------------------------------- what would make us on time
 
 st.subheader("What would make us on time")

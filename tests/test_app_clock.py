@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import planner
+from planner.analysis.marginal_value import value_of_money
 from planner.core.clock import tranche_words, with_fund
 from planner.core.schema import Scenario
 from planner.inputs.io import read_dataset, write_dataset
@@ -61,3 +64,17 @@ def test_the_carrier_screen_shows_the_carriers_own_deadline(clocked):
     assert not at.exception
     shown = {m.label: m.value for m in at.metric}
     assert shown["Deadline"] == clocked.month_label(clocked.deadline + 6 * 1)
+
+
+def test_the_carrier_screen_says_what_one_more_million_buys(clocked):
+    """Computed on request by re-planning the carrier alone with and without $1M more (tiny's sites cost <= $1M)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page("app_pages/carrier.py").run()
+    at.selectbox(key="carrier_id").set_value("north").run()
+    at.button(key="value_north").click().run()
+    assert not at.exception
+    shown = {m.label: m.value for m in at.metric}
+    plan = planner.plan(read_dataset(os.environ["RRPLAN_DATASET"]), at.session_state["scenario"], workers=1)
+    (expected,) = value_of_money(plan, ["north"]).to_dict("records")
+    assert shown["People kept connected per $1M"] == f"{expected['people_connected_per_1m']:,.0f}"
+    assert shown["Buys"] == ("another site" if expected["bought_anything"] else "nothing more")

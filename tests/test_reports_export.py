@@ -607,3 +607,21 @@ def test_the_workbook_has_the_compare_table_when_rules_are_compared(tiny_run):
         assert rows["People left without service"][index] == figures["population_left_without_service"]
         assert rows["Allocated from the fund"][index] == pytest.approx(figures["allocated_usd"])
     assert "Compare" not in openpyxl.load_workbook(io.BytesIO(plan_report_bytes(result, "xlsx"))).sheetnames
+
+
+def test_reports_say_when_money_arrives_and_what_happens_to_a_late_site():
+    """Two tranches and `keep_running`: the scenario rows and the assumptions say both, in dollars and months."""
+    from planner.present.documents import wording
+
+    sites = [site("a1", population=10, cost=100), site("a2", population=5, cost=100)]
+    tranches = (("2022-01", 100.0), ("2022-04", 100.0))
+    sc = scenario(
+        start="2022-01", fund_usd=200, tranches=tranches, horizon=6, deadline=3, missed_deadline="keep_running"
+    )
+    record = RunRecord.from_plan(planner.plan(dataset(sites), sc, workers=1))
+    rows = {label: value for label, value, _ in wording.scenario_rows(record)}
+    assert rows["Money arrives (month and dollars)"] == "$100 in 2022-01, then $100 in 2022-04"
+    assert rows["A site not replaced by its carrier's deadline"] == "kept running on covered gear, late but not dark"
+    said = " ".join(wording.assumptions(record))
+    assert "It arrives $100 in 2022-01, then $100 in 2022-04" in said
+    assert "keeps running on covered gear to the end of the horizon" in said and "shut down" not in said

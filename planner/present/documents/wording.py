@@ -207,13 +207,17 @@ SCENARIO_LABELS = {
     "time_limit_s": ("Solver time limit", SECONDS),
     "mip_gap": ("Accepted optimality gap", RATIO),
     "dark_weight": ("Weight of a person-month without service", NUMBER),
+    "tranches": ("Money arrives (month and dollars)", TEXT),
+    "missed_deadline": ("A site not replaced by its carrier's deadline", TEXT),
+    "as_of": ("Planned from (work recorded before is kept)", TEXT),
 }
 
 
 def scenario_rows(record: RunRecord) -> list[tuple[str, object, str]]:
     """(label, value, unit) of every scenario field, known ones first in a fixed order, then any others."""
     scenario = record.scenario
-    rows = [(label, scenario[key], unit) for key, (label, unit) in SCENARIO_LABELS.items() if key in scenario]
+    shown = {**scenario, "tranches": tranche_sentence(scenario), "missed_deadline": missed_deadline_words(scenario)}
+    rows = [(label, shown[key], unit) for key, (label, unit) in SCENARIO_LABELS.items() if key in scenario]
     rows += [(key, _plain(scenario[key]), TEXT) for key in sorted(scenario) if key not in SCENARIO_LABELS]
     return rows
 
@@ -230,6 +234,20 @@ def _plain(value: object) -> object:
     return value
 
 
+def tranche_sentence(scenario: dict) -> str:
+    """'$1.895B in 2022-07, then $3.08B in 2025-04', or 'all of it in 2022-08 (the first month)'."""
+    tranches = scenario.get("tranches") or ()
+    if not tranches:
+        return f"all of it in {scenario['start']} (the first month)"
+    return ", then ".join(f"{usd(float(amount))} in {month}" for month, amount in tranches)
+
+
+def missed_deadline_words(scenario: dict) -> str:
+    if scenario.get("missed_deadline") == "keep_running":
+        return "kept running on covered gear, late but not dark"
+    return "shut down at the deadline: its people are without service"
+
+
 def assumptions(record: RunRecord) -> list[str]:
     """What the figures assume, in the scenario's own numbers."""
     s = record.scenario
@@ -241,14 +259,22 @@ def assumptions(record: RunRecord) -> list[str]:
         minimised = "the months until every carrier is done (makespan)"
     return [
         f"Months are counted from {s['start']} (period 0); the plan covers {record.horizon} months.",
-        f"The deadline is the {s['deadline']}-month term plus {s['extensions']} six-month extension(s): "
-        f"month {record.deadline} ({record.deadline_month}).",
+        f"Each carrier's deadline runs from the month the fund first has money: the {s['deadline']}-month term "
+        f"plus six months for each extension ({s['extensions']} by default; a carrier's own count where "
+        f"carriers.csv gives one): month {record.deadline} ({record.deadline_month}) for a carrier with the "
+        "default; the carriers table gives each carrier's own.",
         f"Money: the fund less the administrative reserve ({usd(record.summary['available_usd'])}) is "
-        f"{rule_words(record.rule)}; a carrier pays for sites from its allocation first and its own funds after it.",
+        f"{rule_words(record.rule)}. It arrives {tranche_sentence(s)}; by any month a carrier has drawn at most "
+        "its allocation times the share of the fund arrived, and its own funds are there from the start.",
         "A site's cost is spent evenly over its months of work; a site is replaced only if its carrier can pay "
         "its whole cost.",
         "A replaced site keeps its people on covered gear until the month its work finishes; a site not replaced "
-        "is shut down at the deadline and its people are without service from then to the end of the horizon.",
+        + (
+            "keeps running on covered gear to the end of the horizon (late, not dark: as under an extension)."
+            if s.get("missed_deadline") == "keep_running"
+            else "is shut down at its carrier's deadline and its people are without service from then to the end "
+            "of the horizon."
+        ),
         "Crews: in each month a carrier's work in progress never needs more crew units of a type than it has "
         "(fewer in December to March where winter capacity is set); a site starts only after its equipment "
         "arrives (lead time) and after the sites it depends on are finished.",
