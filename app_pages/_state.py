@@ -71,12 +71,15 @@ MONEY_COLUMN = "$%,d"  # whole dollars with thousands separators in tables (st.c
 METRICS_PER_ROW = 4  # at most, on a wide screen; the grid wraps to fewer on a narrow one
 METRIC_WIDTH_PX = 168  # two metrics fit side by side on a phone (about 360 px of page)
 METRIC_GAP_PX = 16  # Streamlit's "small" gap
+HEADLINE_STYLE = "<style>.st-key-headline_grid [data-testid='stMetricValue'] {font-size: 1.45rem;}</style>"
 GRID_WIDTH_PX = METRICS_PER_ROW * METRIC_WIDTH_PX + (METRICS_PER_ROW - 1) * METRIC_GAP_PX + 20  # room for 4, not 5
 
 
 def headline_metrics(summary: dict) -> None:
     """The national headline figures as a compact grid that wraps: at most METRICS_PER_ROW a row on a wide
     screen, two on a phone (st.columns would stack them one per row there); each with its tooltip."""
+    # Values such as "1,303 of 4,184" must fit a phone-sized metric: a smaller font than Streamlit's default.
+    st.markdown(HEADLINE_STYLE, unsafe_allow_html=True)
     with st.container(horizontal=True, gap="small", width=GRID_WIDTH_PX, key="headline_grid"):
         for label, value in headline_values(summary).items():
             st.metric(label, value, help=HEADLINE_HELP.get(label), width=METRIC_WIDTH_PX)

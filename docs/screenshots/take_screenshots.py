@@ -130,14 +130,14 @@ def main(argv: list[str] | None = None) -> int:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             page = browser.new_page(viewport=VIEWPORT)
             page.goto(url)
-            page.get_by_text("People left without service").first.wait_for(timeout=LONG_MS)
+            page.get_by_text("Left without service").first.wait_for(timeout=LONG_MS)
             print(f"national screen after a cold start: {time.perf_counter() - began:.1f} s", flush=True)
             settle(page, 3)
             if "national" in args.screens:
                 page.screenshot(path=str(out / "national.png"))
             again = time.perf_counter()
             page.reload()
-            page.get_by_text("People left without service").first.wait_for(timeout=LONG_MS)
+            page.get_by_text("Left without service").first.wait_for(timeout=LONG_MS)
             print(f"national screen again (cached): {time.perf_counter() - again:.1f} s", flush=True)
 
             if "national" in args.screens:
