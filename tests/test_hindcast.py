@@ -88,3 +88,32 @@ def test_script_writes_the_hindcast_page(tmp_path):
     assert_page(page, hindcast.read_facts())
     assert "program126" in page
     assert "shut_down" in page
+
+
+def test_what_binds_and_who_needs_an_extension_on_the_tiny_fixture():
+    """Lead times, money in hand and crews on the tiny fixture, derived by hand.
+
+    Term 5 months from 2023-03 (period 0), one extension (deadline 11); $1.8M in 2023-03 and $0.2M
+    in 2023-09 (period 6): 90% of the fund in hand before period 6. Pro rata with $2M > $1.27M demand
+    gives each carrier its demand (north $780k, south $490k).
+    - Earliest finish (unlimited crews): north core lead 1 + 2 = 3, r1 3->4, r3 after r1 4->6: 6 > 5,
+      cannot meet the term; south core lead 2 + 1 = 3, r2 3->5: 5, can. Both are wireless.
+    - Money early: north 0.9 x 780k = 702k < 780k; south 0.9 x 490k + 50k own = 491k >= 490k: one.
+    - South has one tower crew: r1 3->4 then r2 4->6, done at 6 > 5; north must wait for period 6 for
+      its last $78k: both need their extension, both are done by 11, nobody on a late site.
+    """
+    hindcast = load_hindcast()
+    dataset = planner.read_dataset(ROOT / "tests" / "fixtures" / "tiny")
+    scenario = dataset.default_scenario.with_overrides(
+        fund_usd=2_000_000, tranches=(("2023-03", 1_800_000.0), ("2023-09", 200_000.0)), deadline=5, extensions=1
+    )
+    plan = planner.plan(dataset, scenario)
+    binds = hindcast.what_binds(plan)
+    assert binds["first_share"] == pytest.approx(0.9)
+    assert (binds["wireless"], binds["cannot_meet_term"], binds["cannot_meet_extended"]) == (2, 1, 0)
+    assert binds["money_enough_early"] == 1
+    assert hindcast.late_carriers(plan) == {
+        "needed_extension": 2,
+        "late_after_extensions": 0,
+        "people_on_late_sites": 0,
+    }
