@@ -362,8 +362,8 @@ def render_page(figures: dict) -> str:
     if shut["resolved"]:
         lines.append(
             '| people left without service, re-solved with `missed_deadline = "shut_down"` | no figure | none | '
-            f"{shut['people_without_service']:,} ({shut['carriers_with_dark_sites']:,} of the applications have "
-            "dark sites) |"
+            f"{shut['people_without_service']:,} ({shut['carriers_with_dark_sites']:,} application(s) with dark "
+            "sites) |"
         )
     lines += [
         "",
@@ -420,7 +420,7 @@ def differ_section(figures: dict) -> list[str]:
         f"{money(binds['own_funds_usd'])} in all. So {binds['money_enough_early']:,} of {binds['applications']:,} "
         f"applications could pay for every site before {second}, and the plan finishes "
         f"{binds['done_before_second_tranche'] or 0:,} "
-        "before it (record: {record('share_done_2023_06')} done by June 2023, "
+        f"before it (record: {record('share_done_2023_06')} done by June 2023, "
         f"{record('certified_complete_2024_07')} certified by July 2024, {record('completed_2024_12')} complete "
         "by December 2024). Real recipients that "
         "finished early paid the rest from money the dataset does not give them (own funds, loans, lower real "

@@ -50,6 +50,7 @@ def assert_page(page: str, facts: dict) -> None:
             assert re.fullmatch(r"\$?[\d,]+(\.\d+)?[MB]?%?", plan_figure), (figure, plan_figure)
             assert re.search(r"\d", record)
     assert "## Where the model and the record differ, and why" in page
+    assert "{" not in page, "a figure was left as an unformatted placeholder"
     assert "14" in table_rows(page, "certified_complete_2024_07")[0][1]
     assert facts["certified_complete_2024_07"]["value"] == "14"
 
