@@ -274,28 +274,61 @@ def _member_problem(info: zipfile.ZipInfo) -> tuple[str, str] | None:
     return None
 
 
-def _unpack_zip(name: str, data: bytes, max_bytes: int, issues: list[Issue]) -> tuple[dict[str, bytes], str]:
-    """Check a zip from its headers, then read its dataset files with a hard cap on actual bytes."""
-    label = re.sub(r"[^A-Za-z0-9_.-]+", "-", PurePosixPath(re.split(r"[\\/]", name)[-1]).stem).strip("-.") or "upload"
-    file = _base_name(name)
+def _upload_label(name: str) -> str:
+    """The upload's name as a dataset label: its stem, with anything but letters, digits, `_.-` made `-`."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", PurePosixPath(re.split(r"[\\/]", name)[-1]).stem).strip("-.") or "upload"
+
+
+def _open_archive(
+    data: bytes, file: str, issues: list[Issue], bad_rule: str, bad_message: str, max_members: int, too_many: str
+) -> zipfile.ZipFile | None:
+    """The zip (or .xlsx, itself a zip) opened from its central directory, or None with the problem in `issues`."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
     except ZIP_ERRORS as err:
-        issues.append(Issue(file, None, None, "bad-zip", None, f"file is not a readable zip archive ({err})"))
-        return {}, label
-    if len(members) > MAX_ZIP_MEMBERS:
-        issues.append(
-            Issue(
-                file,
-                None,
-                None,
-                "zip-too-many-members",
-                str(len(members)),
-                f"zip holds more than {MAX_ZIP_MEMBERS} entries; a dataset is at most four files",
-            )
+        issues.append(Issue(file, None, None, bad_rule, None, f"{bad_message} ({err})"))
+        return None
+    if len(members) > max_members:
+        issues.append(Issue(file, None, None, "zip-too-many-members", str(len(members)), too_many))
+        return None
+    return archive
+
+
+def _bomb(file: str, info: zipfile.ZipInfo, part: str, whole: str) -> list[Issue]:
+    """The zip-bomb issue of a member whose declared size is far beyond its compressed size (none otherwise)."""
+    if info.file_size <= RATIO_CHECK_MIN_BYTES or info.file_size <= MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+        return []
+    ratio = info.file_size / max(info.compress_size, 1)
+    return [
+        Issue(
+            file,
+            None,
+            None,
+            "zip-bomb",
+            f"{ratio:,.0f}x",
+            f"{part} {info.filename} expands {info.compress_size:,} bytes to {info.file_size:,}; "
+            f"that ratio is a zip bomb, not {whole}",
         )
+    ]
+
+
+def _unpack_zip(name: str, data: bytes, max_bytes: int, issues: list[Issue]) -> tuple[dict[str, bytes], str]:
+    """Check a zip from its headers, then read its dataset files with a hard cap on actual bytes."""
+    label = _upload_label(name)
+    file = _base_name(name)
+    archive = _open_archive(
+        data,
+        file,
+        issues,
+        "bad-zip",
+        "file is not a readable zip archive",
+        MAX_ZIP_MEMBERS,
+        f"zip holds more than {MAX_ZIP_MEMBERS} entries; a dataset is at most four files",
+    )
+    if archive is None:
         return {}, label
+    members = archive.infolist()
 
     declared = 0
     wanted: dict[str, zipfile.ZipInfo] = {}
@@ -308,20 +341,7 @@ def _unpack_zip(name: str, data: bytes, max_bytes: int, issues: list[Issue]) -> 
         if info.is_dir() or IGNORED_MEMBERS.search(info.filename):
             continue
         declared += info.file_size
-        if info.file_size > RATIO_CHECK_MIN_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(
-            info.compress_size, 1
-        ):
-            issues.append(
-                Issue(
-                    file,
-                    None,
-                    None,
-                    "zip-bomb",
-                    f"{info.file_size / max(info.compress_size, 1):,.0f}x",
-                    f"member {info.filename} expands {info.compress_size:,} bytes to {info.file_size:,}; "
-                    "that ratio is a zip bomb, not a dataset",
-                )
-            )
+        issues.extend(_bomb(file, info, "member", "a dataset"))
         parts = PurePosixPath(info.filename.replace("\\", "/")).parts
         base = parts[-1].lower()
         if base not in UPLOAD_FILES or len(parts) > 2:
@@ -450,45 +470,27 @@ def _unpack_workbook(name: str, data: bytes, max_bytes: int, issues: list[Issue]
     Row r of a sheet becomes line r of its CSV file, so messages show the row Excel shows.
     Cells are read as values (a formula's last computed value; formulas are never run).
     """
-    label = re.sub(r"[^A-Za-z0-9_.-]+", "-", PurePosixPath(re.split(r"[\\/]", name)[-1]).stem).strip("-.") or "upload"
+    label = _upload_label(name)
     file = _base_name(name)
-    try:
-        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
-    except ZIP_ERRORS as err:
-        issues.append(Issue(file, None, None, "bad-workbook", None, f"file is not a readable .xlsx workbook ({err})"))
+    archive = _open_archive(
+        data,
+        file,
+        issues,
+        "bad-workbook",
+        "file is not a readable .xlsx workbook",
+        MAX_WORKBOOK_MEMBERS,
+        f"the workbook holds more than {MAX_WORKBOOK_MEMBERS} parts; a dataset workbook has a few sheets",
+    )
+    if archive is None:
         return {}, label
-    if len(members) > MAX_WORKBOOK_MEMBERS:
-        issues.append(
-            Issue(
-                file,
-                None,
-                None,
-                "zip-too-many-members",
-                str(len(members)),
-                f"the workbook holds more than {MAX_WORKBOOK_MEMBERS} parts; a dataset workbook has a few sheets",
-            )
-        )
-        return {}, label
+    members = archive.infolist()
     declared = 0
     for info in members:
         problem = _member_problem(info)
         if problem:
             issues.append(Issue(file, None, None, problem[0], info.filename, problem[1]))
         declared += info.file_size
-        if info.file_size > RATIO_CHECK_MIN_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(
-            info.compress_size, 1
-        ):
-            issues.append(
-                Issue(
-                    file,
-                    None,
-                    None,
-                    "zip-bomb",
-                    f"{info.file_size / max(info.compress_size, 1):,.0f}x",
-                    f"workbook part {info.filename} expands {info.compress_size:,} bytes to {info.file_size:,}; "
-                    "that ratio is a zip bomb, not a workbook",
-                )
-            )
+        issues.extend(_bomb(file, info, "workbook part", "a workbook"))
     if declared > max_bytes:
         issues.append(
             Issue(
