@@ -506,21 +506,8 @@ def run_files(result, provenance: dict) -> dict[str, str]:
     """
     # tool, versions, solved-at and made-at, for `rrplan report`; the plan itself knows when it was solved
     solved = {"solved_at": provenance.get("solved_at") or getattr(result, "solved_at", None)}
-    schedule = schedule_table(result)[
-        [
-            "site_id",
-            "carrier_id",
-            "kind",
-            "start",
-            "finish",
-            "month",
-            "finish_month",
-            "replaced",
-            "cost_usd",
-            "population",
-            "status",  # done | in progress | planned | not replaced (plans from today); read as optional
-        ]
-    ]
+    # the columns a report requires, and `status` (done | in progress | planned | not replaced), read as optional
+    schedule = schedule_table(result)[[*TABLE_COLUMNS["schedule.csv"], "status"]]
     carriers = carriers_table(result)
     carriers["name"] = carriers["name"].map(csv_text)  # a name like =HYPERLINK(...) must not run in a spreadsheet
     tables = {
