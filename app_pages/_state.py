@@ -560,7 +560,8 @@ def changes_sentence(changes: CarrierChanges) -> str:
 
 
 @st.cache_resource
-def _least_change_store() -> dict:
+def _carrier_answers() -> dict:
+    """Answers computed for one carrier of one plan (least changes, value of money), by plan key, for every session."""
     return {}
 
 
@@ -571,7 +572,7 @@ def least_changes(views: PlanViews, carrier_id: str, compute: bool = False) -> l
     computed only when asked for, and kept for every session by plan and carrier.
     """
     key = plan_key(views.plan.dataset, views.plan.scenario, f"least:{carrier_id}")
-    store = _least_change_store()
+    store = _carrier_answers()
     if key in store or not compute:
         return store.get(key)
     results = []
@@ -780,15 +781,10 @@ def views_run(views: PlanViews) -> str:
     return run_name(views.summary, {"solved_at": views.plan.solved_at})
 
 
-@st.cache_resource
-def _value_store() -> dict:
-    return {}
-
-
 def value_of_more_money(views: PlanViews, carrier_id: str, compute: bool = False) -> dict | None:
     """What $1M more buys this carrier (`planner.analysis.marginal_value`): stored, computed now, or None."""
     key = plan_key(views.plan.dataset, views.plan.scenario, f"value:{carrier_id}")
-    store = _value_store()
+    store = _carrier_answers()
     if key in store or not compute:
         return store.get(key)
     with st.spinner(f"Re-planning {carrier_id} with and without $1M more..."):

@@ -140,6 +140,18 @@ def coverage_over_time(
     return fig
 
 
+def _money_available_line(x: pd.Series, money_available_usd: float) -> go.Scatter:
+    """The money a spend chart is measured against: a dashed level line across its months."""
+    return go.Scatter(
+        x=[x.iloc[0], x.iloc[-1]],
+        y=[money_available_usd] * 2,
+        name="money available",
+        mode="lines",
+        line={"color": MONEY_COLOURS["available"], "dash": "dash", "width": 2},
+        hovertemplate="$%{y:,.0f}<extra>money available</extra>",
+    )
+
+
 def spend_over_time(
     monthly: pd.DataFrame, money_available_usd: float | None = None, title: str = "Spend per month and cumulative spend"
 ) -> go.Figure:
@@ -168,17 +180,7 @@ def spend_over_time(
         secondary_y=True,
     )
     if money_available_usd is not None:
-        fig.add_trace(
-            go.Scatter(
-                x=[x.iloc[0], x.iloc[-1]],
-                y=[money_available_usd] * 2,
-                name="money available",
-                mode="lines",
-                line={"color": MONEY_COLOURS["available"], "dash": "dash", "width": 2},
-                hovertemplate="$%{y:,.0f}<extra>money available</extra>",
-            ),
-            secondary_y=True,
-        )
+        fig.add_trace(_money_available_line(x, money_available_usd), secondary_y=True)
     _layout(fig, title, "Month", "Spend per month (USD)")
     fig.update_yaxes(
         title_text="Cumulative spend (USD)",
@@ -213,16 +215,7 @@ def cumulative_spend(
         )
     )
     if money_available_usd is not None:
-        fig.add_trace(
-            go.Scatter(
-                x=[x.iloc[0], x.iloc[-1]],
-                y=[money_available_usd] * 2,
-                name="money available",
-                mode="lines",
-                line={"color": MONEY_COLOURS["available"], "dash": "dash", "width": 2},
-                hovertemplate="$%{y:,.0f}<extra>money available</extra>",
-            )
-        )
+        fig.add_trace(_money_available_line(x, money_available_usd))
     _layout(fig, title, "Month", "USD")
     fig.update_xaxes(tickformat=MONTH_FORMAT)
     fig.update_yaxes(**MONEY_TICKS, rangemode="tozero")
