@@ -161,6 +161,20 @@ def exposure_case() -> CarrierCase:
     return case_of(dataset(sites), scenario(horizon=6, deadline=6))
 
 
+def like_sites_case() -> CarrierCase:
+    """One crew; `ten` (10 people) and `five` (5 people), alike in every rule; horizon = deadline = 3.
+
+    Alike sites are one group: the model counts how many have started by each month, and the
+    fill (`f[g,q,t]`, the people of the heaviest started sites) prices them. `ten` first (finish 1),
+    then `five` (finish 2): 10 + 5 * 2 = 20; the other way round 5 + 10 * 2 = 25, and leaving
+    `five` out costs 5 * 3 = 15 against 10. Without the `fill` rows (sum_q f[g,q,t] <= z[g,t]) the
+    fill is free: nothing replaced, each person credited months 0 and 1 of a window [0, 2] whose
+    last start counts 0 (L + d = U = 3): 10 * 3 + 5 * 3 - (10 + 5) * 2 = 15.
+    """
+    sites = [site("five", population=5), site("ten", population=10)]
+    return case_of(dataset(sites), scenario(horizon=3, deadline=3))
+
+
 def makespan_case() -> CarrierCase:
     """Makespan objective, one crew, horizon 5: `early` (2 months) and `late` (1 month, equipment in month 2).
 
@@ -190,6 +204,7 @@ HAND_CASES = {
     "cumulative_funding": HandCase(cumulative_funding_case, 250, {"big": 0, "small": 2}),
     "exposure": HandCase(exposure_case, 110, {"short": 0, "long": 1}),
     "makespan": HandCase(makespan_case, 3, {"early": 0, "late": 2}),
+    "like_sites": HandCase(like_sites_case, 20, {"ten": 0, "five": 1}),
 }
 
 # (hand case, constraint family left out of build_model, hand-derived optimum without it)
@@ -205,6 +220,7 @@ WITHOUT_FAMILY = [
 WITHOUT_OBJECTIVE_ROWS = [
     ("makespan", "makespan_order", 2),
     ("makespan", "makespan", 0),
+    ("like_sites", "fill", 15),
 ]
 
 
@@ -250,8 +266,10 @@ def test_every_family_and_objective_has_a_hand_case():
     """A new constraint family or objective must come with a case its rows decide."""
     assert {f.__name__.removeprefix("constrain_") for f in CONSTRAINT_FAMILIES} == {f for _, f, _ in WITHOUT_FAMILY}
     assert {HAND_CASES[name].build().objective for name in HAND_CASES} == set(OBJECTIVES)
-    makespan_rows = set(build_model(makespan_case()).families) - {f for _, f, _ in WITHOUT_FAMILY}
-    assert makespan_rows == {r for _, r, _ in WITHOUT_OBJECTIVE_ROWS}
+    objective_rows = {
+        row for hand in HAND_CASES.values() for row in build_model(hand.build()).families
+    } - {f for _, f, _ in WITHOUT_FAMILY}
+    assert objective_rows == {r for _, r, _ in WITHOUT_OBJECTIVE_ROWS}
 
 
 def test_solve_case_does_not_certify_a_worse_warm_start():
@@ -263,9 +281,9 @@ def test_solve_case_does_not_certify_a_worse_warm_start():
 def test_a_broken_model_raises_not_solved_instead_of_returning_an_empty_plan(monkeypatch):
     """Replacing nothing is always a plan, so a model HiGHS proves infeasible is a bug: NotSolved says so."""
 
-    def impossible(m: PlanModel) -> None:  # x_s >= 2 for a binary x_s
-        for site_id in m.case.windows:
-            m.add([(m.replaced(site_id), 1.0)], pulp.LpConstraintGE, 2, "impossible", (site_id,))
+    def impossible(m: PlanModel) -> None:  # x_g >= n_g + 1: more sites replaced than the group has
+        for lead in m.groups:
+            m.add([(m.replaced(lead), 1.0)], pulp.LpConstraintGE, m.size(lead) + 1, "impossible", (lead,))
 
     monkeypatch.setattr(build, "CONSTRAINT_FAMILIES", (*CONSTRAINT_FAMILIES, impossible))
     case = crews_case()
@@ -341,7 +359,7 @@ def breaks_a_rule(ds: Dataset, sc: Scenario, starts: dict[str, int]) -> bool:
     return False
 
 
-def enumerated_optimum(ds: Dataset, sc: Scenario) -> float:
+def enumerated_optimum(ds: Dataset, sc: Scenario, missed_deadline: str = "shut_down") -> float:
     """Every site either not replaced or started in any month it fits the horizon; the best valid score.
 
     Along the way the test's rules and `check_plan` must agree on every schedule.
@@ -355,7 +373,12 @@ def enumerated_optimum(ds: Dataset, sc: Scenario) -> float:
         verdict = check_plan(Plan(ds, sc, allocation, starts, "enumerated", 0.0, None, horizon=sc.horizon))
         assert invalid == bool(verdict), (starts, verdict)
         if not invalid:
-            best = min(best, score(ds.sites, starts, sc.horizon, sc.effective_deadline, sc.objective, sc.dark_weight))
+            best = min(
+                best,
+                score(
+                    ds.sites, starts, sc.horizon, sc.effective_deadline, sc.objective, sc.dark_weight, missed_deadline
+                ),
+            )
     return best
 
 
@@ -371,3 +394,89 @@ def test_milp_optimum_equals_enumeration(seed):
         ds, sc, {"a": sc.available_usd}, solution.starts, "optimal", solution.objective, None, horizon=sc.horizon
     )
     assert check_plan(plan) == []
+
+
+def random_like_carrier(seed: int) -> tuple[Dataset, Scenario]:
+    """A hub and 3-4 sites behind it or not, in one or two kinds that are alike in every rule but their people.
+
+    Kinds share cost, duration, lead time, crew need and predecessor, so the model groups them
+    (`CarrierCase.like_sites`); money, crews, winter, deadlines and dark weights vary as above.
+    """
+    rng = random.Random(1000 + seed)
+    horizon = rng.randint(4, 5)
+    sites = [site("hub", population=rng.choice([0, 20]), cost=rng.choice([0, 50]), lead=rng.choice([0, 1]))]
+    kinds = [
+        {
+            "cost": rng.choice([0, 40, 100]),
+            "duration": rng.choice([1, 1, 2]),
+            "lead": rng.choice([0, 1]),
+            "after": ["hub"] if rng.random() < 0.6 else [],
+            "tower": rng.choice([1, 1, 2]),
+        }
+        for _ in range(rng.choice([1, 2]))
+    ]
+    for i in range(rng.randint(3, 4)):
+        sites.append(site(f"s{i}", population=rng.choice([5, 10, 10, 30, 90]), **kinds[i % len(kinds)]))
+    winter = float(rng.choice([0, 1])) if rng.random() < 0.4 else None
+    crews = (CrewPool("a", "tower", rng.choice([1.0, 2.0, 2.0]), winter_capacity=winter),)
+    carrier = Carrier("a", "A", "NE", 100, own_funds_usd=float(rng.choice([0, 0, 40])))
+    ds = Dataset((carrier,), crews, tuple(sites), name=f"like{seed}")
+    sc = scenario(
+        fund_usd=float(rng.choice([0, 100, 150, 250, 1000])),
+        horizon=horizon,
+        deadline=rng.randint(1, horizon),
+        start=rng.choice(START_MONTHS),
+        dark_weight=rng.choice([100.0, 1.0, 0.5]),
+        missed_deadline=rng.choice(["shut_down", "shut_down", "keep_running"]),
+    )
+    return ds, sc
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_milp_with_groups_of_like_sites_equals_enumeration(seed):
+    """Counting like sites per month (and giving the heaviest the earliest starts) loses no schedule and no value."""
+    ds, sc = random_like_carrier(seed)
+    case = case_of(ds, sc)
+    model = build_model(case)
+    solution = solve_model_exactly(model)
+    assert solution.objective == pytest.approx(enumerated_optimum(ds, sc, sc.missed_deadline))
+    assert case.score(solution.starts) == pytest.approx(solution.objective)
+    assert not breaks_a_rule(ds, sc, solution.starts)
+    plan = Plan(
+        ds, sc, {"a": sc.available_usd}, solution.starts, "optimal", solution.objective, None, horizon=sc.horizon
+    )
+    assert check_plan(plan) == []
+
+
+def test_the_like_carriers_exercise_groups():
+    """Most random like carriers have a group of two or more sites, so the test above checks the grouped rows."""
+    grouped = [seed for seed in range(40) if any(len(g) > 1 for g in case_of(*random_like_carrier(seed)).like_sites)]
+    assert len(grouped) >= 30
+
+
+def test_like_sites_groups_only_sites_alike_in_every_rule():
+    hub = site("hub", cost=10)
+    sites = [
+        hub,
+        site("a", population=5, cost=20, after=["hub"]),
+        site("b", population=9, cost=20, after=["hub"]),
+        site("c", population=9, cost=20, after=["hub"]),  # ties on people: by id
+        site("dearer", population=50, cost=30, after=["hub"]),
+        site("longer", population=50, cost=20, duration=2, after=["hub"]),
+        site("alone", population=50, cost=20),  # no predecessor
+        site("waited", population=50, cost=20, after=["hub"]),
+        site("behind", population=1, cost=20, after=["waited"]),
+    ]
+    case = case_of(dataset(sites), scenario(horizon=8, deadline=8))
+    groups = {g[0]: g for g in case.like_sites}
+    assert groups["b"] == ("b", "c", "a")  # heaviest first
+    assert all(len(groups[s]) == 1 for s in ("hub", "dearer", "longer", "alone", "waited", "behind"))
+    makespan = case_of(dataset(sites), scenario(horizon=8, deadline=8, objective="makespan"))
+    assert all(len(g) == 1 for g in makespan.like_sites)  # population does not order a makespan
+
+
+def test_sites_that_would_finish_after_their_unreplaced_months_stay_single():
+    """With dark weight 0.5, a site not replaced counts D + 0.5 (H - D) = 3 months < a finish at 4: no groups."""
+    sites = [site("a", population=5), site("b", population=9)]
+    case = case_of(dataset(sites), scenario(horizon=4, deadline=2, dark_weight=0.5))
+    assert all(len(g) == 1 for g in case.like_sites)

@@ -309,14 +309,10 @@ def _set_start(loaded: LoadedModel, values_by_name: dict[str, float]) -> None:
 
 def warm_start_values(m: PlanModel, starts: dict[str, int]) -> dict[str, float]:
     """Variable values of a known schedule, named as in the model."""
-    values: dict[str, float] = {}
-    for site_id, periods in m.started_by.items():
-        start = starts.get(site_id)
-        for t, var in periods.items():
-            values[var.name] = 1.0 if start is not None and start <= t else 0.0
+    values = m.values_of(starts)
     going = m.extra.get("work_going")
     if going:
-        finish = max((s + m.case.by_id[k].duration_months for k, s in starts.items() if k in m.started_by), default=0)
+        finish = max((s + m.case.by_id[k].duration_months for k, s in starts.items() if k in m.lead_of), default=0)
         for t, var in going.items():
             values[var.name] = 1.0 if t < finish else 0.0
     return values
@@ -334,14 +330,8 @@ def value_of(values: list[float], var: pulp.LpVariable) -> float:
 
 
 def read_starts(m: PlanModel, values: list[float]) -> dict[str, int]:
-    """Start period of each site the solution replaces: the first t with z[s,t] = 1."""
-    starts = {}
-    for site_id, periods in m.started_by.items():
-        for t in sorted(periods):
-            if value_of(values, periods[t]) > 0.5:
-                starts[site_id] = t
-                break
-    return starts
+    """Start period of each site the solution replaces (see `PlanModel.read_starts`)."""
+    return m.read_starts(lambda var: value_of(values, var))
 
 
 def within_gap(objective: float, bound: float, gap: float, integral: bool = False) -> bool:
@@ -513,7 +503,8 @@ def solve_case(
         stopped_by_clock = "LP"
     if lp.status == "optimal" and lp.values is not None:
         bound = max(bound, lp.bound)
-        fractions = {s: {t: value_of(lp.values, v) for t, v in periods.items()} for s, periods in m.started_by.items()}
+        solution = lp.values
+        fractions = m.site_fractions(lambda var: value_of(solution, var))
         best = min([best, *alpha_point_schedules(case, fractions)], key=case.score)
     integral = case.objective == "makespan"
     if within_gap(case.score(best), bound, mip_gap, integral):

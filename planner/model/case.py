@@ -104,6 +104,43 @@ class CarrierCase:
                 windows[site_id] = range(feasible[0], feasible[-1] + 1)
         return windows
 
+    @cached_property
+    def like_sites(self) -> tuple[tuple[str, ...], ...]:
+        """The replaceable sites in groups that every rule of the model treats alike, heaviest first.
+
+        Two sites are alike when they have the same cost, duration, crew need, window and
+        predecessors, and no site waits for either. Then any schedule can swap them, so the model
+        decides only how many of a group have started by each month (`planner.model.build`),
+        and the heaviest start first: with every rule the same, the exposure objective
+        sum_s pop_s * g_s (g_s the finish, or D + w * max(0, H - D) if not replaced) is least
+        when population and g are sorted opposite ways (the rearrangement inequality). That
+        needs g of a replaced site never above g of an unreplaced one, so a group's last finish
+        L_s + d_s must be at most the unreplaced months; sites whose window reaches past them, and
+        every site of a makespan case (it ignores population), stay single. Each group lists its
+        sites by population, largest first, then by id; a group of one is a single site.
+        """
+        windows = self.windows
+        waited_for = {j for s in self.sites for j in s.depends_on}
+        groups: dict[tuple, list[Site]] = {}
+        for site_id, window in windows.items():
+            site = self.by_id[site_id]
+            alike = (
+                self.objective == "exposure"
+                and site_id not in waited_for
+                and window.stop - 1 + site.duration_months <= self.unreplaced_months(site)
+            )
+            key = (
+                (site.cost_usd, site.duration_months, tuple(sorted(site.crew_need)), window.start, window.stop)
+                + tuple(sorted(set(site.depends_on)))
+                if alike
+                else ("single", site_id)
+            )
+            groups.setdefault(key, []).append(site)
+        return tuple(
+            tuple(s.site_id for s in sorted(members, key=lambda s: (-s.population, s.site_id)))
+            for members in groups.values()
+        )
+
     @property
     def dark_months(self) -> int:
         """Months a shut-down site stays dark within the horizon (none if sites keep running)."""
@@ -117,9 +154,11 @@ class CarrierCase:
         On covered gear until the deadline, then dark until the horizon:
         u_s = pop_s * (D + w * max(0, H - D)); kept running past the deadline: u_s = pop_s * H
         """
-        return site.population * unreplaced_months(
-            site, self.horizon, self.deadline, self.dark_weight, self.missed_deadline
-        )
+        return site.population * self.unreplaced_months(site)
+
+    def unreplaced_months(self, site: Site) -> float:
+        """Weighted months one person of an unreplaced site counts (`planner.core.objective.unreplaced_months`)."""
+        return unreplaced_months(site, self.horizon, self.deadline, self.dark_weight, self.missed_deadline)
 
     def score(self, starts: dict[str, int]) -> float:
         """The objective of a schedule of this carrier (see `planner.core.objective`)."""
