@@ -266,9 +266,9 @@ def test_every_family_and_objective_has_a_hand_case():
     """A new constraint family or objective must come with a case its rows decide."""
     assert {f.__name__.removeprefix("constrain_") for f in CONSTRAINT_FAMILIES} == {f for _, f, _ in WITHOUT_FAMILY}
     assert {HAND_CASES[name].build().objective for name in HAND_CASES} == set(OBJECTIVES)
-    objective_rows = {
-        row for hand in HAND_CASES.values() for row in build_model(hand.build()).families
-    } - {f for _, f, _ in WITHOUT_FAMILY}
+    objective_rows = {row for hand in HAND_CASES.values() for row in build_model(hand.build()).families} - {
+        f for _, f, _ in WITHOUT_FAMILY
+    }
     assert objective_rows == {r for _, r, _ in WITHOUT_OBJECTIVE_ROWS}
 
 
