@@ -364,6 +364,18 @@ def test_report_refuses_an_edited_table(run_folder, capsys):
     assert "is not the monthly.csv of this run" in capsys.readouterr().err
 
 
+def test_report_refuses_an_edited_figure_of_the_summary(run_folder, capsys):
+    """A reviewer files what the solve wrote: a figure changed by hand in summary.json is refused, not reported."""
+    summary = run_folder / "summary.json"
+    figures = json.loads(summary.read_text())
+    figures["population_left_without_service"] += 1
+    summary.write_text(json.dumps(figures, indent=2) + "\n")
+    assert run(["report", str(run_folder), "--format", "html"]) == 2
+    err = capsys.readouterr().err
+    assert "the figures of summary.json are not the ones `rrplan solve` wrote" in err and "[rule: run-mixed]" in err
+    assert not (run_folder / "plan.html").exists()
+
+
 def test_a_run_folder_of_one_run_reports_and_names_its_run(run_folder):
     record = RunRecord.from_folder(run_folder)
     texts = {name: (run_folder / name).read_text() for name in ("schedule.csv", "carriers.csv", "monthly.csv")}

@@ -502,7 +502,8 @@ def run_files(result, provenance: dict) -> dict[str, str]:
     """The text of every file of a run folder, the single definition `write_plan` and reports share.
 
     summary.json carries the sha256 of each table (`files_sha256`) and `run_sha256` over them, so
-    a reader can tell a folder whose files come from one run from one mixing two.
+    a reader can tell a folder whose files come from one run from one mixing two, and
+    `summary_sha256` over its own figures, so a figure changed by hand is refused too.
     """
     # tool, versions, solved-at and made-at, for `rrplan report`; the plan itself knows when it was solved
     solved = {"solved_at": provenance.get("solved_at") or getattr(result, "solved_at", None)}
@@ -522,7 +523,15 @@ def run_files(result, provenance: dict) -> dict[str, str]:
         "run_sha256": run_sha256(checksums),
         "files_sha256": checksums,
     }
-    return {"summary.json": json.dumps(json_ready(recorded), indent=2) + "\n", **tables}
+    figures = json_ready(recorded)
+    figures["summary_sha256"] = summary_sha256(figures)
+    return {"summary.json": json.dumps(figures, indent=2) + "\n", **tables}
+
+
+def summary_sha256(figures: dict) -> str:
+    """sha256 of summary.json's figures as canonical JSON (keys sorted, no spaces), `summary_sha256` left out."""
+    body = {key: value for key, value in figures.items() if key != "summary_sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
 
 
 def tables_sha256(texts: dict[str, str]) -> dict[str, str]:
@@ -536,7 +545,22 @@ def run_sha256(checksums: dict[str, str]) -> str:
 
 
 def _check_one_run(where: dict[str, str], figures: dict, texts: dict[str, str], issues: list[Issue]) -> None:
-    """Every table is the one summary.json was written with (folders written before issue 11 carry no checksums)."""
+    """Every table is the one summary.json was written with, and summary.json's figures are the ones written.
+
+    Folders written before issue 11 carry no checksums, and before issue 9's second round no `summary_sha256`.
+    """
+    if "summary_sha256" in figures and figures["summary_sha256"] != summary_sha256(figures):
+        issues.append(
+            Issue(
+                where["summary.json"],
+                None,
+                "summary_sha256",
+                "run-mixed",
+                None,
+                "the figures of summary.json are not the ones `rrplan solve` wrote (the file was changed); "
+                "solve again into an empty folder",
+            )
+        )
     recorded = figures.get("files_sha256")
     if recorded is None and "run_sha256" not in figures:
         return
