@@ -16,7 +16,21 @@ import planner
 from planner.analysis.reports import schedule_table
 from planner.core.schema import Carrier, CrewPool, Dataset
 from planner.engine import planning
-from planner.engine.solve import Deadline, SelectionResult, WorkLimits, earliest_finish_bound, solve_case
+from planner.engine.heuristics import mean_start, serial_schedule
+from planner.engine.solve import (
+    DEFAULT_WORK,
+    Deadline,
+    SelectionResult,
+    WorkLimits,
+    earliest_finish_bound,
+    improve_in_neighbourhood,
+    load,
+    read_starts,
+    run_highs,
+    solve_case,
+    warm_start_values,
+)
+from planner.model.build import build_model
 from planner.model.case import carrier_case
 from tests.conftest import dataset, scenario, site
 
@@ -115,13 +129,14 @@ def test_the_optimal_rule_says_why_it_keeps_pro_rata(monkeypatch):
     """When the national selection finds nothing, the optimal rule keeps pro-rata's plan and says so."""
     ds = generated(carriers=2, sites_per_carrier=20)
     sc = fund_half(ds, rule="optimal", mip_gap=0.01)
-    pro_rata = planner.plan(ds, sc.with_overrides(rule="pro_rata"), workers=1)
 
     def nothing_found(*args, **kwargs):
         return SelectionResult(set(), "heuristic", float("nan"), float("-inf"), 0.0)
 
+    # Every selection model finds nothing, the carriers' own included, so pro rata is made the same way here.
     monkeypatch.setattr(planning, "solve_selection", nothing_found)
     monkeypatch.setattr(planning, "NATIONAL_MODEL_COLUMNS", -1)  # no national model to rescue it
+    pro_rata = planner.plan(ds, sc.with_overrides(rule="pro_rata"), workers=1)
     kept = planner.plan(ds, sc, workers=1)
     assert kept.starts == pro_rata.starts and kept.objective == pro_rata.objective
     assert "found no allocation" in kept.fallback_reason
@@ -162,3 +177,28 @@ def test_the_earliest_finish_bound_is_every_site_at_its_best():
     assert earliest_finish_bound(case) == pytest.approx(150 + 120)
     result = solve_case(case, 30.0, 0.0)
     assert result.objective == pytest.approx(200 + 120) and result.bound >= earliest_finish_bound(case) - 1e-6
+
+
+def test_mean_start_is_the_lps_average_start_by_hand():
+    """z = 0.5 from period 2, 1 from period 3: half the site starts in 2, half in 3, so on average in 2.5."""
+    assert mean_start({2: 0.5, 3: 1.0}) == pytest.approx(2.5)
+    assert mean_start({4: 0.25, 5: 0.25, 6: 0.5}) == pytest.approx(4 + (0.25 + 0.25) / 0.5)  # x = 0.5: 5 on average
+    assert mean_start({1: 0.0, 2: 0.0}) == float("inf")  # never started: last in the list
+
+
+def test_the_neighbourhood_search_improves_a_poor_plan_and_keeps_it_valid():
+    """RINS from the worst list schedule (lightest sites first) finds a better valid plan than it was given."""
+    ds = generated(carriers=1, sites_per_carrier=30, seed=11)
+    sc = fund_half(ds)
+    case = carrier_case(ds, sc, "k00", ds.total_demand_usd / 2)
+    poor = serial_schedule(case, key=lambda s: (case.by_id[s].population, s))  # lightest first
+    m = build_model(case)
+    loaded = load(m.problem, m.objective_constant)
+    lp = run_highs(loaded, Deadline.after(60), 0.0)
+    assert lp.status == "optimal" and lp.values is not None
+    sub = improve_in_neighbourhood(loaded, lp.values, warm_start_values(m, poor), Deadline.after(60), DEFAULT_WORK)
+    assert sub is not None and sub.values is not None
+    better = read_starts(m, sub.values)
+    assert lp.bound - 1e-6 <= case.score(better) < case.score(poor)
+    plan = planner.plan(ds, sc, workers=1)  # and every plan the engine makes with it passes the validator
+    assert planner.check_plan(plan) == []

@@ -23,7 +23,7 @@ import math
 import os
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import highspy
 import numpy as np
@@ -93,9 +93,18 @@ class WorkLimits:
     mip_leaves: int = 1_000
     mip_improving_solutions: int = 50
     selection_nodes: int = 5_000  # nodes of a selection model (a knapsack with precedence and crew-months)
+    # nodes of the RINS sub-MIP (`improve_in_neighbourhood`): rural40's carriers finish it at the root
+    neighbourhood_nodes: int = 200
+    # a RINS neighbourhood with more free integer columns is not searched: its root alone costs minutes
+    # (3,041 on a 4,480-site carrier: over 600 s; rural40's largest is 204, searched in 0.1 s)
+    neighbourhood_columns: int = 1_500
+    ipm_iterations: int = 1_000  # interior-point iterations of a large LP (`INTERIOR_POINT_COLUMNS`)
 
 
 DEFAULT_WORK = WorkLimits()
+# From this many columns an LP is solved by interior point: on a 4,480-site carrier (139,690 columns) in
+# 64 s against dual simplex's 111 s; on rural40's largest (27,938) dual simplex takes 1.4 s, interior point 3.0 s.
+INTERIOR_POINT_COLUMNS = 60_000
 
 
 @dataclass(frozen=True)
@@ -213,7 +222,9 @@ def run_highs(
 ) -> Run:
     """Run HiGHS within its work budget, with the deadline as a safety net.
 
-    An LP run is limited to `work.lp_iterations` simplex iterations; a MIP run to `nodes`
+    An LP with `INTERIOR_POINT_COLUMNS` columns or more is solved by the interior-point method
+    (then crossover to a vertex), smaller ones by dual simplex. An LP run is limited to
+    `work.lp_iterations` simplex iterations (`work.ipm_iterations` interior-point ones); a MIP run to `nodes`
     (default `work.mip_nodes`) nodes, `work.mip_leaves` leaves and `work.mip_improving_solutions`
     improving solutions. HiGHS's clock runs across calls on one instance, so its time limit
     is the time it has used so far plus what the deadline leaves.
@@ -222,6 +233,11 @@ def run_highs(
     h.setOptionValue("time_limit", float(h.getRunTime() + max(0.05, deadline.left_s())))
     h.setOptionValue("mip_rel_gap", 0.0 if integral else float(mip_gap))
     h.setOptionValue("mip_abs_gap", 1.0 - 1e-6 if integral else 1e-6)
+    large = h.getNumCol() >= INTERIOR_POINT_COLUMNS and not loaded.is_mip
+    h.setOptionValue("solver", "ipm" if large else "choose")
+    if large:
+        h.setOptionValue("run_crossover", "on")  # a vertex: RINS compares the LP optimum with the plan
+        h.setOptionValue("ipm_iteration_limit", int(work.ipm_iterations))
     if loaded.is_mip:
         h.setOptionValue("simplex_iteration_limit", highspy.kHighsIInf)  # the node budgets limit a MIP
         h.setOptionValue("mip_max_nodes", int(work.mip_nodes if nodes is None else nodes))
@@ -291,6 +307,40 @@ def _run_mip(
                 run.nodes + again.nodes,
             )
     return run
+
+
+def improve_in_neighbourhood(
+    loaded: LoadedModel, lp_values: list[float], incumbent: dict[str, float], deadline: Deadline, work: WorkLimits
+) -> Run | None:
+    """RINS (Danna, Rothberg and Le Pape, 2005): branch-and-bound on the columns where the LP and the plan differ.
+
+    Every integer column whose value in the LP optimum equals its value in the incumbent
+    (the best list schedule) is fixed there; the sub-MIP over the others, warm-started from
+    the incumbent, is small and solved within `work.neighbourhood_nodes` nodes. Its points
+    are plans of the full model (only bounds were tightened), but its bound is not a bound
+    of the full model, so only its point is kept. The bounds are restored afterwards; the
+    model is left integral. On rural40 at full funding this takes c20 from 1.3% to 0.4% in
+    0.1 s, where branch-and-bound on the whole model needed 12 s of root cuts.
+    """
+    if work.neighbourhood_nodes <= 0 or not len(loaded.integer_columns):
+        return None
+    h = loaded.highs
+    columns = loaded.integer_columns
+    lp = np.asarray(lp_values)[columns]
+    plan = np.array([incumbent.get(loaded.variables[i].name, 0.0) for i in columns])
+    fixed = columns[np.abs(lp - plan) <= 1e-6]
+    if len(fixed) == len(columns) or len(columns) - len(fixed) > work.neighbourhood_columns:
+        return None  # the LP optimum is the plan, or the neighbourhood is too large to search
+    kept = h.getLp()
+    lower, upper = np.asarray(kept.col_lower_)[fixed], np.asarray(kept.col_upper_)[fixed]
+    values = np.array([incumbent.get(loaded.variables[i].name, 0.0) for i in fixed])
+    h.changeColsBounds(len(fixed), fixed, values, values)
+    try:
+        _make_integer(loaded)
+        _set_start(loaded, incumbent)
+        return _run_mip(loaded, deadline, 0.0, work=replace(work, mip_nodes=work.neighbourhood_nodes))
+    finally:
+        h.changeColsBounds(len(fixed), fixed, lower, upper)
 
 
 def _make_integer(loaded: LoadedModel) -> None:
@@ -509,6 +559,18 @@ def solve_case(
     integral = case.objective == "makespan"
     if within_gap(case.score(best), bound, mip_gap, integral):
         return result("optimal")
+    if lp.status == "optimal" and lp.values is not None and not deadline.expired():
+        sub = improve_in_neighbourhood(loaded, lp.values, warm_start_values(m, best), deadline, work)
+        if sub is not None:
+            mip_nodes += sub.nodes
+            if sub.stopped_by_clock:
+                stopped_by_clock = "neighbourhood search"
+            if sub.values is not None:
+                found = read_starts(m, sub.values)
+                if case.score(found) < case.score(best):
+                    best = found
+        if within_gap(case.score(best), bound, mip_gap, integral):
+            return result("optimal")
     if lp.status != "optimal" or lp_iterations > work.branch_after_lp_iterations or work.mip_nodes <= 0:
         return result("feasible")
     if deadline.expired():
@@ -518,7 +580,7 @@ def solve_case(
     _make_integer(loaded)
     _set_start(loaded, warm_start_values(m, best))
     mip = _run_mip(loaded, deadline, mip_gap, integral, work)
-    mip_nodes = mip.nodes
+    mip_nodes += mip.nodes
     if mip.stopped_by_clock:
         stopped_by_clock = "branch-and-bound"
     bound = max(bound, mip.bound)
