@@ -225,10 +225,12 @@ def alpha_point_schedules(
             }
         )
     orders.append({site_id: mean_start(values) for site_id, values in started_by.items()})
-    return [
-        serial_schedule(case, key=lambda s, point=point: (point.get(s, math.inf), -case.by_id[s].population, s))
-        for point in orders
-    ]
+    return [serial_schedule(case, key=_by_point(case, point)) for point in orders]
+
+
+def _by_point(case: CarrierCase, point: Mapping[str, float]) -> Callable[[str], tuple]:
+    """Sort key: earliest point first, then most people, then id."""
+    return lambda site_id: (point.get(site_id, math.inf), -case.by_id[site_id].population, site_id)
 
 
 def mean_start(started_by: Mapping[int, float]) -> float:
