@@ -30,6 +30,7 @@ from planner.engine.allocation import pro_rata
 from planner.engine.planning import schedule_carrier
 from planner.engine.solve import _make_integer, _run, load
 from planner.model.case import CarrierCase, carrier_case, slug
+from planner.model.linear import LinearModel
 
 
 def textbook_model(case: CarrierCase) -> tuple[pulp.LpProblem, float]:
@@ -81,7 +82,7 @@ def main() -> None:
 
     began = time.perf_counter()
     problem, constant = textbook_model(case)
-    loaded = load(problem, constant)
+    loaded = load(LinearModel.from_pulp(problem), constant)
     _make_integer(loaded)
     status, objective, bound, _ = _run(loaded, args.time_limit, scenario.mip_gap)
     textbook_seconds = time.perf_counter() - began

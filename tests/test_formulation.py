@@ -22,7 +22,6 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import pulp
 import pytest
 
 from planner.analysis.verify import check_plan
@@ -33,6 +32,7 @@ from planner.engine.solve import solve_case, solve_model_exactly
 from planner.model import build
 from planner.model.build import CONSTRAINT_FAMILIES, OBJECTIVES, PlanModel, build_model
 from planner.model.case import CarrierCase, carrier_case
+from planner.model.linear import GE
 from tests.conftest import dataset, scenario, site
 
 
@@ -47,12 +47,7 @@ def family_named(name: str):
 
 def without_rows(m: PlanModel, row_family: str) -> PlanModel:
     """The model with every row of one row family (the prefix of its row names) deleted."""
-    kept = pulp.LpProblem(m.problem.name, m.problem.sense)
-    kept.setObjective(m.problem.objective)
-    for row in m.problem.constraints():
-        if row.name.split("__")[0] != row_family:
-            kept.addConstraint(row)
-    m.problem = kept
+    m.problem = m.problem.without_rows(row_family)
     return m
 
 
@@ -283,7 +278,7 @@ def test_a_broken_model_raises_not_solved_instead_of_returning_an_empty_plan(mon
 
     def impossible(m: PlanModel) -> None:  # x_g >= n_g + 1: more sites replaced than the group has
         for lead in m.groups:
-            m.add([(m.replaced(lead), 1.0)], pulp.LpConstraintGE, m.size(lead) + 1, "impossible", (lead,))
+            m.add([(m.replaced(lead), 1.0)], GE, m.size(lead) + 1, "impossible", (lead,))
 
     monkeypatch.setattr(build, "CONSTRAINT_FAMILIES", (*CONSTRAINT_FAMILIES, impossible))
     case = crews_case()

@@ -20,7 +20,6 @@ import threading
 from pathlib import Path
 
 import openpyxl
-import pulp
 import pytest
 
 from planner.cli.main import run
@@ -33,8 +32,9 @@ from planner.engine.solve import CaseResult
 from planner.inputs.io import read_dataset, write_dataset
 from planner.inputs.tables import dataset_sha256
 from planner.inputs.validation import CellError, check_dataset, parse_number
-from planner.model.build import add_row, build_model
+from planner.model.build import build_model
 from planner.model.case import carrier_case
+from planner.model.linear import LE, LinearModel
 from planner.present.export import report_bytes
 from planner.runs.folder import RunRecord, write_plan
 from planner.runs.store import APPLICATION_ID, RunStore
@@ -81,13 +81,14 @@ def test_the_model_keeps_a_repeated_predecessor_once():
 
 
 def test_two_different_rows_under_one_name_are_refused_before_the_solver():
-    problem = pulp.LpProblem("p", pulp.LpMinimize)
-    x = problem.add_variable("x", lowBound=0)
-    add_row(problem, pulp.LpConstraint(pulp.LpAffineExpression([(x, 1)]), pulp.LpConstraintLE, "cap", 1))
-    add_row(problem, pulp.LpConstraint(pulp.LpAffineExpression([(x, 1)]), pulp.LpConstraintLE, "cap", 1))  # same
-    assert [row.name for row in problem.constraints()] == ["cap"]
+    problem = LinearModel("p")
+    x = problem.column("x")
+    problem.add_row("cap", [(x, 1)], LE, 1)
+    problem.add_row("cap", [(x, 1)], LE, 1)  # the same row: kept once
+    assert problem.row_names == ["cap"]
     with pytest.raises(ModelError, match="share the name 'cap'"):
-        add_row(problem, pulp.LpConstraint(pulp.LpAffineExpression([(x, 2)]), pulp.LpConstraintLE, "cap", 1))
+        problem.add_row("cap", [(x, 2)], LE, 1)
+    assert [c.name for c in problem.to_pulp().constraints()] == ["cap"]  # PuLP reads the same model
 
 
 def test_the_plan_of_a_chain_is_unchanged_by_the_guard():

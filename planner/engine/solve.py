@@ -1,13 +1,15 @@
-"""The only module that knows solver statuses: run HiGHS on a model, return plain data.
+"""The only module that knows solver statuses: run HiGHS (or CP-SAT) on a model, return plain data.
 
-Models are written in PuLP (`planner.model`) and handed to HiGHS (highspy) in bulk.
-PuLP's own HiGHS wrapper reports a run stopped by the time limit as "Optimal"; this
-module reads HiGHS's model status, primal solution status and dual bound itself, so a
-plan says honestly whether it is proven optimal and how far from the bound it may be.
+Models are built as arrays (`planner.model.linear`; `LinearModel.to_pulp()` shows one as a
+PuLP problem) and handed to HiGHS (highspy) in two calls. This module reads HiGHS's model
+status, primal solution status and dual bound itself (a wrapper such as PuLP's calls a run
+stopped by the time limit "Optimal"), so a plan says honestly whether it is proven optimal
+and how far from the bound it may be.
 
-A carrier's MILP is solved in two steps: its LP relaxation first (a bound); if the warm
-start is already within the requested gap of that bound, it is returned as proven
-within the gap, otherwise branch-and-bound runs from the warm start.
+A carrier's MILP is solved in steps: its LP relaxation first (a bound, and list schedules in
+the LP's order); if the best schedule is within the requested gap of that bound it is
+returned as proven; otherwise a RINS sub-MIP around it, then branch-and-bound from the best.
+Makespan cases go to CP-SAT instead (`solve_case_by_constraint_programming`).
 
 Every solve stops on a work budget (`WorkLimits`: simplex iterations, branch-and-bound
 nodes, leaves and improving solutions, on one thread with a fixed random seed), never on
@@ -27,7 +29,7 @@ from dataclasses import dataclass, replace
 
 import highspy
 import numpy as np
-import pulp
+import ortools
 from ortools.sat.python import cp_model
 
 from planner.core.errors import NotSolved
@@ -35,11 +37,12 @@ from planner.engine.heuristics import alpha_point_schedules
 from planner.model.build import PlanModel, build_model, build_national_model
 from planner.model.case import CarrierCase
 from planner.model.constraint_program import build_constraint_program
+from planner.model.linear import LinearModel
 from planner.model.selection import build_selection
 
 SOLVER_NAME = (
     f"HiGHS {highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}.{highspy.HIGHS_VERSION_PATCH}"
-    f" (PuLP {pulp.__version__} model)"
+    f" (makespan: OR-Tools CP-SAT {getattr(ortools, '__version__', '')})"
 )
 FEASIBLE = 2  # HiGHS primal_solution_status: a feasible point is held
 RANDOM_SEED = 0  # fixed, so that HiGHS's tie-breaking is the same on every run
@@ -148,10 +151,10 @@ class CaseResult:
 
 @dataclass
 class LoadedModel:
-    """A PuLP problem loaded into a HiGHS instance, with the column of each variable."""
+    """A linear model loaded into a HiGHS instance."""
 
     highs: highspy.Highs
-    variables: list[pulp.LpVariable]
+    names: list[str]  # of the columns, in order
     integer_columns: np.ndarray
     cost: np.ndarray  # objective coefficient of each column
     offset: float  # constant objective terms
@@ -175,49 +178,35 @@ def _quiet_stdout():
         os.close(saved)
 
 
-def load(problem: pulp.LpProblem, offset: float, threads: int = 1) -> LoadedModel:
-    """Copy a minimisation problem into HiGHS in bulk, as an LP (integrality is set later)."""
+def load(model: LinearModel, offset: float, threads: int = 1) -> LoadedModel:
+    """Copy a minimisation model's arrays into HiGHS in two calls, as an LP (integrality is set later)."""
     with _quiet_stdout():
         highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("threads", threads)
     highs.setOptionValue("random_seed", RANDOM_SEED)
-    variables = problem.variables()
-    for i, var in enumerate(variables):
-        var.index = i
     inf = highspy.kHighsInf
-    cost = np.array([problem.objective.get(v, 0.0) for v in variables], dtype=float)
-    lower = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
-    upper = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=float)
+    count = model.columns
+    cost = np.zeros(count)
+    for column, coefficient in model.cost.items():
+        cost[column] = coefficient
+    lower = np.nan_to_num(np.array(model.lower, dtype=float), neginf=-inf, posinf=inf)
+    upper = np.nan_to_num(np.array(model.upper, dtype=float), neginf=-inf, posinf=inf)
     empty = np.zeros(0, dtype=np.int32)
-    highs.addCols(len(variables), cost, lower, upper, 0, empty, empty, np.zeros(0))
+    highs.addCols(count, cost, lower, upper, 0, empty, empty, np.zeros(0))
     highs.changeObjectiveOffset(offset)  # constant terms, so HiGHS measures its gap on the true objective
-    starts: list[int] = []
-    indices: list[int] = []
-    values: list[float] = []
-    row_lower: list[float] = []
-    row_upper: list[float] = []
-    for constraint in problem.constraints():
-        starts.append(len(indices))
-        for var, coef in constraint.items():
-            if coef != 0:
-                indices.append(var.index)
-                values.append(coef)
-        lb, ub = constraint.getLb(), constraint.getUb()
-        row_lower.append(-inf if lb is None else lb)
-        row_upper.append(inf if ub is None else ub)
-    if starts:
+    if model.rows:
         highs.addRows(
-            len(starts),
-            np.array(row_lower),
-            np.array(row_upper),
-            len(indices),
-            np.array(starts, dtype=np.int32),
-            np.array(indices, dtype=np.int32),
-            np.array(values, dtype=float),
+            model.rows,
+            np.nan_to_num(np.array(model.row_lower, dtype=float), neginf=-inf, posinf=inf),
+            np.nan_to_num(np.array(model.row_upper, dtype=float), neginf=-inf, posinf=inf),
+            len(model.entry_columns),
+            np.array(model.row_starts, dtype=np.int32),
+            np.array(model.entry_columns, dtype=np.int32),
+            np.array(model.entry_values, dtype=float),
         )
-    integer = np.array([v.index for v in variables if v.cat == pulp.LpInteger], dtype=np.int32)
-    return LoadedModel(highs, variables, integer, cost, offset)
+    integer = np.flatnonzero(np.array(model.integer, dtype=bool)).astype(np.int32)
+    return LoadedModel(highs, model.column_names, integer, cost, offset)
 
 
 def run_highs(
@@ -318,7 +307,7 @@ def _run_mip(
 
 
 def improve_in_neighbourhood(
-    loaded: LoadedModel, lp_values: list[float], incumbent: dict[str, float], deadline: Deadline, work: WorkLimits
+    loaded: LoadedModel, lp_values: list[float], incumbent: dict[int, float], deadline: Deadline, work: WorkLimits
 ) -> Run | None:
     """RINS (Danna, Rothberg and Le Pape, 2005): branch-and-bound on the columns where the LP and the plan differ.
 
@@ -335,13 +324,13 @@ def improve_in_neighbourhood(
     h = loaded.highs
     columns = loaded.integer_columns
     lp = np.asarray(lp_values)[columns]
-    plan = np.array([incumbent.get(loaded.variables[i].name, 0.0) for i in columns])
+    plan = np.array([incumbent.get(int(i), 0.0) for i in columns])
     fixed = columns[np.abs(lp - plan) <= 1e-6]
     if len(fixed) == len(columns) or len(columns) - len(fixed) > work.neighbourhood_columns:
         return None  # the LP optimum is the plan, or the neighbourhood is too large to search
     kept = h.getLp()
     lower, upper = np.asarray(kept.col_lower_)[fixed], np.asarray(kept.col_upper_)[fixed]
-    values = np.array([incumbent.get(loaded.variables[i].name, 0.0) for i in fixed])
+    values = np.array([incumbent.get(int(i), 0.0) for i in fixed])
     h.changeColsBounds(len(fixed), fixed, values, values)
     try:
         _make_integer(loaded)
@@ -358,38 +347,32 @@ def _make_integer(loaded: LoadedModel) -> None:
         loaded.is_mip = True
 
 
-def _set_start(loaded: LoadedModel, values_by_name: dict[str, float]) -> None:
-    known = [(v.index, values_by_name[v.name]) for v in loaded.variables if v.name in values_by_name]
-    if known:
-        index, value = zip(*known, strict=True)
-        loaded.highs.setSolution(len(index), np.array(index, dtype=np.int32), np.array(value, dtype=float))
+def _set_start(loaded: LoadedModel, values: dict[int, float]) -> None:
+    """A known point (column -> value; columns left out are free) as HiGHS's starting solution."""
+    if values:
+        index = np.array(sorted(values), dtype=np.int32)
+        loaded.highs.setSolution(len(index), index, np.array([values[int(i)] for i in index], dtype=float))
 
 
-def warm_start_values(m: PlanModel, starts: dict[str, int]) -> dict[str, float]:
-    """Variable values of a known schedule, named as in the model."""
+def warm_start_values(m: PlanModel, starts: dict[str, int]) -> dict[int, float]:
+    """Column values of a known schedule."""
     values = m.values_of(starts)
     going = m.extra.get("work_going")
     if going:
         finish = max((s + m.case.by_id[k].duration_months for k, s in starts.items() if k in m.lead_of), default=0)
-        for t, var in going.items():
-            values[var.name] = 1.0 if t < finish else 0.0
+        for t, column in going.items():
+            values[column] = 1.0 if t < finish else 0.0
     return values
 
 
-def value_of(values: list[float], var: pulp.LpVariable) -> float:
-    """A variable's value in a HiGHS solution; 0 for a variable in no row and not in the objective.
-
-    `load` numbers only the variables PuLP lists for the problem, and PuLP leaves out one
-    that appears nowhere (a site with no people, no crew need and no dependants): it has
-    no column, so its value is free and 0 is as good as any.
-    """
-    index = getattr(var, "index", None)
-    return 0.0 if index is None else values[index]
+def value_of(values: list[float], column: int) -> float:
+    """A column's value in a HiGHS solution."""
+    return values[column]
 
 
 def read_starts(m: PlanModel, values: list[float]) -> dict[str, int]:
     """Start period of each site the solution replaces (see `PlanModel.read_starts`)."""
-    return m.read_starts(lambda var: value_of(values, var))
+    return m.read_starts(lambda column: values[column])
 
 
 def within_gap(objective: float, bound: float, gap: float, integral: bool = False) -> bool:
@@ -434,7 +417,7 @@ def solve_model_exactly(m: PlanModel, time_limit_s: float = 60.0) -> ExactSoluti
     `time_limit_s`, raises `NotSolved`.
     """
     loaded = load(m.problem, m.objective_constant)
-    if not loaded.variables:  # no site matters to the objective or any row: HiGHS calls that an empty model
+    if not loaded.names:  # no site matters to the objective or any row: HiGHS calls that an empty model
         return ExactSolution(m.objective_constant, {})
     for option, value in EXACT_OPTIONS.items():
         loaded.highs.setOptionValue(option, value)
@@ -759,14 +742,14 @@ def solve_national(
     if not within_gap(score(best), bound, mip_gap) and branch and work.mip_nodes > 0:
         stopped_by_clock = stopped_by_clock or deadline.expired()
         _make_integer(loaded)
-        values_by_name: dict[str, float] = {}
+        values: dict[int, float] = {}
         for m in national.models:
-            values_by_name.update(warm_start_values(m, {s: t for s, t in best.items() if s in m.case.by_id}))
+            values.update(warm_start_values(m, {s: t for s, t in best.items() if s in m.case.by_id}))
             spend = math.fsum(m.case.by_id[s].cost_usd for s in best if s in m.case.by_id)
-            values_by_name[national.allocation[m.case.carrier_id].name] = max(
+            values[national.allocation[m.case.carrier_id]] = max(
                 0.0, spend - own_funds.get(m.case.carrier_id, 0.0), warm_draw_allocation(m, best)
             )
-        _set_start(loaded, values_by_name)
+        _set_start(loaded, values)
         mip = _run_mip(loaded, deadline, mip_gap, work=work)
         stopped_by_clock = stopped_by_clock or mip.stopped_by_clock
         bound = max(bound, mip.bound)

@@ -1,4 +1,4 @@
-"""The time-indexed scheduling model of one carrier, in PuLP.
+"""The time-indexed scheduling model of one carrier (arrays of `planner.model.linear`; PuLP to read it).
 
 Variables, for each replaceable site s and each period t of its window [e_s, L_s]:
 
@@ -30,41 +30,38 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-import pulp
-
-from planner.core.errors import ModelError
 from planner.core.schema import Site
 from planner.model.case import CarrierCase, slug
-
-Expression = pulp.LpAffineExpression
+from planner.model.linear import GE, LE, LinearModel, Terms
 
 
 @dataclass
 class PlanModel:
-    """A PuLP problem plus the index that maps variables and rows back to sites and periods.
+    """A linear model plus the index that maps columns and rows back to sites and periods.
 
-    Variables are held per group of like sites, under the id of the group's first (heaviest)
-    site: `started_by[lead][t]` is z[g,t], `groups[lead]` the group's sites, heaviest first.
+    Columns (ints, see `planner.model.linear`) are held per group of like sites, under the id of
+    the group's first (heaviest) site: `started_by[lead][t]` is z[g,t], `groups[lead]` the group's
+    sites, heaviest first. Several carriers' models may share one `problem` (the national model).
     """
 
     case: CarrierCase
-    problem: pulp.LpProblem
-    started_by: dict[str, dict[int, pulp.LpVariable]] = field(default_factory=dict)
+    problem: LinearModel
+    started_by: dict[str, dict[int, int]] = field(default_factory=dict)
     objective_constant: float = 0.0
     families: dict[str, list[tuple]] = field(default_factory=dict)
-    extra: dict[str, dict[int, pulp.LpVariable]] = field(default_factory=dict)  # more families: work_going
+    extra: dict[str, dict[int, int]] = field(default_factory=dict)  # more families: work_going
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)  # lead site -> the group's sites
     lead_of: dict[str, str] = field(default_factory=dict)  # site -> the lead site of its group
-    fill: dict[str, dict[int, dict[int, pulp.LpVariable]]] = field(default_factory=dict)  # lead -> q -> t -> f
+    fill: dict[str, dict[int, dict[int, int]]] = field(default_factory=dict)  # lead -> q -> t -> f
 
-    def z(self, site_id: str, period: int):
-        """z[g,t] of the site's group as a variable, or None before the window; after it, z[g,L_g]."""
+    def z(self, site_id: str, period: int) -> int | None:
+        """z[g,t] of the site's group as a column, or None before the window; after it, z[g,L_g]."""
         window = self.case.windows[site_id]
         if period < window.start:
             return None
         return self.started_by[self.lead_of[site_id]][min(period, window.stop - 1)]
 
-    def replaced(self, site_id: str) -> pulp.LpVariable:
+    def replaced(self, site_id: str) -> int:
         """x_g = z[g, L_g]: how many sites of the group are replaced (x_s for a site alone)."""
         window = self.case.windows[site_id]
         return self.started_by[self.lead_of[site_id]][window.stop - 1]
@@ -72,35 +69,35 @@ class PlanModel:
     def size(self, lead: str) -> int:
         return len(self.groups[lead])
 
-    def add(self, terms: list[tuple[pulp.LpVariable, float]], sense: int, rhs: float, family: str, keys: tuple) -> None:
-        """Add sum(coef * var) <sense> rhs as a named row of `family` indexed by `keys`."""
+    def add(self, terms: Terms, sense: int, rhs: float, family: str, keys: tuple) -> None:
+        """Add sum(coef * column) <sense> rhs as a named row of `family` indexed by `keys`."""
         name = f"{family}__{'__'.join(slug(str(k)) for k in keys)}"
-        add_row(self.problem, pulp.LpConstraint(Expression(terms), sense, name=name, rhs=rhs))
+        self.problem.add_row(name, terms, sense, rhs)
         self.families.setdefault(family, []).append(keys)
 
-    def values_of(self, starts: dict[str, int]) -> dict[str, float]:
-        """Variable values of a known schedule, named as in the model (a warm start).
+    def values_of(self, starts: dict[str, int]) -> dict[int, float]:
+        """Column values of a known schedule (a warm start).
 
         A group's count is how many of its sites have started by t; the fill is that many of its
         heaviest sites, so a schedule that started lighter sites of a group first gets the value of
         the same starts given to the heaviest (never more).
         """
-        values: dict[str, float] = {}
+        values: dict[int, float] = {}
         for lead, periods in self.started_by.items():
             members = self.groups[lead]
             begun = sorted(starts[s] for s in members if s in starts)
-            for t, var in periods.items():
-                values[var.name] = float(sum(1 for start in begun if start <= t))
+            for t, column in periods.items():
+                values[column] = float(sum(1 for start in begun if start <= t))
             for population, by_period in self.fill.get(lead, {}).items():
-                for t, var in by_period.items():
-                    count = int(values[periods[t].name])
-                    values[var.name] = float(
+                for t, column in by_period.items():
+                    count = int(values[periods[t]])
+                    values[column] = float(
                         sum(1 for s in members[:count] if self.case.by_id[s].population == population)
                     )
         return values
 
-    def read_starts(self, value: Callable[[pulp.LpVariable], float]) -> dict[str, int]:
-        """Start period of each site a solution replaces; `value(var)` reads a variable.
+    def read_starts(self, value: Callable[[int], float]) -> dict[str, int]:
+        """Start period of each site a solution replaces; `value(column)` reads a column.
 
         A site alone starts at the first t with z[s,t] = 1; in a group the k-th heaviest site
         starts at the first t with z[g,t] >= k.
@@ -116,7 +113,7 @@ class PlanModel:
                     placed += 1
         return starts
 
-    def site_fractions(self, value: Callable[[pulp.LpVariable], float]) -> dict[str, dict[int, float]]:
+    def site_fractions(self, value: Callable[[int], float]) -> dict[str, dict[int, float]]:
         """A fractional solution as each site's started-by fractions (for alpha-point rounding).
 
         A site of a group gets its population's fill shared evenly, f[g,q,t] / m_q; sites with no
@@ -143,27 +140,6 @@ class PlanModel:
         return fractions
 
 
-def add_row(problem: pulp.LpProblem, row: pulp.LpConstraint) -> None:
-    """Add a named row; the same row twice is kept once, two different rows under one name are refused.
-
-    PuLP would stop with "overlapping constraint names" deep inside the solve (a site that
-    named its predecessor twice did that); here the model refuses with the row's name instead.
-    """
-    existing = problem.get_constraint_by_name(row.name)
-    if existing is not None:
-        if (
-            dict(existing.items()) == dict(row.items())
-            and existing.sense == row.sense
-            and existing.constant == row.constant
-        ):
-            return
-        raise ModelError(
-            f"two different rows of the model would share the name {row.name!r}; "
-            "the input should have been refused (please report this with the dataset)"
-        )
-    problem += row
-
-
 def add_started_by_variables(m: PlanModel) -> None:
     """z[g,t] per group of like sites and period of its window: binary for a site alone, else in {0..n_g}.
 
@@ -176,20 +152,16 @@ def add_started_by_variables(m: PlanModel) -> None:
         window = m.case.windows[lead]
         name = slug(lead)
         if len(members) == 1:
-            m.started_by[lead] = {t: m.problem.add_variable(f"z__{name}__{t}", cat=pulp.LpBinary) for t in window}
+            m.started_by[lead] = {t: m.problem.binary(f"z__{name}__{t}") for t in window}
             continue
-        m.started_by[lead] = {
-            t: m.problem.add_variable(f"z__{name}__{t}", lowBound=0, upBound=len(members), cat=pulp.LpInteger)
-            for t in window
-        }
+        m.started_by[lead] = {t: m.problem.column(f"z__{name}__{t}", 0, len(members), integer=True) for t in window}
         tiers: dict[int, int] = {}
         for s in members:
             population = m.case.by_id[s].population
             if population > 0:
                 tiers[population] = tiers.get(population, 0) + 1
         m.fill[lead] = {
-            q: {t: m.problem.add_variable(f"f__{name}__{q}__{t}", lowBound=0, upBound=count) for t in window}
-            for q, count in tiers.items()
+            q: {t: m.problem.column(f"f__{name}__{q}__{t}", 0, count) for t in window} for q, count in tiers.items()
         }
 
 
@@ -201,7 +173,7 @@ def constrain_started_once(m: PlanModel) -> None:
     for lead, z in m.started_by.items():
         window = m.case.windows[lead]
         for t in range(window.start, window.stop - 1):
-            m.add([(z[t], 1), (z[t + 1], -1)], pulp.LpConstraintLE, 0, "started_once", (lead, t))
+            m.add([(z[t], 1), (z[t + 1], -1)], LE, 0, "started_once", (lead, t))
 
 
 def constrain_precedence(m: PlanModel) -> None:
@@ -228,18 +200,26 @@ def constrain_precedence(m: PlanModel) -> None:
                 before = m.z(j, t - duration)
                 if before is None:  # cannot happen: e_s >= e_j + d_j by construction
                     raise AssertionError(f"window of {lead} starts before {j} can finish")
-                m.add([(z[t], 1), (before, -n)], pulp.LpConstraintLE, 0, "precedence", (lead, j, t))
+                m.add([(z[t], 1), (before, -n)], LE, 0, "precedence", (lead, j, t))
                 for q, fill in m.fill.get(lead, {}).items():
-                    count = fill[t].upBound
-                    m.add([(fill[t], 1), (before, -count)], pulp.LpConstraintLE, 0, "precedence", (lead, j, q, t))
+                    count = m.problem.upper[fill[t]]
+                    m.add([(fill[t], 1), (before, -count)], LE, 0, "precedence", (lead, j, q, t))
 
 
-def running(m: PlanModel, site: Site, period: int) -> list[tuple[pulp.LpVariable, float]]:
+def started_by(m: PlanModel, site_id: str, period: int) -> int:
+    """z[g,t] of a site whose window starts by t (the rows that call this only take such sites)."""
+    column = m.z(site_id, period)
+    if column is None:
+        raise AssertionError(f"period {period} is before the window of {site_id}")
+    return column
+
+
+def running(m: PlanModel, site: Site, period: int) -> Terms:
     """Terms of `sites of s's group being worked on in period t` = z[g,t] - z[g,t-d_s]."""
     now = m.z(site.site_id, period)
     if now is None:
         return []
-    terms = [(now, 1.0)]
+    terms: Terms = [(now, 1.0)]
     before = m.z(site.site_id, period - site.duration_months)
     if before is not None:
         if before is now:
@@ -270,7 +250,7 @@ def constrain_crews(m: PlanModel) -> None:
             if math.fsum(s.need(crew_type) * m.size(s.site_id) for s in active) <= capacity + 1e-9:
                 continue
             terms = [(var, coef * s.need(crew_type)) for s in active for var, coef in running(m, s, t)]
-            m.add(terms, pulp.LpConstraintLE, capacity, "crews", (case.carrier_id, crew_type, t))
+            m.add(terms, LE, capacity, "crews", (case.carrier_id, crew_type, t))
 
 
 def constrain_budget(m: PlanModel) -> None:
@@ -287,7 +267,7 @@ def constrain_budget(m: PlanModel) -> None:
     if total <= case.planned_budget_usd + 1e-6:
         return
     terms = [(m.replaced(g), case.by_id[g].cost_usd) for g in m.started_by if case.by_id[g].cost_usd > 0]
-    m.add(terms, pulp.LpConstraintLE, case.planned_budget_usd, "budget", (case.carrier_id,))
+    m.add(terms, LE, case.planned_budget_usd, "budget", (case.carrier_id,))
 
 
 def constrain_cumulative_funding(m: PlanModel) -> None:
@@ -307,11 +287,11 @@ def constrain_cumulative_funding(m: PlanModel) -> None:
         started = [g for g in m.started_by if case.windows[g].start <= period and case.by_id[g].cost_usd > 0]
         if math.fsum(case.by_id[g].cost_usd * m.size(g) for g in started) <= money + 1e-6:
             continue
-        terms = [(m.z(g, period), case.by_id[g].cost_usd) for g in started]
-        m.add(terms, pulp.LpConstraintLE, money, "cumulative_funding", (case.carrier_id, period))
+        terms = [(started_by(m, g, period), case.by_id[g].cost_usd) for g in started]
+        m.add(terms, LE, money, "cumulative_funding", (case.carrier_id, period))
 
 
-def objective_exposure(m: PlanModel) -> list[tuple[pulp.LpVariable, float]]:
+def objective_exposure(m: PlanModel) -> Terms:
     """People first, then time on covered gear.
 
     min  sum_s pop_s * finish_s * x_s  +  sum_s u_s * (1 - x_s),   u_s = pop_s * (D + w * max(0, H - D))
@@ -331,7 +311,7 @@ def objective_exposure(m: PlanModel) -> list[tuple[pulp.LpVariable, float]]:
     sum_q f[g,q,t] <= z[g,t]                                   ("fill", for t in [e_g, L_g])
     """
     case = m.case
-    terms = []
+    terms: Terms = []
     constant = 0.0
     for site in case.sites:
         if site.site_id in case.fixed_starts:  # the record: a constant pop_s * max(0, finish_s)
@@ -352,7 +332,7 @@ def objective_exposure(m: PlanModel) -> list[tuple[pulp.LpVariable, float]]:
         if not fill:  # nobody in the group: it counts nothing either way
             continue
         for t in z:
-            m.add([(f[t], 1.0) for f in fill.values()] + [(z[t], -1.0)], pulp.LpConstraintLE, 0, "fill", (lead, t))
+            m.add([(f[t], 1.0) for f in fill.values()] + [(z[t], -1.0)], LE, 0, "fill", (lead, t))
         months = case.unreplaced_months(site)
         for q, by_period in fill.items():
             terms.append((by_period[last], q * (last + site.duration_months - months)))
@@ -361,7 +341,7 @@ def objective_exposure(m: PlanModel) -> list[tuple[pulp.LpVariable, float]]:
     return terms
 
 
-def objective_makespan(m: PlanModel) -> list[tuple[pulp.LpVariable, float]]:
+def objective_makespan(m: PlanModel) -> Terms:
     """Replace every site the money allows, then finish the last one as early as possible.
 
     min  P * sum_s (1 - x_s)  +  sum_t y_t,     P = H + 1 (more than any makespan)
@@ -375,20 +355,18 @@ def objective_makespan(m: PlanModel) -> list[tuple[pulp.LpVariable, float]]:
     # the record's work (in progress, replaced) goes on until its finish: y_t = 1 there
     recorded_finish = max((p + case.by_id[s].duration_months for s, p in case.fixed_starts.items()), default=0)
     going = {
-        t: m.problem.add_variable(
-            f"work_going__{slug(case.carrier_id)}__{t}", lowBound=1 if t < recorded_finish else 0, upBound=1
-        )
+        t: m.problem.column(f"work_going__{slug(case.carrier_id)}__{t}", 1 if t < recorded_finish else 0, 1)
         for t in periods
     }
     m.extra["work_going"] = going
     for t in periods[:-1]:
-        m.add([(going[t], 1), (going[t + 1], -1)], pulp.LpConstraintGE, 0, "makespan_order", (case.carrier_id, t))
+        m.add([(going[t], 1), (going[t + 1], -1)], GE, 0, "makespan_order", (case.carrier_id, t))
     for site_id, window in case.windows.items():
         duration = case.by_id[site_id].duration_months
         x = m.replaced(site_id)
         m.add(
             [(going[window.start + duration - 1], 1), (x, -1)],
-            pulp.LpConstraintGE,
+            GE,
             0,
             "makespan",
             (site_id, window.start),
@@ -396,7 +374,7 @@ def objective_makespan(m: PlanModel) -> list[tuple[pulp.LpVariable, float]]:
         for t in range(window.start + duration, window.stop - 1 + duration):
             m.add(
                 [(going[t], 1), (x, -1), (m.started_by[site_id][t - duration], 1)],
-                pulp.LpConstraintGE,
+                GE,
                 0,
                 "makespan",
                 (site_id, t),
@@ -406,9 +384,7 @@ def objective_makespan(m: PlanModel) -> list[tuple[pulp.LpVariable, float]]:
     return [(m.replaced(s), -penalty) for s in case.windows] + [(going[t], 1.0) for t in periods]
 
 
-def constrain_fund(
-    models: list[PlanModel], own_funds: dict[str, float], available_usd: float
-) -> dict[str, pulp.LpVariable]:
+def constrain_fund(models: list[PlanModel], own_funds: dict[str, float], available_usd: float) -> dict[str, int]:
     """National model: carriers share the fund; each spends at most its allocation plus own funds.
 
     sum_{g in S_c} cost_g * x_g - a_c <= own_c      for c        (a_c >= 0, the allocation)
@@ -417,17 +393,15 @@ def constrain_fund(
     allocation = {}
     for m in models:
         c = m.case.carrier_id
-        allocation[c] = m.problem.add_variable(f"allocation__{slug(c)}", lowBound=0)
+        allocation[c] = m.problem.column(f"allocation__{slug(c)}")
         terms = [(m.replaced(g), m.case.by_id[g].cost_usd) for g in m.started_by if m.case.by_id[g].cost_usd > 0]
-        m.add(terms + [(allocation[c], -1.0)], pulp.LpConstraintLE, own_funds.get(c, 0.0), "carrier_money", (c,))
+        m.add(terms + [(allocation[c], -1.0)], LE, own_funds.get(c, 0.0), "carrier_money", (c,))
     if models:
-        models[0].add(
-            [(a, 1.0) for a in allocation.values()], pulp.LpConstraintLE, available_usd, "fund", ("national",)
-        )
+        models[0].add([(a, 1.0) for a in allocation.values()], LE, available_usd, "fund", ("national",))
     return allocation
 
 
-def constrain_cumulative_fund_draws(models: list[PlanModel], allocation: dict[str, pulp.LpVariable]) -> None:
+def constrain_cumulative_fund_draws(models: list[PlanModel], allocation: dict[str, int]) -> None:
     """National model with tranches: a carrier's draws by t stay within its share of what arrived.
 
     sum_{g in S_c} cost_g * z[g,t] - phi(t) * a_c <= own_c      for c, t in T (see constrain_cumulative_funding)
@@ -438,10 +412,10 @@ def constrain_cumulative_fund_draws(models: list[PlanModel], allocation: dict[st
             started = [g for g in m.started_by if case.windows[g].start <= period and case.by_id[g].cost_usd > 0]
             if not started:
                 continue
-            terms = [(m.z(g, period), case.by_id[g].cost_usd) for g in started]
+            terms = [(started_by(m, g, period), case.by_id[g].cost_usd) for g in started]
             m.add(
                 terms + [(allocation[case.carrier_id], -phi)],
-                pulp.LpConstraintLE,
+                LE,
                 case.own_funds_usd,
                 "cumulative_fund_draws",
                 (case.carrier_id, period),
@@ -458,7 +432,7 @@ CONSTRAINT_FAMILIES: tuple[Callable[[PlanModel], None], ...] = (
     constrain_budget,
     constrain_cumulative_funding,
 )
-OBJECTIVES: dict[str, Callable[[PlanModel], list[tuple[pulp.LpVariable, float]]]] = {
+OBJECTIVES: dict[str, Callable[[PlanModel], Terms]] = {
     "exposure": objective_exposure,
     "makespan": objective_makespan,
 }
@@ -469,11 +443,11 @@ def build_model(case: CarrierCase, families: Iterable[Callable[[PlanModel], None
 
     `families` replaces CONSTRAINT_FAMILIES; tests drop one to show its rows change an optimum.
     """
-    m = PlanModel(case, pulp.LpProblem(f"schedule__{slug(case.carrier_id)}", pulp.LpMinimize))
+    m = PlanModel(case, LinearModel(f"schedule__{slug(case.carrier_id)}"))
     add_started_by_variables(m)
     for family in CONSTRAINT_FAMILIES if families is None else families:
         family(m)
-    m.problem.setObjective(Expression(OBJECTIVES[case.objective](m)))
+    m.problem.set_objective(OBJECTIVES[case.objective](m))
     return m
 
 
@@ -481,15 +455,15 @@ def build_model(case: CarrierCase, families: Iterable[Callable[[PlanModel], None
 class NationalModel:
     """Every carrier's schedule in one problem, coupled by the fund (the `optimal` rule, small cases)."""
 
-    problem: pulp.LpProblem
+    problem: LinearModel
     models: list[PlanModel]
-    allocation: dict[str, pulp.LpVariable]
+    allocation: dict[str, int]
     objective_constant: float
 
 
 def build_national_model(cases: list[CarrierCase], own_funds: dict[str, float], available_usd: float) -> NationalModel:
     """All carriers' MILPs in one problem, money chosen by the model: exact for the `optimal` rule."""
-    problem = pulp.LpProblem("national_schedule", pulp.LpMinimize)
+    problem = LinearModel("national_schedule")
     models, terms = [], []
     for case in cases:
         m = PlanModel(case, problem)
@@ -500,5 +474,5 @@ def build_national_model(cases: list[CarrierCase], own_funds: dict[str, float], 
         models.append(m)
     allocation = constrain_fund(models, own_funds, available_usd)
     constrain_cumulative_fund_draws(models, allocation)
-    problem.setObjective(Expression(terms))
+    problem.set_objective(terms)
     return NationalModel(problem, models, allocation, sum(m.objective_constant for m in models))

@@ -18,31 +18,29 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import pulp
-
-from planner.model.build import add_row
 from planner.model.case import CarrierCase, slug
+from planner.model.linear import GE, LE, LinearModel, Terms
 
 
 @dataclass
 class SelectionModel:
-    """The selection MILP with its variables by site and carrier, and its objective terms as they are added."""
+    """The selection MILP with its columns by site and carrier, and its objective terms as they are added."""
 
-    problem: pulp.LpProblem
-    replaced: dict[str, pulp.LpVariable] = field(default_factory=dict)
-    allocation: dict[str, pulp.LpVariable] = field(default_factory=dict)
-    objective: list[tuple[pulp.LpVariable, float]] = field(default_factory=list)
+    problem: LinearModel
+    replaced: dict[str, int] = field(default_factory=dict)
+    allocation: dict[str, int] = field(default_factory=dict)
+    objective: Terms = field(default_factory=list)
     constant: float = 0.0
 
-    def add(self, terms: list[tuple[pulp.LpVariable, float]], sense: int, rhs: float, name: str) -> None:
-        add_row(self.problem, pulp.LpConstraint(pulp.LpAffineExpression(terms), sense, name, rhs))
+    def add(self, terms: Terms, sense: int, rhs: float, name: str) -> None:
+        self.problem.add_row(name, terms, sense, rhs)
 
 
 def add_selection_variables(m: SelectionModel, case: CarrierCase) -> None:
     """x_s binary for each site that fits the horizon, a_c >= 0 for the carrier."""
-    m.allocation[case.carrier_id] = m.problem.add_variable(f"allocation__{slug(case.carrier_id)}", lowBound=0)
+    m.allocation[case.carrier_id] = m.problem.column(f"allocation__{slug(case.carrier_id)}")
     for site_id in case.windows:
-        m.replaced[site_id] = m.problem.add_variable(f"replaced__{slug(site_id)}", cat=pulp.LpBinary)
+        m.replaced[site_id] = m.problem.binary(f"replaced__{slug(site_id)}")
 
 
 def constrain_selected_precedence(m: SelectionModel, case: CarrierCase) -> None:
@@ -56,7 +54,7 @@ def constrain_selected_precedence(m: SelectionModel, case: CarrierCase) -> None:
                 continue  # in progress or replaced: kept by the record, so x_j = 1
             m.add(
                 [(m.replaced[site_id], 1), (m.replaced[j], -1)],
-                pulp.LpConstraintLE,
+                LE,
                 0,
                 f"precedence__{slug(site_id)}__{slug(j)}",
             )
@@ -70,7 +68,7 @@ def constrain_carrier_money(m: SelectionModel, case: CarrierCase, own_funds_usd:
     money = [(m.replaced[s], case.by_id[s].cost_usd) for s in case.windows]
     m.add(
         [*money, (m.allocation[case.carrier_id], -1)],
-        pulp.LpConstraintLE,
+        LE,
         own_funds_usd - case.fixed_cost_usd,  # the record's sites are paid for: F_c comes off first
         f"money__{slug(case.carrier_id)}",
     )
@@ -90,7 +88,7 @@ def constrain_crew_months(m: SelectionModel, case: CarrierCase) -> None:
         if work and sum(w for _, w in work) > math.fsum(periods):
             m.add(
                 work,
-                pulp.LpConstraintLE,
+                LE,
                 math.fsum(periods),
                 f"crew_months__{slug(case.carrier_id)}__{slug(crew_type)}",
             )
@@ -101,7 +99,7 @@ def constrain_fund(m: SelectionModel, available_usd: float) -> None:
 
     sum_c a_c <= A
     """
-    m.add([(a, 1) for a in m.allocation.values()], pulp.LpConstraintLE, available_usd, "fund")
+    m.add([(a, 1) for a in m.allocation.values()], LE, available_usd, "fund")
 
 
 def objective_exposure(m: SelectionModel, case: CarrierCase) -> None:
@@ -126,18 +124,20 @@ def objective_makespan(m: SelectionModel, case: CarrierCase) -> None:
     P sum_s (1 - x_s) + C_c,   C_c >= (e_s + d_s) x_s
     """
     recorded_finish = max((p + case.by_id[s].duration_months for s, p in case.fixed_starts.items()), default=0)
-    finish = m.problem.add_variable(f"makespan__{slug(case.carrier_id)}", lowBound=max(0, recorded_finish))
+    finish = m.problem.column(f"makespan__{slug(case.carrier_id)}", max(0, recorded_finish))
     for s in case.windows:
         earliest_finish = case.windows[s].start + case.by_id[s].duration_months
-        m.add([(finish, 1), (m.replaced[s], -earliest_finish)], pulp.LpConstraintGE, 0, f"makespan__{slug(s)}")
+        m.add([(finish, 1), (m.replaced[s], -earliest_finish)], GE, 0, f"makespan__{slug(s)}")
     m.objective.append((finish, 1.0))
     m.objective.extend((m.replaced[s], -case.unreplaced_penalty) for s in case.windows)
     m.constant += case.unreplaced_penalty * (len(case.sites) - len(case.fixed_starts))
 
 
-def build_selection(cases: list[CarrierCase], own_funds: dict[str, float], available_usd: float):
-    """The selection MILP over all carriers; returns (problem, replaced vars, allocation vars, constant)."""
-    m = SelectionModel(pulp.LpProblem("national_selection", pulp.LpMinimize))
+def build_selection(
+    cases: list[CarrierCase], own_funds: dict[str, float], available_usd: float
+) -> tuple[LinearModel, dict[str, int], dict[str, int], float]:
+    """The selection MILP over all carriers; returns (problem, replaced columns, allocation columns, constant)."""
+    m = SelectionModel(LinearModel("national_selection"))
     for case in cases:
         add_selection_variables(m, case)
         constrain_selected_precedence(m, case)
@@ -145,5 +145,5 @@ def build_selection(cases: list[CarrierCase], own_funds: dict[str, float], avail
         constrain_crew_months(m, case)
         (objective_makespan if case.objective == "makespan" else objective_exposure)(m, case)
     constrain_fund(m, available_usd)
-    m.problem.setObjective(pulp.LpAffineExpression(m.objective))
+    m.problem.set_objective(m.objective)
     return m.problem, m.replaced, m.allocation, m.constant
