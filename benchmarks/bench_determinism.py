@@ -8,7 +8,7 @@ budget was used: only those can make the two plans differ.
 
     .venv/bin/python benchmarks/bench_determinism.py                  # full funding, 6 busy processes
     .venv/bin/python benchmarks/bench_determinism.py --load 2 --fund 1.895e9
-    .venv/bin/python benchmarks/bench_determinism.py --time-limit 60  # the scenario default: may be cut under load
+    .venv/bin/python benchmarks/bench_determinism.py --rule optimal --fund 1.895e9
 """
 
 from __future__ import annotations
@@ -50,14 +50,17 @@ def main() -> None:
     parser.add_argument("--fund", type=float, default=4.98e9)
     parser.add_argument("--load", type=int, default=6, help="busy-loop processes beside the second solve")
     parser.add_argument(
-        "--time-limit", type=float, default=900, help="safety net; large so that the work budgets end every solve"
+        "--time-limit", type=float, default=None, help="the safety net; default the dataset's own (60 s)"
     )
+    parser.add_argument("--rule", default=None, help="default the dataset's (pro_rata)")
     parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args()
 
     dataset = planner.read_dataset(ROOT / "datasets" / "rural40")
-    scenario = (dataset.default_scenario or Scenario()).with_overrides(fund_usd=args.fund, time_limit_s=args.time_limit)
-    print(f"rural40, fund {args.fund:,.0f}, rule {scenario.rule}, time limit {args.time_limit:g} s")
+    scenario = (dataset.default_scenario or Scenario()).with_overrides(
+        fund_usd=args.fund, time_limit_s=args.time_limit, rule=args.rule
+    )
+    print(f"rural40, fund {args.fund:,.0f}, rule {scenario.rule}, time limit {scenario.time_limit_s:g} s")
     idle_plan, idle_s, idle_csv = solve(dataset, scenario, args.workers)
     describe("alone", idle_plan, idle_s)
 
