@@ -98,19 +98,19 @@ def test_the_plan_is_byte_for_byte_the_same_with_a_huge_time_limit_and_with_eith
 
 
 def test_the_time_limit_bounds_the_whole_plan_and_the_plan_says_what_it_cut(rural40):
-    """rural40 at full funding takes tens of seconds of solving; with a 2-second limit the plan comes back in
-    well under 2 + 10 s (model building, list schedules and selection included), valid, not claiming
+    """rural40 at full funding takes several seconds of work on two cores; with a 1-second limit the plan comes
+    back in well under 1 + 10 s (model building, list schedules and selection included), valid, not claiming
     optimality, with the cut carriers named in a note and in the summary."""
-    limited = rural40.default_scenario.with_overrides(fund_usd=4.98e9, time_limit_s=2.0)
+    limited = rural40.default_scenario.with_overrides(fund_usd=4.98e9, time_limit_s=1.0)
     began = time.perf_counter()
     plan = planner.plan(rural40, limited)
     elapsed = time.perf_counter() - began
-    assert elapsed < 2.0 + 10.0
+    assert elapsed < 1.0 + 10.0
     assert planner.check_plan(plan) == []
     assert plan.status == "feasible"
-    assert "c01" in " ".join(plan.stopped_by_clock)  # the largest carrier cannot be solved in 2 s
+    assert plan.stopped_by_clock  # some carriers' work did not fit in one second
     (note,) = [n for n in plan.notes if n.startswith("the time limit")]
-    assert "before their work budget was used" in note and "c01" in note
+    assert "before their work budget was used" in note and plan.stopped_by_clock[0] in note
     assert planner.summary(plan)["stopped_by_time_limit"] == list(plan.stopped_by_clock)
 
 

@@ -566,7 +566,8 @@ def solve_case(
                     best = found
         if within_gap(case.score(best), bound, mip_gap, integral):
             return result("optimal")
-    if lp.status != "optimal" or lp_iterations > work.branch_after_lp_iterations or work.mip_nodes <= 0:
+    too_large = columns >= INTERIOR_POINT_COLUMNS  # its LP alone took interior point; a root costs several LPs
+    if lp.status != "optimal" or lp_iterations > work.branch_after_lp_iterations or too_large or work.mip_nodes <= 0:
         return result("feasible")
     if deadline.expired():
         stopped_by_clock = "branch-and-bound"
