@@ -50,8 +50,11 @@ lock: install
 # Benchmarks print their figures; none is a test. Run them on a quiet machine.
 bench: install
 	$(BIN)/python benchmarks/bench_rural40.py
-	$(BIN)/python benchmarks/bench_rural40.py --psplib
+	$(BIN)/python benchmarks/bench_rural40.py --fund 4.98e9
+	$(BIN)/python benchmarks/bench_rural40.py --rule optimal
+	$(BIN)/python benchmarks/bench_psplib.py
 	$(BIN)/python benchmarks/bench_determinism.py
+	$(BIN)/python benchmarks/bench_scale.py
 	$(BIN)/python benchmarks/bench_chains.py
 	$(BIN)/python benchmarks/bench_formulation.py
 	$(BIN)/python benchmarks/bench_sweep.py

@@ -34,6 +34,8 @@ import planner
 from planner.inputs.psplib import read_psplib
 
 RULE = "*" * 72
+SHIPPED = ROOT / "tests" / "data" / "psplib"  # j301_1.sm, kept with the tests
+SHIPPED_OPTIMA = {"j301_1": 43}  # PSPLIB's j30opt.sm
 
 
 def progen_like(rng: random.Random, nc: float, rf: float, rs: float, jobs: int = 30, resources: int = 4) -> str:
@@ -136,9 +138,9 @@ def main() -> None:
             paths = sorted(args.instances.glob("*.sm"))
             paths = random.Random(seed).sample(paths, min(args.sample, len(paths)))
         else:
-            paths = generated_sample(Path(scratch), args.sample, seed)
-            print(f"generated J30-like sample, seed {seed}")
-        optima = published_optima(args.optima) if args.optima else {}
+            paths = sorted(SHIPPED.glob("*.sm")) + generated_sample(Path(scratch), args.sample, seed)
+            print(f"PSPLIB's j301_1 and a generated J30-like sample, seed {seed}")
+        optima = published_optima(args.optima) if args.optima else dict(SHIPPED_OPTIMA)
         proven, seconds, wrong = 0, [], []
         for path in sorted(paths):
             dataset = read_psplib(path)

@@ -463,7 +463,9 @@ def earliest_finish_bound(case: CarrierCase) -> float:
     )
 
 
-BUILD_SECONDS_PER_START_VARIABLE = 1e-5  # measured: rural40 c01, 31,909 start variables, built and loaded in 0.12 s (quiet)
+BUILD_SECONDS_PER_START_VARIABLE = (
+    1e-5  # measured: rural40 c01, 31,909 start variables, built and loaded in 0.12 s (quiet)
+)
 
 
 def expected_build_seconds(case: CarrierCase) -> float:
