@@ -311,26 +311,30 @@ def improve_in_neighbourhood(
 ) -> Run | None:
     """RINS (Danna, Rothberg and Le Pape, 2005): branch-and-bound on the columns where the LP and the plan differ.
 
-    Every integer column whose value in the LP optimum equals its value in the incumbent
-    (the best list schedule) is fixed there; the sub-MIP over the others, warm-started from
-    the incumbent, is small and solved within `work.neighbourhood_nodes` nodes. Its points
-    are plans of the full model (only bounds were tightened), but its bound is not a bound
-    of the full model, so only its point is kept. The bounds are restored afterwards; the
+    Every column the incumbent (the best list schedule) gives a value, and whose value in the LP
+    optimum is the same, is fixed there: integer columns, and continuous ones too (the fill of a
+    group whose counts are fixed), so that presolve removes their rows and the sub-MIP over the
+    others is small. Warm-started from the incumbent, it is solved within
+    `work.neighbourhood_nodes` nodes, and stops at the requested gap of its own bound. Its
+    points are plans of the full model (only bounds were tightened), but its bound is not a
+    bound of the full model, so only its point is kept. The bounds are restored afterwards; the
     model is left integral. On rural40 at full funding this takes c20 from 1.3% to 0.4% in
     0.1 s, where branch-and-bound on the whole model needed 12 s of root cuts.
     """
     if work.neighbourhood_nodes <= 0 or not len(loaded.integer_columns):
         return None
     h = loaded.highs
-    columns = loaded.integer_columns
-    lp = np.asarray(lp_values)[columns]
-    plan = np.array([incumbent.get(int(i), 0.0) for i in columns])
-    fixed = columns[np.abs(lp - plan) <= 1e-6]
-    if len(fixed) == len(columns) or len(columns) - len(fixed) > work.neighbourhood_columns:
+    known = np.array(sorted(incumbent), dtype=np.int32)
+    plan = np.array([incumbent[int(i)] for i in known])
+    agree = np.abs(np.asarray(lp_values)[known] - plan) <= 1e-6
+    fixed, values = known[agree], plan[agree]
+    is_integer = np.zeros(len(lp_values), dtype=bool)
+    is_integer[loaded.integer_columns] = True
+    free_integer = len(loaded.integer_columns) - int(is_integer[fixed].sum())
+    if free_integer == 0 or free_integer > work.neighbourhood_columns:
         return None  # the LP optimum is the plan, or the neighbourhood is too large to search
     kept = h.getLp()
     lower, upper = np.asarray(kept.col_lower_)[fixed], np.asarray(kept.col_upper_)[fixed]
-    values = np.array([incumbent.get(int(i), 0.0) for i in fixed])
     h.changeColsBounds(len(fixed), fixed, values, values)
     try:
         _make_integer(loaded)
