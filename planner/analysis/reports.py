@@ -37,7 +37,7 @@ from planner.analysis.diagnostics import deadline_reasons
 from planner.core.clock import arrived_fraction, carrier_deadline, carrier_deadlines, carrier_extensions, fund_arrivals
 from planner.core.schema import Plan
 from planner.engine.allocation import applied_pro_rata_factor, priority_tier_factors
-from planner.engine.solve import SOLVER_NAME
+from planner.engine.solve import solver_name
 
 # schedule.csv's `status`: what the record says was done (sites.csv `status`), or what the plan does
 SCHEDULE_STATUS = {"replaced": "done", "in_progress": "in progress", "planned": "planned"}
@@ -324,7 +324,7 @@ def summary(plan: Plan) -> dict:
         "build_seconds": round(plan.build_seconds, 3),
         "solve_seconds": round(plan.solve_seconds, 3),
         "wall_seconds": round(plan.wall_seconds, 3),
-        "solver": plan.solver or SOLVER_NAME,
+        "solver": plan.solver or solver_name(plan.scenario.objective),
         "dataset": dataset.name,
         "dataset_sha256": dataset.sha256,
         "rule": scenario.rule,

@@ -36,7 +36,6 @@ from planner.engine.allocation import allocate, greedy_funding, pro_rata
 from planner.engine.heuristics import priority_rule, serial_schedule
 from planner.engine.solve import (
     DEFAULT_WORK,
-    SOLVER_NAME,
     CaseResult,
     Deadline,
     WorkLimits,
@@ -45,6 +44,7 @@ from planner.engine.solve import (
     solve_case,
     solve_national,
     solve_selection,
+    solver_name,
     within_gap,
 )
 from planner.inputs.validation import check_against_scenario
@@ -499,7 +499,7 @@ def assemble(
         build_seconds=sum(r.build_seconds for r in results),
         solve_seconds=sum(r.solve_seconds for r in results),
         wall_seconds=time.perf_counter() - began,
-        solver=SOLVER_NAME,
+        solver=solver_name(scenario.objective),
         horizon=horizon,
         outcomes=tuple(outcomes),
         notes=tuple(notes),

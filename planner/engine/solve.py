@@ -40,10 +40,14 @@ from planner.model.constraint_program import build_constraint_program
 from planner.model.linear import LinearModel
 from planner.model.selection import build_selection
 
-SOLVER_NAME = (
-    f"HiGHS {highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}.{highspy.HIGHS_VERSION_PATCH}"
-    f" (makespan: OR-Tools CP-SAT {getattr(ortools, '__version__', '')})"
-)
+HIGHS_NAME = f"HiGHS {highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}.{highspy.HIGHS_VERSION_PATCH}"
+CP_SAT_NAME = f"OR-Tools CP-SAT {getattr(ortools, '__version__', '')}"
+SOLVER_NAME = f"{HIGHS_NAME}; {CP_SAT_NAME}"  # both, for the run store's reuse key
+
+
+def solver_name(objective: str) -> str:
+    """The solver a plan of this objective is made by: CP-SAT schedules makespan plans, HiGHS the rest."""
+    return f"{CP_SAT_NAME} (selection bound: {HIGHS_NAME})" if objective == "makespan" else HIGHS_NAME
 FEASIBLE = 2  # HiGHS primal_solution_status: a feasible point is held
 RANDOM_SEED = 0  # fixed, so that HiGHS's tie-breaking is the same on every run
 
