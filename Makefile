@@ -24,10 +24,10 @@ run: install
 	$(BIN)/streamlit run app.py --server.address $(ADDRESS)
 
 solve: install
-	$(BIN)/rrplan solve datasets/rural40 --out runs/rural40-default
+	$(BIN)/rrplan solve datasets/program126 --out runs/program126-default
 
 report: solve
-	$(BIN)/rrplan report runs/rural40-default --format all
+	$(BIN)/rrplan report runs/program126-default --format all
 
 test: install
 	$(BIN)/python -m pytest -q
@@ -52,6 +52,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_rural40.py
 	$(BIN)/python benchmarks/bench_rural40.py --fund 4.98e9
 	$(BIN)/python benchmarks/bench_rural40.py --rule optimal
+	$(BIN)/python benchmarks/bench_rural40.py --dataset program126
 	$(BIN)/python benchmarks/bench_psplib.py
 	$(BIN)/python benchmarks/bench_determinism.py
 	$(BIN)/python benchmarks/bench_scale.py

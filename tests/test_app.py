@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import zipfile
 from dataclasses import replace
 from io import BytesIO
@@ -366,27 +365,23 @@ def test_a_repeat_of_the_same_inputs_is_served_from_the_cache(app):
 
 
 @pytest.mark.slow
-def test_rural40_national_screen_cold_and_cached(monkeypatch):
-    """The embedded dataset: the first screen within a minute of a cold start, a repeat within 2 s."""
-    import time
-
-    from app_pages._state import headline_values, plan_key, plan_store
+def test_the_embedded_dataset_national_screen_cold_and_cached(monkeypatch):
+    """The default dataset (program126, the program's size): its figures are the planner's, and a repeat is served
+    from the cache, not solved again (the time it takes is benchmarked, not tested)."""
+    from app_pages._state import DEFAULT_DATASET, headline_values, plan_key, plan_store
 
     monkeypatch.delenv("RRPLAN_DATASET", raising=False)
-    at = AppTest.from_file(APP, default_timeout=120)
-    began = time.perf_counter()
+    assert DEFAULT_DATASET.name == "program126"
+    at = AppTest.from_file(APP, default_timeout=180)
     at.run()
-    cold_s = time.perf_counter() - began
     no_exceptions(at)
-    began = time.perf_counter()
+    solved = len(plan_store())
     at.run()
-    repeat_s = time.perf_counter() - began
-    data = planner.read_dataset(ROOT / "datasets" / "rural40")
+    assert len(plan_store()) == solved  # the repeat is the cached plan
+    data = planner.read_dataset(DEFAULT_DATASET)
     views = plan_store().get(plan_key(data, at.session_state["scenario"]))
     assert metrics(at) == headline_values(views.summary)
-    assert metrics(at)["Sites replaced"].endswith("of 4,184")
-    assert cold_s < 60 or os.environ.get("CI"), f"cold start took {cold_s:.1f} s"
-    assert repeat_s < 2.0, f"repeat took {repeat_s:.1f} s"
+    assert metrics(at)["Sites replaced"].endswith(f"of {len(data.sites):,}")
 
 
 def test_national_screen_offers_every_report_format(app):

@@ -2,7 +2,7 @@
 
     .venv/bin/python docs/screenshots/take_screenshots.py [--dataset FOLDER] [--out docs/screenshots]
 
-Starts `streamlit run app.py` on a free port (on datasets/rural40 unless --dataset), opens
+Starts `streamlit run app.py` on a free port (on the app's default dataset, program126, unless --dataset), opens
 each screen in headless Chromium (/usr/bin/chromium; nothing is downloaded) and saves
 national.png, carrier.png, compare.png, data.png and data-upload-errors.png. It prints how
 long the national screen took to show after a cold start and after a reload (cached).
@@ -76,9 +76,9 @@ def settle(page, charts: int = 0) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", help="dataset folder (default: datasets/rural40)")
+    parser.add_argument("--dataset", help="dataset folder (default: the app's, datasets/program126)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
-    parser.add_argument("--carrier", default="c03", help="carrier shown on the Carrier screen")
+    parser.add_argument("--carrier", default="c023", help="carrier shown on the Carrier screen")
     parser.add_argument(
         "--screens",
         nargs="+",
@@ -165,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
                 page.goto(f"{url}/carrier")
                 page.get_by_text("Sites replaced").first.wait_for(timeout=LONG_MS)
                 page.locator('[data-testid="stSelectbox"]').last.click()
+                page.keyboard.type(args.carrier)  # a long list is drawn only in part: filter it first
                 page.get_by_role("option").filter(has_text=f"{args.carrier}:").first.click()
                 settle(page, 4)
                 page.screenshot(path=str(out / "carrier.png"))
