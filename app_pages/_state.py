@@ -13,7 +13,6 @@ inputs would only slow each other down.
 from __future__ import annotations
 
 import html
-import importlib.util
 import json
 import os
 import threading
@@ -48,6 +47,7 @@ from planner.core.wording import (
 from planner.inputs.presets import fund_presets
 from planner.present.documents.wording import time_limited
 from planner.present.export import MEDIA_TYPES, plan_report_bytes, report_file_name, run_name
+from planner.present.images import IMAGE_FORMATS, figure_image, image_browser
 from planner.runs.store import RunStore, StoreError
 from planner.runs.sweep import record_plan
 
@@ -650,7 +650,7 @@ def issues_table_with_ids(issues, row_ids: dict) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- memo-ready figures and tables
 
-PNG_EXPORT = importlib.util.find_spec("kaleido") is not None  # plotly writes PNG only through kaleido
+IMAGE_EXPORT = image_browser() is not None  # kaleido draws PNG and SVG in the machine's own Chrome or Chromium
 
 
 def scenario_title(scenario: Scenario) -> str:
@@ -725,12 +725,12 @@ def figure_html(figure, caption: str) -> bytes:
 
 
 def chart(figure, data: pd.DataFrame, caption: str, key: str, run: str = "") -> None:
-    """A chart with its caption and downloads: its data as CSV, the figure as an offline web page (and PNG
-    when kaleido is installed)."""
+    """A chart with its caption and downloads: its data as CSV, the figure as an offline web page, and PNG and
+    SVG images carrying the caption (when kaleido finds a Chrome or Chromium on the machine)."""
     st.plotly_chart(figure, width="stretch", key=f"{key}_chart")
     st.caption(caption)
     stem = file_stem(f"{key}-{run}" if run else key)
-    columns = st.columns(3 if PNG_EXPORT else 2)
+    columns = st.columns(4 if IMAGE_EXPORT else 2)
     columns[0].download_button(
         "Chart data (CSV)",
         lambda: csv_bytes(data, caption),
@@ -749,16 +749,17 @@ def chart(figure, data: pd.DataFrame, caption: str, key: str, run: str = "") -> 
         on_click="ignore",
         icon=":material/download:",
     )
-    if PNG_EXPORT:
-        columns[2].download_button(
-            "Chart (PNG)",
-            lambda: figure.to_image(format="png", scale=2),
-            file_name=f"{stem}.png",
-            mime="image/png",
-            key=f"{key}_png",
-            on_click="ignore",
-            icon=":material/download:",
-        )
+    if IMAGE_EXPORT:
+        for column, fmt in zip(columns[2:], IMAGE_FORMATS, strict=True):
+            column.download_button(
+                f"Chart ({fmt.upper()})",
+                lambda fmt=fmt: figure_image(figure, fmt, caption),
+                file_name=f"{stem}.{fmt}",
+                mime=IMAGE_FORMATS[fmt],
+                key=f"{key}_{fmt}",
+                on_click="ignore",
+                icon=":material/download:",
+            )
 
 
 def table(data: pd.DataFrame, caption: str, key: str, run: str = "", shown: pd.DataFrame | None = None, **options):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 
 import pandas as pd
@@ -10,6 +11,7 @@ import pytest
 
 import planner
 from planner.present import plots
+from planner.present.images import caption_lines, figure_image, image_browser
 from tests.conftest import dataset, scenario, site
 
 
@@ -95,3 +97,24 @@ def test_timeline_colours_bars_by_kind(tiny_plan):
     figure = plots.timeline(planner.schedule_table(tiny_plan))
     assert {trace.name: trace.marker.color for trace in figure.data} == {"ran": plots.KIND_COLOURS["ran"]}
     assert sum(len(trace.y) for trace in figure.data) == len(tiny_plan.starts)
+
+
+def test_a_chart_as_png_and_svg_carries_its_caption_and_needs_no_network(tiny_plan):
+    """Memo-ready images: drawn by kaleido in the machine's Chromium (CI installs Debian's), caption under the plot."""
+    if image_browser() is None:
+        assert not os.environ.get("CI"), "CI installs Chromium: image export must work there"
+        pytest.skip("no Chrome or Chromium on this machine")
+    figure = plots.coverage_over_time(planner.monthly_table(tiny_plan), "2023-07", title="People by gear")
+    caption = "People by gear. Scenario: $1.895B / pro rata. Source: rrplan, dataset tiny. Plan solved at 2026-12-06."
+    png = figure_image(figure, "png", caption)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+    svg = figure_image(figure, "svg", caption).decode()
+    assert svg.lstrip().startswith("<svg") and "Plan solved at 2026-12-06." in svg
+    assert "https://" not in svg.replace("http://www.w3.org", "")  # nothing refers to the web
+    with pytest.raises(ValueError, match="image format"):
+        figure_image(figure, "gif")
+
+
+def test_long_captions_wrap_at_word_boundaries():
+    lines = caption_lines("one two three four five six seven", width_px=14 * 7)
+    assert lines == ["one two three", "four five six", "seven"]
