@@ -28,7 +28,12 @@ horizon = summary["horizon"]
 months = _state.month_options(scenario, horizon)
 deadline_month = scenario.month_label(deadline)
 chosen = st.select_slider(
-    "Month shown on the map", options=months, value=months[min(deadline, horizon - 1)], key="national_month"
+    "Month shown on the map",
+    options=months,
+    value=months[min(deadline, horizon - 1)],
+    key="national_month",
+    help="The month the map opens on, and whose states the map's data (CSV) holds; the map's Play button "
+    "and its own slider go through every month in the browser.",
 )
 run = _state.views_run(views)
 map_columns = ["site_id", "carrier_id", "kind", "population", "lat", "lon", "month", "finish_month", "replaced"]
@@ -40,6 +45,7 @@ _state.chart(
         month=chosen,
         title=f"Every site by its state in {chosen}",
         marker_size=5,
+        months=months,
     ),
     views.schedule[map_columns],
     _state.plan_caption(f"Every site by its state in {chosen}", views),

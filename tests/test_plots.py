@@ -118,3 +118,24 @@ def test_a_chart_as_png_and_svg_carries_its_caption_and_needs_no_network(tiny_pl
 def test_long_captions_wrap_at_word_boundaries():
     lines = caption_lines("one two three four five six seven", width_px=14 * 7)
     assert lines == ["one two three", "four five six", "seven"]
+
+
+def test_the_map_plays_through_every_month_in_the_browser(tiny_plan):
+    """One frame per month: the sites recoloured by their state then, the legend recounted, the title renamed."""
+    schedule = planner.schedule_table(tiny_plan)
+    deadline = tiny_plan.scenario.effective_deadline
+    months = [tiny_plan.scenario.month_label(t) for t in range(6)]
+    figure = plots.site_map(schedule, 3, deadline, months[3], title=f"Sites in {months[3]}", months=months)
+    spec = json.loads(figure.to_json())
+    assert [frame["name"] for frame in spec["frames"]] == months
+    assert spec["layout"]["sliders"][0]["active"] == 3
+    assert [b["label"] for b in spec["layout"]["updatemenus"][0]["buttons"]] == ["Play", "Pause"]
+    code_of = {state: code + 0.5 for code, state in enumerate(plots.SITE_STATES)}
+    for period, frame in enumerate(spec["frames"]):
+        states = plots.site_states(schedule, period, deadline)
+        assert list(figure.frames[period].data[-1].marker.color) == [code_of[s] for s in states]
+        counts = {d["name"].rsplit(" (", 1)[0]: int(d["name"].rsplit("(", 1)[1].rstrip(")")) for d in frame["data"][:4]}
+        assert counts == {s: int((states == s).sum()) for s in plots.SITE_STATES}
+        assert frame["layout"]["title"]["text"] == f"Sites in {months[period]}"
+    # month 0: nothing started; month 1: a-1 and b-1 are in work (the hand schedule of the fixture)
+    assert plots.site_states(schedule, 0, deadline).tolist().count(plots.COVERED) == 4

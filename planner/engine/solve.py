@@ -48,6 +48,8 @@ SOLVER_NAME = f"{HIGHS_NAME}; {CP_SAT_NAME}"  # both, for the run store's reuse 
 def solver_name(objective: str) -> str:
     """The solver a plan of this objective is made by: CP-SAT schedules makespan plans, HiGHS the rest."""
     return f"{CP_SAT_NAME} (selection bound: {HIGHS_NAME})" if objective == "makespan" else HIGHS_NAME
+
+
 FEASIBLE = 2  # HiGHS primal_solution_status: a feasible point is held
 RANDOM_SEED = 0  # fixed, so that HiGHS's tie-breaking is the same on every run
 

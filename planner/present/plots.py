@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -467,6 +468,10 @@ def _map_axes(fig: go.Figure, lons: pd.Series, lats: pd.Series) -> None:
     )
 
 
+STATE_CODES = {state: code for code, state in enumerate(SITE_STATES)}
+SITE_HOVER = "%{customdata[0]} (%{customdata[1]}, %{customdata[2]}): %{customdata[3]:,} people"
+
+
 def site_map(
     schedule: pd.DataFrame,
     period: int,
@@ -474,8 +479,15 @@ def site_map(
     month: str | None = None,
     title: str | None = None,
     marker_size: int = 6,
+    months: Sequence[str] = (),
 ) -> go.Figure:
-    """Every site at its position, coloured by its state in `period`, over US state outlines (offline)."""
+    """Every site at its position, coloured by its state in `period`, over US state outlines (offline).
+
+    The legend's four entries count the sites in each state. Given `months` (the label of every
+    period from 0), the map also plays through them: a Play and a Pause button and a month slider,
+    all in the browser (plotly frames, one per month, each recolouring the sites and recounting the
+    legend), starting at `period`.
+    """
     states = site_states(schedule, period, deadline)
     fig = go.Figure()
     outline_lon, outline_lat = state_outlines()
@@ -490,8 +502,13 @@ def site_map(
             name="state borders",
         )
     )
+    customdata = list(
+        zip(schedule["site_id"], schedule["carrier_id"], schedule["kind"], schedule["population"], strict=True)
+    )
+    hover = SITE_HOVER + "<extra>%{meta}</extra>"
     for state in SITE_STATES:
         rows = schedule[states == state]
+        chosen = (states == state).to_numpy()
         fig.add_trace(
             go.Scatter(
                 x=rows["lon"],
@@ -499,18 +516,120 @@ def site_map(
                 mode="markers",
                 name=f"{state} ({len(rows):,})",
                 marker={"color": STATE_COLOURS[state], "size": marker_size, "line": {"width": 0}},
-                customdata=list(
-                    zip(rows["site_id"], rows["carrier_id"], rows["kind"], rows["population"], strict=True)
-                ),
-                hovertemplate="%{customdata[0]} (%{customdata[1]}, %{customdata[2]}): %{customdata[3]:,} people<extra>"
-                + state
-                + "</extra>",
+                customdata=[c for c, keep in zip(customdata, chosen, strict=True) if keep],
+                meta=state,
+                hovertemplate=hover,
+                visible=True,
             )
         )
     when = month or f"month {period}"
     _layout(fig, title or f"Sites by state in {when}", "Longitude (degrees)", "Latitude (degrees)", height=560)
     _map_axes(fig, schedule["lon"].astype("Float64"), schedule["lat"].astype("Float64"))
+    if months:
+        _play_through_months(
+            fig, schedule, deadline, list(months), period, title or f"Sites by state in {when}", customdata
+        )
     return fig
+
+
+def _play_through_months(
+    fig: go.Figure,
+    schedule: pd.DataFrame,
+    deadline: int,
+    months: list[str],
+    period: int,
+    title: str,
+    customdata: list[tuple],
+) -> None:
+    """Frames for every month, a Play/Pause pair and a month slider (see `site_map`).
+
+    The frames need no positions: the sites are one more trace, coloured by a code per site (0-3,
+    a colour scale of four bands), and each frame sends only the codes, the legend's counts and
+    the title: about 2 bytes a site a month, where four traces of positions would be thirty.
+    """
+    first = months[min(period, len(months) - 1)]
+    title_of = (lambda m: title.replace(first, m)) if first in title else (lambda m: title)
+    bands = []
+    for code, state in enumerate(SITE_STATES):
+        bands += [
+            [code / len(SITE_STATES), STATE_COLOURS[state]],
+            [(code + 1) / len(SITE_STATES), STATE_COLOURS[state]],
+        ]
+    codes_now = site_states(schedule, period, deadline).map(STATE_CODES).to_numpy() + 0.5
+    coloured = len(fig.data)
+    fig.add_trace(
+        go.Scatter(
+            x=schedule["lon"],
+            y=schedule["lat"],
+            mode="markers",
+            name="sites",
+            showlegend=False,
+            customdata=customdata,
+            hovertemplate=SITE_HOVER + "<extra></extra>",
+            marker={
+                "color": codes_now,
+                "colorscale": bands,
+                "cmin": 0,
+                "cmax": len(SITE_STATES),
+                "size": fig.data[1].marker.size,
+                "line": {"width": 0},
+            },
+            visible=False,  # shown when playing: the four state traces above carry the hover and the legend
+        )
+    )
+    frames = []
+    for index, label in enumerate(months):
+        states = site_states(schedule, index, deadline)
+        counts = states.value_counts()
+        frames.append(
+            go.Frame(
+                name=label,
+                data=[  # the state traces keep only their legend entry; the coloured trace shows the sites
+                    *(
+                        go.Scatter(x=[None], y=[None], name=f"{state} ({int(counts.get(state, 0)):,})")
+                        for state in SITE_STATES
+                    ),
+                    go.Scatter(marker={"color": states.map(STATE_CODES).to_numpy() + 0.5}, visible=True),
+                ],
+                traces=[1, 2, 3, 4, coloured],
+                layout={"title": {"text": title_of(label)}},
+            )
+        )
+    fig.frames = frames
+    step_args = {"mode": "immediate", "frame": {"duration": 0, "redraw": True}, "transition": {"duration": 0}}
+    fig.update_layout(
+        margin={"b": 150},
+        height=int(fig.layout.height or 560) + 110,
+        updatemenus=[
+            {
+                "type": "buttons",
+                "direction": "left",
+                "x": 0,
+                "y": -0.13,  # below the longitude axis, in the bottom margin
+                "yanchor": "top",
+                "xanchor": "left",
+                "buttons": [
+                    {
+                        "label": "Play",
+                        "method": "animate",
+                        "args": [None, {**step_args, "frame": {"duration": 450, "redraw": True}, "fromcurrent": True}],
+                    },
+                    {"label": "Pause", "method": "animate", "args": [[None], step_args]},
+                ],
+            }
+        ],
+        sliders=[
+            {
+                "active": months.index(first),
+                "x": 0.14,
+                "len": 0.86,
+                "y": -0.1,
+                "yanchor": "top",
+                "currentvalue": {"prefix": "Month shown: "},
+                "steps": [{"label": label, "method": "animate", "args": [[label], step_args]} for label in months],
+            }
+        ],
+    )
 
 
 # ---------------------------------------------------------------- sweeps (planner.runs.sweep)
