@@ -137,5 +137,5 @@ def test_the_map_plays_through_every_month_in_the_browser(tiny_plan):
         counts = {d["name"].rsplit(" (", 1)[0]: int(d["name"].rsplit("(", 1)[1].rstrip(")")) for d in frame["data"][:4]}
         assert counts == {s: int((states == s).sum()) for s in plots.SITE_STATES}
         assert frame["layout"]["title"]["text"] == f"Sites in {months[period]}"
-    # month 0: nothing started; month 1: a-1 and b-1 are in work (the hand schedule of the fixture)
-    assert plots.site_states(schedule, 0, deadline).tolist().count(plots.COVERED) == 4
+    # month 0: the funded a-1 and b-1 start at once (in work), the other two still run on covered gear
+    assert plots.site_states(schedule, 0, deadline).tolist() == [plots.IN_WORK, plots.COVERED] * 2
