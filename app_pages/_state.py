@@ -724,10 +724,48 @@ def figure_html(figure, caption: str) -> bytes:
     ).encode()
 
 
-def chart(figure, data: pd.DataFrame, caption: str, key: str, run: str = "") -> None:
+CARRIER_PAGE = "app_pages/carrier.py"
+
+
+def carrier_in_selection(selection, rows: pd.DataFrame | None = None) -> str | None:
+    """The carrier a click picked: a chart point's customdata (a carrier id, or (site, carrier, ...) on the
+    map), or a table row's `carrier_id` (`rows` is the table drawn); None if nothing is picked."""
+    if not selection:
+        return None
+    points = selection.get("points") or []
+    if points:
+        data = points[0].get("customdata")
+        if isinstance(data, list | tuple):
+            return str(data[1] if len(data) > 1 else data[0]) if data else None
+        return None if data is None else str(data)
+    picked = selection.get("rows") or []
+    if picked and rows is not None and "carrier_id" in rows and picked[0] < len(rows):
+        return str(rows["carrier_id"].iloc[picked[0]])
+    return None
+
+
+def open_carrier_on_click(key: str, selection, rows: pd.DataFrame | None = None) -> None:
+    """A carrier clicked in a chart or a table opens its screen (once per click: coming back does not reopen it)."""
+    carrier_id = carrier_in_selection(selection, rows)
+    handled = st.session_state.setdefault("_opened_carriers", {})
+    signature = json.dumps(selection, sort_keys=True, default=str) if selection else ""
+    if carrier_id is None or handled.get(key) == signature:
+        handled[key] = signature
+        return
+    handled[key] = signature
+    st.session_state["carrier_id"] = carrier_id
+    st.switch_page(CARRIER_PAGE)
+
+
+def chart(figure, data: pd.DataFrame, caption: str, key: str, run: str = "", pick_carrier: bool = False) -> None:
     """A chart with its caption and downloads: its data as CSV, the figure as an offline web page, and PNG and
-    SVG images carrying the caption (when kaleido finds a Chrome or Chromium on the machine)."""
-    st.plotly_chart(figure, width="stretch", key=f"{key}_chart")
+    SVG images carrying the caption (when kaleido finds a Chrome or Chromium on the machine). With
+    `pick_carrier`, clicking a carrier's point or bar opens the Carrier screen on it."""
+    if pick_carrier:
+        event = st.plotly_chart(figure, width="stretch", key=f"{key}_chart", on_select="rerun", selection_mode="points")
+        open_carrier_on_click(key, event.get("selection") if event else None)
+    else:
+        st.plotly_chart(figure, width="stretch", key=f"{key}_chart")
     st.caption(caption)
     stem = file_stem(f"{key}-{run}" if run else key)
     columns = st.columns(4 if IMAGE_EXPORT else 2)
@@ -762,9 +800,24 @@ def chart(figure, data: pd.DataFrame, caption: str, key: str, run: str = "") -> 
             )
 
 
-def table(data: pd.DataFrame, caption: str, key: str, run: str = "", shown: pd.DataFrame | None = None, **options):
-    """A table with its caption and a CSV download of `data` (`shown`, if given, is what the screen draws)."""
-    st.dataframe(data if shown is None else shown, key=f"{key}_table", **options)
+def table(
+    data: pd.DataFrame,
+    caption: str,
+    key: str,
+    run: str = "",
+    shown: pd.DataFrame | None = None,
+    pick_carrier: bool = False,
+    **options,
+):
+    """A table with its caption and a CSV download of `data` (`shown`, if given, is what the screen draws).
+
+    With `pick_carrier`, selecting a row (the box at its left) opens the Carrier screen on its carrier."""
+    drawn = data if shown is None else shown
+    if pick_carrier:
+        event = st.dataframe(drawn, key=f"{key}_table", on_select="rerun", selection_mode="single-row", **options)
+        open_carrier_on_click(key, event.get("selection") if event else None, drawn)
+    else:
+        st.dataframe(drawn, key=f"{key}_table", **options)
     st.caption(caption)
     st.download_button(
         "Table (CSV)",

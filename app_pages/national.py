@@ -36,6 +36,7 @@ chosen = st.select_slider(
     "and its own slider go through every month in the browser.",
 )
 run = _state.views_run(views)
+st.caption("Click a site on the map, a carrier's bar or a row of the carriers table to open that carrier's screen.")
 map_columns = ["site_id", "carrier_id", "kind", "population", "lat", "lon", "month", "finish_month", "replaced"]
 _state.chart(
     plots.site_map(
@@ -51,6 +52,7 @@ _state.chart(
     _state.plan_caption(f"Every site by its state in {chosen}", views),
     key="national_map",
     run=run,
+    pick_carrier=True,
 )
 _state.chart(
     plots.coverage_over_time(
@@ -67,6 +69,7 @@ _state.chart(
     _state.plan_caption("Demand and allocation by carrier (USD)", views),
     key="national_allocation",
     run=run,
+    pick_carrier=True,
 )
 
 idle = views.carriers[views.carriers["allocation_idle"]]
@@ -104,6 +107,7 @@ with st.expander("Carriers table", expanded=bool(len(idle))):
         _state.plan_caption("Carriers: money, sites, completion and why late", views),
         key="national_carriers",
         run=run,
+        pick_carrier=True,
         hide_index=True,
         column_config={
             "carrier_id": "carrier",

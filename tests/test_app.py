@@ -20,6 +20,7 @@ from dataclasses import replace
 from io import BytesIO
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 pytest.importorskip("streamlit")
@@ -603,3 +604,17 @@ def test_a_solver_worker_importing_the_app_does_not_run_it(monkeypatch):
     monkeypatch.setattr(streamlit, "navigation", lambda *a, **k: calls.append("navigation"))
     runpy.run_path(APP, run_name="__mp_main__")
     assert calls == []
+
+
+def test_a_click_on_a_site_a_bar_or_a_row_names_its_carrier():
+    """What the charts and the carriers table hand back when clicked, and the carrier each one means."""
+    from app_pages._state import carrier_in_selection
+
+    map_point = {"points": [{"curve_number": 5, "customdata": ["s-17", "north", "ran", 120]}], "rows": []}
+    bar = {"points": [{"curve_number": 1, "customdata": "south", "x": 1e6}]}
+    rows = pd.DataFrame({"carrier_id": ["north", "south"], "name": ["N", "S"]})
+    assert carrier_in_selection(map_point) == "north"
+    assert carrier_in_selection(bar) == "south"
+    assert carrier_in_selection({"rows": [1], "columns": []}, rows) == "south"
+    assert carrier_in_selection({"points": [], "rows": []}, rows) is None
+    assert carrier_in_selection(None) is None

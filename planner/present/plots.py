@@ -247,6 +247,7 @@ def allocation_by_carrier(
             orientation="h",
             name="demand (cost of all sites)",
             marker_color=MONEY_COLOURS["demand"],
+            customdata=table["carrier_id"],  # a click names the carrier (the app opens its screen)
             hovertemplate="%{y}: $%{x:,.0f}<extra>demand</extra>",
         )
     )
@@ -257,6 +258,7 @@ def allocation_by_carrier(
             orientation="h",
             name="allocation from the fund",
             marker_color=MONEY_COLOURS["allocation"],
+            customdata=table["carrier_id"],
             hovertemplate="%{y}: $%{x:,.0f}<extra>allocation</extra>",
         )
     )
@@ -268,6 +270,7 @@ def allocation_by_carrier(
                 orientation="h",
                 name="own funds",
                 marker_color=MONEY_COLOURS["own funds"],
+                customdata=table["carrier_id"],
                 hovertemplate="%{y}: $%{x:,.0f}<extra>own funds</extra>",
             )
         )
