@@ -32,6 +32,7 @@ def main() -> None:
             st.Page(
                 "app_pages/compare.py", title="Compare rules", icon=":material/compare_arrows:", url_path="compare"
             ),
+            st.Page("app_pages/scenarios.py", title="Scenarios", icon=":material/push_pin:", url_path="scenarios"),
             st.Page("app_pages/data.py", title="Data", icon=":material/table:", url_path="data"),
             st.Page("app_pages/runs.py", title="Saved runs", icon=":material/history:", url_path="runs"),
             st.Page("app_pages/national.py", title="National picture", url_path="national", visibility="hidden"),

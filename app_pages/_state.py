@@ -333,6 +333,7 @@ def sidebar() -> None:
     )
     scenario = auto_named(scenario)  # runs, reports and the run store name it by fund / rule / deadline
     st.session_state["scenario"] = scenario
+    pin_control(side, scenario)
     own_extensions = sum(1 for c in active_dataset().carriers if c.extensions is not None)
     side.caption(
         f"Money: {tranche_words(scenario)}. Each carrier's deadline runs from the first money: "
@@ -340,6 +341,31 @@ def sidebar() -> None:
         + (f" ({own_extensions} carriers have their own extensions)" if own_extensions else "")
         + f"; horizon to {scenario.month_label(scenario.horizon - 1)}."
     )
+
+
+PINNED = "pinned_scenarios"  # session state: {label: Scenario}, in the order pinned
+
+
+def pinned_scenarios() -> dict[str, Scenario]:
+    return st.session_state.setdefault(PINNED, {})
+
+
+def pin_control(side, scenario: Scenario) -> None:
+    """Name the sidebar's scenario and pin it to the Scenarios screen's grid (the scenario itself keeps its
+    automatic name, so a pinned scenario is the very plan the other screens show: one answer, one cache)."""
+    with side.form("pin_scenario", clear_on_submit=True, border=False):
+        label = st.text_input(
+            "Name this scenario",
+            key="pin_label",
+            placeholder=scenario.name,
+            help="Pinned scenarios are compared side by side on the Scenarios screen.",
+        )
+        if st.form_submit_button("Pin to the Scenarios screen", icon=":material/push_pin:", key="pin_go"):
+            pinned = pinned_scenarios()
+            name = (label or scenario.name).strip()
+            pinned.pop(name, None)
+            pinned[name] = scenario
+            st.toast(f"Pinned: {name} ({len(pinned)} pinned)")
 
 
 def current_scenario() -> Scenario:

@@ -194,7 +194,7 @@ def test_carrier_replan_with_more_own_funds_replaces_every_site(app):
     at.selectbox(key="carrier_id").set_value("south").run()
     before = metrics(at)["Sites replaced"]
     at.number_input(key="own_south").set_value(2000.0)  # USD millions: more than the $1.40B demand
-    at.button[0].click().run()  # the form's submit button is the only button on the screen
+    at.main.button[0].click().run()  # the form's submit button is the only button on the screen
     no_exceptions(at)
     replaced = [m.value for m in at.metric if m.label == "Sites replaced"]
     assert replaced[0] == before != "3 of 3"
@@ -229,7 +229,7 @@ def test_carrier_replan_is_drawn_over_the_baseline_in_one_gantt(app):
     at.switch_page("app_pages/carrier.py").run()
     at.selectbox(key="carrier_id").set_value("south").run()
     at.number_input(key="own_south").set_value(2000.0)
-    at.button[0].click().run()
+    at.main.button[0].click().run()
     no_exceptions(at)
     gantts = [
         s for s in charts(at) if str(s["layout"].get("yaxis", {}).get("categoryarray", [""])[0]).startswith("group:")
@@ -262,7 +262,7 @@ def test_compare_screen_puts_the_four_rules_side_by_side(app, data):
     table = at.dataframe[0].value
     labels = {"pro_rata": "pro rata", "priority": "priority tiers", "optimal": "optimal", "greedy": "greedy"}
     assert list(table.columns) == list(labels.values())
-    assert not at.info and not at.button  # the "not solved yet" notice is gone once they are solved
+    assert not at.main.info and not at.main.button  # the "not solved yet" notice is gone once they are solved
     objectives = {}
     for rule in ("pro_rata", "priority", "optimal", "greedy"):
         summary = expected(data, fund_usd=1.895e9, rule=rule)
@@ -618,3 +618,29 @@ def test_a_click_on_a_site_a_bar_or_a_row_names_its_carrier():
     assert carrier_in_selection({"rows": [1], "columns": []}, rows) == "south"
     assert carrier_in_selection({"points": [], "rows": []}, rows) is None
     assert carrier_in_selection(None) is None
+
+
+def test_pinned_scenarios_side_by_side_with_their_changes(app, data):
+    """Two scenarios pinned from the sidebar: the Scenarios screen shows both, their figures the library's, and the
+    second's change against the first, once it is asked to solve what is not solved yet."""
+    at = app.run()
+    at.sidebar.text_input(key="pin_label").input("2020 appropriation")
+    at.sidebar.button(key="pin_go").click().run()
+    at.sidebar.radio(key="fund_choice").set_value(PRESET_FULL).run()
+    at.sidebar.text_input(key="pin_label").input("full funding")
+    at.sidebar.button(key="pin_go").click().run()
+    assert list(at.session_state["pinned_scenarios"]) == ["2020 appropriation", "full funding"]
+    at.switch_page("app_pages/scenarios.py").run()
+    no_exceptions(at)
+    if "scenarios_solve" in [button.key for button in at.button]:  # both were solved on the national screen
+        at.button(key="scenarios_solve").click().run()
+    no_exceptions(at)
+    grid = at.dataframe[-1].value.set_index("figure")
+    appropriation = expected(data, fund_usd=1.895e9)
+    full = expected(data, fund_usd=4.98e9)
+    dark = "People left without service"
+    assert grid.loc[dark, "2020 appropriation"] == f"{appropriation['population_left_without_service']:,}"
+    assert grid.loc[dark, "full funding"] == f"{full['population_left_without_service']:,}"
+    change = full["population_left_without_service"] - appropriation["population_left_without_service"]
+    assert grid.loc[dark, "full funding - 2020 appropriation"] == (f"+{change:,}" if change > 0 else f"{change:,}")
+    assert grid.loc[dark, "better"] == "fewer"

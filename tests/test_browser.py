@@ -180,6 +180,7 @@ def test_every_screen_opens_by_direct_link_without_context_warnings(chromium_pat
         "national": "National picture",
         "carrier": "Carrier",
         "compare": "Compare rules",
+        "scenarios": "Scenarios",
         "data": "Data",
         "runs": "Saved runs and funding curves",
     }

@@ -344,3 +344,41 @@ def summary(plan: Plan) -> dict:
         "stopped_by_time_limit": list(plan.stopped_by_clock),
         "optimal_fallback_reason": plan.fallback_reason or None,
     }
+
+
+# Figures of the scenario grid: summary key -> (label, +1 when more is better, -1 when fewer is, 0 neither)
+GRID_FIGURES = {
+    "population_left_without_service": ("People left without service", -1),
+    "population_kept_connected": ("People connected", 1),
+    "carriers_done_by_deadline": ("Carriers on time", 1),
+    "sites_replaced": ("Sites replaced", 1),
+    "connected_population_months_on_new_gear": ("Person-months served on new gear", 1),
+    "allocated_usd": ("Allocated (USD)", 0),
+    "idle_allocation_usd": ("Allocated but unusable (USD)", -1),
+    "gap": ("Proven gap", -1),
+}
+
+
+def scenario_grid(summaries: dict[str, dict]) -> pd.DataFrame:
+    """Several scenarios' figures side by side (one column each, in order) and each one's change against the first.
+
+    Rows are `GRID_FIGURES`; columns are the scenarios' names, then `<name> - <first>` for every other
+    scenario (None where a figure is missing), then `better`: "more" or "fewer" (or "") to read the
+    changes by.
+    """
+    names = list(summaries)
+    rows = []
+    for key, (label, direction) in GRID_FIGURES.items():
+        row: dict[str, object] = {"figure": label}
+        values = {name: summaries[name].get(key) for name in names}
+        row.update(values)
+        first = values[names[0]] if names else None
+        for name in names[1:]:
+            value = values[name]
+            if isinstance(value, int | float) and isinstance(first, int | float):
+                row[f"{name} - {names[0]}"] = value - first
+            else:
+                row[f"{name} - {names[0]}"] = None
+        row["better"] = {1: "more", -1: "fewer"}.get(direction, "")
+        rows.append(row)
+    return pd.DataFrame(rows)
