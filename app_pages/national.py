@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+import planner
 from app_pages import _state
 from planner.core.wording import usd, usd_exact
 from planner.present import plots
@@ -53,6 +54,14 @@ _state.chart(
     key="national_map",
     run=run,
     pick_carrier=True,
+)
+by_state = planner.without_service_by_state(views.plan, months.index(chosen))
+_state.chart(
+    plots.without_service_map(by_state, chosen),
+    by_state,
+    _state.plan_caption(f"People without service by state in {chosen}", views),
+    key="national_dark_states",
+    run=run,
 )
 _state.chart(
     plots.coverage_over_time(

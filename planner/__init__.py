@@ -19,6 +19,7 @@ from planner.analysis.reports import (
     monthly_table,
     schedule_table,
     summary,
+    without_service_by_state,
 )
 from planner.analysis.verify import check_plan
 from planner.core import __version__
@@ -42,6 +43,7 @@ __all__ = [
     "read_scenario",
     "check_plan",
     "summary",
+    "without_service_by_state",
     "schedule_table",
     "carriers_table",
     "monthly_table",

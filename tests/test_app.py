@@ -31,6 +31,7 @@ from planner.core.schema import Carrier, CrewPool, Scenario
 from planner.core.wording import usd
 from planner.inputs.io import write_dataset
 from planner.inputs.tables import dataset_tables
+from planner.present.images import image_browser
 from tests.conftest import ROOT, dataset, site
 
 APP = str(ROOT / "app.py")
@@ -156,7 +157,7 @@ def test_changing_the_fund_changes_the_headline_figures(app, data):
 def test_national_screen_charts_have_titles_and_axis_labels_and_the_map_follows_the_month(app, data):
     at = app.run()
     specs = charts(at)
-    assert len(specs) == 3  # map, coverage, allocation
+    assert len(specs) == 4  # map, people without service by state, coverage, allocation
     for spec in specs:
         layout = spec["layout"]
         assert layout["title"]["text"]
@@ -515,12 +516,16 @@ def test_every_national_chart_and_table_downloads_with_a_caption(app, data):
     at = app.run()
     no_exceptions(at)
     labels = [b.proto.label for b in at.get("download_button")]
-    assert labels.count("Chart data (CSV)") == 3 and labels.count("Chart (web page, offline)") == 3
+    assert labels.count("Chart data (CSV)") == 4 and labels.count("Chart (web page, offline)") == 4
     assert labels.count("Table (CSV)") == 1
+    if image_browser() is not None:  # PNG and SVG when kaleido finds a Chromium (CI installs one)
+        assert labels.count("Chart (PNG)") == 4 and labels.count("Chart (SVG)") == 4
     captions = [
-        c.value for c in at.caption if c.value.startswith(("Every site", "People served", "Demand", "Carriers"))
+        c.value
+        for c in at.caption
+        if c.value.startswith(("Every site", "People without service", "People served", "Demand", "Carriers"))
     ]
-    assert len(captions) == 4
+    assert len(captions) == 5
     for caption in captions:
         assert "Scenario: $1.895B / pro rata / deadline 2023-07" in caption
         assert f"sha256 {data.sha256[:12]}" in caption and "Plan solved at 20" in caption

@@ -139,3 +139,30 @@ def test_the_map_plays_through_every_month_in_the_browser(tiny_plan):
         assert frame["layout"]["title"]["text"] == f"Sites in {months[period]}"
     # month 0: the funded a-1 and b-1 start at once (in work), the other two still run on covered gear
     assert plots.site_states(schedule, 0, deadline).tolist() == [plots.IN_WORK, plots.COVERED] * 2
+
+
+def test_people_without_service_by_state_by_hand(tiny_plan):
+    """Carriers in Texas; b-2 sits in a county of Nebraska (31...), a-2 has no county (its carrier's Texas).
+
+    Before the deadline (month 3) nobody is dark; from it a-2 (50 people) and b-2 (30), never replaced, are.
+    """
+    plan = replace(
+        tiny_plan,
+        dataset=replace(
+            tiny_plan.dataset,
+            sites=tuple(replace(s, county_fips="31005") if s.site_id == "b-2" else s for s in tiny_plan.dataset.sites),
+        ),
+    )
+    early = planner.without_service_by_state(plan, 2).set_index("state")
+    assert early["people_without_service"].sum() == 0 and early.loc["Texas", "sites"] == 3
+    late = planner.without_service_by_state(plan, 3).set_index("state")
+    assert late.loc["Texas", ["people_without_service", "sites_shut_down", "sites"]].tolist() == [50, 1, 3]
+    assert late.loc["Nebraska", ["people_without_service", "sites_shut_down", "sites"]].tolist() == [30, 1, 1]
+    kept = replace(plan, scenario=replace(plan.scenario, missed_deadline="keep_running"))
+    assert planner.without_service_by_state(kept, 5)["people_without_service"].sum() == 0  # late, not dark
+    figure = plots.without_service_map(planner.without_service_by_state(plan, 3), "2022-08")
+    spec = json.loads(figure.to_json())
+    assert "geo" not in spec["layout"]  # offline: the shipped outlines, filled
+    bands = [t["name"] for t in spec["data"][:5]]
+    assert "1-999 people (2 states)" in bands  # Texas (50) and Nebraska (30)
+    assert figure.layout.title.text == "People without service by state in 2022-08"

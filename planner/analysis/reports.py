@@ -35,6 +35,7 @@ import pandas as pd
 
 from planner.analysis.diagnostics import deadline_reasons
 from planner.core.clock import arrived_fraction, carrier_deadline, carrier_deadlines, carrier_extensions, fund_arrivals
+from planner.core.geography import NAME_OF_FIPS, state_fips
 from planner.core.schema import Plan
 from planner.engine.allocation import applied_pro_rata_factor, priority_tier_factors
 from planner.engine.solve import solver_name
@@ -382,3 +383,39 @@ def scenario_grid(summaries: dict[str, dict]) -> pd.DataFrame:
         row["better"] = {1: "more", -1: "fewer"}.get(direction, "")
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def without_service_by_state(plan: Plan, period: int) -> pd.DataFrame:
+    """People without service in a period, by state: the people of sites shut down by then (none before a
+    carrier's deadline, none under `keep_running`), with the sites shut down and every site counted.
+
+    Columns: state_fips, state, people_without_service, sites_shut_down, sites; one row per state with
+    sites, most people first. A site's state is its county's, else its carrier's (`planner.core.geography`).
+    """
+    dark_sites = set()
+    if plan.scenario.missed_deadline == "shut_down":
+        for site in plan.dataset.sites:
+            deadline = carrier_deadline(plan.scenario, plan.dataset.carrier_by_id[site.carrier_id])
+            if site.site_id not in plan.starts and period >= deadline:
+                dark_sites.add(site.site_id)
+    rows: dict[str, dict] = {}
+    for site in plan.dataset.sites:
+        fips = state_fips(site.county_fips, plan.dataset.carrier_by_id[site.carrier_id].state)
+        row = rows.setdefault(
+            fips,
+            {
+                "state_fips": fips,
+                "state": NAME_OF_FIPS.get(fips, "unknown"),
+                "people_without_service": 0,
+                "sites_shut_down": 0,
+                "sites": 0,
+            },
+        )
+        row["sites"] += 1
+        if site.site_id in dark_sites:
+            row["people_without_service"] += site.population
+            row["sites_shut_down"] += 1
+    table = pd.DataFrame(
+        list(rows.values()), columns=["state_fips", "state", "people_without_service", "sites_shut_down", "sites"]
+    )
+    return table.sort_values(["people_without_service", "state"], ascending=[False, True], ignore_index=True)

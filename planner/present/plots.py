@@ -424,24 +424,124 @@ def site_states(schedule: pd.DataFrame, period: int, deadline: int) -> pd.Series
 
 
 @lru_cache(maxsize=1)
-def state_outlines() -> tuple[tuple[float | None, ...], tuple[float | None, ...]]:
-    """US state borders as one polyline: lon and lat lists with None between rings (from shipped GeoJSON)."""
+def state_shapes() -> dict[str, tuple[str, tuple[tuple[tuple[float, float], ...], ...]]]:
+    """State FIPS -> (name, rings of (lon, lat)) from the shipped GeoJSON; the Aleutians kept west of -180."""
     with open(STATES_GEOJSON, encoding="utf-8") as handle:
         geo = json.load(handle)
-    lons: list[float | None] = []
-    lats: list[float | None] = []
+    shapes = {}
     for feature in geo["features"]:
         geometry = feature["geometry"]
         polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
-        for polygon in polygons:
-            for ring in polygon:
-                for lon, lat, *_ in ring:
-                    # The Aleutians cross the antimeridian; keep Alaska in one piece.
-                    lons.append(lon - 360.0 if lon > 0 else lon)
-                    lats.append(lat)
-                lons.append(None)
-                lats.append(None)
+        rings = tuple(
+            tuple((lon - 360.0 if lon > 0 else lon, lat) for lon, lat, *_ in ring)
+            for polygon in polygons
+            for ring in polygon
+        )
+        shapes[feature["properties"]["fips"]] = (feature["properties"]["name"], rings)
+    return shapes
+
+
+def _joined(rings) -> tuple[list[float | None], list[float | None]]:
+    """Rings as one polyline, None between them (plotly draws, and fills, each piece on its own)."""
+    lons: list[float | None] = []
+    lats: list[float | None] = []
+    for ring in rings:
+        lons.extend(lon for lon, _ in ring)
+        lats.extend(lat for _, lat in ring)
+        lons.append(None)
+        lats.append(None)
+    return lons, lats
+
+
+@lru_cache(maxsize=1)
+def state_outlines() -> tuple[tuple[float | None, ...], tuple[float | None, ...]]:
+    """US state borders as one polyline: lon and lat lists with None between rings (from shipped GeoJSON)."""
+    lons, lats = _joined(ring for _, rings in state_shapes().values() for ring in rings)
     return tuple(lons), tuple(lats)
+
+
+# People without service in a state: the bands of the state layer, and their colours (light to dark).
+DARK_BANDS = (
+    (0, 0, "nobody"),
+    (1, 999, "1-999 people"),
+    (1_000, 9_999, "1,000-9,999 people"),
+    (10_000, 99_999, "10,000-99,999 people"),
+)
+DARK_TOP_LABEL = "100,000 people or more"
+DARK_COLOURS = ("#F2F2F2", "#FDD0A2", "#FD8D3C", "#D94801", "#7F2704")
+
+
+def without_service_map(by_state: pd.DataFrame, month: str, title: str | None = None) -> go.Figure:
+    """States filled by the people without service there in `month` (`planner.analysis.reports.
+    without_service_by_state`), in five bands; hover a state for its figures. Offline: shipped outlines.
+
+    States with sites but no outline (territories such as American Samoa) are named in the title."""
+    shapes = state_shapes()
+    people = dict(zip(by_state["state_fips"], by_state["people_without_service"], strict=True))
+    bands = [*DARK_BANDS, (100_000, math.inf, DARK_TOP_LABEL)]
+    fig = go.Figure()
+    for (low, high, label), colour in zip(bands, DARK_COLOURS, strict=True):
+        members = [fips for fips in shapes if low <= people.get(fips, 0) <= high]
+        lons, lats = _joined(ring for fips in members for ring in shapes[fips][1])
+        fig.add_trace(
+            go.Scatter(
+                x=lons or [None],
+                y=lats or [None],
+                mode="lines",
+                fill="toself",
+                fillcolor=colour,
+                line={"color": OUTLINE_COLOUR, "width": 0.6},
+                name=f"{label} ({len(members)} state{'' if len(members) == 1 else 's'})",
+                hoverinfo="skip",
+            )
+        )
+    drawn = by_state[by_state["state_fips"].isin(list(shapes))]
+    centres = {fips: _centre(max(shapes[fips][1], key=len)) for fips in drawn["state_fips"]}
+    fig.add_trace(
+        go.Scatter(
+            x=[centres[f][0] for f in drawn["state_fips"]],
+            y=[centres[f][1] for f in drawn["state_fips"]],
+            mode="markers",
+            marker={"size": 6, "color": "rgba(0,0,0,0)"},
+            customdata=list(
+                zip(
+                    drawn["state"],
+                    drawn["people_without_service"],
+                    drawn["sites_shut_down"],
+                    drawn["sites"],
+                    strict=True,
+                )
+            ),
+            hovertemplate="%{customdata[0]}: %{customdata[1]:,} people without service; "
+            "%{customdata[2]:,} of %{customdata[3]:,} sites shut down<extra></extra>",
+            showlegend=False,
+            name="states",
+        )
+    )
+    elsewhere = by_state[~by_state["state_fips"].isin(list(shapes))]
+    outside = "; ".join(f"{r.state}: {r.people_without_service:,}" for r in elsewhere.itertuples())
+    heading = title or f"People without service by state in {month}"
+    _layout(
+        fig,
+        heading + (f" (not on the map: {outside})" if outside else ""),
+        "Longitude (degrees)",
+        "Latitude (degrees)",
+        height=520,
+    )
+    points = [point for f in drawn["state_fips"] for ring in shapes[f][1] for point in ring]
+    _map_axes(
+        fig,
+        pd.Series([lon for lon, _ in points], dtype="Float64"),
+        pd.Series([lat for _, lat in points], dtype="Float64"),
+    )
+    return fig
+
+
+def _centre(ring) -> tuple[float, float]:
+    """The middle of a ring's bounding box (where the hover point of a state sits)."""
+    lons = [lon for lon, _ in ring]
+    lats = [lat for _, lat in ring]
+    return (min(lons) + max(lons)) / 2, (min(lats) + max(lats)) / 2
 
 
 def _map_axes(fig: go.Figure, lons: pd.Series, lats: pd.Series) -> None:
