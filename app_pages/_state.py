@@ -17,7 +17,7 @@ import json
 import os
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -385,6 +385,7 @@ class PlanViews:
     schedule: pd.DataFrame
     carriers: pd.DataFrame
     monthly: pd.DataFrame
+    run_id: int | None = None  # the plan's id in the run store (Saved runs), when it was recorded
 
 
 class PlanStore:
@@ -452,13 +453,14 @@ def is_cached(dataset: planner.Dataset, scenario: Scenario) -> bool:
     return plan_key(dataset, scenario) in plan_store()
 
 
-def record(plan: planner.Plan) -> None:
-    """Keep every plan the app solves in the run store (Saved runs screen); a store problem is only a warning."""
-
+def record(plan: planner.Plan) -> int | None:
+    """Keep every plan the app solves in the run store (Saved runs screen); its run id, or None when the store
+    could not take it (a store problem is only a warning)."""
     try:
-        record_plan(RunStore(), plan, source="app")
+        return record_plan(RunStore(), plan, source="app")
     except (StoreError, OSError) as err:
         st.warning(f"The plan was not saved to the run store: {err}")
+        return None
 
 
 def plan_views(dataset: planner.Dataset, scenario: Scenario, label: str = "") -> PlanViews:
@@ -474,8 +476,7 @@ def plan_views(dataset: planner.Dataset, scenario: Scenario, label: str = "") ->
                 f"Planning {label or dataset.name}",
             )
         views = _views(plan)
-        record(views.plan)
-        return views
+        return replace(views, run_id=record(views.plan))
 
     return _stored_or_solved(key, solve, "These settings", "produce a plan")
 
@@ -540,18 +541,19 @@ def report_downloads(views: PlanViews, key: str, plans_by_rule: dict | None = No
     `plans_by_rule` ({rule: Plan}) adds the other rules' allocations (and a Compare sheet) to the reports.
     """
 
-    provenance = {"solved_at": views.plan.solved_at}
+    provenance = {"solved_at": views.plan.solved_at, "run_id": views.run_id}
     columns = st.columns(len(REPORT_LABELS))
+    run = f"Run {views.run_id}: plan" if views.run_id is not None else "Plan"
     for column, (fmt, label) in zip(columns, REPORT_LABELS.items(), strict=True):
         column.download_button(
             label,
-            (lambda fmt=fmt: plan_report_bytes(views.plan, fmt, plans_by_rule)),
+            (lambda fmt=fmt: plan_report_bytes(views.plan, fmt, plans_by_rule, run_id=views.run_id)),
             file_name=report_file_name(views.summary, provenance, fmt),
             mime=MEDIA_TYPES[fmt],
             key=f"{key}_{fmt}",
             icon=":material/download:",
             on_click="ignore",
-            help=f"Plan solved at {views.plan.solved_at}; the report says when it was made.",
+            help=f"{run} solved at {views.plan.solved_at}; the report says when it was made.",
         )
 
 
@@ -858,7 +860,7 @@ def table(
 
 def views_run(views: PlanViews) -> str:
     """The run name used in file names: the run id if any, else sha prefix and solved-at."""
-    return run_name(views.summary, {"solved_at": views.plan.solved_at})
+    return run_name(views.summary, {"solved_at": views.plan.solved_at, "run_id": views.run_id})
 
 
 def value_of_more_money(views: PlanViews, carrier_id: str, compute: bool = False) -> dict | None:

@@ -65,13 +65,14 @@ def plan_report_bytes(
     plans_by_rule: dict | None = None,
     generated_at: datetime | None = None,
     made_at: datetime | None = None,
+    run_id: int | str | None = None,
 ) -> bytes:
     """One report of a Plan in memory; `plans_by_rule` ({rule: Plan}) adds the other rules for comparison.
 
     `made_at` is when the run's files are taken to be written (now if None); the plan's own
-    `solved_at` is recorded as when it was solved.
+    `solved_at` is recorded as when it was solved; `run_id`, its id in the run store, names the run.
     """
-    record = RunRecord.from_plan(plan, made_at=made_at, plans_by_rule=plans_by_rule)
+    record = RunRecord.from_plan(plan, made_at=made_at, plans_by_rule=plans_by_rule, run_id=run_id)
     return report_bytes(record, fmt, generated_at)
 
 

@@ -210,13 +210,19 @@ class RunRecord:
         return cls.from_texts(texts, source=str(folder), folder=folder)
 
     @classmethod
-    def from_plan(cls, plan, made_at=None, plans_by_rule: dict | None = None) -> RunRecord:
+    def from_plan(
+        cls, plan, made_at=None, plans_by_rule: dict | None = None, run_id: int | str | None = None
+    ) -> RunRecord:
         """The record `rrplan solve --out` would write for this plan, made at `made_at` (now if None).
 
         `plans_by_rule` ({rule: Plan} of the same dataset) adds other rules for the
-        'allocation by rule' comparison; this plan's own rule is always first.
+        'allocation by rule' comparison; this plan's own rule is always first. `run_id` is the
+        plan's id in the run store, when it was recorded there (reports then name the run).
         """
-        record = cls.from_texts(run_files(plan, run_provenance(made_at)), source="plan in memory")
+        provenance = run_provenance(made_at)
+        if run_id is not None:
+            provenance["run_id"] = run_id
+        record = cls.from_texts(run_files(plan, provenance), source="plan in memory")
         others = [
             rule_result_of_plan(other)
             for rule, other in sorted((plans_by_rule or {}).items())
