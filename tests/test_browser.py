@@ -199,3 +199,69 @@ def test_every_screen_opens_by_direct_link_without_context_warnings(chromium_pat
         finally:
             browser.close()
     assert "ScriptRunContext" not in (tmp_path / "streamlit.log").read_text()
+
+
+def test_one_answer_named_reports_and_a_click_to_a_carrier_in_a_real_browser(chromium_path, app_url, tmp_path):
+    """One scenario, one answer: the national screen's people without service is the Compare table's pro-rata
+    figure (downloaded as CSV); the reports download named by run, carrying the run id and when the plan was solved;
+    a click on a carrier's bar opens its screen; and no request leaves the local server."""
+    import csv
+
+    from playwright.sync_api import sync_playwright
+
+    url, _ = app_url
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+            elsewhere: list[str] = []
+            page.on(
+                "request",
+                lambda request: (
+                    None if request.url.startswith((url, "data:", "blob:")) else elsewhere.append(request.url)
+                ),
+            )
+            page.goto(url)
+            page.get_by_text("Left without service").first.wait_for(timeout=SCREEN_TIMEOUT_MS)
+            page.wait_for_timeout(1000)
+            national = headline(page)["Left without service"]
+
+            for label, suffix in (("Web page (offline)", ".html"), ("Excel workbook", ".xlsx"), ("PDF report", ".pdf")):
+                with page.expect_download(timeout=SCREEN_TIMEOUT_MS) as download:
+                    page.get_by_role("button", name=label).click()
+                name = download.value.suggested_filename
+                assert name.startswith("plan-") and name.endswith(suffix), name
+                if suffix == ".html":
+                    text = Path(download.value.path()).read_text(encoding="utf-8")
+                    run_id = name.removeprefix("plan-").removesuffix(".html")
+                    assert run_id.isdigit(), name  # the app recorded the plan: the run store's id names it
+                    assert "Plan solved at" in text and f">{run_id}<" in text
+
+            page.locator('[data-testid="stSidebarNav"]').get_by_text("Compare rules", exact=True).click()
+            solve = page.get_by_role("button", name="rule(s) and compare")
+            solve.or_(page.get_by_text("Headline figures")).first.wait_for(timeout=SCREEN_TIMEOUT_MS)
+            if solve.count():
+                solve.click()
+            page.get_by_text("Headline figures").first.wait_for(timeout=SCREEN_TIMEOUT_MS)
+            with page.expect_download(timeout=SCREEN_TIMEOUT_MS) as download:
+                page.get_by_role("button", name="Table (CSV)").first.click()
+            rows = list(csv.DictReader(line for line in open(download.value.path()) if not line.startswith("#")))
+            compared = next(row for row in rows if row["figure"] == "Left without service")
+            assert compared["pro rata"] == national  # the sidebar's rule: the very plan the national screen shows
+
+            page.locator('[data-testid="stSidebarNav"]').get_by_text("National picture", exact=True).click()
+            page.get_by_text("Left without service").first.wait_for(timeout=SCREEN_TIMEOUT_MS)
+            page.wait_for_function(
+                "document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=SCREEN_TIMEOUT_MS
+            )
+            bars = page.locator(".js-plotly-plot").nth(3)  # map, states, coverage, allocation
+            bar = bars.locator(".trace.bars").first.locator(".point").last
+            bar.scroll_into_view_if_needed()
+            box = bar.bounding_box()
+            assert box is not None
+            page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            page.wait_for_url("**/carrier", timeout=SCREEN_TIMEOUT_MS)
+            page.get_by_text("Sites left unfunded").first.wait_for(timeout=SCREEN_TIMEOUT_MS)
+            assert elsewhere == []
+        finally:
+            browser.close()
