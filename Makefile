@@ -56,6 +56,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_psplib.py
 	$(BIN)/python benchmarks/bench_determinism.py
 	$(BIN)/python benchmarks/bench_scale.py
+	$(BIN)/python benchmarks/bench_app.py
 	$(BIN)/python benchmarks/bench_chains.py
 	$(BIN)/python benchmarks/bench_formulation.py
 	$(BIN)/python benchmarks/bench_sweep.py

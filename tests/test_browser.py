@@ -116,6 +116,18 @@ def app_url(tmp_path):
         log.close()
 
 
+def watched_page(browser, url: str):
+    """A new page and the list of every request it makes that leaves the app's own server (it must stay empty:
+    maps and charts work offline, with no tiles, topojson or fonts from the web)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    elsewhere: list[str] = []
+    page.on(
+        "request",
+        lambda request: None if request.url.startswith((url, "data:", "blob:")) else elsewhere.append(request.url),
+    )
+    return page, elsewhere
+
+
 def headline(page) -> dict[str, str]:
     labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
     values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
@@ -134,14 +146,7 @@ def test_fund_preset_changes_the_national_figures_in_a_real_browser(chromium_pat
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            elsewhere: list[str] = []  # maps and charts must work offline: no tiles, topojson or fonts from the web
-            page.on(
-                "request",
-                lambda request: (
-                    None if request.url.startswith((url, "data:", "blob:")) else elsewhere.append(request.url)
-                ),
-            )
+            page, elsewhere = watched_page(browser, url)
             page.goto(url)
             page.get_by_text("Left without service").first.wait_for(timeout=SCREEN_TIMEOUT_MS)
             before = headline(page)
@@ -213,14 +218,7 @@ def test_one_answer_named_reports_and_a_click_to_a_carrier_in_a_real_browser(chr
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900}, accept_downloads=True)
-            elsewhere: list[str] = []
-            page.on(
-                "request",
-                lambda request: (
-                    None if request.url.startswith((url, "data:", "blob:")) else elsewhere.append(request.url)
-                ),
-            )
+            page, elsewhere = watched_page(browser, url)
             page.goto(url)
             page.get_by_text("Left without service").first.wait_for(timeout=SCREEN_TIMEOUT_MS)
             page.wait_for_timeout(1000)

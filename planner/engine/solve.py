@@ -572,10 +572,7 @@ def solve_case(
             mip_nodes += sub.nodes
             if sub.stopped_by_clock:
                 stopped_by_clock = "neighbourhood search"
-            if sub.values is not None:
-                found = read_starts(m, sub.values)
-                if case.score(found) < case.score(best):
-                    best = found
+            best = better_of(case, m, best, sub)
         if within_gap(case.score(best), bound, mip_gap, integral):
             return result("optimal")
     too_large = columns >= INTERIOR_POINT_COLUMNS  # its LP alone took interior point; a root costs several LPs
@@ -592,13 +589,18 @@ def solve_case(
     if mip.stopped_by_clock:
         stopped_by_clock = "branch-and-bound"
     bound = max(bound, mip.bound)
-    if mip.values is not None:
-        found = read_starts(m, mip.values)
-        if case.score(found) < case.score(best):
-            best = found
+    best = better_of(case, m, best, mip)
     if within_gap(case.score(best), bound, mip_gap, integral):
         return result("optimal")
     return result("feasible")
+
+
+def better_of(case: CarrierCase, m: PlanModel, best: dict[str, int], run: Run) -> dict[str, int]:
+    """The schedule of a run's point if it scores better than `best` (and it has a point), else `best`."""
+    if run.values is None:
+        return best
+    found = read_starts(m, run.values)
+    return found if case.score(found) < case.score(best) else best
 
 
 CP_STATUS_WORDS = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible"}
