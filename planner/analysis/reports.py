@@ -392,12 +392,14 @@ def without_service_by_state(plan: Plan, period: int) -> pd.DataFrame:
     Columns: state_fips, state, people_without_service, sites_shut_down, sites; one row per state with
     sites, most people first. A site's state is its county's, else its carrier's (`planner.core.geography`).
     """
-    dark_sites = set()
-    if plan.scenario.missed_deadline == "shut_down":
-        for site in plan.dataset.sites:
-            deadline = carrier_deadline(plan.scenario, plan.dataset.carrier_by_id[site.carrier_id])
-            if site.site_id not in plan.starts and period >= deadline:
-                dark_sites.add(site.site_id)
+    deadlines = carrier_deadlines(plan.dataset, plan.scenario)
+    dark_sites = {
+        site.site_id
+        for site in plan.dataset.sites
+        if plan.scenario.missed_deadline == "shut_down"
+        and site.site_id not in plan.starts
+        and period >= deadlines.get(site.carrier_id, plan.scenario.effective_deadline)
+    }
     rows: dict[str, dict] = {}
     for site in plan.dataset.sites:
         fips = state_fips(site.county_fips, plan.dataset.carrier_by_id[site.carrier_id].state)

@@ -124,6 +124,11 @@ DEFAULT_WORK = WorkLimits()
 INTERIOR_POINT_COLUMNS = 60_000
 
 
+def interior_point(columns: int) -> bool:
+    """An LP this large is solved by interior point (and no branch-and-bound follows it)."""
+    return columns >= INTERIOR_POINT_COLUMNS
+
+
 @dataclass(frozen=True)
 class Run:
     """What one HiGHS run found, and whether the wall clock (not the work budget) stopped it."""
@@ -191,21 +196,20 @@ def load(model: LinearModel, offset: float, threads: int = 1) -> LoadedModel:
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("threads", threads)
     highs.setOptionValue("random_seed", RANDOM_SEED)
-    inf = highspy.kHighsInf
     count = model.columns
     cost = np.zeros(count)
     for column, coefficient in model.cost.items():
         cost[column] = coefficient
-    lower = np.nan_to_num(np.array(model.lower, dtype=float), neginf=-inf, posinf=inf)
-    upper = np.nan_to_num(np.array(model.upper, dtype=float), neginf=-inf, posinf=inf)
+    lower = np.array(model.lower, dtype=float)  # math.inf is HiGHS's infinity (kHighsInf)
+    upper = np.array(model.upper, dtype=float)
     empty = np.zeros(0, dtype=np.int32)
     highs.addCols(count, cost, lower, upper, 0, empty, empty, np.zeros(0))
     highs.changeObjectiveOffset(offset)  # constant terms, so HiGHS measures its gap on the true objective
     if model.rows:
         highs.addRows(
             model.rows,
-            np.nan_to_num(np.array(model.row_lower, dtype=float), neginf=-inf, posinf=inf),
-            np.nan_to_num(np.array(model.row_upper, dtype=float), neginf=-inf, posinf=inf),
+            np.array(model.row_lower, dtype=float),
+            np.array(model.row_upper, dtype=float),
             len(model.entry_columns),
             np.array(model.row_starts, dtype=np.int32),
             np.array(model.entry_columns, dtype=np.int32),
@@ -236,7 +240,7 @@ def run_highs(
     h.setOptionValue("time_limit", float(h.getRunTime() + max(0.05, deadline.left_s())))
     h.setOptionValue("mip_rel_gap", 0.0 if integral else float(mip_gap))
     h.setOptionValue("mip_abs_gap", 1.0 - 1e-6 if integral else 1e-6)
-    large = h.getNumCol() >= INTERIOR_POINT_COLUMNS and not loaded.is_mip
+    large = interior_point(h.getNumCol()) and not loaded.is_mip
     h.setOptionValue("solver", "ipm" if large else "choose")
     if large:
         h.setOptionValue("run_crossover", "on")  # a vertex: RINS compares the LP optimum with the plan
@@ -373,11 +377,6 @@ def warm_start_values(m: PlanModel, starts: dict[str, int]) -> dict[int, float]:
         for t, column in going.items():
             values[column] = 1.0 if t < finish else 0.0
     return values
-
-
-def value_of(values: list[float], column: int) -> float:
-    """A column's value in a HiGHS solution."""
-    return values[column]
 
 
 def read_starts(m: PlanModel, values: list[float]) -> dict[str, int]:
@@ -561,7 +560,7 @@ def solve_case(
     if lp.status == "optimal" and lp.values is not None:
         bound = max(bound, lp.bound)
         solution = lp.values
-        fractions = m.site_fractions(lambda var: value_of(solution, var))
+        fractions = m.site_fractions(lambda column: solution[column])
         best = min([best, *alpha_point_schedules(case, fractions)], key=case.score)
     integral = case.objective == "makespan"
     if within_gap(case.score(best), bound, mip_gap, integral):
@@ -575,7 +574,7 @@ def solve_case(
             best = better_of(case, m, best, sub)
         if within_gap(case.score(best), bound, mip_gap, integral):
             return result("optimal")
-    too_large = columns >= INTERIOR_POINT_COLUMNS  # its LP alone took interior point; a root costs several LPs
+    too_large = interior_point(columns)  # its LP alone took interior point; a root costs several LPs
     if lp.status != "optimal" or lp_iterations > work.branch_after_lp_iterations or too_large or work.mip_nodes <= 0:
         return result("feasible")
     if deadline.expired():
@@ -603,7 +602,7 @@ def better_of(case: CarrierCase, m: PlanModel, best: dict[str, int], run: Run) -
     return found if case.score(found) < case.score(best) else best
 
 
-CP_STATUS_WORDS = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible"}
+CP_SOLVED = frozenset({cp_model.OPTIMAL, cp_model.FEASIBLE})  # CP-SAT statuses that hold a solution
 
 
 def solve_case_by_constraint_programming(
@@ -637,13 +636,13 @@ def solve_case_by_constraint_programming(
     solver.parameters.max_time_in_seconds = max(0.05, deadline.left_s())
     status = solver.solve(program.model)
     best = dict(warm_start)
-    if status in CP_STATUS_WORDS:
+    if status in CP_SOLVED:
         found = {s: int(solver.value(program.start[s])) for s, x in program.replaced.items() if solver.value(x)}
         if case.score(found) <= case.score(best):
             best = found
     objective = case.score(best)
     bound = max(known_bound, earliest_finish_bound(case))
-    if status in CP_STATUS_WORDS:
+    if status in CP_SOLVED:
         bound = max(bound, math.ceil(solver.best_objective_bound - 1e-6) + program.objective_constant)
     clock_cut = status != cp_model.OPTIMAL and solver.response_proto.deterministic_time < work.cp_deterministic_seconds
     word = "optimal" if status == cp_model.OPTIMAL or within_gap(objective, bound, 0.0, integral=True) else "feasible"
@@ -692,7 +691,7 @@ def solve_selection(
     loaded = load(problem, constant)
     _make_integer(loaded)
     run = run_highs(loaded, deadline, mip_gap, work=work, nodes=work.selection_nodes)
-    chosen = {s for s, var in replaced.items() if run.values is not None and value_of(run.values, var) > 0.5}
+    chosen = {s for s, column in replaced.items() if run.values is not None and run.values[column] > 0.5}
     word = run.status if run.status in ("optimal", "feasible") else "heuristic"
     return SelectionResult(chosen, word, run.objective, run.bound, time.perf_counter() - began, run.stopped_by_clock)
 
