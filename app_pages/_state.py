@@ -8,6 +8,11 @@ progress bar created outside the cached call (cache_data would try to replay it)
 because plans are never mutated, so handing out the same object is safe. One lock
 serialises solves: this runs on small machines where two parallel solves of the same
 inputs would only slow each other down.
+
+A new scenario is solved in a background thread (`SolveJob`), not in the script: it goes on
+when the user changes page or the script reruns, the page shows a preview plan (the list
+schedules the solver starts from) and the solve's progress while it waits, and a Cancel button
+stops it (`planner.plan(cancel=...)`).
 """
 
 from __future__ import annotations
@@ -16,8 +21,9 @@ import html
 import json
 import os
 import threading
+import time
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,7 +36,7 @@ from planner.analysis.ontime import LEVERS, least_change_to_finish_on_time
 from planner.analysis.replan import CarrierChanges, replan_carrier
 from planner.analysis.reports import FALLBACK_NOTE
 from planner.core.clock import tranche_words, with_fund
-from planner.core.errors import PlannerError
+from planner.core.errors import Cancelled, PlannerError
 from planner.core.files import csv_text
 from planner.core.schema import RULES, Scenario
 from planner.core.wording import (
@@ -388,8 +394,43 @@ class PlanViews:
     run_id: int | None = None  # the plan's id in the run store (Saved runs), when it was recorded
 
 
+@dataclass(eq=False)
+class SolveJob:
+    """One scenario being solved in a background thread, shared by every session that asks for it.
+
+    The thread fills in `preview` (a valid plan in under a second), then `result` or `error`,
+    then sets `finished`; `progress` holds what the solve last reported.
+    """
+
+    label: str
+    started: float = field(default_factory=time.monotonic)
+    cancel: threading.Event = field(default_factory=threading.Event)
+    finished: threading.Event = field(default_factory=threading.Event)
+    progress: dict = field(default_factory=lambda: {"done": 0, "total": 0, "carrier": "", "waiting": False})
+    preview: PlanViews | None = None
+    result: PlanViews | None = None
+    error: BaseException | None = None
+    warning: str = ""
+
+    def status_text(self) -> str:
+        seconds = time.monotonic() - self.started
+        latest = self.progress
+        if latest["waiting"]:
+            return f"Solving {self.label}: waiting for another solve to end ({seconds:.0f} s)"
+        if latest["total"]:
+            return (
+                f"Solving {self.label}: {latest['done']} of {latest['total']} carriers scheduled "
+                f"({latest['carrier']}), {seconds:.0f} s"
+            )
+        return f"Solving {self.label}: allocating the fund ({seconds:.0f} s)"
+
+    def fraction(self) -> float:
+        total = self.progress["total"]
+        return min(1.0, self.progress["done"] / total) if total else 0.0
+
+
 class PlanStore:
-    """The last `size` plans by key, shared by all sessions of this server.
+    """The last `size` plans by key, shared by all sessions of this server, and the solves under way.
 
     Reads take a short lock; solves take another, so a user whose plan is cached is never
     kept waiting behind another user's solve, while two solves never compete for the CPUs.
@@ -398,8 +439,50 @@ class PlanStore:
     def __init__(self, size: int = STORE_SIZE) -> None:
         self.size = size
         self._plans: OrderedDict[str, PlanViews] = OrderedDict()
+        self._jobs: dict[str, SolveJob] = {}
         self._reading = threading.Lock()
         self._solving = threading.Lock()
+
+    def _keep(self, key: str, made: PlanViews) -> None:
+        with self._reading:
+            self._plans[key] = made
+            while len(self._plans) > self.size:
+                self._plans.popitem(last=False)
+
+    def solve_job(self, key: str, label: str, dataset: planner.Dataset, scenario: Scenario) -> SolveJob:
+        """The background solve of these inputs: the one under way, or a new one (a failed or cancelled
+        solve is started again)."""
+        with self._reading:
+            job = self._jobs.get(key)
+            if job is None or (job.finished.is_set() and job.result is None):
+                job = SolveJob(label)
+                self._jobs[key] = job
+                worker = threading.Thread(
+                    target=self._solve, args=(key, job, dataset, scenario), name="rrplan-solve", daemon=True
+                )
+                worker.start()
+            return job
+
+    def _solve(self, key: str, job: SolveJob, dataset: planner.Dataset, scenario: Scenario) -> None:
+        def progress(done: int, total: int, carrier_id: str) -> None:
+            job.progress.update(done=done, total=total, carrier=carrier_id)
+
+        try:
+            job.preview = _views(planner.preview_plan(dataset, scenario))
+            job.progress["waiting"] = self._solving.locked()
+            with self._solving:
+                job.progress["waiting"] = False
+                plan = planner.plan(dataset, scenario, progress=progress, cancel=job.cancel)
+            run_id, job.warning = record(plan)
+            job.result = replace(_views(plan), run_id=run_id)
+            self._keep(key, job.result)
+        except BaseException as err:  # handed to the page that waits on the job, which reports it
+            job.error = err
+        finally:
+            job.finished.set()
+            with self._reading:
+                if job.result is not None and self._jobs.get(key) is job:
+                    del self._jobs[key]
 
     def __len__(self) -> int:
         return len(self._plans)
@@ -423,10 +506,7 @@ class PlanStore:
             if found is not None:
                 return found
             made = make()
-            with self._reading:
-                self._plans[key] = made
-                while len(self._plans) > self.size:
-                    self._plans.popitem(last=False)
+            self._keep(key, made)
             return made
 
 
@@ -453,70 +533,95 @@ def is_cached(dataset: planner.Dataset, scenario: Scenario) -> bool:
     return plan_key(dataset, scenario) in plan_store()
 
 
-def record(plan: planner.Plan) -> int | None:
-    """Keep every plan the app solves in the run store (Saved runs screen); its run id, or None when the store
-    could not take it (a store problem is only a warning)."""
+def record(plan: planner.Plan) -> tuple[int | None, str]:
+    """Keep every plan the app solves in the run store (Saved runs screen): its run id and "", or None and
+    why the store could not take it (a store problem is only a warning, shown by the page)."""
     try:
-        return record_plan(RunStore(), plan, source="app")
+        return record_plan(RunStore(), plan, source="app"), ""
     except (StoreError, OSError) as err:
-        st.warning(f"The plan was not saved to the run store: {err}")
-        return None
-
-
-def plan_views(dataset: planner.Dataset, scenario: Scenario, label: str = "") -> PlanViews:
-    """The plan for these inputs: from the store, or solved now with a progress bar. Stops the page on failure."""
-    key = plan_key(dataset, scenario)
-
-    def solve() -> PlanViews:
-        with st.spinner(
-            f"Solving {len(dataset.sites):,} sites ({scenario.rule}, time limit {scenario.time_limit_s:.0f} s)..."
-        ):
-            plan = solve_with_progress(
-                lambda progress: planner.plan(dataset, scenario, progress=progress),
-                f"Planning {label or dataset.name}",
-            )
-        views = _views(plan)
-        return replace(views, run_id=record(views.plan))
-
-    return _stored_or_solved(key, solve, "These settings", "produce a plan")
+        return None, f"The plan was not saved to the run store: {err}"
 
 
 PROGRESS_POLL_S = 0.25  # how often the page redraws the progress bar while a solve runs
+CANCELLED_KEY = "cancelled_solves"  # session state: the plan keys this user cancelled
 
 
-def solve_with_progress(solve, text: str):
-    """Run `solve(progress)` in a worker thread and draw its progress here, on the script's own thread.
+def start_solves(dataset: planner.Dataset, scenarios: dict[str, Scenario]) -> None:
+    """Start solving these scenarios ({label: scenario}) in the background, one after another, unless stored or
+    under way; the user asked for them, so an earlier cancel of the same inputs no longer holds. A screen that
+    needs several plans starts them all, then waits for each (`plan_views`)."""
+    cancelled = st.session_state.setdefault(CANCELLED_KEY, set())
+    for label, scenario in scenarios.items():
+        key = plan_key(dataset, scenario)
+        cancelled.discard(key)
+        if key not in plan_store():
+            plan_store().solve_job(key, label, dataset, scenario)
 
-    The planner calls `progress(done, total, carrier_id)` from its worker threads; a Streamlit call
-    made there has no ScriptRunContext (a warning per call, and the bar may not update). So the
-    callback only records the figures, and this thread, which has the context, draws them.
-    """
-    latest: dict = {"done": 0, "total": 0, "carrier": ""}
-    outcome: dict = {}
 
-    def progress(done: int, total: int, carrier_id: str) -> None:
-        latest.update(done=done, total=total, carrier=carrier_id)
+def plan_views(dataset: planner.Dataset, scenario: Scenario, label: str = "") -> PlanViews:
+    """The plan for these inputs: from the store, or solved in the background while the page shows a preview,
+    the progress and a Cancel button. Stops the page on failure or cancel."""
+    key = plan_key(dataset, scenario)
+    found = plan_store().get(key)
+    if found is not None:
+        return found
+    label = label or dataset.name
+    cancelled = st.session_state.setdefault(CANCELLED_KEY, set())
+    if key in cancelled:
+        st.info(f"You cancelled the solve of {label}. Change the settings, or solve these again.")
+        st.button("Solve again", key=f"resolve_{file_stem(label)}", on_click=cancelled.discard, args=(key,))
+        st.stop()
+    job = plan_store().solve_job(key, label, dataset, scenario)
+    views = wait_for(job, key, label)
+    if job.warning:
+        st.warning(job.warning)
+    return views
 
-    def work() -> None:
-        try:
-            outcome["plan"] = solve(progress)
-        except BaseException as err:  # handed to the script thread, which raises it there
-            outcome["error"] = err
 
-    bar = st.progress(0.0, text=f"{text}: allocating the fund...")
-    worker = threading.Thread(target=work, name="rrplan-solve", daemon=True)
-    worker.start()
-    while worker.is_alive():
-        worker.join(PROGRESS_POLL_S)
-        if latest["total"]:
-            bar.progress(
-                min(1.0, latest["done"] / latest["total"]),
-                text=f"{text}: {latest['done']} of {latest['total']} carriers scheduled ({latest['carrier']})",
-            )
-    bar.empty()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["plan"]
+def wait_for(job: SolveJob, key: str, label: str) -> PlanViews:
+    """Show the job's preview, progress and a Cancel button until it ends; its plan, or stop the page."""
+    slot = st.empty()
+    with slot.container(border=True):
+        bar = st.progress(job.fraction(), text=job.status_text())
+        preview = st.empty()
+        st.button(
+            "Cancel this solve",
+            key=f"cancel_{file_stem(label)}",
+            on_click=job.cancel.set,
+            icon=":material/cancel:",
+            help="Stop the solve; nothing is kept. The figures above are the preview until it ends.",
+        )
+    shown = False
+    while not job.finished.wait(PROGRESS_POLL_S):
+        if job.preview is not None and not shown:
+            preview.markdown(preview_text(job.preview))
+            shown = True
+        bar.progress(job.fraction(), text=job.status_text())
+    slot.empty()
+    if isinstance(job.error, Cancelled):
+        st.session_state.setdefault(CANCELLED_KEY, set()).add(key)
+        st.rerun()  # the page now says it was cancelled and offers to solve again
+    if isinstance(job.error, planner.InputError):
+        st.error(f"These settings cannot be planned: {len(job.error.issues)} problem(s).")
+        st.dataframe(issues_table(job.error.issues), hide_index=True)
+        st.stop()
+    if isinstance(job.error, PlannerError):
+        st.error(f"The planner could not produce a plan: {job.error}")
+        st.stop()
+    if job.error is not None:
+        raise job.error
+    assert job.result is not None
+    return job.result
+
+
+def preview_text(views: PlanViews) -> str:
+    """The preview plan's key figures in one line, marked as a preview."""
+    figures = headline_values(views.summary)
+    return (
+        "**Preview while the solver works** (list schedules of the allocation, the plan it starts from; "
+        f"the solved plan scores at least as well): {figures['Left without service']} people left without service, "
+        f"{figures['Sites replaced']} sites replaced, {figures['Carriers on time']} carriers on time."
+    )
 
 
 def _stored_or_solved(key: str, solve, inputs: str, action: str) -> PlanViews:

@@ -33,6 +33,7 @@ if missing:
         clicked = st.button(f"Solve {len(missing)} rule(s) and compare", type="primary", key="compare_solve")
     if not clicked:
         st.stop()
+    _state.start_solves(dataset, {f"the {rule} plan": scenario for rule, scenario in scenarios.items()})
 views = {rule: _state.plan_views(dataset, scenario, label=f"the {rule} plan") for rule, scenario in scenarios.items()}
 if missing:
     notice.empty()

@@ -33,6 +33,7 @@ if missing:
         clicked = st.button(f"Solve {len(missing)} scenario(s)", type="primary", key="scenarios_solve")
     if not clicked:
         st.stop()
+    _state.start_solves(dataset, pinned)
 views = {name: _state.plan_views(dataset, scenario, label=name) for name, scenario in pinned.items()}
 if missing:
     notice.empty()

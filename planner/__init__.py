@@ -24,6 +24,7 @@ from planner.analysis.reports import (
 from planner.analysis.verify import check_plan
 from planner.core import __version__
 from planner.core.errors import (
+    Cancelled,
     InputError,
     Issue,
     NotSolved,
@@ -33,12 +34,13 @@ from planner.core.errors import (
 from planner.core.objective import objective_value
 from planner.core.schema import Carrier, CrewPool, Dataset, Plan, Scenario, Site
 from planner.engine.allocation import pro_rata_factor
-from planner.engine.planning import plan
+from planner.engine.planning import plan, preview_plan
 from planner.inputs.io import read_dataset, read_scenario
 
 __all__ = [
     "__version__",
     "plan",
+    "preview_plan",
     "read_dataset",
     "read_scenario",
     "check_plan",
@@ -59,5 +61,6 @@ __all__ = [
     "InputError",
     "SolveError",
     "NotSolved",
+    "Cancelled",
     "Issue",
 ]

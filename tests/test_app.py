@@ -649,3 +649,52 @@ def test_pinned_scenarios_side_by_side_with_their_changes(app, data):
     change = full["population_left_without_service"] - appropriation["population_left_without_service"]
     assert grid.loc[dark, "full funding - 2020 appropriation"] == (f"+{change:,}" if change > 0 else f"{change:,}")
     assert grid.loc[dark, "better"] == "fewer"
+
+
+def test_a_cancelled_solve_keeps_nothing_and_is_offered_again(app, data, monkeypatch):
+    """A cancel ends the background solve without a plan; the page says so and offers to solve again, and the
+    plan then solved is the library's. (The Cancel button sets the job's event; here the library raises as it
+    does when that event is set.)"""
+    from app_pages._state import CANCELLED_KEY, headline_values
+
+    solve = planner.plan
+
+    def cancelled(*args, **kwargs):
+        raise planner.Cancelled("the solve was cancelled before it ended; no plan was made")
+
+    monkeypatch.setattr(planner, "plan", cancelled)
+    at = app.run()
+    at.sidebar.radio(key="fund_choice").set_value(CUSTOM).run()
+    at.sidebar.slider(key="fund_custom_b").set_value(1.25).run()  # a fund no other test solves
+    no_exceptions(at)
+    assert not at.metric
+    assert any("You cancelled the solve" in info.value for info in at.info)
+    cancelled = len(at.session_state[CANCELLED_KEY])  # this fund's, and the first run's unless it was stored
+
+    monkeypatch.setattr(planner, "plan", solve)
+    at.button(key="resolve_the-national-plan").click().run()
+    no_exceptions(at)
+    assert len(at.session_state[CANCELLED_KEY]) == cancelled - 1
+    assert metrics(at) == headline_values(expected(data, fund_usd=1.25e9))
+
+
+def test_a_background_solve_can_be_cancelled_while_it_waits_and_started_again(data):
+    """The store's background job: cancelled while another solve holds the CPUs, it ends with `Cancelled` and
+    nothing kept; asked again, a new job solves the same plan as the library."""
+    from app_pages._state import PlanStore, plan_key
+
+    store = PlanStore()
+    scenario = data.default_scenario.with_overrides(fund_usd=2.5e9)
+    key = plan_key(data, scenario)
+    with store._solving:  # another user's solve runs: this job computes its preview and waits
+        job = store.solve_job(key, "the test plan", data, scenario)
+        job.cancel.set()
+    assert job.finished.wait(TIMEOUT_S)
+    assert isinstance(job.error, planner.Cancelled) and job.result is None and key not in store
+    assert job.preview is not None and job.preview.plan.status == "heuristic"
+
+    again = store.solve_job(key, "the test plan", data, scenario)
+    assert again is not job and again.finished.wait(TIMEOUT_S) and again.error is None
+    assert store.get(key) is again.result
+    alone = planner.plan(data, scenario)
+    assert again.result.plan.starts == alone.starts and again.result.plan.objective == alone.objective

@@ -7,7 +7,9 @@ branch-and-bound runs into its node budget.
 
 from __future__ import annotations
 
+import multiprocessing
 import random
+import threading
 import time
 
 import pytest
@@ -202,3 +204,48 @@ def test_the_neighbourhood_search_improves_a_poor_plan_and_keeps_it_valid():
     assert lp.bound - 1e-6 <= case.score(better) < case.score(poor)
     plan = planner.plan(ds, sc, workers=1)  # and every plan the engine makes with it passes the validator
     assert planner.check_plan(plan) == []
+
+
+@pytest.mark.parametrize("rule", ["pro_rata", "optimal", "greedy"])
+def test_the_preview_is_a_valid_plan_the_solved_plan_never_scores_worse_than(rule):
+    """The app shows `preview_plan` while `plan` solves; the solved plan starts from it, so it is never worse."""
+    ds = generated(carriers=3, sites_per_carrier=25, seed=11)
+    sc = fund_half(ds, rule=rule, mip_gap=0.01)
+    preview = planner.preview_plan(ds, sc)
+    solved = planner.plan(ds, sc, workers=1)
+    assert planner.check_plan(preview) == []
+    assert preview.status == "heuristic" and preview.bound is None
+    assert solved.objective <= preview.objective + 1e-6
+    if rule == "greedy":
+        assert preview.starts == solved.starts
+    else:  # the optimal rule's preview is pro-rata's allocation, the one it is never worse than
+        assert preview.allocation_usd == planner.preview_plan(ds, sc.with_overrides(rule="pro_rata")).allocation_usd
+
+
+def test_a_cancelled_solve_stops_at_once_and_returns_no_plan():
+    """A cancel set before the solve stops it before any carrier; one set while worker processes solve ends them
+    within about a second (the parent looks every CANCEL_POLL_S), where the whole solve takes several."""
+    ds = generated(carriers=1, sites_per_carrier=20)
+    cancel = threading.Event()
+    cancel.set()
+    reported: list[str] = []
+    with pytest.raises(planner.Cancelled):
+        planner.plan(ds, fund_half(ds), progress=lambda done, total, c: reported.append(c), workers=1, cancel=cancel)
+    assert reported == []
+
+
+@pytest.mark.slow
+def test_cancelling_a_parallel_solve_ends_its_workers(rural40):
+    full = rural40.default_scenario.with_overrides(fund_usd=4.98e9)
+    began = time.perf_counter()
+    planner.plan(rural40, full, workers=2)
+    whole = time.perf_counter() - began
+    cancel = threading.Event()
+    timer = threading.Timer(0.3, cancel.set)
+    timer.start()
+    began = time.perf_counter()
+    with pytest.raises(planner.Cancelled):
+        planner.plan(rural40, full, workers=2, cancel=cancel)
+    stopped = time.perf_counter() - began
+    assert stopped < 0.3 + 1.5 < whole
+    assert not [p for p in multiprocessing.active_children() if p.is_alive()]  # no worker left solving

@@ -2,6 +2,7 @@
 
     PlannerError
     ├── InputError          bad dataset or scenario; carries every Issue found
+    ├── Cancelled           the caller asked the solve to stop (the app's Cancel button); no plan
     └── SolveError          the solver could not give a usable plan
         ├── NotSolved       HiGHS found no plan for a model that always has one
         └── ModelError      the model would be ill-formed (two rows under one name); a bug, never a traceback
@@ -101,6 +102,10 @@ class InputError(PlannerError):
         count = len(self.issues)
         head = f"{count} problem{'s' if count != 1 else ''} in the input"
         super().__init__(head + ":\n" + "\n".join(f"  {i}" for i in self.issues))
+
+
+class Cancelled(PlannerError):
+    """The caller set the solve's cancel event; the solve stopped without a plan (nothing half-made is returned)."""
 
 
 class SolveError(PlannerError):

@@ -24,12 +24,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Collection
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import replace
 
 from planner.core.clock import arrival_steps, recorded_starts
-from planner.core.errors import InputError
+from planner.core.errors import Cancelled, InputError
 from planner.core.objective import objective_value
 from planner.core.schema import CarrierOutcome, Dataset, Plan, Scenario
 from planner.engine.allocation import allocate, greedy_funding, pro_rata
@@ -53,6 +53,13 @@ from planner.model.case import CarrierCase, carrier_case
 Progress = Callable[[int, int, str], None]
 SMALL_CASE_VARIABLES = 2_000  # when no case is this large, worker processes cost more than they save
 NATIONAL_MODEL_COLUMNS = 20_000  # the optimal rule solves all carriers in one MILP up to this many start variables
+CANCEL_POLL_S = 0.2  # how often the parent looks at the cancel event while worker processes solve
+
+
+def check_cancelled(cancel: threading.Event | None) -> None:
+    """Stop here if the caller asked the solve to stop (raises `Cancelled`)."""
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("the solve was cancelled before it ended; no plan was made")
 
 
 def default_workers() -> int:
@@ -60,9 +67,18 @@ def default_workers() -> int:
 
 
 def plan(
-    dataset: Dataset, scenario: Scenario | None = None, progress: Progress | None = None, workers: int | None = None
+    dataset: Dataset,
+    scenario: Scenario | None = None,
+    progress: Progress | None = None,
+    workers: int | None = None,
+    cancel: threading.Event | None = None,
 ) -> Plan:
-    """Allocate and schedule; the returned plan passes `planner.analysis.verify.check_plan`."""
+    """Allocate and schedule; the returned plan passes `planner.analysis.verify.check_plan`.
+
+    `progress(done, total, carrier_id)` is called as each carrier's schedule ends. Setting `cancel`
+    stops the solve within a fraction of a second between solves (at once for solves in worker
+    processes, which are ended) and raises `Cancelled`; a cancelled solve returns no plan.
+    """
     scenario = scenario or dataset.default_scenario or Scenario()
     problems = [i for i in check_against_scenario(dataset, scenario) if i.severity == "error"]
     if problems:
@@ -74,9 +90,9 @@ def plan(
     if scenario.rule == "greedy":
         return greedy_plan(dataset, scenario, horizon, notes, began)
     if scenario.rule == "optimal":
-        return optimal_plan(dataset, scenario, horizon, notes, began, deadline, progress, workers)
+        return optimal_plan(dataset, scenario, horizon, notes, began, deadline, progress, workers, cancel)
     allocation = allocate(dataset, scenario)
-    results = schedule_carriers(dataset, scenario, allocation, horizon, deadline, progress, workers)
+    results = schedule_carriers(dataset, scenario, allocation, horizon, deadline, progress, workers, cancel)
     return assemble(dataset, scenario, allocation, results, horizon, began, notes)
 
 
@@ -102,6 +118,45 @@ def greedy_plan(dataset: Dataset, scenario: Scenario, horizon: int, notes: list[
         solver="list scheduling (no solver)",
         horizon=horizon,
         notes=tuple(notes),
+    )
+
+
+PREVIEW_SOLVER = "list scheduling (a preview; no solver)"
+
+
+def preview_plan(dataset: Dataset, scenario: Scenario | None = None) -> Plan:
+    """A valid plan in a fraction of a second, to show while `plan` solves: the scenario's allocation
+    (pro-rata's for the `optimal` rule, which `plan` is never worse than) with every carrier's priority-list
+    schedule, one of the warm starts its MILP improves on, so `plan` is never worse than its preview.
+    Status "heuristic", no bound; for the `greedy` rule it is that rule's plan itself.
+    """
+    scenario = scenario or dataset.default_scenario or Scenario()
+    problems = [i for i in check_against_scenario(dataset, scenario) if i.severity == "error"]
+    if problems:
+        raise InputError(problems)
+    began = time.perf_counter()
+    horizon, notes = planning_horizon(dataset, scenario)
+    if scenario.rule == "greedy":
+        return greedy_plan(dataset, scenario, horizon, notes, began)
+    allocation = pro_rata(dataset, scenario) if scenario.rule == "optimal" else allocate(dataset, scenario)
+    starts: dict[str, int] = {}
+    for carrier in dataset.carriers:
+        case = carrier_case(dataset, scenario, carrier.carrier_id, allocation.get(carrier.carrier_id, 0.0), horizon)
+        starts.update(serial_schedule(case))  # one of the warm starts `schedule_carrier` improves on
+    seconds = time.perf_counter() - began
+    return Plan(
+        dataset,
+        scenario,
+        allocation,
+        starts,
+        "heuristic",
+        objective_value(dataset, scenario, starts, horizon),
+        None,
+        build_seconds=seconds,
+        wall_seconds=seconds,
+        solver=PREVIEW_SOLVER,
+        horizon=horizon,
+        notes=(*notes, "a preview: list schedules of the allocation, before the solver improves them"),
     )
 
 
@@ -142,6 +197,7 @@ def optimal_plan(
     deadline: Deadline,
     progress: Progress | None,
     workers: int,
+    cancel: threading.Event | None = None,
 ) -> Plan:
     """The optimiser chooses the allocation; the plan is never worse than pro-rata's.
 
@@ -156,14 +212,16 @@ def optimal_plan(
         dataset,
         scenario,
         shares,
-        schedule_carriers(dataset, scenario, shares, horizon, deadline.share(0.5), progress, workers),
+        schedule_carriers(dataset, scenario, shares, horizon, deadline.share(0.5), progress, workers, cancel),
         horizon,
         began,
         notes,
     )
     cases = [carrier_case(dataset, scenario, c.carrier_id, 0.0, horizon) for c in dataset.carriers]
     own = {c.carrier_id: c.own_funds_usd for c in dataset.carriers}
+    check_cancelled(cancel)
     selection = solve_selection(cases, own, scenario.available_usd, deadline, scenario.mip_gap)
+    check_cancelled(cancel)
     winner, note, fallback = yardstick, "", ""
     stopped = list(yardstick.stopped_by_clock)
     if selection.status == "heuristic":
@@ -180,7 +238,7 @@ def optimal_plan(
             dataset,
             scenario,
             chosen,
-            schedule_carriers(dataset, scenario, chosen, horizon, deadline, progress, workers),
+            schedule_carriers(dataset, scenario, chosen, horizon, deadline, progress, workers, cancel),
             horizon,
             began,
             notes,
@@ -203,6 +261,7 @@ def optimal_plan(
     if sum(len(w) for case in cases for w in case.windows.values()) <= NATIONAL_MODEL_COLUMNS and not any(
         case.fixed_starts for case in cases
     ):
+        check_cancelled(cancel)
         national = solve_national(
             cases,
             own,
@@ -325,11 +384,13 @@ def schedule_carriers(
     deadline: Deadline | float,
     progress: Progress | None,
     workers: int,
+    cancel: threading.Event | None = None,
 ) -> list[CaseResult]:
     """Solve every carrier's schedule with its money fixed; largest cases first.
 
     The results come back in the dataset's carrier order whatever order the workers finish
-    in, so the plan does not depend on which worker was faster.
+    in, so the plan does not depend on which worker was faster. A set `cancel` ends the
+    workers and raises `Cancelled`.
     """
     deadline = as_deadline(deadline, absolute=True)
     cases = [
@@ -358,14 +419,18 @@ def schedule_carriers(
         ) as pool:
             try:
                 with signals_held():  # workers fork while these run: a Ctrl-C now reaches only the parent, later
-                    futures = [pool.submit(schedule_carrier, c, deadline, scenario.mip_gap) for c in cases]
-                for future in as_completed(futures):
-                    done(future.result())
+                    pending = {pool.submit(schedule_carrier, c, deadline, scenario.mip_gap) for c in cases}
+                while pending:
+                    finished, pending = wait(pending, timeout=CANCEL_POLL_S, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        done(future.result())
+                    check_cancelled(cancel)
             except BaseException:
-                stop_workers(pool)  # Ctrl-C or a failure: nobody will read the other solves
+                stop_workers(pool)  # Ctrl-C, a cancel or a failure: nobody will read the other solves
                 raise
     else:
         for case in cases:
+            check_cancelled(cancel)
             done(schedule_carrier(case, deadline, scenario.mip_gap))
     return [results[c.carrier_id] for c in dataset.carriers]
 
