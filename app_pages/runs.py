@@ -1,17 +1,20 @@
 """Saved runs: a funding curve swept over fund sizes, the runs in the store, and what changed between two."""
 
+import time
+
 import pandas as pd
 import streamlit as st
 
 from app_pages import _state
 from planner.core.errors import InputError
 from planner.core.schema import RULES, Scenario
-from planner.core.wording import RULE_NAMES, usd
+from planner.core.wording import RULE_NAMES, duration, usd
 from planner.present import plots
 from planner.runs.store import RunStore, StoreError, default_store_path, diff_runs
-from planner.runs.sweep import parse_deadlines, parse_funds, run_sweep, sweep_scenarios
+from planner.runs.sweep import estimate_sweep, parse_deadlines, parse_funds, run_sweep, sweep_scenarios
 
 SWEEP_FOLDER = default_store_path().parent / "app-sweeps"
+SWEEP_STOPPED = "sweep_stopped"  # session state: the user pressed Stop during the last sweep
 # One style per line, so lines that coincide (two rules giving the same figures) both stay visible:
 # a wide solid line under a dashed one, and open markers of different shapes and sizes.
 CURVE_STYLES = (
@@ -118,6 +121,12 @@ with curve_tab:
             "Deadlines (months after the start, comma list)", str(base.deadline), key="sweep_deadlines"
         )
         submitted = st.form_submit_button("Run the sweep", type="primary")
+    if st.session_state.get(SWEEP_STOPPED):
+        st.warning(
+            "You stopped the sweep. Every point solved before the stop is in the run store: run the sweep again "
+            "to solve the rest; stored points are read back at once."
+        )
+        st.session_state[SWEEP_STOPPED] = False
     if submitted:
         try:
             funds = [amount * 1e9 for amount in parse_funds(funds_text, flag="Funds (USD billions)")]
@@ -127,19 +136,33 @@ with curve_tab:
         except InputError as err:
             st.error("; ".join(str(issue) for issue in err.issues))
             st.stop()
-        cached = sum(store.find(dataset, s) is not None for s in scenarios)
-        estimate = (len(scenarios) - cached) * base.time_limit_s
+        estimate = estimate_sweep(dataset, scenarios, store)
+        cached = len(scenarios) - estimate.to_solve
+        st.session_state[SWEEP_STOPPED] = False
+        stop = st.empty()
+        stop.button(
+            "Stop the sweep",
+            key="sweep_stop",
+            icon=":material/stop_circle:",
+            on_click=st.session_state.__setitem__,
+            args=(SWEEP_STOPPED, True),
+            help="Stops once the points being solved end; every point solved so far stays in the run store.",
+        )
         bar = st.progress(
             0.0,
-            text=f"Sweep of {len(scenarios)} scenarios ({cached} already in the store): "
-            f"at most about {estimate / 60:.0f} min at {base.time_limit_s:.0f} s each...",
+            text=f"Sweep of {len(scenarios)} scenarios ({cached} already in the store): about "
+            f"{duration(estimate.seconds)} ({estimate.basis})...",
         )
+        began = time.monotonic()
 
         def progress(done: int, total: int, name: str, status: str) -> None:
-            bar.progress(done / total, text=f"{done} of {total} scenarios ({name}: {status})")
+            solved, elapsed = done - cached, time.monotonic() - began
+            left = f", about {duration(elapsed / solved * (total - done))} left" if solved > 0 and done < total else ""
+            bar.progress(done / total, text=f"{done} of {total} scenarios ({name}: {status}){left}")
 
         result = run_sweep(dataset, scenarios, SWEEP_FOLDER / dataset.name, store=store, progress=progress)
         bar.empty()
+        stop.empty()
         st.session_state["sweep_curve"] = result.curve
         st.session_state["sweep_caption"] = (
             f"{', '.join(RULE_NAMES.get(r, r) for r in rules or ['pro_rata'])} at funds {funds_text} (USD billions), "

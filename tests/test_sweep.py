@@ -14,6 +14,7 @@ from planner.runs.montecarlo import Uncertainty, make_draws, run_montecarlo
 from planner.runs.store import RunStore
 from planner.runs.sweep import (
     CURVE_COLUMNS,
+    estimate_sweep,
     parse_deadlines,
     parse_funds,
     parse_rules,
@@ -162,6 +163,25 @@ def test_an_interrupted_sweep_resumes_from_the_store(tmp_path):
         resumed = run_sweep(three_carriers(), points, tmp_path, store=store, workers=1)
     assert (resumed.reused, resumed.solved) == (2, 2)
     assert resumed.curve["reused"].tolist() == [True, True, False, False]
+
+
+def test_a_sweep_is_estimated_from_the_stores_earlier_runs_of_the_dataset(tmp_path):
+    """No earlier run: every point at its time limit (an upper bound), shared by the workers. After two stored
+    pro-rata runs, each new pro-rata point costs their median, and stored points cost nothing."""
+    data = three_carriers()
+    base = scenario(time_limit_s=30.0)
+    points = sweep_scenarios(base, [0, 4, 8, 12], ["pro_rata"])
+    with RunStore(tmp_path / "s.sqlite") as store:
+        blind = estimate_sweep(data, points, store, workers=2)
+        assert (blind.seconds, blind.to_solve) == (4 * 30.0 / 2, 4) and blind.basis.startswith("at most")
+        run_sweep(data, points[:2], tmp_path, store=store, workers=1)
+        stored = sorted(run.summary["wall_seconds"] for run in store.runs())
+        informed = estimate_sweep(data, points, store, workers=1)
+        assert informed.to_solve == 2 and "2 earlier run(s)" in informed.basis
+        assert informed.seconds == pytest.approx(2 * stored[1])  # the median of two: the upper one
+        other_rule = estimate_sweep(data, sweep_scenarios(base, [4], ["greedy"]), store, workers=1)
+        assert other_rule.seconds == pytest.approx(stored[1])  # no greedy run yet: any rule's median
+        assert estimate_sweep(data, points[:2], store).seconds == 0.0
 
 
 def test_local_processes_give_the_serial_results(tmp_path):

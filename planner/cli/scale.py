@@ -28,12 +28,13 @@ from planner.cli.common import (
 )
 from planner.core.errors import InputError, PlannerError
 from planner.core.files import write_atomic
-from planner.core.wording import usd
+from planner.core.wording import duration, usd
 from planner.inputs.io import read_dataset
 from planner.inputs.validation import check_against_scenario
 from planner.runs.montecarlo import Uncertainty, check_inputs, run_montecarlo
 from planner.runs.store import RunStore, StoreError, default_store_path, diff_runs
 from planner.runs.sweep import (
+    estimate_sweep,
     parse_deadlines,
     parse_funds,
     parse_rules,
@@ -202,6 +203,13 @@ def _sweep(args: argparse.Namespace) -> int:
     scenarios = sweep_scenarios(base, funds, rules, deadlines)
     store = open_store(args)
     try:
+        if not args.quiet and args.scheduler is None:
+            estimate = estimate_sweep(dataset, scenarios, store, args.workers)
+            print(
+                f"{len(scenarios)} scenarios, {estimate.to_solve} to solve: about {duration(estimate.seconds)} "
+                f"({estimate.basis})",
+                file=sys.stderr,
+            )
         with progress_bar(args.quiet, f"sweep of {len(scenarios)}") as report:
             result = run_sweep(
                 dataset,

@@ -72,6 +72,15 @@ def of(part: int, whole: int) -> str:
     return f"{part:,} of {whole:,}"
 
 
+def duration(seconds: float) -> str:
+    """A wait as a reader says it: "40 s", "3 min", "1 h 5 min"."""
+    seconds = max(0.0, float(seconds))
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
+
+
 def usd_words(amount: float) -> str:
     """$1 trillion, $4.98 billion, $15 million, $50,000: money as a limit or a range is said in words."""
     sign = "-" if amount < 0 else ""

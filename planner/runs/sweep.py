@@ -35,7 +35,7 @@ from planner.core.schema import RULES, Dataset, Plan, Scenario
 from planner.engine.planning import default_workers, plan
 from planner.runs.folder import run_files, write_run_files
 from planner.runs.provenance import run_provenance
-from planner.runs.store import RunStore, StoreError
+from planner.runs.store import RunStore, StoreError, dataset_checksum
 
 CURVE_COLUMNS = (
     "fund_usd",
@@ -261,6 +261,51 @@ def run_tasks(
 def solve_point(dataset: Dataset, scenario: Scenario, workers: int = 1) -> Plan:
     """One sweep task: the plan of one scenario (the engine's own processes off by default)."""
     return plan(dataset, scenario, workers=workers)
+
+
+@dataclass(frozen=True)
+class SweepEstimate:
+    """How long a sweep should take, and what the figure rests on."""
+
+    seconds: float
+    to_solve: int  # the scenarios not already in the store
+    basis: str  # "from 12 earlier runs of this dataset", or "at most: every point at its time limit"
+
+
+def estimate_sweep(
+    dataset: Dataset, scenarios: Sequence[Scenario], store: RunStore | None, workers: int | None = None
+) -> SweepEstimate:
+    """The sweep's likely wall time: for each scenario the store does not hold, the median solve time of the
+    stored runs of this dataset with the same rule (else with any rule), else its time limit; shared by
+    the workers. Stored points cost nothing.
+    """
+    workers = default_workers() if workers is None else max(1, workers)
+    runs = optional_store(store, "reading the stored runs", RunStore.runs) or []
+    checksum = dataset_checksum(dataset)
+    times: dict[str, list[float]] = {}
+    for run in runs:
+        seconds = run.summary.get("wall_seconds")
+        if run.succeeded and run.dataset_sha256 == checksum and isinstance(seconds, int | float):
+            times.setdefault(str(run.scenario.get("rule")), []).append(float(seconds))
+    every = [t for rule_times in times.values() for t in rule_times]
+    todo = [s for s in scenarios if optional_store(store, "looking up the run", RunStore.find, dataset, s) is None]
+    total, measured = 0.0, 0
+    for scenario in todo:
+        known = times.get(scenario.rule) or every
+        if known:
+            total += sorted(known)[len(known) // 2]
+            measured += 1
+        else:
+            total += scenario.time_limit_s
+    if not todo:
+        basis = "every point is in the run store"
+    elif measured == len(todo):
+        basis = f"from {len(every)} earlier run(s) of this dataset"
+    elif measured:
+        basis = f"from {len(every)} earlier run(s) of this dataset, and the time limit for rules never run"
+    else:
+        basis = "at most: no earlier run of this dataset, so every point at its time limit"
+    return SweepEstimate(total / min(workers, max(1, len(todo))), len(todo), basis)
 
 
 @dataclass
