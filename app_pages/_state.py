@@ -52,6 +52,7 @@ from planner.core.wording import (
 )
 from planner.inputs.presets import fund_presets
 from planner.present.documents.wording import time_limited
+from planner.present.documents.xlsx import table_workbook_bytes
 from planner.present.export import MEDIA_TYPES, plan_report_bytes, report_file_name, run_name
 from planner.present.images import IMAGE_FORMATS, figure_image, image_browser
 from planner.runs.store import RunStore, StoreError
@@ -901,7 +902,7 @@ def chart(figure, data: pd.DataFrame, caption: str, key: str, run: str = "", pic
         st.plotly_chart(figure, width="stretch", key=f"{key}_chart")
     st.caption(caption)
     stem = file_stem(f"{key}-{run}" if run else key)
-    columns = st.columns(4 if IMAGE_EXPORT else 2)
+    columns = st.columns(5 if IMAGE_EXPORT else 3)
     columns[0].download_button(
         "Chart data (CSV)",
         lambda: csv_bytes(data, caption),
@@ -912,6 +913,15 @@ def chart(figure, data: pd.DataFrame, caption: str, key: str, run: str = "", pic
         icon=":material/download:",
     )
     columns[1].download_button(
+        "Chart data (Excel)",
+        lambda: table_workbook_bytes(data, caption, title=key),
+        file_name=f"{stem}.xlsx",
+        mime=MEDIA_TYPES["xlsx"],
+        key=f"{key}_xlsx",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    columns[2].download_button(
         "Chart (web page, offline)",
         lambda: figure_html(figure, caption),
         file_name=f"{stem}.html",
@@ -921,7 +931,7 @@ def chart(figure, data: pd.DataFrame, caption: str, key: str, run: str = "", pic
         icon=":material/download:",
     )
     if IMAGE_EXPORT:
-        for column, fmt in zip(columns[2:], IMAGE_FORMATS, strict=True):
+        for column, fmt in zip(columns[3:], IMAGE_FORMATS, strict=True):
             column.download_button(
                 f"Chart ({fmt.upper()})",
                 lambda fmt=fmt: figure_image(figure, fmt, caption),
@@ -952,12 +962,23 @@ def table(
     else:
         st.dataframe(drawn, key=f"{key}_table", **options)
     st.caption(caption)
-    st.download_button(
+    stem = file_stem(f"{key}-{run}" if run else key)
+    csv_column, xlsx_column = st.columns(2)
+    csv_column.download_button(
         "Table (CSV)",
         lambda: csv_bytes(data, caption),
-        file_name=f"{file_stem(f'{key}-{run}' if run else key)}.csv",
+        file_name=f"{stem}.csv",
         mime="text/csv",
         key=f"{key}_csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    xlsx_column.download_button(
+        "Table (Excel)",
+        lambda: table_workbook_bytes(data, caption, title=key),
+        file_name=f"{stem}.xlsx",
+        mime=MEDIA_TYPES["xlsx"],
+        key=f"{key}_xlsx",
         on_click="ignore",
         icon=":material/download:",
     )

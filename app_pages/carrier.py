@@ -173,7 +173,8 @@ expanded = left.multiselect(
 )
 path = critical_path(shown.plan, carrier_id)
 heading = f"{carrier_id} re-planned against the baseline" if replanned is not None else f"{carrier_id}: schedule"
-st.plotly_chart(
+run = _state.views_run(national)
+_state.chart(
     plots.schedule_gantt(
         shown.schedule,
         hub_by_site,
@@ -187,8 +188,10 @@ st.plotly_chart(
         title=f"{heading} by {GROUPINGS[by]} (critical path outlined)",
         by=by,
     ),
-    width="stretch",
+    shown.schedule,
+    _state.plan_caption(f"{heading} (schedule by site)", national),
     key=f"gantt_{carrier_id}",
+    run=run,
 )
 st.caption(
     "Critical path (the chain that ends at the last finish): "
@@ -197,13 +200,22 @@ st.caption(
 )
 
 left, right = st.columns(2)
-left.plotly_chart(
-    plots.crews_over_time(shown.monthly, title=f"{heading}: crews in use against capacity"), width="stretch"
-)
-right.plotly_chart(
-    plots.cumulative_spend(shown.monthly, money_usd, title=f"{heading}: cumulative spend against money available"),
-    width="stretch",
-)
+with left:
+    _state.chart(
+        plots.crews_over_time(shown.monthly, title=f"{heading}: crews in use against capacity"),
+        shown.monthly,
+        _state.plan_caption(f"{heading}: crews in use against capacity, by month", national),
+        key=f"crews_{carrier_id}",
+        run=run,
+    )
+with right:
+    _state.chart(
+        plots.cumulative_spend(shown.monthly, money_usd, title=f"{heading}: cumulative spend against money available"),
+        shown.monthly,
+        _state.plan_caption(f"{heading}: cumulative spend against money available, by month", national),
+        key=f"spend_{carrier_id}",
+        run=run,
+    )
 _state.report_downloads(views, key=f"carrier_report_{carrier_id}")
 
 # ---------------------------------------------------------------- the value of one more dollar
@@ -252,11 +264,13 @@ else:
                 value = f"{int(result.value)} months earlier"
             column.metric("All together" if together else f"Least {result.lever}", value, help=result.note)
             column.caption(result.note)
-        st.plotly_chart(
-            plots.least_change_trials(
-                trials_table(results), deadline, title=f"{carrier_id}: re-plans tried for each lever"
-            ),
-            width="stretch",
+        trials = trials_table(results)
+        _state.chart(
+            plots.least_change_trials(trials, deadline, title=f"{carrier_id}: re-plans tried for each lever"),
+            trials,
+            _state.plan_caption(f"{carrier_id}: re-plans tried for each lever to finish on time", national),
+            key=f"trials_{carrier_id}",
+            run=_state.views_run(national),
         )
 
 # ---------------------------------------------------------------- map and unfunded sites
@@ -268,7 +282,7 @@ chosen = st.select_slider(
     value=months[min(deadline, len(months) - 1)],
     key="carrier_month",
 )
-st.plotly_chart(
+_state.chart(
     plots.site_map(
         views.schedule,
         months.index(chosen),
@@ -277,14 +291,20 @@ st.plotly_chart(
         title=f"{carrier_id}: sites by state in {chosen}",
         marker_size=8,
     ),
-    width="stretch",
+    views.schedule[["site_id", "kind", "population", "lat", "lon", "month", "finish_month", "replaced"]],
+    _state.plan_caption(f"{carrier_id}: sites by state in {chosen}", national),
+    key=f"map_{carrier_id}",
+    run=run,
 )
 
 unfunded = views.schedule[~views.schedule["replaced"]]
 st.subheader(f"Sites left unfunded ({len(unfunded):,})")
 if len(unfunded):
-    st.dataframe(
+    _state.table(
         unfunded[["site_id", "kind", "population", "cost_usd", "duration"]],
+        _state.plan_caption(f"{carrier_id}: sites left unfunded", national),
+        key=f"unfunded_{carrier_id}",
+        run=run,
         hide_index=True,
         column_config={
             "cost_usd": st.column_config.NumberColumn("cost (USD)", format=_state.MONEY_COLUMN),

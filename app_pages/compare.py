@@ -78,17 +78,21 @@ allocation = views["pro_rata"].carriers[["carrier_id", "name", "demand_usd"]].co
 for rule, view in views.items():
     allocation[rule] = view.carriers.set_index("carrier_id").loc[allocation["carrier_id"], "allocation_usd"].to_numpy()
 st.subheader("Allocation by carrier")
+st.caption("Click a carrier's bar or a row of the table to open that carrier's screen.")
 labelled = allocation.assign(name=allocation["name"] + " (" + allocation["carrier_id"] + ")").rename(columns=RULE_NAMES)
 allocation_caption = (
     f"Allocation by carrier under each rule (USD). Scenario: {compared}. Source: rrplan, {source}. "
     f"Plans solved at {solved}."
 )
 _state.chart(
-    plots.allocation_by_rule(labelled[["name", *RULE_NAMES.values()]], title="Allocation by carrier under each rule"),
+    plots.allocation_by_rule(
+        labelled[["carrier_id", "name", *RULE_NAMES.values()]], title="Allocation by carrier under each rule"
+    ),
     allocation,
     allocation_caption,
     key="compare_allocation",
     run=run,
+    pick_carrier=True,
 )
 money = {rule: st.column_config.NumberColumn(RULE_NAMES[rule], format=_state.MONEY_COLUMN) for rule in RULES}
 _state.table(
@@ -96,6 +100,7 @@ _state.table(
     allocation_caption,
     key="compare_allocation_table",
     run=run,
+    pick_carrier=True,
     hide_index=True,
     column_config={
         "carrier_id": "carrier",

@@ -517,7 +517,8 @@ def test_every_national_chart_and_table_downloads_with_a_caption(app, data):
     no_exceptions(at)
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels.count("Chart data (CSV)") == 4 and labels.count("Chart (web page, offline)") == 4
-    assert labels.count("Table (CSV)") == 1
+    assert labels.count("Table (CSV)") == 1 and labels.count("Table (Excel)") == 1
+    assert labels.count("Chart data (Excel)") == 4
     if image_browser() is not None:  # PNG and SVG when kaleido finds a Chromium (CI installs one)
         assert labels.count("Chart (PNG)") == 4 and labels.count("Chart (SVG)") == 4
     captions = [
@@ -536,6 +537,40 @@ def test_every_national_chart_and_table_downloads_with_a_caption(app, data):
     )
     reports = [n for n in names if n.startswith("plan-")]
     assert not names or reports and all(n.startswith(f"plan-{data.sha256[:12]}-20") for n in reports)
+
+
+def test_a_table_as_a_workbook_keeps_its_caption_and_its_numbers():
+    """The Excel download of any table: the caption across the top, readable headers, dollars, people and months
+    as numbers and dates a spreadsheet sorts, and text that looks like a formula kept as text."""
+    from datetime import datetime
+
+    from openpyxl import load_workbook
+
+    from planner.present.documents.xlsx import table_workbook_bytes
+
+    table = pd.DataFrame(
+        {
+            "carrier_id": ["c01", "=HYPERLINK(1)"],
+            "allocation_usd": [1_895_000_000.0, 12.5],
+            "population_left_without_service": [1200, 0],
+            "finish_month": ["2023-07", ""],
+            "on_time": [True, False],
+            "gap": [0.0087, 0.5],
+        }
+    )
+    caption = "Demand and allocation by carrier (USD). Scenario: $1.895B / pro rata. Source: rrplan."
+    data = table_workbook_bytes(table, caption, title="national/allocation?")
+    assert data == table_workbook_bytes(table, caption, title="national/allocation?")  # reproducible
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert sheet.title == "national allocation " and sheet["A1"].value == caption
+    headers = [cell.value for cell in sheet[3]]
+    assert headers == ["Carrier id", "Allocation (USD)", "Population left without service", "Finish month", "On time", "Gap"]
+    assert sheet["B4"].value == 1_895_000_000 and sheet["B4"].number_format == '"$"#,##0'
+    assert sheet["C4"].value == 1200 and sheet["C4"].number_format == "#,##0"
+    assert sheet["D4"].value == datetime(2023, 7, 1) and sheet["D5"].value is None
+    assert sheet["E4"].value is True and sheet["F4"].value == 0.0087
+    assert sheet["A5"].value == "=HYPERLINK(1)" and sheet["A5"].data_type == "s"
+    assert sheet.freeze_panes == "A4" and sheet.auto_filter.ref == "A3:F5"
 
 
 def test_chart_downloads_carry_their_caption_and_open_offline(data):

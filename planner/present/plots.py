@@ -297,6 +297,7 @@ def allocation_by_rule(allocations: pd.DataFrame, title: str = "Allocation by ca
                 orientation="h",
                 name=rule,
                 marker_color=palette[index % len(palette)],
+                customdata=table["carrier_id"] if "carrier_id" in table else None,  # a click names the carrier
                 hovertemplate="%{y}: $%{x:,.0f}<extra>" + rule + "</extra>",
             )
         )

@@ -12,6 +12,7 @@ every zip entry carries that same time.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -196,25 +197,74 @@ def write_summary(sheet, record: RunRecord, generated_at: datetime | None) -> No
         row += 1
 
 
-def write_table(sheet, columns: tuple[Column, ...], table) -> None:
-    """A header row and one row per record; frozen header, fitted widths, number formats, autofilter.
+def write_table(sheet, columns: tuple[Column, ...], table, top: int = 1) -> None:
+    """A header row (row `top`) and one row per record; frozen header, fitted widths, number formats, autofilter.
 
     Columns the table lacks (a run written by an older version) are left out.
     """
     columns = tuple(c for c in columns if c.source in table)
     for index, column in enumerate(columns, start=1):
-        cell = sheet.cell(1, index)
+        cell = sheet.cell(top, index)
         _text(cell, column.header)
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for row_index, values in enumerate(zip(*(table[c.source] for c in columns), strict=True), start=2):
+    for row_index, values in enumerate(zip(*(table[c.source] for c in columns), strict=True), start=top + 1):
         for index, (column, value) in enumerate(zip(columns, values, strict=True), start=1):
             _value(sheet.cell(row_index, index), value, column.unit)
-    last_row = max(2, len(table) + 1)
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last_row}"
+    last_row = max(top + 1, top + len(table))
+    sheet.freeze_panes = f"A{top + 1}"
+    sheet.auto_filter.ref = f"A{top}:{get_column_letter(len(columns))}{last_row}"
     for index, column in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = _width(column, table[column.source])
+
+
+def table_workbook_bytes(table: pd.DataFrame, caption: str, title: str = "Table") -> bytes:
+    """Any table the app shows as a one-sheet workbook: its caption (scenario, source, date) across the top,
+    then the table with the plan workbook's manners (units read from the column names and values, so
+    dollars, people and months are numbers Excel formats and sorts). Identical bytes for identical input.
+    """
+    book = Workbook()
+    sheet = book.active
+    sheet.title = ILLEGAL_SHEET_CHARACTERS.sub(" ", title)[:31] or "Table"
+    columns = tuple(Column(_header_of(str(name)), name, _unit_of(str(name), table[name])) for name in table.columns)
+    width = max(1, len(columns))
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(width, 6))
+    _text(sheet.cell(1, 1), caption)
+    sheet.cell(1, 1).alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.row_dimensions[1].height = 15 * (1 + len(caption) // 100)
+    write_table(sheet, columns, table, top=3)
+    book.properties.title = caption[:200]
+    book.properties.created = book.properties.modified = FALLBACK_TIME
+    return _zip_at(_save(book), FALLBACK_TIME)
+
+
+ILLEGAL_SHEET_CHARACTERS = re.compile(r"[\\/*?:\[\]]")
+MONTH_TEXT = re.compile(r"^\d{4}-\d{2}$")
+
+
+def _header_of(name: str) -> str:
+    """A column name as a spreadsheet header: "allocation_usd" -> "Allocation (USD)"; other headers are kept."""
+    if not re.fullmatch(r"[a-z0-9_]+", name):
+        return name
+    words = name.removesuffix("_usd").replace("_", " ")
+    return words[:1].upper() + words[1:] + (" (USD)" if name.endswith("_usd") else "")
+
+
+def _unit_of(name: str, values: pd.Series) -> str:
+    """The unit a column's name and values say: dollars, people, months (yyyy-mm), flags, counts, numbers, text."""
+    present = values[[not _missing(v) for v in values]]
+    if pd.api.types.is_bool_dtype(values):
+        return FLAG
+    if pd.api.types.is_numeric_dtype(values):
+        if name.endswith("_usd"):
+            return USD
+        whole = all(float(v).is_integer() for v in present)
+        if whole and ("population" in name or "people" in name):
+            return PEOPLE
+        return COUNT if whole else NUMBER
+    if len(present) and all(isinstance(v, str) and MONTH_TEXT.match(v) for v in present):
+        return MONTH
+    return TEXT
 
 
 def write_rules(sheet, record: RunRecord) -> None:
