@@ -564,7 +564,8 @@ def test_a_table_as_a_workbook_keeps_its_caption_and_its_numbers():
     sheet = load_workbook(io.BytesIO(data)).active
     assert sheet.title == "national allocation " and sheet["A1"].value == caption
     headers = [cell.value for cell in sheet[3]]
-    assert headers == ["Carrier id", "Allocation (USD)", "Population left without service", "Finish month", "On time", "Gap"]
+    assert headers[:3] == ["Carrier id", "Allocation (USD)", "Population left without service"]
+    assert headers[3:] == ["Finish month", "On time", "Gap"]
     assert sheet["B4"].value == 1_895_000_000 and sheet["B4"].number_format == '"$"#,##0'
     assert sheet["C4"].value == 1200 and sheet["C4"].number_format == "#,##0"
     assert sheet["D4"].value == datetime(2023, 7, 1) and sheet["D5"].value is None
