@@ -747,16 +747,45 @@ SCENARIO_CONTROL_KEYS = (
 )
 
 
-def reset_scenario_controls() -> None:
-    """Forget the sidebar's settings, so it starts again from the (new) dataset's own scenario.
+def set_scenario_controls(scenario: Scenario | dict) -> None:
+    """Set the sidebar's widgets to this scenario (a stored run's, or a newly used dataset's own).
 
-    A widget with a key keeps its value across reruns and ignores its default from then on:
-    without this, a dataset uploaded with its own scenario.toml ($15M) was planned with the
-    fund still selected for the previous dataset ($1.895B).
+    Call it from a button's callback, which runs before the sidebar is drawn. The values are set,
+    not forgotten: a keyed widget keeps the value the browser last showed unless session state
+    says otherwise, so an uploaded $15M scenario was planned at the $1.895B the radio still showed.
     """
-    for key in SCENARIO_CONTROL_KEYS:
-        st.session_state.pop(key, None)
-    st.session_state.pop("scenario", None)
+    values = scenario.to_dict() if isinstance(scenario, Scenario) else scenario
+    state = st.session_state
+    fund = float(values.get("fund_usd", 0.0))
+    preset = next((label for label, value in FUND_PRESETS.items() if abs(value - fund) < 0.5), None)
+    state["fund_choice"] = preset or CUSTOM_FUND
+    state["fund_custom_b"] = min(FUND_MAX_B, max(FUND_MIN_B, round(fund / 1e9, 3)))
+    if values.get("rule") in RULES:
+        state["rule"] = values["rule"]
+    state["deadline"] = min(120, max(1, int(values.get("deadline", Scenario().deadline))))
+    state["extensions"] = min(6, max(0, int(values.get("extensions", 0))))
+    state["horizon"] = min(120, max(12, int(values.get("horizon", Scenario().horizon))))
+    state["time_limit_s"] = min(600, max(5, int(values.get("time_limit_s", Scenario().time_limit_s))))
+    state["keep_tranches"] = True
+    if values.get("missed_deadline") in MISSED_DEADLINE_CHOICES:
+        state["missed_deadline"] = values["missed_deadline"]
+    state.pop("scenario", None)
+
+
+def use_dataset(dataset: planner.Dataset | None) -> None:
+    """A button callback: plan with this uploaded dataset (None: the default one again), the sidebar set to
+    the dataset's own scenario."""
+    st.session_state["use_uploaded"] = dataset is not None
+    if dataset is not None:
+        st.session_state["uploaded_dataset"] = dataset
+    try:
+        folder = dataset_folder()
+        chosen = dataset if dataset is not None else _read_dataset(str(folder), _folder_stamp(folder))
+    except planner.InputError:  # the folder's dataset is broken: the page says why; the sidebar starts afresh
+        for key in SCENARIO_CONTROL_KEYS:
+            st.session_state.pop(key, None)
+        return
+    set_scenario_controls(_base_scenario(chosen))
 
 
 def scenario_table(scenario: Scenario) -> pd.DataFrame:

@@ -27,10 +27,7 @@ st.markdown(
     f"sha256 `{dataset.sha256[:16]}`."
 )
 if st.session_state.get("use_uploaded"):
-    if st.button("Go back to the default dataset", key="use_default"):
-        st.session_state["use_uploaded"] = False
-        _state.reset_scenario_controls()
-        st.rerun()
+    st.button("Go back to the default dataset", key="use_default", on_click=_state.use_dataset, args=(None,))
 
 texts = dataset_tables(dataset)
 tabs = st.tabs(list(texts))
@@ -117,8 +114,10 @@ if uploads:
             st.dataframe(
                 _state.issues_table(candidate.warnings), hide_index=True, width="stretch", column_config=PROBLEM_COLUMNS
             )
-        if st.button("Use this dataset in every screen", type="primary", key="use_upload"):
-            st.session_state["uploaded_dataset"] = candidate
-            st.session_state["use_uploaded"] = True
-            _state.reset_scenario_controls()
-            st.rerun()
+        st.button(
+            "Use this dataset in every screen",
+            type="primary",
+            key="use_upload",
+            on_click=_state.use_dataset,
+            args=(candidate,),
+        )

@@ -7,7 +7,7 @@ import streamlit as st
 
 from app_pages import _state
 from planner.core.errors import InputError
-from planner.core.schema import RULES, Scenario
+from planner.core.schema import RULES
 from planner.core.wording import RULE_NAMES, duration, usd
 from planner.present import plots
 from planner.runs.store import RunStore, StoreError, default_store_path, diff_runs
@@ -67,19 +67,8 @@ def readable_runs(runs: pd.DataFrame) -> pd.DataFrame:
 
 def reopen(scenario: dict) -> None:
     """Set the sidebar's widgets to a stored run's scenario (a button callback: it runs before the sidebar)."""
-    state = st.session_state
-    fund = float(scenario.get("fund_usd", 0.0))
-    preset = next((label for label, value in _state.FUND_PRESETS.items() if abs(value - fund) < 0.5), None)
-    state["fund_choice"] = preset or _state.CUSTOM_FUND
-    if preset is None:
-        state["fund_custom_b"] = min(_state.FUND_MAX_B, max(_state.FUND_MIN_B, round(fund / 1e9, 3)))
-    if scenario.get("rule") in RULES:
-        state["rule"] = scenario["rule"]
-    state["deadline"] = min(120, max(1, int(scenario.get("deadline", 24))))
-    state["extensions"] = min(6, max(0, int(scenario.get("extensions", 0))))
-    state["horizon"] = min(120, max(12, int(scenario.get("horizon", 36))))
-    state["time_limit_s"] = min(600, max(5, int(scenario.get("time_limit_s", Scenario().time_limit_s))))
-    state["reopen_to_national"] = True
+    _state.set_scenario_controls(scenario)
+    st.session_state["reopen_to_national"] = True
 
 
 if st.session_state.pop("reopen_to_national", False):

@@ -9,6 +9,7 @@ Outside CI the test skips when that browser is missing; in CI (env CI set) it mu
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import subprocess
@@ -260,6 +261,54 @@ def test_one_answer_named_reports_and_a_click_to_a_carrier_in_a_real_browser(chr
             page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
             page.wait_for_url("**/carrier", timeout=SCREEN_TIMEOUT_MS)
             page.get_by_text("Sites left unfunded").first.wait_for(timeout=SCREEN_TIMEOUT_MS)
+            assert elsewhere == []
+        finally:
+            browser.close()
+
+
+def test_an_uploaded_dataset_is_planned_with_its_own_scenario_in_a_real_browser(chromium_path, app_url, tmp_path):
+    """A zip of the dataset with a scenario.toml of $15M, uploaded through the Data screen's file picker: its
+    scenario is announced, and once used, the national plan allocates $15M (not a preset), with the upload's
+    horizon; its chart data downloads as an Excel workbook carrying the caption."""
+    import zipfile
+
+    from openpyxl import load_workbook
+    from playwright.sync_api import sync_playwright
+
+    url, folder = app_url
+    archive = tmp_path / "own.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for name in ("carriers.csv", "crews.csv", "sites.csv"):
+            zipped.write(folder / name, name)
+        zipped.writestr(
+            "scenario.toml", 'fund_usd = 15000000\nrule = "pro_rata"\nstart = "2023-01"\nhorizon = 18\ndeadline = 6\n'
+        )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        try:
+            page, elsewhere = watched_page(browser, f"{url}")
+            page.goto(f"{url}/data")
+            page.get_by_text("Upload a dataset").first.wait_for(timeout=SCREEN_TIMEOUT_MS)
+            page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(archive))
+            page.get_by_text("The upload is valid").wait_for(timeout=SCREEN_TIMEOUT_MS)
+            page.get_by_text("The upload's own scenario").wait_for(timeout=SCREEN_TIMEOUT_MS)
+            page.get_by_role("button", name="Use this dataset in every screen").click()
+            page.wait_for_timeout(1000)
+            page.locator('[data-testid="stSidebarNav"]').get_by_text("National picture", exact=True).click()
+            page.wait_for_function(
+                """() => [...document.querySelectorAll('[data-testid="stMetricValue"]')]
+                        .some(e => e.innerText.trim() === '$15.0M')""",
+                timeout=SCREEN_TIMEOUT_MS,
+            )
+            page.wait_for_timeout(1000)  # let the rest of the rerun land
+            assert headline(page)["Allocated"] == "$15.0M"
+            main = page.locator('[data-testid="stMain"]').inner_text()
+            assert "$15,000,000" in main and "2023-07" in main  # the fund to the dollar; start + the 6-month deadline
+            with page.expect_download(timeout=SCREEN_TIMEOUT_MS) as download:
+                page.get_by_role("button", name="Chart data (Excel)").nth(2).click()  # people by month
+            sheet = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active
+            assert "Scenario: $15M / pro rata" in sheet["A1"].value and sheet["A3"].value == "Month"
+            assert sheet.max_row == 3 + 18  # the upload's 18-month horizon
             assert elsewhere == []
         finally:
             browser.close()
