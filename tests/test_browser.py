@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,13 @@ def chromium_path() -> str:
 def app_url(tmp_path):
     """`streamlit run app.py` on a free port, on the tiny billion-dollar dataset; stopped afterwards."""
     folder = write_dataset(billions_dataset(), tmp_path / "billions")
+    with served_app(folder, tmp_path) as url:
+        yield url, folder
+
+
+@contextmanager
+def served_app(folder: Path, tmp_path: Path):
+    """The app served on a free port with `folder` as its dataset, its log in tmp_path/streamlit.log."""
     port = free_port()
     env = {**os.environ, "RRPLAN_DATASET": str(folder)}
     log = open(tmp_path / "streamlit.log", "w")
@@ -107,7 +115,7 @@ def app_url(tmp_path):
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(url, server, STARTUP_TIMEOUT_S)
-        yield url, folder
+        yield url
     finally:
         server.terminate()
         try:
@@ -312,3 +320,32 @@ def test_an_uploaded_dataset_is_planned_with_its_own_scenario_in_a_real_browser(
             assert elsewhere == []
         finally:
             browser.close()
+
+
+@pytest.mark.slow
+def test_a_new_scenario_shows_a_preview_and_can_be_cancelled_in_a_real_browser(chromium_path, tmp_path):
+    """On the program-size dataset (seconds per solve): while a new fund solves, the page shows the preview plan's
+    figures and a Cancel button; Cancel ends the solve and says so, and Solve again gives the full-funding plan."""
+    from playwright.sync_api import sync_playwright
+
+    with served_app(ROOT / "datasets" / "program126", tmp_path) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        try:
+            page, elsewhere = watched_page(browser, url)
+            page.goto(url)
+            page.get_by_text("Pro-rata factor").first.wait_for(timeout=SCREEN_TIMEOUT_MS)
+            page.locator('[data-testid="stSidebar"]').get_by_text(PRESET_FULL).click()
+            page.get_by_text("Preview while the solver works").first.wait_for(timeout=SCREEN_TIMEOUT_MS)
+            page.get_by_role("button", name="Cancel this solve").first.click()
+            page.get_by_text("You cancelled the solve").wait_for(timeout=SCREEN_TIMEOUT_MS)
+            assert page.locator('[data-testid="stMetricValue"]').count() == 0  # nothing half-made is shown
+            page.get_by_role("button", name="Solve again").click()
+            page.wait_for_function(
+                """() => [...document.querySelectorAll('[data-testid="stMetricValue"]')]
+                        .some(e => e.innerText.trim() === '100.0%')""",
+                timeout=SCREEN_TIMEOUT_MS,
+            )
+            assert elsewhere == []
+        finally:
+            browser.close()
+    assert "Traceback" not in (tmp_path / "streamlit.log").read_text()

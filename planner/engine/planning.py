@@ -393,10 +393,12 @@ def schedule_carriers(
     workers and raises `Cancelled`.
     """
     deadline = as_deadline(deadline, absolute=True)
-    cases = [
-        carrier_case(dataset, scenario, c.carrier_id, allocation.get(c.carrier_id, 0.0), horizon)
-        for c in dataset.carriers
-    ]
+    cases = []
+    for carrier in dataset.carriers:
+        check_cancelled(cancel)
+        cases.append(
+            carrier_case(dataset, scenario, carrier.carrier_id, allocation.get(carrier.carrier_id, 0.0), horizon)
+        )
     size = {case.carrier_id: sum(len(w) for w in case.windows.values()) for case in cases}
     cases.sort(key=lambda case: -size[case.carrier_id])
     results: dict[str, CaseResult] = {}
@@ -418,6 +420,7 @@ def schedule_carriers(
             initargs=(os.getpid(),),
         ) as pool:
             try:
+                check_cancelled(cancel)
                 with signals_held():  # workers fork while these run: a Ctrl-C now reaches only the parent, later
                     pending = {pool.submit(schedule_carrier, c, deadline, scenario.mip_gap) for c in cases}
                 while pending:
