@@ -423,7 +423,7 @@ class SolveJob:
                 f"Solving {self.label}: {latest['done']} of {latest['total']} carriers scheduled "
                 f"({latest['carrier']}), {seconds:.0f} s"
             )
-        return f"Solving {self.label}: allocating the fund ({seconds:.0f} s)"
+        return f"Solving {self.label}: allocating the fund and building the models ({seconds:.0f} s)"
 
     def fraction(self) -> float:
         total = self.progress["total"]
@@ -545,6 +545,10 @@ def record(plan: planner.Plan) -> tuple[int | None, str]:
 
 PROGRESS_POLL_S = 0.25  # how often the page redraws the progress bar while a solve runs
 CANCELLED_KEY = "cancelled_solves"  # session state: the plan keys this user cancelled
+HIDE_STALE_STYLE = (  # elements, and blocks (expanders, columns) holding no fresh element
+    "<style>[data-testid='stMain'] [data-stale='true'], "
+    "[data-testid='stMain'] [data-testid='stLayoutWrapper']:not(:has([data-stale='false'])) {display: none;}</style>"
+)
 
 
 def start_solves(dataset: planner.Dataset, scenarios: dict[str, Scenario]) -> None:
@@ -583,6 +587,9 @@ def wait_for(job: SolveJob, key: str, label: str) -> PlanViews:
     """Show the job's preview, progress and a Cancel button until it ends; its plan, or stop the page."""
     slot = st.empty()
     with slot.container(border=True):
+        # The previous scenario's figures stay on the page, marked stale, until this run replaces them: hidden
+        # while this one solves, so the preview is never read beside figures that belong to other settings.
+        st.markdown(HIDE_STALE_STYLE, unsafe_allow_html=True)
         bar = st.progress(job.fraction(), text=job.status_text())
         preview = st.empty()
         st.button(
