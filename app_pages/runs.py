@@ -11,9 +11,17 @@ from planner.core.schema import RULES
 from planner.core.wording import RULE_NAMES, duration, usd
 from planner.present import plots
 from planner.runs.store import RunStore, StoreError, default_store_path, diff_runs
-from planner.runs.sweep import estimate_sweep, parse_deadlines, parse_funds, run_sweep, sweep_scenarios
+from planner.runs.sweep import (
+    estimate_sweep,
+    parse_deadlines,
+    parse_funds,
+    run_sweep,
+    stored_curve,
+    sweep_scenarios,
+)
 
 SWEEP_FOLDER = default_store_path().parent / "app-sweeps"
+CURVE_SOURCES = {"sweep": "the sweep above", "store": "saved runs (overlaid)"}
 SWEEP_STOPPED = "sweep_stopped"  # session state: the user pressed Stop during the last sweep
 # One style per line, so lines that coincide (two rules giving the same figures) both stay visible:
 # a wide solid line under a dashed one, and open markers of different shapes and sizes.
@@ -163,11 +171,27 @@ with curve_tab:
         )
         for name, error in result.failures:
             st.warning(f"{name} failed: {error}")
-    curve = st.session_state.get("sweep_curve")
+    source = st.radio(
+        "Curve from",
+        list(CURVE_SOURCES),
+        format_func=CURVE_SOURCES.get,
+        horizontal=True,
+        key="curve_source",
+        help="Saved runs: every stored run of this dataset with the sidebar's settings but for the fund, the rule "
+        "and the deadline (the latest per point), from every sweep, solve and app session: curves overlaid.",
+    )
+    if source == "sweep":
+        curve, curve_text = st.session_state.get("sweep_curve"), st.session_state.get("sweep_caption", "")
+    else:
+        curve, curve_text = stored_curve(store, dataset, base), "every saved run of these settings, by fund"
+        if curve.empty:
+            curve = None
     if curve is None:
         st.info(
             "Choose the fund sizes and rules, then run the sweep. On the embedded 40-carrier dataset each "
             f"point takes up to {base.time_limit_s:.0f} s; points already in the store are instant."
+            if source == "sweep"
+            else "No saved run of this dataset has the sidebar's settings (other than fund, rule and deadline) yet."
         )
     else:
         figure = st.radio(
@@ -180,9 +204,7 @@ with curve_tab:
                 line={"dash": style["dash"], "width": style["width"]},
                 marker={"symbol": style["symbol"], "size": style["size"], "line": {"width": 2}},
             )
-        caption = _state.dated_caption(
-            f"{CURVE_FIGURES[figure]} by fund size", st.session_state.get("sweep_caption", ""), dataset
-        )
+        caption = _state.dated_caption(f"{CURVE_FIGURES[figure]} by fund size", curve_text, dataset)
         _state.chart(chart, curve, caption, key="sweep_curve")
         _state.table(
             curve,

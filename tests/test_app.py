@@ -118,6 +118,17 @@ def charts(at) -> list[dict]:
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
 
+def plotly_values(data) -> list:
+    """A trace's values as a list: plotly sends numeric arrays as base64 (`{"dtype", "bdata"}`)."""
+    if isinstance(data, dict) and "bdata" in data:
+        import base64
+
+        import numpy as np
+
+        return np.frombuffer(base64.b64decode(data["bdata"]), dtype=data["dtype"]).tolist()
+    return list(data)
+
+
 def no_exceptions(at) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
@@ -631,6 +642,12 @@ def test_a_sweep_takes_a_free_list_of_funds_and_keeps_coinciding_curves_visible(
     styles = {(t["line"]["dash"], t["marker"]["symbol"]) for t in spec["data"]}
     assert len(spec["data"]) == 2 and len(styles) == 2  # two rules, two looks, even where the lines coincide
     assert "$4.98B" in " ".join(c.value for c in at.caption) or "4.98" in " ".join(c.value for c in at.caption)
+
+    at.radio(key="curve_source").set_value("store").run()  # the same points, read back from the run store
+    no_exceptions(at)
+    spec = next(s for s in charts(at) if "by fund size" in s["layout"]["title"]["text"])
+    assert sorted(t["name"] for t in spec["data"]) == ["greedy", "pro_rata"]
+    assert all(sorted(plotly_values(t["x"])) == [1.895e9, 4.98e9] for t in spec["data"])
 
 
 def test_a_solver_worker_importing_the_app_does_not_run_it(monkeypatch):

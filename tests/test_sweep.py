@@ -20,6 +20,7 @@ from planner.runs.sweep import (
     parse_rules,
     run_sweep,
     run_tasks,
+    stored_curve,
     solve_point,
     sweep_scenarios,
 )
@@ -182,6 +183,36 @@ def test_a_sweep_is_estimated_from_the_stores_earlier_runs_of_the_dataset(tmp_pa
         other_rule = estimate_sweep(data, sweep_scenarios(base, [4], ["greedy"]), store, workers=1)
         assert other_rule.seconds == pytest.approx(stored[1])  # no greedy run yet: any rule's median
         assert estimate_sweep(data, points[:2], store).seconds == 0.0
+
+
+def test_the_stores_runs_make_a_curve_of_the_same_settings(tmp_path):
+    """Saved runs of the same dataset and settings (fund, rule and deadline free) make a curve like a sweep's;
+    a run with another horizon is not on it."""
+    data = three_carriers()
+    base = scenario()
+    points = sweep_scenarios(base, [4, 8], ["pro_rata", "greedy"])
+    with RunStore(tmp_path / "s.sqlite") as store:
+        swept = run_sweep(data, points, tmp_path / "a", store=store, workers=1).curve
+        run_sweep(
+            data,
+            sweep_scenarios(base.with_overrides(horizon=base.horizon + 6), [12], ["pro_rata"]),
+            tmp_path / "b",
+            store=store,
+            workers=1,
+        )
+        curve = stored_curve(store, data, base.with_overrides(fund_usd=99, rule="optimal", name="other"))
+    assert list(curve.columns[: len(CURVE_COLUMNS)]) == list(CURVE_COLUMNS)
+    assert sorted(zip(curve["fund_usd"], curve["rule"], strict=True)) == [
+        (4.0, "greedy"),
+        (4.0, "pro_rata"),
+        (8.0, "greedy"),
+        (8.0, "pro_rata"),
+    ]
+    by_point = swept.set_index(["fund_usd", "rule"])
+    for row in curve.itertuples():
+        expected = by_point.loc[(row.fund_usd, row.rule)]
+        assert row.population_left_without_service == expected["population_left_without_service"]
+        assert row.run_id == expected["run_id"]
 
 
 def test_local_processes_give_the_serial_results(tmp_path):

@@ -308,6 +308,46 @@ def estimate_sweep(
     return SweepEstimate(total / min(workers, max(1, len(todo))), len(todo), basis)
 
 
+CURVE_FREE_SETTINGS = ("fund_usd", "rule", "deadline", "name", "time_limit_s", "tranches")
+
+
+def stored_curve(store: RunStore, dataset: Dataset, base: Scenario) -> pd.DataFrame:
+    """A funding curve from the run store alone: every successful run of this dataset whose scenario is `base`
+    but for the fund, the rule and the deadline (and the name and time limit, which do not change what is
+    asked; tranches scale with the fund, so only whether there are any must match), the latest per point.
+    Same columns as a sweep's curve, so the two overlay; empty when no run fits.
+    """
+    checksum = dataset_checksum(dataset)
+    wanted = json.loads(json.dumps({k: v for k, v in base.to_dict().items() if k not in CURVE_FREE_SETTINGS}))
+
+    def fits(scenario: dict) -> bool:
+        same = all(scenario.get(k) == v for k, v in wanted.items())
+        return same and bool(scenario.get("tranches")) == bool(base.tranches)
+
+    points: dict[tuple, dict] = {}
+    for run in optional_store(store, "reading the stored runs", RunStore.runs) or []:
+        if run.succeeded and run.dataset_sha256 == checksum and fits(run.scenario):
+            row = {key: run.summary.get(key) for key in CURVE_COLUMNS}
+            row.update(
+                fund_usd=float(run.scenario["fund_usd"]),
+                rule=run.scenario["rule"],
+                deadline=int(run.scenario["deadline"]),
+                status=run.status,
+                extensions=run.scenario.get("extensions", 0),
+                effective_deadline=run.summary.get("effective_deadline"),
+                objective=run.summary.get("objective"),
+                scenario=run.scenario_name,
+                run_id=run.run_id,
+                reused=True,
+                folder="",
+                error="",
+            )
+            points[(row["fund_usd"], row["rule"], row["deadline"])] = row  # runs come oldest first: the latest wins
+    columns = [*CURVE_COLUMNS, *EXTRA_COLUMNS]
+    table = pd.DataFrame([points[key] for key in sorted(points)], columns=columns)
+    return table.reset_index(drop=True)
+
+
 @dataclass
 class SweepResult:
     """The funding curve (one row per scenario) and what happened to each run."""
