@@ -20,8 +20,8 @@ from planner.runs.sweep import (
     parse_rules,
     run_sweep,
     run_tasks,
-    stored_curve,
     solve_point,
+    stored_curve,
     sweep_scenarios,
 )
 from tests.conftest import dataset, scenario, site
