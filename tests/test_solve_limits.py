@@ -236,16 +236,19 @@ def test_a_cancelled_solve_stops_at_once_and_returns_no_plan():
 
 @pytest.mark.slow
 def test_cancelling_a_parallel_solve_ends_its_workers(rural40):
+    """Cancelled while worker processes solve rural40 at full funding (about 40 carriers of work), the solve stops
+    before it has scheduled every carrier, and no worker is left running. (How soon is a benchmark figure, not a
+    test: on a loaded machine it varies.)"""
     full = rural40.default_scenario.with_overrides(fund_usd=4.98e9)
-    began = time.perf_counter()
-    planner.plan(rural40, full, workers=2)
-    whole = time.perf_counter() - began
     cancel = threading.Event()
-    timer = threading.Timer(0.3, cancel.set)
-    timer.start()
-    began = time.perf_counter()
+    reported: list[str] = []
+
+    def progress(done: int, total: int, carrier_id: str) -> None:
+        reported.append(carrier_id)
+        if done == 2:
+            cancel.set()  # the two largest carriers are scheduled; the others are queued or running
+
     with pytest.raises(planner.Cancelled):
-        planner.plan(rural40, full, workers=2, cancel=cancel)
-    stopped = time.perf_counter() - began
-    assert stopped < 0.3 + 1.5 < whole
+        planner.plan(rural40, full, progress=progress, workers=2, cancel=cancel)
+    assert 2 <= len(reported) < len(rural40.carriers)
     assert not [p for p in multiprocessing.active_children() if p.is_alive()]  # no worker left solving
