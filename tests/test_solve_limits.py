@@ -7,11 +7,14 @@ branch-and-bound runs into its node budget.
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import random
 import threading
 import time
+from dataclasses import replace
 
+import numpy as np
 import pytest
 
 import planner
@@ -25,7 +28,9 @@ from planner.engine.solve import (
     SelectionResult,
     WorkLimits,
     earliest_finish_bound,
+    improve_by_windows,
     improve_in_neighbourhood,
+    latest_periods,
     load,
     read_starts,
     run_highs,
@@ -204,6 +209,40 @@ def test_the_neighbourhood_search_improves_a_poor_plan_and_keeps_it_valid():
     assert lp.bound - 1e-6 <= case.score(better) < case.score(poor)
     plan = planner.plan(ds, sc, workers=1)  # and every plan the engine makes with it passes the validator
     assert planner.check_plan(plan) == []
+
+
+def test_the_window_neighbourhoods_take_whole_periods_from_the_end_by_hand():
+    periods = np.array([0, 1, 1, 2, 2, 2, 3])
+    assert latest_periods(periods, 1) == 3  # period 3 alone
+    assert latest_periods(periods, 3) == 3  # 3 and 2 together are 4: too many
+    assert latest_periods(periods, 4) == 2
+    assert latest_periods(periods, 7) == 0
+    assert latest_periods(np.array([5, 5]), 1) == math.inf  # the last period alone is too large
+    assert latest_periods(np.array([], dtype=int), 10) == math.inf
+
+
+def test_the_window_search_improves_a_poor_plan_and_keeps_it_valid():
+    """From the worst list schedule, the tail and differ neighbourhoods (each a small sub-MIP) find a better plan that
+    the validator accepts, never below the LP bound; with no neighbourhood it keeps the plan it was given."""
+    ds = generated(carriers=1, sites_per_carrier=30, seed=11)
+    sc = fund_half(ds)
+    case = carrier_case(ds, sc, "k00", ds.total_demand_usd / 2)
+    poor = serial_schedule(case, key=lambda s: (case.by_id[s].population, s))  # lightest first
+    m = build_model(case)
+    loaded = load(m.problem, m.objective_constant)
+    lp = run_highs(loaded, Deadline.after(60), 0.0)
+    assert lp.status == "optimal" and lp.values is not None
+    small = replace(DEFAULT_WORK, windows=(("tail", 150), ("differ", 120), ("tail", 300)))
+    better, run = improve_by_windows(case, m, loaded, lp.values, poor, lambda plan: False, Deadline.after(60), small)
+    assert run is not None and run.nodes >= 0
+    assert lp.bound - 1e-6 <= case.score(better) < case.score(poor)
+    starts = {**case.fixed_starts, **better}
+    plan = planner.Plan(ds, sc, {"k00": ds.total_demand_usd / 2}, starts, "feasible", 0.0, None, horizon=sc.horizon)
+    assert planner.check_plan(plan) == []
+    same, none = improve_by_windows(
+        case, m, loaded, lp.values, poor, lambda plan: False, Deadline.after(60), replace(DEFAULT_WORK, windows=())
+    )
+    assert same == poor and none is None
 
 
 @pytest.mark.parametrize("rule", ["pro_rata", "optimal", "greedy"])
