@@ -939,24 +939,7 @@ def chart(figure, data: pd.DataFrame, caption: str, key: str, run: str = "", pic
     st.caption(caption)
     stem = file_stem(f"{key}-{run}" if run else key)
     columns = st.columns(5 if IMAGE_EXPORT else 3)
-    columns[0].download_button(
-        "Chart data (CSV)",
-        lambda: csv_bytes(data, caption),
-        file_name=f"{stem}.csv",
-        mime="text/csv",
-        key=f"{key}_csv",
-        on_click="ignore",
-        icon=":material/download:",
-    )
-    columns[1].download_button(
-        "Chart data (Excel)",
-        lambda: table_workbook_bytes(data, caption, title=key),
-        file_name=f"{stem}.xlsx",
-        mime=MEDIA_TYPES["xlsx"],
-        key=f"{key}_xlsx",
-        on_click="ignore",
-        icon=":material/download:",
-    )
+    data_downloads(columns[0], columns[1], "Chart data", data, caption, key, stem)
     columns[2].download_button(
         "Chart (web page, offline)",
         lambda: figure_html(figure, caption),
@@ -988,7 +971,7 @@ def table(
     pick_carrier: bool = False,
     **options,
 ):
-    """A table with its caption and a CSV download of `data` (`shown`, if given, is what the screen draws).
+    """A table with its caption and CSV and Excel downloads of `data` (`shown`, if given, is what the screen draws).
 
     With `pick_carrier`, selecting a row (the box at its left) opens the Carrier screen on its carrier."""
     drawn = data if shown is None else shown
@@ -998,10 +981,13 @@ def table(
     else:
         st.dataframe(drawn, key=f"{key}_table", **options)
     st.caption(caption)
-    stem = file_stem(f"{key}-{run}" if run else key)
-    csv_column, xlsx_column = st.columns(2)
+    data_downloads(*st.columns(2), "Table", data, caption, key, file_stem(f"{key}-{run}" if run else key))
+
+
+def data_downloads(csv_column, xlsx_column, what: str, data: pd.DataFrame, caption: str, key: str, stem: str) -> None:
+    """`what (CSV)` and `what (Excel)` buttons for a table's data, each carrying the caption."""
     csv_column.download_button(
-        "Table (CSV)",
+        f"{what} (CSV)",
         lambda: csv_bytes(data, caption),
         file_name=f"{stem}.csv",
         mime="text/csv",
@@ -1010,7 +996,7 @@ def table(
         icon=":material/download:",
     )
     xlsx_column.download_button(
-        "Table (Excel)",
+        f"{what} (Excel)",
         lambda: table_workbook_bytes(data, caption, title=key),
         file_name=f"{stem}.xlsx",
         mime=MEDIA_TYPES["xlsx"],

@@ -193,8 +193,8 @@ def test_mean_start_is_the_lps_average_start_by_hand():
     assert mean_start({1: 0.0, 2: 0.0}) == float("inf")  # never started: last in the list
 
 
-def test_the_neighbourhood_search_improves_a_poor_plan_and_keeps_it_valid():
-    """RINS from the worst list schedule (lightest sites first) finds a better valid plan than it was given."""
+def poor_plan_and_its_lp():
+    """One generated carrier, its worst list schedule (lightest sites first), its model loaded and its LP solved."""
     ds = generated(carriers=1, sites_per_carrier=30, seed=11)
     sc = fund_half(ds)
     case = carrier_case(ds, sc, "k00", ds.total_demand_usd / 2)
@@ -203,6 +203,12 @@ def test_the_neighbourhood_search_improves_a_poor_plan_and_keeps_it_valid():
     loaded = load(m.problem, m.objective_constant)
     lp = run_highs(loaded, Deadline.after(60), 0.0)
     assert lp.status == "optimal" and lp.values is not None
+    return ds, sc, case, poor, m, loaded, lp
+
+
+def test_the_neighbourhood_search_improves_a_poor_plan_and_keeps_it_valid():
+    """RINS from the worst list schedule (lightest sites first) finds a better valid plan than it was given."""
+    ds, sc, case, poor, m, loaded, lp = poor_plan_and_its_lp()
     sub = improve_in_neighbourhood(loaded, lp.values, warm_start_values(m, poor), Deadline.after(60), DEFAULT_WORK)
     assert sub is not None and sub.values is not None
     better = read_starts(m, sub.values)
@@ -224,14 +230,7 @@ def test_the_window_neighbourhoods_take_whole_periods_from_the_end_by_hand():
 def test_the_window_search_improves_a_poor_plan_and_keeps_it_valid():
     """From the worst list schedule, the tail and differ neighbourhoods (each a small sub-MIP) find a better plan that
     the validator accepts, never below the LP bound; with no neighbourhood it keeps the plan it was given."""
-    ds = generated(carriers=1, sites_per_carrier=30, seed=11)
-    sc = fund_half(ds)
-    case = carrier_case(ds, sc, "k00", ds.total_demand_usd / 2)
-    poor = serial_schedule(case, key=lambda s: (case.by_id[s].population, s))  # lightest first
-    m = build_model(case)
-    loaded = load(m.problem, m.objective_constant)
-    lp = run_highs(loaded, Deadline.after(60), 0.0)
-    assert lp.status == "optimal" and lp.values is not None
+    ds, sc, case, poor, m, loaded, lp = poor_plan_and_its_lp()
     small = replace(DEFAULT_WORK, windows=(("tail", 150), ("differ", 120), ("tail", 300)))
     better, run = improve_by_windows(case, m, loaded, lp.values, poor, lambda plan: False, Deadline.after(60), small)
     assert run is not None and run.nodes >= 0

@@ -103,7 +103,20 @@ def greedy_plan(dataset: Dataset, scenario: Scenario, horizon: int, notes: list[
     for carrier in dataset.carriers:
         case = carrier_case(dataset, scenario, carrier.carrier_id, allocation[carrier.carrier_id], horizon)
         starts.update(serial_schedule(case, funded=funded))
-    objective = objective_value(dataset, scenario, starts, horizon)
+    return list_plan(dataset, scenario, allocation, starts, horizon, notes, began, "list scheduling (no solver)")
+
+
+def list_plan(
+    dataset: Dataset,
+    scenario: Scenario,
+    allocation: dict[str, float],
+    starts: dict[str, int],
+    horizon: int,
+    notes: list[str],
+    began: float,
+    solver: str,
+) -> Plan:
+    """A plan made by list scheduling alone: status "heuristic", no bound, no solve time."""
     seconds = time.perf_counter() - began
     return Plan(
         dataset,
@@ -111,11 +124,11 @@ def greedy_plan(dataset: Dataset, scenario: Scenario, horizon: int, notes: list[
         allocation,
         starts,
         "heuristic",
-        objective,
+        objective_value(dataset, scenario, starts, horizon),
         None,
         build_seconds=seconds,
         wall_seconds=seconds,
-        solver="list scheduling (no solver)",
+        solver=solver,
         horizon=horizon,
         notes=tuple(notes),
     )
@@ -143,21 +156,8 @@ def preview_plan(dataset: Dataset, scenario: Scenario | None = None) -> Plan:
     for carrier in dataset.carriers:
         case = carrier_case(dataset, scenario, carrier.carrier_id, allocation.get(carrier.carrier_id, 0.0), horizon)
         starts.update(serial_schedule(case))  # one of the warm starts `schedule_carrier` improves on
-    seconds = time.perf_counter() - began
-    return Plan(
-        dataset,
-        scenario,
-        allocation,
-        starts,
-        "heuristic",
-        objective_value(dataset, scenario, starts, horizon),
-        None,
-        build_seconds=seconds,
-        wall_seconds=seconds,
-        solver=PREVIEW_SOLVER,
-        horizon=horizon,
-        notes=(*notes, "a preview: list schedules of the allocation, before the solver improves them"),
-    )
+    preview = [*notes, "a preview: list schedules of the allocation, before the solver improves them"]
+    return list_plan(dataset, scenario, allocation, starts, horizon, preview, began, PREVIEW_SOLVER)
 
 
 def money_needed(dataset: Dataset, replaced: Collection[str]) -> dict[str, float]:
