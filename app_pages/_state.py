@@ -17,6 +17,7 @@ stops it (`planner.plan(cancel=...)`).
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import os
@@ -29,6 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import planner
 from planner.analysis.marginal_value import value_of_money
@@ -406,6 +408,7 @@ class SolveJob:
     label: str
     started: float = field(default_factory=time.monotonic)
     cancel: threading.Event = field(default_factory=threading.Event)
+    sessions: set[str] = field(default_factory=set)  # the browser sessions waiting for it; the last to cancel stops it
     finished: threading.Event = field(default_factory=threading.Event)
     progress: dict = field(default_factory=lambda: {"done": 0, "total": 0, "carrier": "", "waiting": False})
     preview: PlanViews | None = None
@@ -450,19 +453,35 @@ class PlanStore:
             while len(self._plans) > self.size:
                 self._plans.popitem(last=False)
 
-    def solve_job(self, key: str, label: str, dataset: planner.Dataset, scenario: Scenario) -> SolveJob:
-        """The background solve of these inputs: the one under way, or a new one (a failed or cancelled
-        solve is started again)."""
+    def solve_job(
+        self, key: str, label: str, dataset: planner.Dataset, scenario: Scenario, session: str, again: bool = False
+    ) -> SolveJob:
+        """The background solve of these inputs for this browser session: a finished one (the plan is stored),
+        the one under way, or a new one. A failed solve is kept, and given again, until `again` asks for a new
+        try; a cancelled one is started afresh (its session remembers it cancelled, and does not ask)."""
         with self._reading:
+            if key in self._plans:
+                done = SolveJob(label, result=self._plans[key])
+                done.finished.set()
+                return done
             job = self._jobs.get(key)
-            if job is None or (job.finished.is_set() and job.result is None):
+            cancelled = job is not None and job.finished.is_set() and isinstance(job.error, Cancelled)
+            if job is None or cancelled or (again and job.finished.is_set()):
                 job = SolveJob(label)
                 self._jobs[key] = job
                 worker = threading.Thread(
                     target=self._solve, args=(key, job, dataset, scenario), name="rrplan-solve", daemon=True
                 )
                 worker.start()
+            job.sessions.add(session)
             return job
+
+    def cancel(self, job: SolveJob, session: str) -> None:
+        """This session no longer wants the job; it stops when no session does."""
+        with self._reading:
+            job.sessions.discard(session)
+            if not job.sessions:
+                job.cancel.set()
 
     def _solve(self, key: str, job: SolveJob, dataset: planner.Dataset, scenario: Scenario) -> None:
         def progress(done: int, total: int, carrier_id: str) -> None:
@@ -470,20 +489,26 @@ class PlanStore:
 
         try:
             job.preview = _views(planner.preview_plan(dataset, scenario))
-            job.progress["waiting"] = self._solving.locked()
-            with self._solving:
+            job.progress["waiting"] = True
+            while not self._solving.acquire(timeout=PROGRESS_POLL_S):  # another solve holds the CPUs
+                if job.cancel.is_set():
+                    raise Cancelled("the solve was cancelled before it started; no plan was made")
+            try:
                 job.progress["waiting"] = False
                 plan = planner.plan(dataset, scenario, progress=progress, cancel=job.cancel)
+            finally:
+                self._solving.release()
             run_id, job.warning = record(plan)
             job.result = replace(_views(plan), run_id=run_id)
             self._keep(key, job.result)
         except BaseException as err:  # handed to the page that waits on the job, which reports it
-            job.error = err
+            job.error = err.with_traceback(None)  # the frames would keep the solve's models alive
         finally:
-            job.finished.set()
+            job.preview = None  # only shown while the solve runs
             with self._reading:
-                if job.result is not None and self._jobs.get(key) is job:
-                    del self._jobs[key]
+                job.finished.set()
+                if (job.result is not None or isinstance(job.error, Cancelled)) and self._jobs.get(key) is job:
+                    del self._jobs[key]  # stored, or nothing to keep; a failure stays until asked again
 
     def __len__(self) -> int:
         return len(self._plans)
@@ -551,6 +576,23 @@ HIDE_STALE_STYLE = (  # elements, and blocks (expanders, columns) holding no fre
 )
 
 
+def session_id() -> str:
+    """This browser session's id (one per tab), or "" outside a Streamlit run."""
+    context = get_script_run_ctx()
+    return context.session_id if context is not None else ""
+
+
+def widget_key(prefix: str, key: str) -> str:
+    """A widget key unique to a plan key (labels such as pinned names may share a file stem)."""
+    return f"{prefix}_{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+
+
+def cancel_solve(key: str, job: SolveJob) -> None:
+    """The Cancel button's callback: this session gives the solve up at once (before the rerun it causes)."""
+    st.session_state.setdefault(CANCELLED_KEY, set()).add(key)
+    plan_store().cancel(job, session_id())
+
+
 def start_solves(dataset: planner.Dataset, scenarios: dict[str, Scenario]) -> None:
     """Start solving these scenarios ({label: scenario}) in the background, one after another, unless stored or
     under way; the user asked for them, so an earlier cancel of the same inputs no longer holds. A screen that
@@ -559,8 +601,7 @@ def start_solves(dataset: planner.Dataset, scenarios: dict[str, Scenario]) -> No
     for label, scenario in scenarios.items():
         key = plan_key(dataset, scenario)
         cancelled.discard(key)
-        if key not in plan_store():
-            plan_store().solve_job(key, label, dataset, scenario)
+        plan_store().solve_job(key, label, dataset, scenario, session_id())
 
 
 def plan_views(dataset: planner.Dataset, scenario: Scenario, label: str = "") -> PlanViews:
@@ -574,16 +615,17 @@ def plan_views(dataset: planner.Dataset, scenario: Scenario, label: str = "") ->
     cancelled = st.session_state.setdefault(CANCELLED_KEY, set())
     if key in cancelled:
         st.info(f"You cancelled the solve of {label}. Change the settings, or solve these again.")
-        st.button("Solve again", key=f"resolve_{file_stem(label)}", on_click=cancelled.discard, args=(key,))
+        st.button("Solve again", key=widget_key("resolve", key), on_click=cancelled.discard, args=(key,))
         st.stop()
-    job = plan_store().solve_job(key, label, dataset, scenario)
-    views = wait_for(job, key, label)
+    again = st.session_state.pop(widget_key("retry", key), False)
+    job = plan_store().solve_job(key, label, dataset, scenario, session_id(), again=again)
+    views = wait_for(job, key, label, dataset, scenario)
     if job.warning:
         st.warning(job.warning)
     return views
 
 
-def wait_for(job: SolveJob, key: str, label: str) -> PlanViews:
+def wait_for(job: SolveJob, key: str, label: str, dataset: planner.Dataset, scenario: Scenario) -> PlanViews:
     """Show the job's preview, progress and a Cancel button until it ends; its plan, or stop the page."""
     slot = st.empty()
     with slot.container(border=True):
@@ -594,30 +636,40 @@ def wait_for(job: SolveJob, key: str, label: str) -> PlanViews:
         preview = st.empty()
         st.button(
             "Cancel this solve",
-            key=f"cancel_{file_stem(label)}",
-            on_click=job.cancel.set,
+            key=widget_key("cancel", key),
+            on_click=cancel_solve,
+            args=(key, job),
             icon=":material/cancel:",
             help="Stop the solve; nothing is kept. The figures above are the preview until it ends.",
         )
     shown = False
     while not job.finished.wait(PROGRESS_POLL_S):
-        if job.preview is not None and not shown:
-            preview.markdown(preview_text(job.preview))
+        drawn = job.preview  # the solving thread drops it when it ends
+        if drawn is not None and not shown:
+            preview.markdown(preview_text(drawn))
             shown = True
         bar.progress(job.fraction(), text=job.status_text())
     slot.empty()
     if isinstance(job.error, Cancelled):
-        st.session_state.setdefault(CANCELLED_KEY, set()).add(key)
-        st.rerun()  # the page now says it was cancelled and offers to solve again
+        if key in st.session_state.get(CANCELLED_KEY, set()):
+            st.rerun()  # the page now says this session cancelled it and offers to solve again
+        # the solve ended on a cancel as this session joined it: start it again, and wait for that one
+        plan_store().solve_job(key, label, dataset, scenario, session_id())
+        st.rerun()
     if isinstance(job.error, planner.InputError):
         st.error(f"These settings cannot be planned: {len(job.error.issues)} problem(s).")
         st.dataframe(issues_table(job.error.issues), hide_index=True)
         st.stop()
-    if isinstance(job.error, PlannerError):
-        st.error(f"The planner could not produce a plan: {job.error}")
-        st.stop()
     if job.error is not None:
-        raise job.error
+        words = str(job.error) if isinstance(job.error, PlannerError) else f"{type(job.error).__name__}: {job.error}"
+        st.error(f"The planner could not produce a plan: {words}")
+        st.button(
+            "Try again",
+            key=widget_key("try_again", key),
+            on_click=st.session_state.__setitem__,
+            args=(widget_key("retry", key), True),
+        )
+        st.stop()
     assert job.result is not None
     return job.result
 
@@ -773,7 +825,7 @@ def set_scenario_controls(scenario: Scenario | dict) -> None:
     state["extensions"] = min(6, max(0, int(values.get("extensions", 0))))
     state["horizon"] = min(120, max(12, int(values.get("horizon", Scenario().horizon))))
     state["time_limit_s"] = min(600, max(5, int(values.get("time_limit_s", Scenario().time_limit_s))))
-    state["keep_tranches"] = True
+    state["keep_tranches"] = bool(values.get("tranches", True))  # a run solved without them reopens without
     if values.get("missed_deadline") in MISSED_DEADLINE_CHOICES:
         state["missed_deadline"] = values["missed_deadline"]
     state.pop("scenario", None)

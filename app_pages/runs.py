@@ -143,7 +143,8 @@ with curve_tab:
             icon=":material/stop_circle:",
             on_click=st.session_state.__setitem__,
             args=(SWEEP_STOPPED, True),
-            help="Stops once the points being solved end; every point solved so far stays in the run store.",
+            help="Stops the sweep: the points already finished stay in the run store (the ones being solved when you "
+            "press it are not kept); running the sweep again solves only what is missing.",
         )
         bar = st.progress(
             0.0,

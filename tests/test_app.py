@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import zipfile
 from dataclasses import replace
 from io import BytesIO
@@ -584,6 +585,15 @@ def test_a_table_as_a_workbook_keeps_its_caption_and_its_numbers():
     assert sheet["A5"].value == "=HYPERLINK(1)" and sheet["A5"].data_type == "s"
     assert sheet.freeze_panes == "A4" and sheet.auto_filter.ref == "A3:F5"
 
+    other = pd.DataFrame(
+        {"allocation_usd_change": [-5.0, 7.0], "Gap": [0.0008, None], "People": pd.Series([3, 4], dtype=object)}
+    )
+    sheet = load_workbook(io.BytesIO(table_workbook_bytes(other, "Runs"))).active
+    assert sheet["A4"].number_format == '"$"#,##0' and sheet["B4"].number_format == "0.00%"
+    assert sheet["C4"].value == 3 and sheet["C4"].number_format == "#,##0"  # numbers held as objects stay numbers
+    empty = load_workbook(io.BytesIO(table_workbook_bytes(pd.DataFrame(), "Nothing to show"))).active
+    assert empty["A1"].value == "Nothing to show"
+
 
 def test_chart_downloads_carry_their_caption_and_open_offline(data):
     import plotly.graph_objects as go
@@ -704,50 +714,88 @@ def test_pinned_scenarios_side_by_side_with_their_changes(app, data):
     assert grid.loc[dark, "better"] == "fewer"
 
 
-def test_a_cancelled_solve_keeps_nothing_and_is_offered_again(app, data, monkeypatch):
-    """A cancel ends the background solve without a plan; the page says so and offers to solve again, and the
-    plan then solved is the library's. (The Cancel button sets the job's event; here the library raises as it
-    does when that event is set.)"""
-    from app_pages._state import CANCELLED_KEY, headline_values
+def test_a_cancelled_solve_keeps_nothing_and_is_offered_again(app, data):
+    """After this session cancels (the Cancel button's callback records it before the rerun), the page says so with
+    no figures and offers to solve again; the plan then solved is the library's."""
+    from app_pages._state import CANCELLED_KEY, headline_values, plan_key, plan_store, widget_key
 
-    solve = planner.plan
-
-    def cancelled(*args, **kwargs):
-        raise planner.Cancelled("the solve was cancelled before it ended; no plan was made")
-
-    monkeypatch.setattr(planner, "plan", cancelled)
     at = app.run()
-    at.sidebar.radio(key="fund_choice").set_value(CUSTOM).run()
-    at.sidebar.slider(key="fund_custom_b").set_value(1.25).run()  # a fund no other test solves
+    key = plan_key(data, at.session_state["scenario"])
+    plan_store()._plans.pop(key, None)  # not solved yet, as when Cancel was pressed
+    at.session_state[CANCELLED_KEY] = {key}
+    at.run()
     no_exceptions(at)
     assert not at.metric
     assert any("You cancelled the solve" in info.value for info in at.info)
-    cancelled = len(at.session_state[CANCELLED_KEY])  # this fund's, and the first run's unless it was stored
-
-    monkeypatch.setattr(planner, "plan", solve)
-    at.button(key="resolve_the-national-plan").click().run()
+    at.button(key=widget_key("resolve", key)).click().run()  # Solve again
     no_exceptions(at)
-    assert len(at.session_state[CANCELLED_KEY]) == cancelled - 1
-    assert metrics(at) == headline_values(expected(data, fund_usd=1.25e9))
+    assert not at.session_state[CANCELLED_KEY]
+    assert metrics(at) == headline_values(expected(data, fund_usd=1.895e9))
 
 
 def test_a_background_solve_can_be_cancelled_while_it_waits_and_started_again(data):
-    """The store's background job: cancelled while another solve holds the CPUs, it ends with `Cancelled` and
-    nothing kept; asked again, a new job solves the same plan as the library."""
+    """The store's background job: cancelled while another solve holds the CPUs, it ends with `Cancelled` at once
+    and nothing is kept; asked again, a new job solves the same plan as the library, and once the plan is stored
+    a third request is answered from the store without a solve."""
     from app_pages._state import PlanStore, plan_key
 
     store = PlanStore()
     scenario = data.default_scenario.with_overrides(fund_usd=2.5e9)
     key = plan_key(data, scenario)
     with store._solving:  # another user's solve runs: this job computes its preview and waits
-        job = store.solve_job(key, "the test plan", data, scenario)
-        job.cancel.set()
-    assert job.finished.wait(TIMEOUT_S)
+        job = store.solve_job(key, "the test plan", data, scenario, "tab-1")
+        while not job.progress["waiting"]:
+            time.sleep(0.01)
+        assert job.preview is not None and job.preview.plan.status == "heuristic"
+        store.cancel(job, "tab-1")
+        assert job.finished.wait(TIMEOUT_S)  # without waiting for the other solve to end
     assert isinstance(job.error, planner.Cancelled) and job.result is None and key not in store
-    assert job.preview is not None and job.preview.plan.status == "heuristic"
+    assert job.preview is None  # dropped once the solve ended
 
-    again = store.solve_job(key, "the test plan", data, scenario)
+    again = store.solve_job(key, "the test plan", data, scenario, "tab-1")
     assert again is not job and again.finished.wait(TIMEOUT_S) and again.error is None
     assert store.get(key) is again.result
     alone = planner.plan(data, scenario)
     assert again.result.plan.starts == alone.starts and again.result.plan.objective == alone.objective
+    stored = store.solve_job(key, "the test plan", data, scenario, "tab-2")
+    assert stored.finished.is_set() and stored.result is again.result
+
+
+def test_one_sessions_cancel_does_not_stop_a_solve_another_session_waits_for(data):
+    """Two browser tabs wait for one solve; the first cancels: the solve goes on for the second, and stops only
+    when the second cancels too."""
+    from app_pages._state import PlanStore, plan_key
+
+    store = PlanStore()
+    scenario = data.default_scenario.with_overrides(fund_usd=2.25e9)
+    key = plan_key(data, scenario)
+    with store._solving:
+        first = store.solve_job(key, "the plan", data, scenario, "tab-1")
+        second = store.solve_job(key, "the plan", data, scenario, "tab-2")
+        assert first is second
+        store.cancel(first, "tab-1")
+        assert not first.cancel.is_set()
+        store.cancel(second, "tab-2")
+        assert first.cancel.is_set() and first.finished.wait(TIMEOUT_S)
+    assert isinstance(first.error, planner.Cancelled)
+
+
+def test_a_failed_solve_is_kept_until_asked_again(data, monkeypatch):
+    """A solve that fails is not started again by every rerun: the same failed job comes back until `again`."""
+    from app_pages._state import PlanStore, plan_key
+
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        raise planner.NotSolved("HiGHS found no plan")
+
+    monkeypatch.setattr(planner, "plan", failing)
+    store = PlanStore()
+    scenario = data.default_scenario.with_overrides(fund_usd=2.1e9)
+    key = plan_key(data, scenario)
+    job = store.solve_job(key, "the plan", data, scenario, "tab-1")
+    assert job.finished.wait(TIMEOUT_S) and isinstance(job.error, planner.NotSolved)
+    assert store.solve_job(key, "the plan", data, scenario, "tab-1") is job and len(calls) == 1
+    retried = store.solve_job(key, "the plan", data, scenario, "tab-1", again=True)
+    assert retried is not job and retried.finished.wait(TIMEOUT_S) and len(calls) == 2

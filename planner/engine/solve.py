@@ -311,7 +311,10 @@ def _run_mip(
         returned = float(np.dot(loaded.cost, run.values)) + loaded.offset
         if abs(returned - run.objective) > 1e-6 * max(1.0, abs(run.objective)):
             loaded.highs.setOptionValue("presolve", "off")
-            again = run_highs(loaded, deadline, mip_gap, integral, work)
+            try:
+                again = run_highs(loaded, deadline, mip_gap, integral, work)
+            finally:
+                loaded.highs.setOptionValue("presolve", "choose")  # later searches on this model presolve again
             run = Run(
                 again.status,
                 again.objective,

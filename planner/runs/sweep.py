@@ -293,7 +293,7 @@ def estimate_sweep(
     for scenario in todo:
         known = times.get(scenario.rule) or every
         if known:
-            total += sorted(known)[len(known) // 2]
+            total += min(sorted(known)[len(known) // 2], scenario.time_limit_s)  # the limit bounds every solve
             measured += 1
         else:
             total += scenario.time_limit_s

@@ -12,6 +12,7 @@ every zip entry carries that same time.
 from __future__ import annotations
 
 import io
+import math
 import re
 import zipfile
 from dataclasses import dataclass
@@ -232,14 +233,17 @@ def table_workbook_bytes(table: pd.DataFrame, caption: str, title: str = "Table"
     _text(sheet.cell(1, 1), caption)
     sheet.cell(1, 1).alignment = Alignment(wrap_text=True, vertical="top")
     sheet.row_dimensions[1].height = 15 * (1 + len(caption) // 100)
-    write_table(sheet, columns, table, top=3)
+    if columns:
+        write_table(sheet, columns, table, top=3)
     book.properties.title = caption[:200]
     book.properties.created = book.properties.modified = FALLBACK_TIME
     return _zip_at(_save(book), FALLBACK_TIME)
 
 
 ILLEGAL_SHEET_CHARACTERS = re.compile(r"[\\/*?:\[\]]")
-MONTH_TEXT = re.compile(r"^\d{4}-\d{2}$")
+MONTH_TEXT = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+USD_NAME = re.compile(r"(^|_)usd(_|$)")  # allocation_usd, allocation_usd_change
+RATIO_NAMES = {"gap", "pro_rata_factor", "share"}
 
 
 def _header_of(name: str) -> str:
@@ -253,13 +257,16 @@ def _header_of(name: str) -> str:
 def _unit_of(name: str, values: pd.Series) -> str:
     """The unit a column's name and values say: dollars, people, months (yyyy-mm), flags, counts, numbers, text."""
     present = values[[not _missing(v) for v in values]]
-    if pd.api.types.is_bool_dtype(values):
+    if pd.api.types.is_bool_dtype(values) or (len(present) and all(isinstance(v, bool) for v in present)):
         return FLAG
-    if pd.api.types.is_numeric_dtype(values):
-        if name.endswith("_usd"):
+    numbers = len(present) and all(isinstance(v, int | float) and math.isfinite(v) for v in present)
+    if pd.api.types.is_numeric_dtype(values) or numbers:
+        if USD_NAME.search(name.lower()):
             return USD
+        if name.lower() in RATIO_NAMES:
+            return RATIO
         whole = all(float(v).is_integer() for v in present)
-        if whole and ("population" in name or "people" in name):
+        if whole and ("population" in name.lower() or "people" in name.lower()):
             return PEOPLE
         return COUNT if whole else NUMBER
     if len(present) and all(isinstance(v, str) and MONTH_TEXT.match(v) for v in present):
@@ -320,9 +327,11 @@ def _value(cell, value, unit: str) -> None:
 
 
 def _missing(value) -> bool:
-    """None, NaN, pandas' NA or an empty string: a blank cell."""
+    """None, NaN, an infinity, pandas' NA or an empty string: a blank cell."""
     if isinstance(value, str):
         return value == ""
+    if isinstance(value, float) and math.isinf(value):
+        return True  # no spreadsheet number says infinity: a blank cell
     return value is None or bool(pd.isna(value))
 
 
