@@ -70,7 +70,13 @@ FUND_PRESETS = fund_presets()  # the shipped presets' funds, each cited in its p
 CUSTOM_FUND = "Custom amount"
 MISSED_DEADLINE_CHOICES = ("shut_down", "keep_running")
 MISSED_DEADLINE_LABELS = {"shut_down": "is shut down (people lose service)", "keep_running": "keeps running, late"}
-FUND_MIN_B, FUND_MAX_B = 0.0, 6.0
+FUND_MIN_M, FUND_MAX_M = 0.0, 6_000.0  # the custom fund, in USD millions (to the thousand dollars)
+
+
+def custom_fund_m(fund_usd: float) -> float:
+    """A fund as the custom-fund control holds it: USD millions to the thousand dollars, within its range."""
+    return min(FUND_MAX_M, max(FUND_MIN_M, round(fund_usd / 1e6, 3)))
+
 
 # ---------------------------------------------------------------- formats a policy reader expects
 
@@ -258,16 +264,18 @@ def sidebar() -> None:
         help="Money Congress makes available for reimbursements.",
     )
     if choice == CUSTOM_FUND:
-        fund_b = side.slider(
-            "Custom fund (USD billions)",
-            FUND_MIN_B,
-            FUND_MAX_B,
-            step=0.005,
-            format="$%.3fB",
-            key="fund_custom_b",
-            **_unless_set("fund_custom_b", "value", min(FUND_MAX_B, max(FUND_MIN_B, round(base.fund_usd / 1e9, 3)))),
+        fund_m = side.number_input(
+            "Custom fund (USD millions)",
+            FUND_MIN_M,
+            FUND_MAX_M,
+            step=5.0,
+            format="%.3f",
+            key="fund_custom_m",
+            help="Any amount from $0 to $6B, to the thousand dollars: 1895 is the 2020 appropriation, 12.5 is $12.5M.",
+            **_unless_set("fund_custom_m", "value", custom_fund_m(base.fund_usd)),
         )
-        fund_usd = fund_b * 1e9
+        fund_usd = round(fund_m * 1e6)
+        side.caption(f"Fund: {usd_exact(fund_usd)}")
     else:
         fund_usd = FUND_PRESETS[choice]
     if base.admin_reserve_usd:
@@ -795,7 +803,7 @@ def least_changes(views: PlanViews, carrier_id: str, compute: bool = False) -> l
 
 SCENARIO_CONTROL_KEYS = (
     "fund_choice",
-    "fund_custom_b",
+    "fund_custom_m",
     "keep_tranches",
     "missed_deadline",
     "rule",
@@ -818,7 +826,7 @@ def set_scenario_controls(scenario: Scenario | dict) -> None:
     fund = float(values.get("fund_usd", 0.0))
     preset = next((label for label, value in FUND_PRESETS.items() if abs(value - fund) < 0.5), None)
     state["fund_choice"] = preset or CUSTOM_FUND
-    state["fund_custom_b"] = min(FUND_MAX_B, max(FUND_MIN_B, round(fund / 1e9, 3)))
+    state["fund_custom_m"] = custom_fund_m(fund)
     if values.get("rule") in RULES:
         state["rule"] = values["rule"]
     state["deadline"] = min(120, max(1, int(values.get("deadline", Scenario().deadline))))

@@ -160,7 +160,7 @@ def test_changing_the_fund_changes_the_headline_figures(app, data):
     assert after["Left without service"] != before["Left without service"]
 
     at.sidebar.radio(key="fund_choice").set_value(CUSTOM).run()
-    at.sidebar.slider(key="fund_custom_b").set_value(0.5).run()
+    at.sidebar.number_input(key="fund_custom_m").set_value(500.0).run()
     no_exceptions(at)
     assert metrics(at)["Allocated"] == "$500.0M"
     assert metrics(at)["Pro-rata factor"] == "16.7%"  # 0.5 / 3
@@ -407,10 +407,12 @@ def test_national_screen_offers_every_report_format(app):
     assert labels[:3] == ["PDF report", "Excel workbook", "Web page (offline)"]
 
 
-def test_an_upload_with_its_own_scenario_is_planned_with_that_scenario(app, data):
-    """The upload's scenario.toml says $15M: the sidebar starts from it and the plan allocates $15M, not $1.895B."""
+@pytest.mark.parametrize("fund, shown", [(15_000_000, "$15.0M"), (12_500_000, "$12.5M")])
+def test_an_upload_with_its_own_scenario_is_planned_with_that_scenario(app, data, fund, shown):
+    """The upload's scenario.toml says $15M (or $12.5M, between the control's steps): the sidebar starts from it
+    and the plan allocates exactly that, not $1.895B."""
     texts = dataset_tables(data)
-    scenario_text = 'fund_usd = 15000000\nrule = "pro_rata"\nstart = "2023-01"\nhorizon = 18\ndeadline = 6\n'
+    scenario_text = f'fund_usd = {fund}\nrule = "pro_rata"\nstart = "2023-01"\nhorizon = 18\ndeadline = 6\n'
     archive = BytesIO()
     with zipfile.ZipFile(archive, "w") as zipped:
         for name, text in texts.items():
@@ -420,12 +422,12 @@ def test_an_upload_with_its_own_scenario_is_planned_with_that_scenario(app, data
     at.switch_page("app_pages/data.py").run()
     at.file_uploader(key="upload").set_value(("own.zip", archive.getvalue(), "application/zip")).run()
     no_exceptions(at)
-    assert any("$15,000,000" in str(frame.value.to_dict()) for frame in at.dataframe)  # the upload's scenario, shown
+    assert any(f"${fund:,}" in str(frame.value.to_dict()) for frame in at.dataframe)  # the upload's scenario, shown
     at.button(key="use_upload").click().run()
     at.switch_page("app_pages/national.py").run()
     no_exceptions(at)
-    assert metrics(at)["Allocated"] == "$15.0M"
-    assert at.session_state["scenario"].fund_usd == 15_000_000
+    assert metrics(at)["Allocated"] == shown
+    assert at.session_state["scenario"].fund_usd == fund
 
 
 def test_the_excel_template_uploads_and_is_used_with_its_own_scenario(app):
