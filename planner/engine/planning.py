@@ -484,6 +484,9 @@ def stop_workers(pool: ProcessPoolExecutor) -> None:
         process.terminate()
     for process in processes:
         process.join(timeout=2.0)
+        if process.is_alive():  # still starting (signals held) on a loaded machine: end it for sure
+            process.kill()
+            process.join(timeout=2.0)
 
 
 TIME_LIMIT_NOTE_START = "the time limit"
