@@ -480,6 +480,7 @@ def stop_workers(pool: ProcessPoolExecutor) -> None:
     """
     processes = list((getattr(pool, "_processes", None) or {}).values())  # private, but the only handle
     pool.shutdown(wait=False, cancel_futures=True)
+    processes += [p for p in (getattr(pool, "_processes", None) or {}).values() if p not in processes]
     for process in processes:
         process.terminate()
     for process in processes:
