@@ -27,6 +27,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 import pandas as pd
 import streamlit as st
@@ -665,9 +666,7 @@ def wait_for(job: SolveJob, key: str, label: str, dataset: planner.Dataset, scen
         plan_store().solve_job(key, label, dataset, scenario, session_id())
         st.rerun()
     if isinstance(job.error, planner.InputError):
-        st.error(f"These settings cannot be planned: {len(job.error.issues)} problem(s).")
-        st.dataframe(issues_table(job.error.issues), hide_index=True)
-        st.stop()
+        input_problems("These settings", job.error)
     if job.error is not None:
         words = str(job.error) if isinstance(job.error, PlannerError) else f"{type(job.error).__name__}: {job.error}"
         st.error(f"The planner could not produce a plan: {words}")
@@ -692,14 +691,19 @@ def preview_text(views: PlanViews) -> str:
     )
 
 
+def input_problems(inputs: str, err: planner.InputError) -> NoReturn:
+    """Say that these inputs cannot be planned, list every problem, and stop the page."""
+    st.error(f"{inputs} cannot be planned: {len(err.issues)} problem(s).")
+    st.dataframe(issues_table(err.issues), hide_index=True)
+    st.stop()
+
+
 def _stored_or_solved(key: str, solve, inputs: str, action: str) -> PlanViews:
     """The plan under `key` from the store, or solved now; on failure, show why and stop the page."""
     try:
         return plan_store().get_or_make(key, solve)
     except planner.InputError as err:
-        st.error(f"{inputs} cannot be planned: {len(err.issues)} problem(s).")
-        st.dataframe(issues_table(err.issues), hide_index=True)
-        st.stop()
+        input_problems(inputs, err)
     except PlannerError as err:
         st.error(f"The planner could not {action}: {err}")
         st.stop()

@@ -344,7 +344,6 @@ def improve_in_neighbourhood(
     """
     if work.neighbourhood_nodes <= 0 or not len(loaded.integer_columns):
         return None
-    h = loaded.highs
     known = np.array(sorted(incumbent), dtype=np.int32)
     plan = np.array([incumbent[int(i)] for i in known])
     agree = np.abs(np.asarray(lp_values)[known] - plan) <= 1e-6
@@ -354,13 +353,27 @@ def improve_in_neighbourhood(
     free_integer = len(loaded.integer_columns) - int(is_integer[fixed].sum())
     if free_integer == 0 or free_integer > work.neighbourhood_columns:
         return None  # the LP optimum is the plan, or the neighbourhood is too large to search
-    kept = h.getLp()
-    lower, upper = np.asarray(kept.col_lower_)[fixed], np.asarray(kept.col_upper_)[fixed]
+    searched = replace(work, mip_nodes=work.neighbourhood_nodes)
+    return search_with_fixed(loaded, fixed, values, incumbent, deadline, searched)
+
+
+def search_with_fixed(
+    loaded: LoadedModel,
+    fixed: np.ndarray,
+    values: np.ndarray,
+    incumbent: dict[int, float],
+    deadline: Deadline,
+    work: WorkLimits,
+) -> Run:
+    """Branch-and-bound (within `work`) with the `fixed` columns held at `values`, warm-started from
+    `incumbent`; their bounds are restored afterwards, and the model is left integral."""
+    h = loaded.highs
+    _, _, _, lower, upper, _ = h.getCols(len(fixed), fixed)
     h.changeColsBounds(len(fixed), fixed, values, values)
     try:
         _make_integer(loaded)
         _set_start(loaded, incumbent)
-        return _run_mip(loaded, deadline, 0.0, work=replace(work, mip_nodes=work.neighbourhood_nodes))
+        return _run_mip(loaded, deadline, 0.0, work=work)
     finally:
         h.changeColsBounds(len(fixed), fixed, lower, upper)
 
@@ -396,9 +409,7 @@ def improve_by_windows(
     columns = np.array(sorted(period_of), dtype=np.int32)
     periods = np.array([period_of[int(c)] for c in columns])
     lp = np.asarray(lp_values)[columns]
-    h = loaded.highs
-    kept = h.getLp()
-    lower, upper = np.asarray(kept.col_lower_)[columns], np.asarray(kept.col_upper_)[columns]
+    searched = replace(work, mip_nodes=work.window_nodes)
     last: Run | None = None
     nodes = 0
     for kind, size in work.windows:
@@ -410,14 +421,7 @@ def improve_by_windows(
         free = eligible & (periods >= latest_periods(periods[eligible], size))
         if not free.any():
             continue
-        fixed = ~free
-        h.changeColsBounds(int(fixed.sum()), columns[fixed], values[fixed], values[fixed])
-        try:
-            _make_integer(loaded)
-            _set_start(loaded, incumbent)
-            last = _run_mip(loaded, deadline, 0.0, work=replace(work, mip_nodes=work.window_nodes))
-        finally:
-            h.changeColsBounds(int(fixed.sum()), columns[fixed], lower[fixed], upper[fixed])
+        last = search_with_fixed(loaded, columns[~free], values[~free], incumbent, deadline, searched)
         nodes += last.nodes
         best = better_of(case, m, best, last)
     if last is not None:
