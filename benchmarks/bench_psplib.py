@@ -34,8 +34,8 @@ import planner
 from planner.inputs.psplib import read_psplib
 
 RULE = "*" * 72
-SHIPPED = ROOT / "tests" / "data" / "psplib"  # j301_1.sm, kept with the tests
-SHIPPED_OPTIMA = {"j301_1": 43}  # PSPLIB's j30opt.sm
+SHIPPED = ROOT / "tests" / "data" / "psplib"  # real J30 instances kept with the tests
+SHIPPED_OPTIMA = {"j301_1": 43, "j3013_1": 58, "j3045_1": 82}  # PSPLIB's j30opt.sm
 
 
 def progen_like(rng: random.Random, nc: float, rf: float, rs: float, jobs: int = 30, resources: int = 4) -> str:
@@ -135,11 +135,12 @@ def main() -> None:
     seed = random.randrange(10**6) if args.seed is None else args.seed
     with tempfile.TemporaryDirectory() as scratch:
         if args.instances:
-            paths = sorted(args.instances.glob("*.sm"))
+            # PSPLIB's tables (j30opt.sm) share the folder and the suffix: only files holding one project are instances
+            paths = [path for path in sorted(args.instances.glob("*.sm")) if "jobs (incl." in path.read_text()]
             paths = random.Random(seed).sample(paths, min(args.sample, len(paths)))
         else:
             paths = sorted(SHIPPED.glob("*.sm")) + generated_sample(Path(scratch), args.sample, seed)
-            print(f"PSPLIB's j301_1 and a generated J30-like sample, seed {seed}")
+            print(f"PSPLIB's {', '.join(sorted(SHIPPED_OPTIMA))} and a generated J30-like sample, seed {seed}")
         optima = published_optima(args.optima) if args.optima else dict(SHIPPED_OPTIMA)
         proven, seconds, wrong = 0, [], []
         for path in sorted(paths):

@@ -6,7 +6,8 @@ import pytest
 
 import planner
 from planner.core.schema import Carrier, CrewPool
-from tests.conftest import dataset, scenario, site
+from planner.inputs.psplib import read_psplib
+from tests.conftest import ROOT, dataset, scenario, site
 
 
 def solve(ds, **overrides):
@@ -108,15 +109,15 @@ def test_makespan_extends_a_short_horizon():
     assert any("too short" in note for note in result.notes)
 
 
-def test_psplib_j301_1_reaches_its_published_optimum():
-    """PSPLIB J30 instance j301_1: published optimal makespan 43."""
-    from planner.inputs.psplib import read_psplib
-    from tests.conftest import ROOT
-
-    ds = read_psplib(ROOT / "tests" / "data" / "psplib" / "j301_1.sm")
+@pytest.mark.parametrize(("instance", "optimum"), [("j301_1", 43), ("j3013_1", 58), ("j3045_1", 82)])
+def test_psplib_j30_instances_reach_their_published_optimum(instance, optimum):
+    """PSPLIB J30 instances with their published optimal makespans (j30opt.sm), proven optimal: j301_1, and two of
+    the hardest parameter sets (resource factor 1, resource strength 0.2), where the time-indexed LP bound alone is
+    far below the optimum."""
+    ds = read_psplib(ROOT / "tests" / "data" / "psplib" / f"{instance}.sm")
     result = planner.plan(ds, workers=1)
     assert planner.check_plan(result) == []
-    assert planner.summary(result)["makespan"] == 43
+    assert planner.summary(result)["makespan"] == optimum
     assert result.status == "optimal"
 
 

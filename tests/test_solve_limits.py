@@ -20,7 +20,7 @@ import pytest
 import planner
 from planner.analysis.reports import schedule_table
 from planner.core.schema import Carrier, CrewPool, Dataset
-from planner.engine import planning
+from planner.engine import planning, solve
 from planner.engine.heuristics import mean_start, serial_schedule
 from planner.engine.solve import (
     DEFAULT_WORK,
@@ -231,17 +231,56 @@ def test_the_window_search_improves_a_poor_plan_and_keeps_it_valid():
     """From the worst list schedule, the tail and differ neighbourhoods (each a small sub-MIP) find a better plan that
     the validator accepts, never below the LP bound; with no neighbourhood it keeps the plan it was given."""
     ds, sc, case, poor, m, loaded, lp = poor_plan_and_its_lp()
-    small = replace(DEFAULT_WORK, windows=(("tail", 150), ("differ", 120), ("tail", 300)))
-    better, run = improve_by_windows(case, m, loaded, lp.values, poor, lambda plan: False, Deadline.after(60), small)
+    better, run = search_windows(case, m, loaded, lp.values, poor, SMALL)
     assert run is not None and run.nodes >= 0
     assert lp.bound - 1e-6 <= case.score(better) < case.score(poor)
     starts = {**case.fixed_starts, **better}
     plan = planner.Plan(ds, sc, {"k00": ds.total_demand_usd / 2}, starts, "feasible", 0.0, None, horizon=sc.horizon)
     assert planner.check_plan(plan) == []
-    same, none = improve_by_windows(
-        case, m, loaded, lp.values, poor, lambda plan: False, Deadline.after(60), replace(DEFAULT_WORK, windows=())
-    )
+    none_at_all = replace(DEFAULT_WORK, window_rounds=())
+    same, none = search_windows(case, m, loaded, lp.values, poor, none_at_all)
     assert same == poor and none is None
+
+
+def search_windows(case, m, loaded, lp_values, plan, work):
+    """`improve_by_windows` with every round searched (the gap never met) and a minute's safety net."""
+    return improve_by_windows(case, m, loaded, lp_values, plan, lambda _: False, Deadline.after(60), work)
+
+
+# two rounds of two neighbourhoods, sized for the 150-site case of `poor_plan_and_its_lp`
+SMALL = replace(DEFAULT_WORK, window_rounds=((("tail", 150), ("differ", 120)), (("differ", 300), ("tail", 300))))
+
+
+def test_the_window_search_gives_the_same_plan_side_by_side_or_one_after_the_other(monkeypatch):
+    """Each round's neighbourhoods are searched at once, one thread each; a plan must not depend on that, so the
+    same search run one neighbourhood after the other (on fresh models) gives the same plan to the site."""
+    ds, sc, case, poor, m, loaded, lp = poor_plan_and_its_lp()
+    together, _ = search_windows(case, m, loaded, lp.values, poor, SMALL)
+    ran: list[int] = []
+
+    def one_after_the_other(tasks):
+        ran.append(len(tasks))
+        return [task() for task in tasks]
+
+    monkeypatch.setattr(solve, "side_by_side", one_after_the_other)
+    fresh = load(m.problem, m.objective_constant)
+    fresh_lp = run_highs(fresh, Deadline.after(60), 0.0)
+    alone, _ = search_windows(case, m, fresh, fresh_lp.values, poor, SMALL)
+    assert ran and max(ran) == 2  # both neighbourhoods of a round were searched
+    assert alone == together
+
+
+def test_each_round_keeps_the_best_of_its_neighbourhoods(monkeypatch):
+    """The plan after a round is at least as good as each of its neighbourhoods searched on its own."""
+    ds, sc, case, poor, m, loaded, lp = poor_plan_and_its_lp()
+    one_round = replace(DEFAULT_WORK, window_rounds=(SMALL.window_rounds[0],))
+    both, _ = search_windows(case, m, loaded, lp.values, poor, one_round)
+    for neighbourhood in one_round.window_rounds[0]:
+        fresh = load(m.problem, m.objective_constant)
+        fresh_lp = run_highs(fresh, Deadline.after(60), 0.0)
+        alone = replace(DEFAULT_WORK, window_rounds=((neighbourhood,),))
+        single, _ = search_windows(case, m, fresh, fresh_lp.values, poor, alone)
+        assert case.score(both) <= case.score(single) + 1e-6
 
 
 @pytest.mark.parametrize("rule", ["pro_rata", "optimal", "greedy"])
