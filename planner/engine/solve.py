@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -453,7 +453,7 @@ def improve_by_windows(
     return best, last
 
 
-def side_by_side(tasks: list[Callable[[], Run]]) -> list[Run]:
+def side_by_side(tasks: Sequence[Callable[[], Run]]) -> list[Run]:
     """Run HiGHS searches at once, one thread each (HiGHS lets go of the GIL while it solves), in the order given."""
     if len(tasks) <= 1:
         return [task() for task in tasks]
