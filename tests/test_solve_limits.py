@@ -270,6 +270,25 @@ def test_the_window_search_gives_the_same_plan_side_by_side_or_one_after_the_oth
     assert alone == together
 
 
+def test_the_window_search_stops_at_the_first_plan_good_enough():
+    """Told what objective is enough (the plan's gap met), the search stops at a plan that good, having searched
+    fewer nodes than the search that goes on; its plan is valid and still never below the LP bound."""
+    ds, sc, case, poor, m, loaded, lp = poor_plan_and_its_lp()
+    full, full_run = search_windows(case, m, loaded, lp.values, poor, SMALL)
+    target = (case.score(poor) + case.score(full)) / 2
+    fresh = load(m.problem, m.objective_constant)
+    fresh_lp = run_highs(fresh, Deadline.after(60), 0.0)
+    stopped, stopped_run = improve_by_windows(
+        case, m, fresh, fresh_lp.values, poor, lambda objective: objective <= target, Deadline.after(60), SMALL
+    )
+    assert full_run is not None and stopped_run is not None
+    assert lp.bound - 1e-6 <= case.score(stopped) <= target + 1e-6
+    assert stopped_run.nodes < full_run.nodes
+    starts = {**case.fixed_starts, **stopped}
+    plan = planner.Plan(ds, sc, {"k00": ds.total_demand_usd / 2}, starts, "feasible", 0.0, None, horizon=sc.horizon)
+    assert planner.check_plan(plan) == []
+
+
 def test_each_round_keeps_the_best_of_its_neighbourhoods(monkeypatch):
     """The plan after a round is at least as good as each of its neighbourhoods searched on its own."""
     ds, sc, case, poor, m, loaded, lp = poor_plan_and_its_lp()

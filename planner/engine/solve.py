@@ -240,6 +240,7 @@ def run_highs(
     integral: bool = False,
     work: WorkLimits = DEFAULT_WORK,
     nodes: int | None = None,
+    enough: Callable[[float], bool] | None = None,
 ) -> Run:
     """Run HiGHS within its work budget, with the deadline as a safety net.
 
@@ -248,7 +249,10 @@ def run_highs(
     `work.lp_iterations` simplex iterations (`work.ipm_iterations` interior-point ones); a MIP run to `nodes`
     (default `work.mip_nodes`) nodes, `work.mip_leaves` leaves and `work.mip_improving_solutions`
     improving solutions. HiGHS's clock runs across calls on one instance, so its time limit
-    is the time it has used so far plus what the deadline leaves.
+    is the time it has used so far plus what the deadline leaves. A MIP run also stops at its first
+    point whose objective is `enough` (a sub-MIP, whose own bound proves nothing of the full model,
+    told the plan's gap is met): HiGHS is interrupted at its next check, which comes at the same
+    point of the search on an idle or a busy machine.
     """
     h = loaded.highs
     h.setOptionValue("time_limit", float(h.getRunTime() + max(0.05, deadline.left_s())))
@@ -266,7 +270,10 @@ def run_highs(
         h.setOptionValue("mip_max_improving_sols", int(work.mip_improving_solutions))
     else:
         h.setOptionValue("simplex_iteration_limit", int(work.lp_iterations))
-    h.run()
+    if loaded.is_mip and enough is not None:
+        _run_until(h, enough)
+    else:
+        h.run()
     model_status = h.getModelStatus()
     info = h.getInfo()
     has_solution = info.primal_solution_status == FEASIBLE
@@ -293,6 +300,27 @@ def run_highs(
     )
 
 
+def _run_until(h: highspy.Highs, enough: Callable[[float], bool]) -> None:
+    """`h.run()`, interrupted once an improving point's objective is `enough`."""
+    reached = False
+
+    def improving(event) -> None:
+        nonlocal reached
+        reached = reached or enough(event.data_out.objective_function_value)
+
+    def interrupt(event) -> None:
+        if reached:
+            event.data_in.user_interrupt = True
+
+    h.cbMipImprovingSolution.subscribe(improving)
+    h.cbMipInterrupt.subscribe(interrupt)
+    try:
+        h.run()
+    finally:
+        h.cbMipImprovingSolution.unsubscribe(improving)
+        h.cbMipInterrupt.unsubscribe(interrupt)
+
+
 def _run(
     loaded: LoadedModel, time_limit_s: float, mip_gap: float, integral: bool = False
 ) -> tuple[str, float, float, list[float] | None]:
@@ -302,7 +330,12 @@ def _run(
 
 
 def _run_mip(
-    loaded: LoadedModel, deadline: Deadline, mip_gap: float, integral: bool = False, work: WorkLimits = DEFAULT_WORK
+    loaded: LoadedModel,
+    deadline: Deadline,
+    mip_gap: float,
+    integral: bool = False,
+    work: WorkLimits = DEFAULT_WORK,
+    enough: Callable[[float], bool] | None = None,
 ) -> Run:
     """Branch-and-bound within the work budget, checking the point HiGHS returns.
 
@@ -312,13 +345,13 @@ def _run_mip(
     presolve off, which returns the point it reports. The repeat depends only on what HiGHS
     returned, never on the time left, so it happens on a busy machine too.
     """
-    run = run_highs(loaded, deadline, mip_gap, integral, work)
+    run = run_highs(loaded, deadline, mip_gap, integral, work, enough=enough)
     if run.values is not None and math.isfinite(run.objective) and not run.stopped_by_clock:
         returned = float(np.dot(loaded.cost, run.values)) + loaded.offset
         if abs(returned - run.objective) > 1e-6 * max(1.0, abs(run.objective)):
             loaded.highs.setOptionValue("presolve", "off")
             try:
-                again = run_highs(loaded, deadline, mip_gap, integral, work)
+                again = run_highs(loaded, deadline, mip_gap, integral, work, enough=enough)
             finally:
                 loaded.highs.setOptionValue("presolve", "choose")  # later searches on this model presolve again
             run = Run(
@@ -370,16 +403,17 @@ def search_with_fixed(
     incumbent: dict[int, float],
     deadline: Deadline,
     work: WorkLimits,
+    enough: Callable[[float], bool] | None = None,
 ) -> Run:
-    """Branch-and-bound (within `work`) with the `fixed` columns held at `values`, warm-started from
-    `incumbent`; their bounds are restored afterwards, and the model is left integral."""
+    """Branch-and-bound (within `work`, until a point is `enough`) with the `fixed` columns held at `values`,
+    warm-started from `incumbent`; their bounds are restored afterwards, and the model is left integral."""
     h = loaded.highs
     _, _, _, lower, upper, _ = h.getCols(len(fixed), fixed)
     h.changeColsBounds(len(fixed), fixed, values, values)
     try:
         _make_integer(loaded)
         _set_start(loaded, incumbent)
-        return _run_mip(loaded, deadline, 0.0, work=work)
+        return _run_mip(loaded, deadline, 0.0, work=work, enough=enough)
     finally:
         h.changeColsBounds(len(fixed), fixed, lower, upper)
 
@@ -390,7 +424,7 @@ def improve_by_windows(
     loaded: LoadedModel,
     lp_values: list[float],
     best: dict[str, int],
-    done: Callable[[dict[str, int]], bool],
+    enough: Callable[[float], bool],
     deadline: Deadline,
     work: WorkLimits,
 ) -> tuple[dict[str, int], Run | None]:
@@ -416,8 +450,9 @@ def improve_by_windows(
     Neighbourhood k of every round is searched on the k-th copy of the model (the first is `loaded`;
     the others are loaded once, on first use), and each search is bounded by work, not time: the
     plan is the same whether the threads run side by side or one after the other, on an idle or a
-    busy machine. `done(plan)` (the gap is met) or the deadline ends the search early. Returns the
-    best plan and the last round's runs summed (nodes, and whether the clock cut one), if any ran.
+    busy machine. A plan whose objective is `enough` (the gap is met) ends the search, and each
+    sub-MIP stops at its first such point; the deadline ends it early. Returns the best plan and
+    the last run with every run's nodes summed (and whether the clock cut any), if one ran.
     """
     period_of = {column: t for per in m.started_by.values() for t, column in per.items()}
     columns = np.array(sorted(period_of), dtype=np.int32)
@@ -428,7 +463,7 @@ def improve_by_windows(
     last: Run | None = None
     nodes, clocked = 0, False
     for neighbourhoods in work.window_rounds:
-        if done(best) or deadline.expired():
+        if enough(case.score(best)) or deadline.expired():
             break
         incumbent = warm_start_values(m, best)
         values = np.array([incumbent.get(int(c), 0.0) for c in columns])
@@ -439,7 +474,7 @@ def improve_by_windows(
         while len(copies) < len(frees):
             copies.append(load(m.problem, m.objective_constant))
         tasks = [
-            partial(search_with_fixed, copies[k], columns[~free], values[~free], incumbent, deadline, searched)
+            partial(search_with_fixed, copies[k], columns[~free], values[~free], incumbent, deadline, searched, enough)
             for k, free in enumerate(frees)
             if free.any()
         ]
@@ -705,7 +740,7 @@ def solve_case(
                 loaded,
                 lp.values,
                 best,
-                lambda plan: within_gap(case.score(plan), bound, mip_gap, integral),
+                lambda objective: within_gap(objective, bound, mip_gap, integral),
                 deadline,
                 work,
             )
