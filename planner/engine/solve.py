@@ -8,11 +8,13 @@ and how far from the bound it may be.
 
 A carrier's MILP is solved in steps: its LP relaxation first (a bound, and list schedules in
 the LP's order); if the best schedule is within the requested gap of that bound it is
-returned as proven; otherwise a RINS sub-MIP around it, then branch-and-bound from the best.
+returned as proven; otherwise a RINS sub-MIP around it, then branch-and-bound from the best (or,
+for a carrier too large for both, rounds of time-window sub-MIPs, two at once: `improve_by_windows`).
 Makespan cases go to CP-SAT instead (`solve_case_by_constraint_programming`).
 
 Every solve stops on a work budget (`WorkLimits`: simplex iterations, branch-and-bound
-nodes, leaves and improving solutions, on one thread with a fixed random seed), never on
+nodes, leaves and improving solutions, each HiGHS run on one thread with a fixed random
+seed; or a first point good enough, found at the same place of the search), never on
 how busy the machine is, so the same inputs give the same plan on an idle or a loaded
 machine. The wall clock (`Deadline`, one per plan, shared by every phase) is only a
 safety net: when it stops a solve before its work budget is used, the result says so
