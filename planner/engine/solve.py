@@ -306,17 +306,17 @@ def _run_until(h: highspy.Highs, enough: Callable[[float], bool]) -> None:
     """`h.run()`, interrupted once an improving point's objective is `enough`."""
     reached = False
 
-    def improving(event) -> None:
+    def improving(event) -> None:  # HiGHS found a better point
         nonlocal reached
         reached = reached or enough(event.data_out.objective_function_value)
 
-    def interrupt(event) -> None:
+    def interrupt(event) -> None:  # HiGHS asks whether to stop
         if reached:
             event.data_in.user_interrupt = True
 
-    h.cbMipImprovingSolution.subscribe(improving)
-    h.cbMipInterrupt.subscribe(interrupt)
     try:
+        h.cbMipImprovingSolution.subscribe(improving)
+        h.cbMipInterrupt.subscribe(interrupt)
         h.run()
     finally:
         h.cbMipImprovingSolution.unsubscribe(improving)
@@ -429,7 +429,7 @@ def improve_by_windows(
     enough: Callable[[float], bool],
     deadline: Deadline,
     work: WorkLimits,
-) -> tuple[dict[str, int], Run | None]:
+) -> tuple[dict[str, int], int, bool]:
     """Large-neighbourhood search over time, for a model too large for RINS at once (and for branch-and-bound).
 
     Each neighbourhood frees some start columns z[g,t] and fixes every other one at the best plan's
@@ -453,41 +453,47 @@ def improve_by_windows(
     the others are loaded once, on first use), and each search is bounded by work, not time: the
     plan is the same whether the threads run side by side or one after the other, on an idle or a
     busy machine. A plan whose objective is `enough` (the gap is met) ends the search, and each
-    sub-MIP stops at its first such point; the deadline ends it early. Returns the best plan and
-    the last run with every run's nodes summed (and whether the clock cut any), if one ran.
+    sub-MIP stops at its first such point. Returns the best plan, the nodes searched, and whether
+    the deadline cut a search or left rounds unsearched.
     """
     period_of = {column: t for per in m.started_by.values() for t, column in per.items()}
     columns = np.array(sorted(period_of), dtype=np.int32)
     periods = np.array([period_of[int(c)] for c in columns])
     lp = np.asarray(lp_values)[columns]
     searched = replace(work, mip_nodes=work.window_nodes)
-    copies = [loaded]
-    last: Run | None = None
+    copies = {0: loaded}
     nodes, clocked = 0, False
     for neighbourhoods in work.window_rounds:
-        if enough(case.score(best)) or deadline.expired():
+        if enough(case.score(best)):
+            break
+        if deadline.expired():
+            clocked = True  # rounds left unsearched: not the plan an unhurried run gives
             break
         incumbent = warm_start_values(m, best)
-        values = np.array([incumbent.get(int(c), 0.0) for c in columns])
-        frees = []
-        for kind, size in neighbourhoods:
-            eligible = np.ones(len(columns), dtype=bool) if kind == "tail" else np.abs(lp - values) > 1e-6
-            frees.append(eligible & (periods >= latest_periods(periods[eligible], size)))
-        while len(copies) < len(frees):
-            copies.append(load(m.problem, m.objective_constant))
-        tasks = [
-            partial(search_with_fixed, copies[k], columns[~free], values[~free], incumbent, deadline, searched, enough)
-            for k, free in enumerate(frees)
-            if free.any()
-        ]
+        plan = np.array([incumbent.get(int(c), 0.0) for c in columns])
+        tasks = []
+        for k, (kind, size) in enumerate(neighbourhoods):
+            free = window_columns(kind, size, periods, lp, plan)
+            if free.any():
+                if k not in copies:
+                    copies[k] = load(m.problem, m.objective_constant)
+                fixed = columns[~free]
+                tasks.append(
+                    partial(search_with_fixed, copies[k], fixed, plan[~free], incumbent, deadline, searched, enough)
+                )
         for run in side_by_side(tasks):
             nodes += run.nodes
             clocked = clocked or run.stopped_by_clock
             best = better_of(case, m, best, run)
-            last = run
-    if last is not None:
-        last = replace(last, nodes=nodes, stopped_by_clock=clocked)
-    return best, last
+    return best, nodes, clocked
+
+
+def window_columns(kind: str, size: int, periods: np.ndarray, lp: np.ndarray, plan: np.ndarray) -> np.ndarray:
+    """Which start columns a neighbourhood frees (a mask over `periods`, each column's period): of those
+    eligible (every one for "tail", those whose `lp` and `plan` values differ for "differ"), the ones of
+    the latest whole periods, at most `size` of them."""
+    eligible = np.ones(len(periods), dtype=bool) if kind == "tail" else np.abs(lp - plan) > 1e-6
+    return eligible & (periods >= latest_periods(periods[eligible], size))
 
 
 def side_by_side(tasks: Sequence[Callable[[], Run]]) -> list[Run]:
@@ -724,7 +730,9 @@ def solve_case(
     integral = case.objective == "makespan"
     if within_gap(case.score(best), bound, mip_gap, integral):
         return result("optimal")
-    if lp.status == "optimal" and lp.values is not None and not deadline.expired():
+    if lp.status == "optimal" and lp.values is not None and deadline.expired():
+        stopped_by_clock = "neighbourhood search"  # the LP used the time up: nothing improves its rounding
+    elif lp.status == "optimal" and lp.values is not None:
         sub = improve_in_neighbourhood(loaded, lp.values, warm_start_values(m, best), deadline, work)
         if sub is not None:
             mip_nodes += sub.nodes
@@ -735,8 +743,8 @@ def solve_case(
             return result("optimal")
     too_large = interior_point(columns)  # its LP alone took interior point; a root costs several LPs
     if lp.status != "optimal" or lp_iterations > work.branch_after_lp_iterations or too_large or work.mip_nodes <= 0:
-        if lp.status == "optimal" and lp.values is not None and not deadline.expired():
-            best, windows = improve_by_windows(
+        if lp.status == "optimal" and lp.values is not None:
+            best, nodes, clocked = improve_by_windows(
                 case,
                 m,
                 loaded,
@@ -746,10 +754,9 @@ def solve_case(
                 deadline,
                 work,
             )
-            if windows is not None:
-                mip_nodes += windows.nodes
-                if windows.stopped_by_clock:
-                    stopped_by_clock = "neighbourhood search"
+            mip_nodes += nodes
+            if clocked:
+                stopped_by_clock = "neighbourhood search"
             if within_gap(case.score(best), bound, mip_gap, integral):
                 return result("optimal")
         return result("feasible")
