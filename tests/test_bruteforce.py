@@ -9,7 +9,9 @@ import pytest
 
 import planner
 from planner.core.schema import Carrier, CrewPool, Plan
+from planner.engine import planning
 from planner.engine.allocation import pro_rata
+from planner.engine.solve import Deadline
 from tests.conftest import scenario, site
 
 HORIZON = 5
@@ -77,16 +79,9 @@ def test_fixed_allocation_matches_enumeration(seed):
     assert result.bound <= best + 1e-6
 
 
-@pytest.mark.parametrize("seed", range(40, 60))
-def test_optimal_rule_is_honest_about_its_bound(seed):
-    """The optimal rule's bound never exceeds the true optimum over all allocations, and a plan it calls
-    optimal is within the requested gap of it; it is never worse than pro-rata."""
-    ds, sc = random_case(seed)
-    sc = sc.with_overrides(rule="optimal", objective="exposure")
-    result = planner.plan(ds, sc, workers=1)
-    assert planner.check_plan(result) == []
-    # Any split of the fund is allowed: give each carrier what it could spend, capped by the fund in total
-    # through the validator's own rule (sum of allocations <= available).
+def best_over_every_allocation(ds, sc):
+    """The best objective of any schedule the validator accepts, with any split of the fund: each carrier given
+    what its sites cost (after its own funds), the total capped by the validator's own rule."""
     best = None
     options = [[None, *range(HORIZON - s.duration_months + 1)] for s in ds.sites]
     for choice in itertools.product(*options):
@@ -102,9 +97,42 @@ def test_optimal_rule_is_honest_about_its_bound(seed):
             continue
         value = planner.objective_value(ds, sc, starts, HORIZON)
         best = value if best is None else min(best, value)
+    return best
+
+
+def assert_honest(result, best):
+    """A plan's bound never exceeds the true optimum, and a plan called optimal is it."""
+    assert planner.check_plan(result) == []
     assert result.bound is not None and result.bound <= best + 1e-6
     assert result.objective >= best - 1e-6
     if result.status == "optimal":
         assert result.objective == pytest.approx(best)
+
+
+@pytest.mark.parametrize("seed", range(40, 60))
+def test_optimal_rule_is_honest_about_its_bound(seed):
+    """The optimal rule's bound never exceeds the true optimum over all allocations, and a plan it calls
+    optimal is within the requested gap of it; it is never worse than pro-rata."""
+    ds, sc = random_case(seed)
+    sc = sc.with_overrides(rule="optimal", objective="exposure")
+    result = planner.plan(ds, sc, workers=1)
+    assert_honest(result, best_over_every_allocation(ds, sc))
     pro = planner.plan(ds, sc.with_overrides(rule="pro_rata"), workers=1)
     assert result.objective <= pro.objective + 1e-6
+
+
+@pytest.mark.parametrize("seed", range(60, 75))
+def test_the_bound_from_each_carrier_given_the_whole_fund_is_honest(seed, monkeypatch):
+    """With a fund that pays for every site, and without the national model (as for a dataset too large for it),
+    the optimal rule's bound comes from each carrier's LP with the whole fund: it never exceeds the true optimum."""
+    monkeypatch.setattr(planning, "NATIONAL_MODEL_COLUMNS", 0)
+    ds, sc = random_case(seed)
+    demand = sum(s.cost_usd for s in ds.sites)
+    sc = sc.with_overrides(rule="optimal", objective="exposure", fund_usd=demand + sc.admin_reserve_usd + 1.0)
+    assert planning.money_binds_only_by_time(ds, sc)
+    best = best_over_every_allocation(ds, sc)
+    result = planner.plan(ds, sc, workers=1)
+    assert_honest(result, best)
+    horizon, _ = planning.planning_horizon(ds, sc)
+    free, clocked = planning.money_free_bound(ds, sc, horizon, Deadline.after(60), 1, None)
+    assert free <= best + 1e-6 and not clocked

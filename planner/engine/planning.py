@@ -27,6 +27,8 @@ from collections.abc import Callable, Collection
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import replace
+from functools import partial
+from typing import TypeVar
 
 from planner.core.clock import arrival_steps, recorded_starts
 from planner.core.errors import Cancelled, InputError
@@ -41,6 +43,7 @@ from planner.engine.solve import (
     WorkLimits,
     as_deadline,
     earliest_finish_bound,
+    relaxation_bound,
     solve_case,
     solve_national,
     solve_selection,
@@ -54,6 +57,7 @@ Progress = Callable[[int, int, str], None]
 SMALL_CASE_VARIABLES = 2_000  # when no case is this large, worker processes cost more than they save
 NATIONAL_MODEL_COLUMNS = 20_000  # the optimal rule solves all carriers in one MILP up to this many start variables
 CANCEL_POLL_S = 0.2  # how often the parent looks at the cancel event while worker processes solve
+R = TypeVar("R")
 
 
 def check_cancelled(cancel: threading.Event | None) -> None:
@@ -204,7 +208,10 @@ def optimal_plan(
     1. the pro-rata plan: the yardstick, and a warm start (its safety net is half the time left);
     2. the national selection model chooses the sites the fund should buy and proves a bound;
        each carrier is scheduled with the money those sites need;
-    3. small cases: every carrier in one MILP with the fund shared, from the better plan so far.
+    3. small cases: every carrier in one MILP with the fund shared, from the better plan so far;
+    4. when the plan is not yet proven and the fund could pay for every site, `money_free_bound`
+       (each carrier's LP with the whole fund) proves it: the selection model's bound, which
+       ignores when the work can be done, is weak where money does not bind.
     When the pro-rata allocation is kept, `fallback_reason` and a note say why.
     """
     shares = pro_rata(dataset, scenario)
@@ -280,6 +287,13 @@ def optimal_plan(
     if fallback:
         note = f"the pro-rata allocation is kept: {fallback}"
     objective = objective_value(dataset, scenario, starts, horizon)
+    bound_proves = within_gap(objective, min(bound, objective), scenario.mip_gap)
+    if not bound_proves and money_binds_only_by_time(dataset, scenario):
+        check_cancelled(cancel)
+        free, clocked = money_free_bound(dataset, scenario, horizon, deadline, workers, cancel)
+        bound = max(bound, free)
+        if clocked:
+            stopped.append("national bound")
     plan_bound = min(bound, objective) if math.isfinite(bound) else None
     proven = plan_bound is not None and within_gap(
         objective, plan_bound, scenario.mip_gap, scenario.objective == "makespan"
@@ -304,6 +318,36 @@ def optimal_plan(
         stopped_by_clock=tuple(dict.fromkeys(stopped)),
         fallback_reason=fallback,
     )
+
+
+def money_binds_only_by_time(dataset: Dataset, scenario: Scenario) -> bool:
+    """An exposure plan whose fund could pay what every carrier needs to replace all its sites (money then
+    binds only by when it arrives). Exposure is a sum over carriers, which `money_free_bound` needs."""
+    every_site = {site.site_id for site in dataset.sites}
+    needed = math.fsum(money_needed(dataset, every_site).values())
+    return scenario.objective == "exposure" and needed <= scenario.available_usd
+
+
+def money_free_bound(
+    dataset: Dataset,
+    scenario: Scenario,
+    horizon: int,
+    deadline: Deadline,
+    workers: int,
+    cancel: threading.Event | None,
+) -> tuple[float, bool]:
+    """A bound on any allocation's plan: each carrier's LP relaxation with the whole fund as its allocation.
+
+    Carriers share nothing but the fund, and a carrier's part of the objective never gets worse with
+    more money, so the sum over carriers of sum_c LP_c(whole fund) is at most the objective of any
+    plan. Where the fund pays for every site it is close to the plan's (rural40 at $4.98B: 115.68M
+    against a plan of 116.07M, where the selection model's bound was 60.4M). Returns the bound and
+    whether the clock cut one of the LPs (its bound then falls back to the earliest-finish bound).
+    """
+    cases = [carrier_case(dataset, scenario, c.carrier_id, scenario.available_usd, horizon) for c in dataset.carriers]
+    bounds: list[tuple[float, bool]] = []
+    run_cases(relaxation_bound, cases, deadline, workers, cancel, bounds.append)
+    return math.fsum(bound for bound, _ in bounds), any(clocked for _, clocked in bounds)
 
 
 def planning_horizon(dataset: Dataset, scenario: Scenario) -> tuple[int, list[str]]:
@@ -399,22 +443,38 @@ def schedule_carriers(
         cases.append(
             carrier_case(dataset, scenario, carrier.carrier_id, allocation.get(carrier.carrier_id, 0.0), horizon)
         )
-    size = {case.carrier_id: sum(len(w) for w in case.windows.values()) for case in cases}
-    cases.sort(key=lambda case: -size[case.carrier_id])
     results: dict[str, CaseResult] = {}
-    total = len(cases)
 
     def done(result: CaseResult) -> None:
         results[result.carrier_id] = result
         if progress:
-            progress(len(results), total, result.carrier_id)
+            progress(len(results), len(cases), result.carrier_id)
 
-    # Worth worker processes only when some case is large; the workers then take every case, largest
-    # first (longest-processing-time order), and the parent only waits, so no more solves run than cores.
-    if workers > 1 and len(cases) > 1 and size[cases[0].carrier_id] >= SMALL_CASE_VARIABLES:
+    run_cases(partial(schedule_carrier, mip_gap=scenario.mip_gap), cases, deadline, workers, cancel, done)
+    return [results[c.carrier_id] for c in dataset.carriers]
+
+
+def run_cases(
+    solve: Callable[[CarrierCase, Deadline], R],
+    cases: list[CarrierCase],
+    deadline: Deadline,
+    workers: int,
+    cancel: threading.Event | None,
+    done: Callable[[R], None],
+) -> None:
+    """`solve(case, deadline)` for every case, largest first; `done(result)` as each ends, in the parent.
+
+    Worker processes are worth it only when some case is large; the workers then take every case,
+    largest first (longest-processing-time order), and the parent only waits, so no more solves run
+    than cores. `solve` must be a module-level function (or a partial of one): it is sent to the
+    workers. A set `cancel` ends the workers and raises `Cancelled`.
+    """
+    size = {case.carrier_id: sum(len(w) for w in case.windows.values()) for case in cases}
+    ordered = sorted(cases, key=lambda case: -size[case.carrier_id])
+    if workers > 1 and len(ordered) > 1 and size[ordered[0].carrier_id] >= SMALL_CASE_VARIABLES:
         context = worker_context()
         with ProcessPoolExecutor(
-            max_workers=min(workers, len(cases)),
+            max_workers=min(workers, len(ordered)),
             mp_context=context,
             initializer=ignore_interrupts,
             initargs=(os.getpid(),),
@@ -422,7 +482,7 @@ def schedule_carriers(
             try:
                 check_cancelled(cancel)
                 with signals_held():  # workers fork while these run: a Ctrl-C now reaches only the parent, later
-                    pending = {pool.submit(schedule_carrier, c, deadline, scenario.mip_gap) for c in cases}
+                    pending = {pool.submit(solve, case, deadline) for case in ordered}
                 while pending:
                     finished, pending = wait(pending, timeout=CANCEL_POLL_S, return_when=FIRST_COMPLETED)
                     for future in finished:
@@ -432,10 +492,9 @@ def schedule_carriers(
                 stop_workers(pool)  # Ctrl-C, a cancel or a failure: nobody will read the other solves
                 raise
     else:
-        for case in cases:
+        for case in ordered:
             check_cancelled(cancel)
-            done(schedule_carrier(case, deadline, scenario.mip_gap))
-    return [results[c.carrier_id] for c in dataset.carriers]
+            done(solve(case, deadline))
 
 
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}

@@ -777,6 +777,25 @@ def solve_case(
     return result("feasible")
 
 
+def relaxation_bound(
+    case: CarrierCase, deadline: Deadline | float, work: WorkLimits = DEFAULT_WORK
+) -> tuple[float, bool]:
+    """A lower bound on a carrier's objective: its LP relaxation within the work budget, or the earliest-finish
+    bound when that is higher or the LP does not finish. Also whether the clock cut it (`deadline`: the plan's
+    `Deadline` or a `time.time()` instant; a model that cannot be built in what it leaves is not started)."""
+    deadline = as_deadline(deadline, absolute=True)
+    floor = earliest_finish_bound(case)
+    if not case.windows:
+        return floor, False
+    if deadline.left_s() < expected_build_seconds(case):
+        return floor, True
+    m = build_model(case)
+    lp = run_highs(load(m.problem, m.objective_constant), deadline, 0.0, work=work)
+    if lp.status == "infeasible":
+        raise broken_model(f"carrier {case.carrier_id}")
+    return (max(floor, lp.bound) if lp.status == "optimal" else floor), lp.stopped_by_clock
+
+
 def better_of(case: CarrierCase, m: PlanModel, best: dict[str, int], run: Run) -> dict[str, int]:
     """The schedule of a run's point if it scores better than `best` (and it has a point), else `best`."""
     if run.values is None:
