@@ -38,6 +38,17 @@ def dataset(sites, crews=None, carriers=None, name="tiny"):
     return Dataset(carriers=tuple(carriers), crews=tuple(crews), sites=tuple(sites), name=name)
 
 
+def only_carriers(ds: Dataset, keep, name: str) -> Dataset:
+    """The dataset's carriers in `keep`, with their crews and sites."""
+    keep = set(keep)
+    return Dataset(
+        tuple(c for c in ds.carriers if c.carrier_id in keep),
+        tuple(p for p in ds.crews if p.carrier_id in keep),
+        tuple(s for s in ds.sites if s.carrier_id in keep),
+        name=name,
+    )
+
+
 def scenario(**overrides):
     """A scenario for tiny cases: money enough, no dark penalty surprises, exact optimality."""
     base = {"fund_usd": 1e12, "horizon": 12, "deadline": 12, "mip_gap": 0.0, "time_limit_s": 30.0, "start": "2022-05"}

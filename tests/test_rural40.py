@@ -7,6 +7,7 @@ import math
 import pytest
 
 import planner
+from tests.conftest import only_carriers
 
 pytestmark = pytest.mark.slow
 
@@ -49,17 +50,8 @@ def test_default_plan_reproduces_the_2022_shortfall(default_plan, rural40):
 
 def test_optimal_rule_is_not_worse_than_pro_rata_on_a_subset(rural40):
     """Five small carriers, $60M: the optimiser's allocation scores at least as well as pro-rata."""
-    from planner.core.schema import Dataset
-
-    keep = {
-        c.carrier_id for c in sorted(rural40.carriers, key=lambda c: len(rural40.sites_by_carrier[c.carrier_id]))[:5]
-    }
-    subset = Dataset(
-        tuple(c for c in rural40.carriers if c.carrier_id in keep),
-        tuple(p for p in rural40.crews if p.carrier_id in keep),
-        tuple(s for s in rural40.sites if s.carrier_id in keep),
-        name="rural40-small5",
-    )
+    smallest = sorted(rural40.carriers, key=lambda c: len(rural40.sites_by_carrier[c.carrier_id]))[:5]
+    subset = only_carriers(rural40, (c.carrier_id for c in smallest), "rural40-small5")
     base = rural40.default_scenario.with_overrides(fund_usd=60e6, admin_reserve_usd=0, time_limit_s=30)
     pro = planner.plan(subset, base)
     best = planner.plan(subset, base.with_overrides(rule="optimal"))

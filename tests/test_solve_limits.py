@@ -39,7 +39,7 @@ from planner.engine.solve import (
 )
 from planner.model.build import build_model
 from planner.model.case import carrier_case
-from tests.conftest import dataset, scenario, site
+from tests.conftest import dataset, only_carriers, scenario, site
 
 
 def generated(carriers: int = 3, sites_per_carrier: int = 45, seed: int = 7) -> Dataset:
@@ -362,6 +362,26 @@ def test_a_cancelled_solve_stops_at_once_and_returns_no_plan():
     with pytest.raises(planner.Cancelled):
         planner.plan(ds, fund_half(ds), progress=lambda done, total, c: reported.append(c), workers=1, cancel=cancel)
     assert reported == []
+
+
+def test_cancelling_the_solve_of_one_large_carrier_ends_it_at_once(rural40):
+    """A carrier engineer's own network is one carrier: solved in this process, a Cancel would wait for its whole
+    solve. With a cancel event the large case goes to a worker process, which the cancel ends: the solve stops
+    before the carrier is scheduled, and no worker is left running."""
+    largest = max(rural40.carriers, key=lambda c: len(rural40.sites_by_carrier[c.carrier_id]))
+    alone = only_carriers(rural40, [largest.carrier_id], "rural40's largest carrier")
+    sc = rural40.default_scenario.with_overrides(fund_usd=4.98e9)
+    cancel = threading.Event()
+    reported: list[str] = []
+    earlier = set(multiprocessing.active_children())
+    threading.Timer(0.3, cancel.set).start()  # its solve takes 1.5-2 s on a quiet machine
+    with pytest.raises(planner.Cancelled):
+        planner.plan(alone, sc, progress=lambda done, total, c: reported.append(c), workers=1, cancel=cancel)
+    assert reported == []
+    left = [p for p in multiprocessing.active_children() if p not in earlier]
+    for process in left:
+        process.join(timeout=10.0)
+    assert not [p for p in left if p.is_alive()]
 
 
 @pytest.mark.slow

@@ -466,15 +466,18 @@ def run_cases(
 
     Worker processes are worth it only when some case is large; the workers then take every case,
     largest first (longest-processing-time order), and the parent only waits, so no more solves run
-    than cores. `solve` must be a module-level function (or a partial of one): it is sent to the
-    workers. A set `cancel` ends the workers and raises `Cancelled`.
+    than cores. A solve that can be cancelled (`cancel` given, as the app does) sends a large case to
+    a worker even when it is alone or `workers` is 1: a cancel ends a worker at once, where a solve in
+    this process would run to its end. `solve` must be a module-level function (or a partial of
+    one): it is sent to the workers. A set `cancel` ends the workers and raises `Cancelled`.
     """
     size = {case.carrier_id: sum(len(w) for w in case.windows.values()) for case in cases}
     ordered = sorted(cases, key=lambda case: -size[case.carrier_id])
-    if workers > 1 and len(ordered) > 1 and size[ordered[0].carrier_id] >= SMALL_CASE_VARIABLES:
+    large = bool(ordered) and size[ordered[0].carrier_id] >= SMALL_CASE_VARIABLES
+    if large and (cancel is not None or (workers > 1 and len(ordered) > 1)):
         context = worker_context()
         with ProcessPoolExecutor(
-            max_workers=min(workers, len(ordered)),
+            max_workers=max(1, min(workers, len(ordered))),
             mp_context=context,
             initializer=ignore_interrupts,
             initargs=(os.getpid(),),
