@@ -364,6 +364,17 @@ def test_a_cancelled_solve_stops_at_once_and_returns_no_plan():
     assert reported == []
 
 
+def still_running(earlier: set, seconds: float = 10.0) -> list:
+    """This test's worker processes (children not in `earlier`) still running `seconds` after a cancel, even on a
+    loaded machine. `is_alive()` is asked again until then: it can say True once for a worker the pool's own
+    thread is reaping at that moment (seen in CI as a worker listed alive with exit code -SIGTERM)."""
+    left = [p for p in multiprocessing.active_children() if p not in earlier]
+    until = time.monotonic() + seconds
+    while any(p.is_alive() for p in left) and time.monotonic() < until:
+        time.sleep(0.1)
+    return [p for p in left if p.is_alive()]
+
+
 def test_cancelling_the_solve_of_one_large_carrier_ends_it_at_once(rural40):
     """A carrier engineer's own network is one carrier: solved in this process, a Cancel would wait for its whole
     solve. With a cancel event the large case goes to a worker process, which the cancel ends: the solve stops
@@ -378,10 +389,7 @@ def test_cancelling_the_solve_of_one_large_carrier_ends_it_at_once(rural40):
     with pytest.raises(planner.Cancelled):
         planner.plan(alone, sc, progress=lambda done, total, c: reported.append(c), workers=1, cancel=cancel)
     assert reported == []
-    left = [p for p in multiprocessing.active_children() if p not in earlier]
-    for process in left:
-        process.join(timeout=10.0)
-    assert not [p for p in left if p.is_alive()]
+    assert still_running(earlier) == []
 
 
 @pytest.mark.slow
@@ -402,7 +410,4 @@ def test_cancelling_a_parallel_solve_ends_its_workers(rural40):
     with pytest.raises(planner.Cancelled):
         planner.plan(rural40, full, progress=progress, workers=2, cancel=cancel)
     assert 2 <= len(reported) < len(rural40.carriers)
-    left = [p for p in multiprocessing.active_children() if p not in earlier]
-    for process in left:  # a worker ends within seconds of the cancel, even on a loaded machine
-        process.join(timeout=10.0)
-    assert not [p for p in left if p.is_alive()]  # no worker left solving
+    assert still_running(earlier) == []  # no worker left solving
