@@ -166,6 +166,9 @@ def test_a_fully_funded_optimal_plan_is_proven_by_each_carrier_given_the_whole_f
     assert planner.check_plan(result) == []
     for rule in ("pro_rata", "greedy", "optimal"):
         assert free <= planner.plan(ds, sc.with_overrides(rule=rule), workers=1).objective + 1e-6
+    # pro-rata gives every carrier all it asks for: the selection's allocation cannot do better, and is not solved
+    assert "pro-rata already gives every carrier at least" in result.fallback_reason
+    assert result.starts == planner.plan(ds, sc.with_overrides(rule="pro_rata"), workers=1).starts
     monkeypatch.setattr(planning, "money_binds_only_by_time", lambda dataset, scenario: False)
     assert planner.plan(ds, sc, workers=1).status == "feasible"  # what the selection bound alone proves
 

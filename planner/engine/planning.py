@@ -207,7 +207,8 @@ def optimal_plan(
 
     1. the pro-rata plan: the yardstick, and a warm start (its safety net is half the time left);
     2. the national selection model chooses the sites the fund should buy and proves a bound;
-       each carrier is scheduled with the money those sites need;
+       each carrier is scheduled with the money those sites need (unless pro-rata already gives
+       every carrier at least that: more money never makes a schedule worse, as at full funding);
     3. small cases: every carrier in one MILP with the fund shared, from the better plan so far;
     4. when the plan is not yet proven and the fund could pay for every site, `money_free_bound`
        (each carrier's LP with the whole fund) proves it: the selection model's bound, which
@@ -231,6 +232,7 @@ def optimal_plan(
     check_cancelled(cancel)
     winner, note, fallback = yardstick, "", ""
     stopped = list(yardstick.stopped_by_clock)
+    chosen = money_needed(dataset, {*selection.replaced, *recorded_starts(dataset.sites, scenario)})
     if selection.status == "heuristic":
         fallback = (
             "the time limit ran out before the national selection model chose an allocation"
@@ -239,8 +241,10 @@ def optimal_plan(
         )
         if selection.stopped_by_clock:
             stopped.append("national selection")
+    elif all(chosen[c] <= shares[c] + 1e-6 for c in chosen):
+        # More money never makes a carrier's best schedule worse: this allocation cannot beat pro-rata's.
+        fallback = "pro-rata already gives every carrier at least what the national selection model's allocation does"
     else:
-        chosen = money_needed(dataset, {*selection.replaced, *recorded_starts(dataset.sites, scenario)})
         candidate = assemble(
             dataset,
             scenario,
