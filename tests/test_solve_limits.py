@@ -151,6 +151,23 @@ def test_the_optimal_rule_says_why_it_keeps_pro_rata(monkeypatch):
     assert planner.summary(kept)["optimal_fallback_reason"] == kept.fallback_reason
 
 
+def test_the_earliest_finish_bound_counts_a_recorded_site_as_every_plan_does():
+    """A site the record replaced before the plan's start counts 0 person-months in every plan, and one in progress
+    counts its people for the months to its finish; the bound once counted both as never replaced (pop x 14 here),
+    which called plans optimal that were not."""
+    planned = [site(f"p{i}", population=10 * (i + 1), cost=5, duration=2, lead=i % 3) for i in range(6)]
+    done = replace(site("done", population=1000, duration=2, tower=0), status="replaced", started="2022-01")
+    going = replace(site("going", population=100, duration=3, tower=0), status="in_progress", started="2022-04")
+    sc = scenario(start="2022-05", as_of="2022-05", horizon=14, deadline=8, fund_usd=1000)
+    case = carrier_case(dataset([*planned, done, going]), sc, "a", sc.available_usd, 14)
+    without = carrier_case(dataset(planned), sc, "a", sc.available_usd, 14)
+    assert case.fixed_starts == {"done": -4, "going": -1}
+    # going: started a month before the plan's start, three months long: it finishes in month 2
+    assert earliest_finish_bound(case) == pytest.approx(earliest_finish_bound(without) + 100 * 2)
+    result = planner.plan(dataset([*planned, done, going]), sc.with_overrides(rule="optimal"), workers=1)
+    assert result.bound <= result.objective and planner.check_plan(result) == []
+
+
 def test_a_fully_funded_optimal_plan_is_proven_by_each_carrier_given_the_whole_fund(monkeypatch):
     """Where the fund pays for every site, the selection model's bound (money, crew-months, no timing) is far
     below the plan: without the national model (a dataset too large for it, as rural40) the optimal rule called

@@ -241,8 +241,9 @@ def optimal_plan(
         )
         if selection.stopped_by_clock:
             stopped.append("national selection")
-    elif all(chosen[c] <= shares[c] + 1e-6 for c in chosen):
-        # More money never makes a carrier's best schedule worse: this allocation cannot beat pro-rata's.
+    elif not yardstick.stopped_by_clock and all(chosen[c] <= shares[c] + 1e-6 for c in chosen):
+        # More money never makes a carrier's best schedule worse: this allocation cannot beat pro-rata's
+        # (unless the clock cut pro-rata's solves, which had half the time: then it is solved with the rest).
         fallback = "pro-rata already gives every carrier at least what the national selection model's allocation does"
     else:
         candidate = assemble(
@@ -294,10 +295,13 @@ def optimal_plan(
     bound_proves = within_gap(objective, min(bound, objective), scenario.mip_gap)
     if not bound_proves and money_binds_only_by_time(dataset, scenario):
         check_cancelled(cancel)
-        free, clocked = money_free_bound(dataset, scenario, horizon, deadline, workers, cancel)
-        bound = max(bound, free)
-        if clocked:
-            stopped.append("national bound")
+        if deadline.expired():
+            stopped.append("national bound")  # no time left to prove the plan by `money_free_bound`
+        else:
+            free, clocked = money_free_bound(dataset, scenario, horizon, deadline, workers, cancel)
+            bound = max(bound, free)
+            if clocked:
+                stopped.append("national bound")
     plan_bound = min(bound, objective) if math.isfinite(bound) else None
     proven = plan_bound is not None and within_gap(
         objective, plan_bound, scenario.mip_gap, scenario.objective == "makespan"

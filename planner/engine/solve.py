@@ -38,6 +38,7 @@ import ortools
 from ortools.sat.python import cp_model
 
 from planner.core.errors import NotSolved
+from planner.core.schema import Site
 from planner.engine.heuristics import alpha_point_schedules
 from planner.model.build import PlanModel, build_model, build_national_model
 from planner.model.case import CarrierCase
@@ -618,23 +619,29 @@ def broken_model(what: str) -> NotSolved:
 def earliest_finish_bound(case: CarrierCase) -> float:
     """A lower bound that needs no solver: every site at its best, ignoring money and crews.
 
-    exposure: each site either finishes no earlier than e_s + d_s, or is not replaced, so it
-    costs at least pop_s * min(e_s + d_s, D + w * max(0, H - D)); a site with no window costs
-    the second term. makespan: every site with no window costs H + 1, and the rest either
-    finish by their earliest finish or cost H + 1, which is more than any finish, so the
-    objective is at least the largest earliest finish.
+    A site the record fixes counts what it counts in every plan: pop_s * max(0, start_s + d_s)
+    (exposure), its finish (makespan). exposure: any other site either finishes no earlier than
+    e_s + d_s or is not replaced, so it costs at least pop_s * min(e_s + d_s, u_s), u_s the months
+    an unreplaced site counts (`CarrierCase.unreplaced_months`); a site with no window costs u_s.
+    makespan: every site with no window costs H + 1, and the rest either finish by their
+    earliest finish or cost H + 1, which is more than any finish, so the objective is at least
+    the largest earliest (or recorded) finish.
     """
-    windows = case.windows
+    windows, fixed = case.windows, case.fixed_starts
+    recorded = {s.site_id: fixed[s.site_id] + s.duration_months for s in case.sites if s.site_id in fixed}
     if case.objective == "makespan":
-        missing = sum(1 for s in case.sites if s.site_id not in windows)
+        missing = sum(1 for s in case.sites if s.site_id not in windows and s.site_id not in fixed)
         finishes = [windows[s.site_id].start + s.duration_months for s in case.sites if s.site_id in windows]
-        return float(case.unreplaced_penalty * missing + max(finishes, default=0))
-    left_out = case.deadline + case.dark_weight * case.dark_months
-    return math.fsum(
-        site.population
-        * (min(windows[site.site_id].start + site.duration_months, left_out) if site.site_id in windows else left_out)
-        for site in case.sites
-    )
+        return float(case.unreplaced_penalty * missing + max([*finishes, *recorded.values()], default=0))
+
+    def at_best(site: Site) -> float:
+        if site.site_id in recorded:
+            return max(0, recorded[site.site_id])
+        unreplaced = case.unreplaced_months(site)
+        window = windows.get(site.site_id)
+        return unreplaced if window is None else min(window.start + site.duration_months, unreplaced)
+
+    return math.fsum(site.population * at_best(site) for site in case.sites)
 
 
 BUILD_SECONDS_PER_START_VARIABLE = (
