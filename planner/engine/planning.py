@@ -241,9 +241,10 @@ def optimal_plan(
         )
         if selection.stopped_by_clock:
             stopped.append("national selection")
-    elif not yardstick.stopped_by_clock and all(chosen[c] <= shares[c] + 1e-6 for c in chosen):
-        # More money never makes a carrier's best schedule worse: this allocation cannot beat pro-rata's
-        # (unless the clock cut pro-rata's solves, which had half the time: then it is solved with the rest).
+    elif all(chosen[c] <= shares[c] + 1e-6 for c in chosen):
+        # More money never makes a carrier's best schedule worse: this allocation cannot beat pro-rata's, so
+        # its schedules are not solved, even when the clock cut pro-rata's (solving less money from scratch
+        # would not repair those; what time is left goes to proving the plan).
         fallback = "pro-rata already gives every carrier at least what the national selection model's allocation does"
     else:
         candidate = assemble(
