@@ -272,6 +272,13 @@ def test_the_window_neighbourhoods_take_whole_periods_from_the_end_by_hand():
 SMALL = replace(DEFAULT_WORK, window_rounds=((("tail", 300), ("differ", 300)), (("differ", 400), ("tail", 400))))
 
 
+def violations(ds, sc, case, starts):
+    """What the validator finds in a plan of `poor_plan_and_its_lp`'s carrier with these starts (and its half fund)."""
+    starts = {**case.fixed_starts, **starts}
+    plan = planner.Plan(ds, sc, {"k00": ds.total_demand_usd / 2}, starts, "feasible", 0.0, None, horizon=sc.horizon)
+    return planner.check_plan(plan)
+
+
 def search_windows(case, m, loaded, lp_values, plan, work=SMALL):
     """`improve_by_windows` with every round searched (the gap never met) and a minute's safety net."""
     return improve_by_windows(case, m, loaded, lp_values, plan, lambda _: False, Deadline.after(60), work)
@@ -290,9 +297,7 @@ def test_the_window_search_improves_a_poor_plan_and_keeps_it_valid():
     better, nodes, clocked = search_windows(case, m, loaded, lp.values, poor)
     assert nodes > 0 and not clocked
     assert lp.bound - 1e-6 <= case.score(better) < case.score(poor)
-    starts = {**case.fixed_starts, **better}
-    plan = planner.Plan(ds, sc, {"k00": ds.total_demand_usd / 2}, starts, "feasible", 0.0, None, horizon=sc.horizon)
-    assert planner.check_plan(plan) == []
+    assert violations(ds, sc, case, better) == []
     same, none, _ = search_windows(case, m, loaded, lp.values, poor, replace(DEFAULT_WORK, window_rounds=()))
     assert same == poor and none == 0
 
@@ -341,9 +346,7 @@ def test_the_window_search_stops_at_the_first_plan_good_enough():
     )
     assert lp.bound - 1e-6 <= case.score(stopped) <= target + 1e-6 and not clocked
     assert stopped_nodes < full_nodes
-    starts = {**case.fixed_starts, **stopped}
-    plan = planner.Plan(ds, sc, {"k00": ds.total_demand_usd / 2}, starts, "feasible", 0.0, None, horizon=sc.horizon)
-    assert planner.check_plan(plan) == []
+    assert violations(ds, sc, case, stopped) == []
 
 
 def test_a_window_search_out_of_time_says_so():

@@ -293,8 +293,12 @@ def optimal_plan(
     if fallback:
         note = f"the pro-rata allocation is kept: {fallback}"
     objective = objective_value(dataset, scenario, starts, horizon)
-    bound_proves = within_gap(objective, min(bound, objective), scenario.mip_gap)
-    if not bound_proves and money_binds_only_by_time(dataset, scenario):
+
+    def proves(bound: float) -> bool:
+        integral = scenario.objective == "makespan"
+        return math.isfinite(bound) and within_gap(objective, min(bound, objective), scenario.mip_gap, integral)
+
+    if not proves(bound) and money_binds_only_by_time(dataset, scenario):
         check_cancelled(cancel)
         if deadline.expired():
             stopped.append("national bound")  # no time left to prove the plan by `money_free_bound`
@@ -304,9 +308,7 @@ def optimal_plan(
             if clocked:
                 stopped.append("national bound")
     plan_bound = min(bound, objective) if math.isfinite(bound) else None
-    proven = plan_bound is not None and within_gap(
-        objective, plan_bound, scenario.mip_gap, scenario.objective == "makespan"
-    )
+    proven = proves(bound)
     winner_notes = [n for n in winner.notes if not n.startswith(TIME_LIMIT_NOTE_START)]
     clock_note = time_limit_note(scenario, stopped)
     return Plan(
@@ -348,9 +350,9 @@ def money_free_bound(
     """A bound on any allocation's plan: each carrier's LP relaxation with the whole fund as its allocation.
 
     Carriers share nothing but the fund, and a carrier's part of the objective never gets worse with
-    more money, so the sum over carriers of sum_c LP_c(whole fund) is at most the objective of any
-    plan. Where the fund pays for every site it is close to the plan's (rural40 at $4.98B: 115.68M
-    against a plan of 116.07M, where the selection model's bound was 60.4M). Returns the bound and
+    more money, so sum_c LP_c(whole fund) is at most the objective of any plan. Where the fund
+    pays for every site it is close to the plan's (rural40 at $4.98B: 115.68M against a plan of
+    116.07M, where the selection model's bound was 60.4M). Returns the bound and
     whether the clock cut one of the LPs (its bound then falls back to the earliest-finish bound).
     """
     cases = [carrier_case(dataset, scenario, c.carrier_id, scenario.available_usd, horizon) for c in dataset.carriers]

@@ -344,8 +344,7 @@ def stored_curve(store: RunStore, dataset: Dataset, base: Scenario) -> pd.DataFr
             )
             points[(row["fund_usd"], row["rule"], row["deadline"])] = row  # runs come oldest first: the latest wins
     columns = [*CURVE_COLUMNS, *EXTRA_COLUMNS]
-    table = pd.DataFrame([points[key] for key in sorted(points)], columns=columns)
-    return table.reset_index(drop=True)
+    return pd.DataFrame([points[key] for key in sorted(points)], columns=columns)
 
 
 @dataclass
